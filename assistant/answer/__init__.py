@@ -1,0 +1,1 @@
+"""Turning retrieval and calculation into one cited Answer."""

@@ -1,0 +1,175 @@
+"""The one entry point every channel calls: a question in, a cited Answer out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from assistant import calc
+from assistant.answer.quote import best_quote
+from assistant.answer.scope import ScopeModel
+from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, new_session_id
+from assistant.corpus.knowledge import Knowledge, load_knowledge
+from assistant.corpus.normalize import normalize_query
+from assistant.embedding.model import Embedder, load_embedder
+from assistant.errors import AssistantError
+from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent
+from assistant.retrieval import index as index_mod
+from assistant.retrieval.search import Retrieval, Retriever
+from assistant.settings import Settings
+
+MAX_QUESTION = 500
+MAX_CITATIONS = 5
+# A runner-up is cited only when its fused score is close to the best one's.
+RUNNER_UP_RATIO = 0.85
+
+
+class QuestionError(AssistantError, ValueError):
+    """The question itself is unusable (empty, too long)."""
+
+    code = "invalid_question"
+
+
+class Assistant:
+    """Answers questions about the 云专线产品入网协议 with clause citations and traced calculations.
+
+    Build one with :meth:`from_settings` (loads the model and the index, rebuilding a stale index) or pass the
+    parts in directly (tests use a fake embedder). ``today`` is injectable so that dates without a year and
+    business-day deadlines are reproducible.
+    """
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        retriever: Retriever,
+        settings: Settings,
+        sessions: SessionStore | None = None,
+        scope: ScopeModel | None = None,
+        today: Callable[[], date] = date.today,
+    ):
+        self.knowledge = knowledge
+        self.retriever = retriever
+        self.settings = settings
+        self.sessions = sessions or MemorySessionStore()
+        self.scope = scope or ScopeModel()
+        self.today = today
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:
+        """Load corpus, model and index as configured; rebuild a missing or stale index unless rebuild=False."""
+        knowledge = load_knowledge(Path(settings.corpus_dir))
+        embedder = embedder or load_embedder(settings)
+        artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
+        return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
+
+    @property
+    def corpus(self):
+        return self.knowledge.corpus
+
+    def clause(self, clause_id: str) -> Clause:
+        """One clause by id; ClauseNotFound names the valid ids."""
+        return self.corpus.get(clause_id)
+
+    def ask(self, question: str, session: str | None = None, channel: Channel = Channel.agent) -> Answer:
+        """Answer one question, continuing the conversation `session` when given.
+
+        Returns an Answer whose intent is `calculation` (a calculator ran; every number comes from it),
+        `clarify` (a calculation needs more input; the question asked is in `answer`), `lookup` (the best
+        clauses, quoted and cited) or `out_of_scope` (no citations; the hotline is named).
+        """
+        text = (question or "").strip()
+        if not text:
+            raise QuestionError("question must not be empty")
+        if len(text) > MAX_QUESTION:
+            raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
+        state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
+        query = normalize_query(text)
+        answer = self._calculate(query, state) or self._lookup(query, state)
+        answer.session_id = state.session_id
+        state.turns += 1
+        state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
+        self.sessions.put(state)
+        return answer
+
+    # -- calculation -------------------------------------------------------------------------------
+
+    def _calculate(self, query: str, state: SessionState) -> Answer | None:
+        pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
+        plan = calc.plan(query, self.today(), pending=pending)
+        if plan is None:
+            return None
+        clause_ids = list(calc.REGISTRY[plan.name].clauses)
+        if plan.missing:
+            state.pending = plan.model_dump(mode="json")
+            return Answer(
+                intent=Intent.clarify,
+                answer=calc.clarify_text(plan),
+                citations=self._citations(clause_ids, query),
+            )
+        state.pending = None
+        try:
+            result = calc.run(plan.name, plan.inputs)
+        except AssistantError as e:
+            # The inputs were understood but the contract cannot apply to them: say why, cite the clause.
+            return Answer(
+                intent=Intent.clarify,
+                answer=f"无法计算：{getattr(e, 'message', str(e))}",
+                citations=self._citations(clause_ids, query),
+            )
+        state.last_calc = plan.model_dump(mode="json")
+        return Answer(
+            intent=Intent.calculation,
+            answer=calc.answer_text(result, plan),
+            citations=self._citations(result.clause_ids, query),
+            calculation=result,
+        )
+
+    # -- lookup ------------------------------------------------------------------------------------
+
+    def retrieve(self, question: str) -> Retrieval:
+        return self.retriever.search(question, k=self.settings.top_k)
+
+    def _lookup(self, query: str, state: SessionState) -> Answer:
+        r = self.retrieve(query)
+        if not r.hits or not self.scope.in_scope(r.signals):
+            return self._out_of_scope(query)
+        hits = self._cited_hits(r.hits)
+        citations = [self._citation(h.clause_id, query, r.expansions, h.score) for h in hits]
+        best = citations[0]
+        text = f"根据{self.clause(best.clause_id).name}：「{best.quote}」"
+        if len(citations) > 1:
+            text += "另见" + "、".join(self.clause(c.clause_id).name for c in citations[1:3]) + "。"
+        return Answer(intent=Intent.lookup, answer=text, citations=citations)
+
+    def _cited_hits(self, hits: list[Hit]) -> list[Hit]:
+        """The best hit plus the runners-up that score close to it (at most MAX_CITATIONS)."""
+        top = hits[0].score
+        return [h for i, h in enumerate(hits[:MAX_CITATIONS]) if i == 0 or h.score >= RUNNER_UP_RATIO * top]
+
+    def _out_of_scope(self, query: str) -> Answer:
+        s = self.settings
+        return Answer(
+            intent=Intent.out_of_scope,
+            answer=(
+                "这个问题不在《云专线产品入网协议》及其附件的约定范围内，我无法依据合同回答。"
+                f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
+            ),
+        )
+
+    def _citation(self, clause_id: str, query: str, expansions: list[str], score: float) -> Citation:
+        c = self.clause(clause_id)
+        return Citation(
+            clause_id=c.id,
+            title=c.title,
+            text=c.text,
+            quote=best_quote(c.text, query, expansions),
+            score=round(score, 6),
+        )
+
+    def _citations(self, clause_ids: list[str], query: str) -> list[Citation]:
+        expansions = self.knowledge.expand(query)
+        return [self._citation(cid, query, expansions, 1.0) for cid in clause_ids[:MAX_CITATIONS]]
+
+
+__all__ = ["Assistant", "QuestionError"]

@@ -1,0 +1,1 @@
+"""The HTTP edge: parse, call Assistant, return; domain errors become status codes here only."""

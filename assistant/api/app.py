@@ -1,0 +1,141 @@
+"""FastAPI application: thin routes over Assistant."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant import calc
+from assistant.answer.assistant import MAX_QUESTION, Assistant
+from assistant.errors import AssistantError, CalcInputError, CalculatorNotFound, ClauseNotFound, IndexUnavailable
+from assistant.models import Answer, CalcResult, Channel, Clause
+from assistant.settings import Settings
+
+log = logging.getLogger("assistant.api")
+
+STATUS = {
+    ClauseNotFound: 404,
+    CalculatorNotFound: 404,
+    CalcInputError: 422,
+    IndexUnavailable: 503,
+}
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    channel: Channel = Channel.agent
+
+
+class ClauseOut(BaseModel):
+    id: str
+    name: str
+    title: str
+    heading_path: list[str]
+    text: str
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, c: Clause) -> ClauseOut:
+        return cls(id=c.id, name=c.name, title=c.title, heading_path=c.heading_path, text=c.text, start=c.start, end=c.end)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message, **extra}
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc if p not in ("body", "query", "path"))
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
+    """The service; loads the Assistant at start-up unless one is given (tests pass one built on a fake embedder)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if getattr(app.state, "assistant", None) is None:
+            app.state.assistant = Assistant.from_settings(settings)
+        yield
+
+    app = FastAPI(
+        title="云专线协议助手 API",
+        version="1.0",
+        description="Cited answers and traced calculations over the 云专线产品入网协议 and its annexes.",
+        lifespan=lifespan,
+    )
+    app.state.assistant = assistant
+    errors = {422: {"model": ErrorOut}}
+
+    @app.exception_handler(AssistantError)
+    async def _domain(_: Request, e: AssistantError):
+        status = next((s for t, s in STATUS.items() if isinstance(e, t)), 400)
+        extra: dict[str, Any] = {}
+        if isinstance(e, (ClauseNotFound, CalculatorNotFound)):
+            extra["valid"] = e.valid
+        if isinstance(e, CalcInputError):
+            extra["field"] = e.field
+        return _error(status, e.code, str(e), **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, e: RequestValidationError):
+        msgs = [f"{_field_path(tuple(err.get('loc', ())))}: {err.get('msg')}" for err in e.errors()]
+        return _error(422, "invalid_request", "; ".join(msgs) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, e: StarletteHTTPException):
+        return _error(e.status_code, "http_error", str(e.detail))
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, e: Exception):
+        log.exception("unhandled error")
+        return _error(500, "internal_error", "内部错误，请稍后再试")
+
+    def _assistant(request: Request) -> Assistant:
+        return request.app.state.assistant
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/ask", response_model=Answer, responses=errors)
+    def ask(body: AskRequest, request: Request) -> Answer:
+        return _assistant(request).ask(body.question, session=body.session_id, channel=body.channel)
+
+    @app.get("/v1/clauses", response_model=list[ClauseOut])
+    def clauses(request: Request) -> list[ClauseOut]:
+        return [ClauseOut.of(c) for c in _assistant(request).corpus.clauses]
+
+    @app.get("/v1/clauses/{clause_id}", response_model=ClauseOut, responses={404: {"model": ErrorOut}})
+    def clause(clause_id: str, request: Request) -> ClauseOut:
+        return ClauseOut.of(_assistant(request).clause(clause_id))
+
+    @app.get("/v1/calculators")
+    def calculators() -> list[dict[str, Any]]:
+        return calc.catalogue()
+
+    @app.post("/v1/calculators/{name}", response_model=CalcResult, responses={404: {"model": ErrorOut}, **errors})
+    def run_calculator(name: str, inputs: dict[str, Any]) -> CalcResult:
+        return calc.run(name, inputs)
+
+    return app

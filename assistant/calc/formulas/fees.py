@@ -1,0 +1,156 @@
+"""Money formulas: tariffs, VAT, proration, outage credit, penalties for sublease and early termination."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
+from assistant.errors import CalcInputError
+
+from ..registry import Outcome, formula
+from ..values import MAX_MONTH_HOURS, Days, Money, Months, cn_date, num, q2, yuan
+from ..workdays import days_in_month
+
+# 主协议第二十三条: the line's price once 沃云 stops, by bandwidth in Mbps.
+LINE_TARIFF: dict[int, Decimal] = {
+    10: Decimal(1100),
+    20: Decimal(2100),
+    50: Decimal(5100),
+    100: Decimal(10000),
+    200: Decimal(18000),
+}
+OPENING_FEE = Decimal(100)  # 主协议第二十八条, tax included
+VAT_RATE = Decimal("0.06")  # 主协议第二十八、三十一条
+LATE_ACTIVATION_RATE = Decimal("0.01")  # 主协议第二十条: per day late, of the one-time fee
+OUTAGE_THRESHOLD_HOURS = Decimal(24)  # 主协议第三十六条 "24小时以上" includes 24
+
+
+@formula("line_fee", title="停用沃云后的专线月租费", clauses=("M-23",))
+def line_fee(
+    bandwidth_mbps: Annotated[int, Field(ge=1, le=100000, title="专线带宽（M）")],
+    months: Annotated[int, Field(ge=1, le=1200, title="月数")] = 1,
+) -> Outcome:
+    """停用沃云后专线费用 = 第二十三条价目表中该带宽的月租费（10M 1100、20M 2100、50M 5100、100M 10000、200M 18000 元/月）× 月数。"""
+    price = LINE_TARIFF.get(bandwidth_mbps)
+    if price is None:
+        listed = "、".join(f"{b}M" for b in LINE_TARIFF)
+        return Outcome(None, "元", [f"合同只列出 {listed} 五档带宽的价格，没有 {bandwidth_mbps}M 的价格，不作推算"])
+    total = q2(price * months)
+    steps = [f"{bandwidth_mbps}M 专线停用沃云后月租费 {num(price)} 元/月"]
+    if months > 1:
+        steps.append(f"{num(price)} × {months} 个月 = {yuan(total)} 元")
+    return Outcome(total, "元", steps)
+
+
+@formula("vat_split", title="含税金额价税拆分（6%增值税）", clauses=("M-28", "M-31"))
+def vat_split(amount: Annotated[Money, Field(title="含税金额（元）")] = OPENING_FEE) -> Outcome:
+    """不含税价 = 含税金额 ÷ 1.06（四舍五入到分），税额 = 含税金额 − 不含税价；开户费默认 100 元（含税）。"""
+    total = q2(amount)
+    pre_tax = q2(total / (1 + VAT_RATE))
+    tax = total - pre_tax
+    steps = [
+        f"不含税价 = {yuan(total)} ÷ 1.06 = {yuan(pre_tax)} 元",
+        f"税额 = {yuan(total)} − {yuan(pre_tax)} = {yuan(tax)} 元",
+    ]
+    return Outcome({"total": total, "pre_tax": pre_tax, "tax": tax}, "元", steps)
+
+
+@formula("prorated_fee", title="光专线竣工当月按天计费", clauses=("M-29",))
+def prorated_fee(
+    monthly_fee: Annotated[Money, Field(title="月租费（元）")],
+    completion_date: Annotated[date, Field(title="竣工日期")],
+) -> Outcome:
+    """竣工当月费用 = 月租费 ÷ 当月天数 × 实际使用天数（竣工当日计入），只在最后四舍五入到分。"""
+    month_days = days_in_month(completion_date.year, completion_date.month)
+    used = month_days - completion_date.day + 1
+    fee = q2(monthly_fee * used / month_days)
+    steps = [
+        f"{completion_date.month}月共 {month_days} 天，{cn_date(completion_date)}竣工，"
+        f"使用 {month_days} − {completion_date.day} + 1 = {used} 天（竣工当日计入）",
+        f"{num(monthly_fee)} ÷ {month_days} × {used} = {yuan(fee)} 元",
+    ]
+    return Outcome(fee, "元", steps)
+
+
+@formula("late_activation_credit", title="超时开通退减", clauses=("M-20", "M-28"))
+def late_activation_credit(
+    days_late: Annotated[Days, Field(title="超时开通天数")],
+    one_time_fee: Annotated[Money, Field(title="已付一次性费用（元）")] = OPENING_FEE,
+) -> Outcome:
+    """超时开通退减 = 一次性费用 × 1% × 超时天数，退减总额不超过甲方支付的一次性费用。"""
+    raw = one_time_fee * LATE_ACTIVATION_RATE * days_late
+    credit = q2(min(raw, one_time_fee))
+    steps = [f"{num(one_time_fee)} × 1% × {days_late} 天 = {yuan(raw)} 元"]
+    if raw > one_time_fee:
+        steps.append(f"超过上限，退减总额以已付一次性费用 {yuan(one_time_fee)} 元封顶")
+    return Outcome(credit, "元", steps)
+
+
+@formula("outage_credit", title="线路中断租费核减", clauses=("M-36",))
+def outage_credit(
+    monthly_fee: Annotated[Money, Field(title="基本月租费（元）")],
+    outage_hours: Annotated[Decimal, Field(gt=0, le=MAX_MONTH_HOURS, allow_inf_nan=False, title="当月累计中断小时数")],
+    planned: Annotated[bool, Field(title="是否计划中断")] = False,
+    in_operator_network: Annotated[bool, Field(title="故障点是否在乙方网络范围内")] = True,
+) -> Outcome:
+    """核减额 = 基本月租费 × 12 ÷ 365（四舍五入到分）× 中断天数（小时 ÷ 24）；仅当月累计非计划中断达 24 小时（含）且故障在乙方网络内。"""
+    if planned:
+        return Outcome(Decimal(0), "元", ["计划中断不在核减范围内（第三十六条“计划中断除外”），核减额为 0"])
+    if not in_operator_network:
+        return Outcome(Decimal(0), "元", ["故障点不在乙方网络范围内，不予核减，核减额为 0"])
+    if outage_hours < OUTAGE_THRESHOLD_HOURS:
+        return Outcome(
+            Decimal(0), "元", [f"当月累计中断 {num(outage_hours)} 小时，未达 24 小时，不满足核减条件，核减额为 0"]
+        )
+    per_day = q2(monthly_fee * 12 / 365)
+    days = outage_hours / 24
+    credit = q2(per_day * days)
+    shown = _approx(days)
+    steps = [
+        f"每天减免额 = {num(monthly_fee)} × 12 ÷ 365 = {yuan(per_day)} 元/天",
+        f"中断天数 = {num(outage_hours)} 小时 ÷ 24 = {shown} 天（不足一天按小时比例折算）",
+        f"{yuan(per_day)} × {shown} = {yuan(credit)} 元，经甲方核实后在下月租费中减免",
+    ]
+    return Outcome(credit, "元", steps)
+
+
+def _approx(value: Decimal) -> str:
+    """A ratio for display: exact when it has at most 4 decimals, else ≈ rounded to 4."""
+    shown = value.quantize(Decimal("0.0001"))
+    return num(value) if shown == value else f"≈{num(shown)}"
+
+
+@formula("sublease_penalty", title="擅自转租违约金", clauses=("M-11",))
+def sublease_penalty(
+    months_used: Annotated[Months, Field(title="自开通起累计使用月数")],
+    monthly_tariff: Annotated[Money, Field(title="该速率光专线标准月资费（元）")],
+) -> Outcome:
+    """转租违约金 = 自开通之日起至终止服务之日止累计使用月数 × 相应速率光专线标准月资费。"""
+    penalty = q2(monthly_tariff * months_used)
+    return Outcome(penalty, "元", [f"{months_used} 个月 × {num(monthly_tariff)} 元/月 = {yuan(penalty)} 元"])
+
+
+@formula("early_termination_penalty", title="沃云提前终止违约金", clauses=("A1-6.4",))
+def early_termination_penalty(
+    remaining_months: Annotated[Months, Field(title="剩余服务月数")],
+    monthly_fee: Annotated[Money | None, Field(title="月服务费（元）")] = None,
+    served_monthly_amounts: Annotated[list[Money] | None, Field(title="按量计费时已服务各月费用（元）", max_length=1200)] = None,
+    operator_at_fault: Annotated[bool, Field(title="是否可归责于乙方")] = False,
+) -> Outcome:
+    """违约金 = 剩余月数 × 月服务费（按量计费取已服务各月费用的平均数）；可归责于乙方时为 0。"""
+    if operator_at_fault:
+        return Outcome(Decimal(0), "元", ["提前终止可归责于乙方，甲方无须支付违约金，违约金为 0"])
+    if served_monthly_amounts:
+        total, n = sum(served_monthly_amounts, Decimal(0)), len(served_monthly_amounts)
+        penalty = q2(total * remaining_months / n)
+        parts = " + ".join(num(a) for a in served_monthly_amounts)
+        return Outcome(
+            penalty, "元", [f"按量计费：({parts}) ÷ {n} × {remaining_months} 个月 = {yuan(penalty)} 元"]
+        )
+    if monthly_fee is None:
+        raise CalcInputError("monthly_fee", "需要月服务费；按量计费的请给出已服务各月的费用")
+    penalty = q2(monthly_fee * remaining_months)
+    return Outcome(penalty, "元", [f"{remaining_months} 个月 × {num(monthly_fee)} 元/月 = {yuan(penalty)} 元"])

@@ -1,0 +1,202 @@
+"""The calculator registry: pure formulas registered with their clause ids, validated and run into CalcResult."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from assistant.errors import CalcInputError, CalculatorNotFound
+from assistant.models import CalcResult
+
+from .values import q2
+
+ResultValue = Decimal | int | bool | date | datetime | str | dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a formula returns: the result in Python types, its unit, and the trace lines."""
+
+    result: ResultValue
+    unit: str
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One registered calculator."""
+
+    name: str
+    title: str
+    clauses: tuple[str, ...]
+    inputs: type[BaseModel]
+    summary: str
+    func: Callable[..., Outcome]
+
+    def field_title(self, name: str) -> str:
+        """The Chinese label of one input, used in questions and errors."""
+        info = self.inputs.model_fields.get(name)
+        return (info.title if info and info.title else name)
+
+    @property
+    def required(self) -> list[str]:
+        """Inputs without a default, in signature order."""
+        return [n for n, f in self.inputs.model_fields.items() if f.is_required()]
+
+
+REGISTRY: dict[str, Formula] = {}
+
+
+def _summary(func: Callable[..., Any]) -> str:
+    """The docstring's single line; registration fails loudly without one."""
+    doc = inspect.getdoc(func) or ""
+    if not doc.strip():
+        raise TypeError(f"formula {func.__name__} needs a one-line docstring stating its formula")
+    return doc.strip()
+
+
+def _inputs_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
+    """A pydantic model built from the formula's annotated signature (so the signature is the single source)."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(func).parameters.values():
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (hints[param.name], default)
+    model_name = "".join(part.title() for part in name.split("_")) + "Inputs"
+    return create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def formula(name: str, *, title: str, clauses: tuple[str, ...]) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Register a pure formula under `name`, citing `clauses`; its docstring is the formula in one line."""
+
+    def register(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        if name in REGISTRY:
+            raise ValueError(f"calculator {name!r} registered twice")
+        if not clauses:
+            raise ValueError(f"calculator {name!r} cites no clause")
+        REGISTRY[name] = Formula(name, title, tuple(clauses), _inputs_model(name, func), _summary(func), func)
+        return func
+
+    return register
+
+
+def _error_text(title: str, err: dict[str, Any]) -> str:
+    """A pydantic error in Chinese, for the person who typed the value."""
+    kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "missing":
+        return f"缺少{title}"
+    if kind == "greater_than":
+        return f"{title}必须大于{ctx['gt']}，收到 {given}"
+    if kind == "greater_than_equal":
+        return f"{title}不能小于{ctx['ge']}，收到 {given}"
+    if kind in ("less_than_equal", "less_than"):
+        limit = ctx.get("le", ctx.get("lt"))
+        return f"{title}为 {given}，超过合理范围（上限 {limit}），请核对是否多输了位数"
+    if kind.startswith(("date", "datetime")):
+        return f"{title}不是有效的日期：{given}（请核对该月是否有这一天）"
+    if kind == "string_pattern_mismatch":
+        return f"{title}格式应为 YYYY-MM（例如 2026-04），收到 {given}"
+    if kind.startswith(("int", "decimal", "float", "finite")):
+        return f"{title}应为有效数字，收到 {given!r}"
+    if kind.startswith("bool"):
+        return f"{title}应为是/否，收到 {given!r}"
+    return f"{title}无效：{err.get('msg', kind)}"
+
+
+def validate(formula_: Formula, inputs: dict[str, Any]) -> BaseModel:
+    """The inputs as the formula's model; CalcInputError naming the first bad field otherwise."""
+    try:
+        return formula_.inputs.model_validate(inputs)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "inputs"
+        if err["type"] == "extra_forbidden":
+            valid = "、".join(formula_.inputs.model_fields)
+            raise CalcInputError(name, f"{formula_.name} 没有输入项 {name}；可用输入：{valid}") from None
+        raise CalcInputError(name, _error_text(formula_.field_title(name), err)) from None
+
+
+def jsonable(value: Any) -> Any:
+    """Python values → JSON values: Decimal money → number with 2 decimals, dates → ISO strings."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, Decimal):
+        # Money is the only fractional value a formula returns; floats are produced only here, at the edge.
+        return float(q2(value))
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    raise TypeError(f"not a calculator value: {value!r}")
+
+
+def get(name: str) -> Formula:
+    """The formula called `name`; CalculatorNotFound listing the valid names."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise CalculatorNotFound(name, sorted(REGISTRY)) from None
+
+
+def run(name: str, inputs: dict[str, Any]) -> CalcResult:
+    """Validate `inputs` for calculator `name`, run its formula and return the traced, cited result.
+
+    Raises CalculatorNotFound (naming the valid calculators) for an unknown name and
+    CalcInputError (naming the field, message in Chinese) for a missing or unacceptable input.
+    """
+    formula_ = get(name)
+    model = validate(formula_, inputs)
+    values = {k: getattr(model, k) for k in formula_.inputs.model_fields}
+    outcome = formula_.func(**values)
+    return CalcResult(
+        name=name,
+        inputs=_jsonable_inputs(values),
+        result=jsonable(outcome.result),
+        unit=outcome.unit,
+        steps=list(outcome.steps),
+        clause_ids=list(formula_.clauses),
+    )
+
+
+def _jsonable_inputs(values: dict[str, Any]) -> dict[str, Any]:
+    """Inputs as understood; Decimals keep their typed precision as numbers (5100, 0.51)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Decimal):
+            out[key] = int(value) if value == value.to_integral_value() else float(value)
+        elif isinstance(value, list):
+            out[key] = [_jsonable_inputs({"v": v})["v"] for v in value]
+        else:
+            out[key] = jsonable(value)
+    return out
+
+
+def catalogue() -> list[dict[str, Any]]:
+    """Every calculator with its title, formula line, clause ids and input JSON schema (for GET /v1/calculators)."""
+    return [
+        {
+            "name": f.name,
+            "title": f.title,
+            "summary": f.summary,
+            "clause_ids": list(f.clauses),
+            "input_schema": f.inputs.model_json_schema(),
+        }
+        for f in REGISTRY.values()
+    ]
+
+
+def cited_clause_ids(formulas: Iterable[Formula] | None = None) -> set[str]:
+    """Every clause id any calculator cites."""
+    return {c for f in (formulas or REGISTRY.values()) for c in f.clauses}

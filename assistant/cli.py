@@ -1,0 +1,120 @@
+"""Command line: serve, clauses, ask, index build, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as e:
+        sys.exit(f"configuration error: {e}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.answer.assistant import Assistant
+    from assistant.api.app import create_app
+
+    s = _settings()
+    assistant = Assistant.from_settings(s, rebuild=not args.no_build)
+    uvicorn.run(create_app(s, assistant), host=args.host or s.host, port=args.port or s.port, log_level="info")
+    return 0
+
+
+def cmd_clauses(args: argparse.Namespace) -> int:
+    from assistant.corpus.parse import load_corpus
+
+    corpus = load_corpus(Path(_settings().corpus_dir))
+    if args.json:
+        print(json.dumps([c.model_dump() | {"title": c.title} for c in corpus.clauses], ensure_ascii=False, indent=2))
+    else:
+        for c in corpus.clauses:
+            text = c.text.replace("\n", " ")
+            print(f"{c.id:<11} {c.name:<12} {text[:60]}{'…' if len(text) > 60 else ''}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer.assistant import Assistant
+
+    answer = Assistant.from_settings(_settings()).ask(args.question)
+    if args.json:
+        print(answer.model_dump_json(indent=2))
+        return 0
+    print(f"[{answer.intent.value}] {answer.answer}")
+    if answer.calculation:
+        for step in answer.calculation.steps:
+            print(f"  · {step}")
+    for c in answer.citations:
+        print(f"  - {c.clause_id} {c.title}\n    「{c.quote}」")
+    return 0
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from assistant.corpus.knowledge import load_knowledge
+    from assistant.embedding.model import load_embedder
+    from assistant.retrieval import index
+
+    s = _settings()
+    k = load_knowledge(Path(s.corpus_dir))
+    embedder = load_embedder(s)
+    reason = index.staleness(k, embedder.model_id, Path(s.index_dir))
+    if args.if_stale and reason is None:
+        print(f"index in {s.index_dir} is up to date")
+        return 0
+    m = index.build(k, embedder, Path(s.index_dir))
+    print(f"built {m.rows} vectors for {m.clauses} clauses with {m.model_id} in {m.build_seconds}s → {s.index_dir}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation import run_eval
+
+    return run_eval(_settings(), Path(args.questions) if args.questions else None, verbose=args.verbose)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `assistant` console script."""
+    p = argparse.ArgumentParser(prog="assistant", description="云专线产品入网协议 assistant")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sp = sub.add_parser("serve", help="serve the HTTP API")
+    sp.add_argument("--host")
+    sp.add_argument("--port", type=int)
+    sp.add_argument("--no-build", action="store_true", help="refuse to start on a missing or stale index")
+    sp.set_defaults(func=cmd_serve)
+
+    sp = sub.add_parser("clauses", help="list the parsed clauses")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_clauses)
+
+    sp = sub.add_parser("ask", help="ask one question")
+    sp.add_argument("question")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_ask)
+
+    sp = sub.add_parser("index", help="manage the retrieval index")
+    isub = sp.add_subparsers(dest="index_command", required=True)
+    bp = isub.add_parser("build", help="build the index (BM25 + faiss)")
+    bp.add_argument("--if-stale", action="store_true", help="only when missing or stale")
+    bp.set_defaults(func=cmd_index_build)
+
+    sp = sub.add_parser("eval", help="retrieval and calculation accuracy on the labelled questions")
+    sp.add_argument("--questions", help="a TOML file of labelled questions (default tests/data/eval_questions.toml)")
+    sp.add_argument("-v", "--verbose", action="store_true", help="print every miss")
+    sp.set_defaults(func=cmd_eval)
+
+    args = p.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The contract as clauses: parsing, ids, names and the data kept beside them."""

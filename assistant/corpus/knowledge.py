@@ -1,0 +1,115 @@
+"""Knowledge kept as data beside the clauses: everyday words, typical questions, synonyms."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.corpus.normalize import fold
+from assistant.corpus.parse import CONTRACT_FILE, Corpus, load_corpus
+
+NOTES_FILE = "clause_notes.toml"
+SYNONYMS_FILE = "synonyms.toml"
+
+
+@dataclass(frozen=True)
+class ClauseNote:
+    """Retrieval hints for one clause (doc2query style)."""
+
+    clause_id: str
+    topic: str = ""
+    keywords: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SynonymGroup:
+    """The contract's own terms and the everyday variants people use for them."""
+
+    terms: tuple[str, ...]
+    variants: tuple[str, ...]
+
+
+@dataclass
+class Knowledge:
+    """The corpus plus its notes and synonym dictionary, with one fingerprint over all three files."""
+
+    corpus: Corpus
+    notes: dict[str, ClauseNote]
+    synonyms: list[SynonymGroup]
+    fingerprint: str
+    _vocabulary: frozenset[str] = field(default=frozenset(), repr=False)
+
+    def note(self, clause_id: str) -> ClauseNote:
+        return self.notes.get(clause_id, ClauseNote(clause_id))
+
+    def expand(self, query: str) -> list[str]:
+        """Contract terms implied by the everyday words in a folded query, in dictionary order."""
+        out: list[str] = []
+        for g in self.synonyms:
+            if any(v in query for v in g.variants) and not all(t in query for t in g.terms):
+                out.extend(t for t in g.terms if t not in query and t not in out)
+        return out
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every domain word the data knows: synonym terms and variants, clause keywords."""
+        if not self._vocabulary:
+            words = {w for g in self.synonyms for w in (*g.terms, *g.variants)}
+            words |= {k for n in self.notes.values() for k in n.keywords}
+            self._vocabulary = frozenset(fold(w) for w in words if len(w) >= 2)
+        return self._vocabulary
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def _notes(raw: dict, corpus: Corpus) -> dict[str, ClauseNote]:
+    """Notes keyed by clause id; a note for an id the corpus lacks is a data error."""
+    unknown = sorted(set(raw) - set(corpus.ids))
+    if unknown:
+        raise ValueError(f"{NOTES_FILE} names clauses the contract lacks: {', '.join(unknown)}")
+    return {
+        cid: ClauseNote(
+            clause_id=cid,
+            topic=fold(v.get("topic", "")),
+            keywords=tuple(fold(k) for k in v.get("keywords", [])),
+            questions=tuple(fold(q) for q in v.get("questions", [])),
+        )
+        for cid, v in raw.items()
+    }
+
+
+def _synonyms(raw: dict) -> list[SynonymGroup]:
+    groups = []
+    for i, g in enumerate(raw.get("group", [])):
+        terms = tuple(fold(t) for t in g.get("terms", []))
+        variants = tuple(fold(v) for v in g.get("variants", []))
+        if not terms or not variants:
+            raise ValueError(f"{SYNONYMS_FILE} group {i} needs both terms and variants")
+        groups.append(SynonymGroup(terms, variants))
+    return groups
+
+
+@lru_cache(maxsize=4)
+def load_knowledge(corpus_dir: Path) -> Knowledge:
+    """Load contract, notes and synonyms from `corpus_dir` (cached per directory)."""
+    corpus_dir = Path(corpus_dir)
+    corpus = load_corpus(corpus_dir)
+    h = hashlib.sha256()
+    for name in (CONTRACT_FILE, NOTES_FILE, SYNONYMS_FILE):
+        p = corpus_dir / name
+        h.update(name.encode() + b"\0" + (p.read_bytes() if p.exists() else b"") + b"\0")
+    return Knowledge(
+        corpus=corpus,
+        notes=_notes(_read_toml(corpus_dir / NOTES_FILE), corpus),
+        synonyms=_synonyms(_read_toml(corpus_dir / SYNONYMS_FILE)),
+        fingerprint=h.hexdigest(),
+    )

@@ -1,0 +1,44 @@
+"""Text folding shared by indexing and querying: NFKC, traditional→simplified, case, spacing, fillers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from opencc import OpenCC
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Spoken fillers an ASR transcript carries; removed only where they stand alone as a word.
+_FILLERS = ("喂", "嗯", "啊", "呃", "额", "哦", "那个", "就是说", "就是", "然后", "这个", "请问一下", "请问", "你好", "您好")
+_FILLER_RE = re.compile(r"(^|[，,。.！!？?\s])(?:(?:" + "|".join(_FILLERS) + r")[，,。.！!？?\s]*)+")
+_REPEAT = re.compile(r"([\u4e00-\u9fff]{2,4})\1+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width → half-width), traditional → simplified, lower case, no control characters, tidy spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub("", text)
+    text = _t2s().convert(text)
+    text = _SPACE_BETWEEN_CJK.sub("", text)
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+def strip_fillers(text: str) -> str:
+    """Drop spoken fillers (喂, 嗯, 那个, 就是) and immediate word repetitions from a transcript."""
+    text = _FILLER_RE.sub(lambda m: m.group(1), text)
+    text = _REPEAT.sub(r"\1", text)
+    return text.strip(" ，,。")
+
+
+def normalize_query(text: str) -> str:
+    """What every question goes through before retrieval and calculation."""
+    return strip_fillers(fold(text))

@@ -1,0 +1,80 @@
+"""The shared vocabulary passed between modules. Imports nothing of ours."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Intent(str, Enum):
+    lookup = "lookup"
+    calculation = "calculation"
+    clarify = "clarify"
+    out_of_scope = "out_of_scope"
+
+
+class Channel(str, Enum):
+    agent = "agent"
+    widget = "widget"
+    ivr = "ivr"
+
+
+class Clause(BaseModel):
+    """One citable unit of the contract (`M-23`, `A1-4.5`, `A2-8`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    part: str = Field(description="M, A1 or A2")
+    number: str = Field(description="the clause's own number: '23', '4.5', '8'")
+    name: str = Field(description="the clause named in words: 主协议第二十三条, 附件一第4.5条")
+    heading_path: list[str]
+    text: str = Field(description="clean text: PDF line breaks and page breaks joined")
+    start: int = Field(description="offset of the clause's first character in the source file")
+    end: int = Field(description="offset one past the clause's last character in the source file")
+
+    @property
+    def title(self) -> str:
+        return " › ".join(self.heading_path)
+
+
+class Hit(BaseModel):
+    """One retrieved clause with the evidence behind its rank."""
+
+    clause_id: str
+    score: float
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+    bm25_score: float = 0.0
+    dense_score: float = 0.0
+
+
+class Citation(BaseModel):
+    clause_id: str
+    title: str
+    text: str
+    quote: str
+    score: float
+
+
+class CalcResult(BaseModel):
+    """A calculator's output: typed inputs, result, the formula with numbers filled in, and its clauses."""
+
+    name: str
+    inputs: dict[str, Any]
+    result: Any
+    unit: str
+    steps: list[str]
+    clause_ids: list[str]
+
+
+class Answer(BaseModel):
+    """What every channel renders."""
+
+    session_id: str | None = None
+    intent: Intent
+    answer: str
+    citations: list[Citation] = Field(default_factory=list, max_length=5)
+    calculation: CalcResult | None = None

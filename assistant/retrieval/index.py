@@ -1,0 +1,206 @@
+"""Built retrieval artefacts in `index/`: faiss vectors, the BM25 index and a manifest that says what built them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+from pydantic import BaseModel
+
+from assistant import __version__
+from assistant.corpus.knowledge import Knowledge
+from assistant.embedding.model import Embedder
+from assistant.errors import IndexUnavailable
+from assistant.retrieval.tokenize import Tokenizer
+
+MANIFEST = "manifest.json"
+DENSE = "dense.faiss"
+ROWS = "rows.json"
+BM25_DIR = "bm25"
+BM25_IDS = "bm25_ids.json"
+# Bump when the way documents are built changes, so old indexes count as stale.
+FORMAT = 3
+
+
+class Manifest(BaseModel):
+    """What an index was built from; compared with the running corpus and model before use."""
+
+    format: int
+    corpus_sha256: str
+    model_id: str
+    dim: int
+    rows: int
+    clauses: int
+    versions: dict[str, str]
+    built_at: str
+    build_seconds: float
+
+
+class Row(BaseModel):
+    """One dense vector: which clause it stands for and what text it came from."""
+
+    clause_id: str
+    kind: str  # clause | note | question
+
+
+@dataclass
+class Artefacts:
+    """The loaded index, ready to search."""
+
+    manifest: Manifest
+    dense: faiss.Index
+    rows: list[Row]
+    bm25: bm25s.BM25
+    bm25_ids: list[str]
+
+
+def domain_words(k: Knowledge) -> set[str]:
+    """Words jieba must keep whole: the synonym dictionary and the clause keywords."""
+    return set(k.vocabulary)
+
+
+def clause_document(k: Knowledge, clause_id: str) -> str:
+    """The BM25 document of a clause: heading path, text, and the notes kept beside it."""
+    c = k.corpus.get(clause_id)
+    n = k.note(clause_id)
+    return "\n".join([c.title, c.text, n.topic, " ".join(n.keywords), *n.questions])
+
+
+def dense_texts(k: Knowledge) -> tuple[list[str], list[str], list[Row]]:
+    """Passages (clause text, note) and questions to embed, with the row each becomes."""
+    passages: list[str] = []
+    questions: list[str] = []
+    prow: list[Row] = []
+    qrow: list[Row] = []
+    for c in k.corpus.clauses:
+        n = k.note(c.id)
+        passages.append(f"{c.title}\n{c.text}")
+        prow.append(Row(clause_id=c.id, kind="clause"))
+        if n.topic or n.keywords:
+            passages.append(f"{n.topic}：{'、'.join(n.keywords)}")
+            prow.append(Row(clause_id=c.id, kind="note"))
+        for q in n.questions:
+            questions.append(q)
+            qrow.append(Row(clause_id=c.id, kind="question"))
+    return passages, questions, prow + qrow
+
+
+def _versions() -> dict[str, str]:
+    out = {"assistant": __version__}
+    for pkg in ("faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def build(k: Knowledge, embedder: Embedder, index_dir: Path) -> Manifest:
+    """Build every artefact into a fresh folder and swap it in, so a failed build never leaves half an index."""
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tokenizer = Tokenizer(domain_words(k))
+    ids = k.corpus.ids
+    bm25 = bm25s.BM25()
+    bm25.index([tokenizer(clause_document(k, cid)) for cid in ids], show_progress=False)
+
+    passages, questions, rows = dense_texts(k)
+    vecs = np.vstack([embedder.encode_passages(passages), embedder.encode_queries(questions)])
+    dense = faiss.IndexFlatIP(vecs.shape[1])
+    dense.add(vecs)
+
+    manifest = Manifest(
+        format=FORMAT,
+        corpus_sha256=k.fingerprint,
+        model_id=embedder.model_id,
+        dim=int(vecs.shape[1]),
+        rows=len(rows),
+        clauses=len(ids),
+        versions=_versions(),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        build_seconds=round(time.perf_counter() - t0, 2),
+    )
+    tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
+    try:
+        faiss.write_index(dense, str(tmp / DENSE))
+        (tmp / ROWS).write_text(json.dumps([r.model_dump() for r in rows], ensure_ascii=False), encoding="utf-8")
+        bm25.save(str(tmp / BM25_DIR), show_progress=False)
+        (tmp / BM25_IDS).write_text(json.dumps(ids), encoding="utf-8")
+        (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        _swap_in(tmp, index_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    """Replace the artefacts in index_dir by those in tmp, keeping files that are not ours (README)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    for name in (MANIFEST, DENSE, ROWS, BM25_IDS, BM25_DIR):
+        old = index_dir / name
+        if old.is_dir():
+            shutil.rmtree(old)
+        elif old.exists():
+            old.unlink()
+    # The manifest goes last: an index is valid only once its manifest is there.
+    for name in (DENSE, ROWS, BM25_IDS, BM25_DIR, MANIFEST):
+        shutil.move(str(tmp / name), str(index_dir / name))
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of a built index, or None when there is none or it is unreadable."""
+    p = Path(index_dir) / MANIFEST
+    try:
+        return Manifest.model_validate_json(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def staleness(k: Knowledge, model_id: str, index_dir: Path) -> str | None:
+    """Why the index in index_dir cannot be used for this corpus and model, or None when it can."""
+    m = read_manifest(index_dir)
+    if m is None:
+        return f"no built index in {index_dir}"
+    if m.format != FORMAT:
+        return f"index format {m.format} is not the current {FORMAT}"
+    if m.corpus_sha256 != k.fingerprint:
+        return "the corpus (contract, clause notes or synonyms) changed since the index was built"
+    if m.model_id != model_id:
+        return f"the index was built with model {m.model_id}, not {model_id}"
+    return None
+
+
+def load(k: Knowledge, model_id: str, index_dir: Path) -> Artefacts:
+    """Load the index; IndexUnavailable with the reason when it is missing or stale."""
+    index_dir = Path(index_dir)
+    reason = staleness(k, model_id, index_dir)
+    if reason:
+        raise IndexUnavailable(f"{reason}; run `assistant index build`")
+    manifest = read_manifest(index_dir)
+    assert manifest is not None
+    rows = [Row.model_validate(r) for r in json.loads((index_dir / ROWS).read_text(encoding="utf-8"))]
+    dense = faiss.read_index(str(index_dir / DENSE))
+    bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
+    bm25_ids = json.loads((index_dir / BM25_IDS).read_text(encoding="utf-8"))
+    if dense.ntotal != len(rows) or bm25_ids != k.corpus.ids:
+        raise IndexUnavailable(f"index in {index_dir} is inconsistent; run `assistant index build`")
+    return Artefacts(manifest, dense, rows, bm25, bm25_ids)
+
+
+def ensure(k: Knowledge, embedder: Embedder, index_dir: Path, rebuild: bool = True) -> Artefacts:
+    """Load the index, rebuilding it first when it is missing or stale (or refusing, if rebuild is False)."""
+    reason = staleness(k, embedder.model_id, index_dir)
+    if reason:
+        if not rebuild:
+            raise IndexUnavailable(f"{reason}; run `assistant index build`")
+        build(k, embedder, index_dir)
+    return load(k, embedder.model_id, index_dir)

