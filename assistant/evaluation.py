@@ -104,27 +104,27 @@ def scope_report(assistant, questions: list[Labelled]) -> ScopeStats:
     return s
 
 
-def calc_report(path: Path) -> tuple[int, int, list[str]]:
-    """Exact-match accuracy of calculator choice and result on labelled calculation questions."""
-    from assistant import calc
-
+def calc_report(assistant, path: Path) -> tuple[int, int, list[str]]:
+    """Exact-match accuracy of the whole pipeline (routing, calculator choice, result) on calculation questions."""
     with path.open("rb") as f:
         rows = tomllib.load(f)["question"]
     ok, misses = 0, []
-    for row in rows:
-        today = date.fromisoformat(row.get("today", "2026-11-24"))
-        plan = calc.plan(row["q"], today)
-        got = None
-        if plan is not None and not plan.missing:
-            try:
-                got = calc.run(plan.name, plan.inputs).model_dump(mode="json")["result"]
-            except Exception as e:  # a wrong input is a miss, reported, not a crash of the report
-                got = f"error: {e}"
-        name = plan.name if plan else None
-        if name == row["calculator"] and _same(got, row["result"]):
-            ok += 1
-        else:
-            misses.append(f"{row['q']} → {name} {got!r} (want {row['calculator']} {row['result']!r})")
+    clock = assistant.today
+    try:
+        for row in rows:
+            today = date.fromisoformat(row.get("today", "2026-11-24"))
+            assistant.today = lambda today=today: today
+            answer = assistant.ask(row["q"])
+            calc_ = answer.calculation
+            name = calc_.name if calc_ else None
+            got = calc_.model_dump(mode="json")["result"] if calc_ else None
+            want = None if row["result"] == "null" else row["result"]  # TOML has no null
+            if name == row["calculator"] and _same(got, want):
+                ok += 1
+            else:
+                misses.append(f"{row['q']} → {answer.intent.value} {name} {got!r} (want {row['calculator']} {want!r})")
+    finally:
+        assistant.today = clock
     return ok, len(rows), misses
 
 
@@ -156,7 +156,7 @@ def run_eval(settings: Settings, questions: Path | None = None, verbose: bool = 
         for w in scope.wrong:
             print("    " + w)
     if DEFAULT_CALC_QUESTIONS.exists() and questions is None:
-        ok, n, misses = calc_report(DEFAULT_CALC_QUESTIONS)
+        ok, n, misses = calc_report(assistant, DEFAULT_CALC_QUESTIONS)
         print(f"calculation exact match: {ok}/{n} = {ok / max(n, 1):.1%}")
         if verbose:
             for m in misses:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.assistant import Assistant
+from assistant.answer.scope import ScopeModel
 from assistant.corpus.knowledge import load_knowledge
 from assistant.settings import PROJECT_ROOT, Settings
 from tests.fakes import FakeEmbedder
@@ -34,7 +35,9 @@ def fake_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def fake_assistant(fake_settings) -> Assistant:
-    return Assistant.from_settings(fake_settings, embedder=FakeEmbedder(), today=lambda: TODAY)
+    # The fake's cosines sit far lower than a real model's, so its dense floor is lower too.
+    scope = ScopeModel(dense_floor=0.3)
+    return Assistant.from_settings(fake_settings, embedder=FakeEmbedder(), today=lambda: TODAY, scope=scope)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from assistant.answer.sessions import MemorySessionStore, SessionState, SessionS
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, CalcInputError
 from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent
 from assistant.retrieval import index as index_mod
 from assistant.retrieval.search import Retrieval, Retriever
@@ -85,37 +85,51 @@ class Assistant:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
         state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
         query = normalize_query(text)
-        answer = self._calculate(query, state) or self._lookup(query, state)
+        answer = self._answer(query, state)
         answer.session_id = state.session_id
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         self.sessions.put(state)
         return answer
 
+    def _answer(self, query: str, state: SessionState) -> Answer:
+        """Route one normalised question: a pending calculation's completion, a calculation, a lookup or out of scope."""
+        pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
+        try:
+            plan = calc.plan(query, self.today(), pending=pending)
+        except CalcInputError as e:
+            # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
+            state.pending = None
+            return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}")
+        if plan is not None and pending is not None and plan.name == pending.name:
+            return self._calculate(plan, query, state)
+        r = self.retrieve(query)
+        calc_clauses = set(calc.REGISTRY[plan.name].clauses) if plan else set()
+        # A calculator is trusted only when retrieval agrees on the subject: its clauses rank in the top 3.
+        consistent = bool(calc_clauses & {h.clause_id for h in r.hits[:3]})
+        if r.signals.foreign_terms and not r.signals.core_terms:
+            return self._out_of_scope()
+        if plan is not None and consistent:
+            return self._calculate(plan, query, state)
+        state.pending = None
+        if not r.hits or not self.scope.in_scope(r.signals):
+            return self._out_of_scope()
+        return self._lookup(query, r)
+
     # -- calculation -------------------------------------------------------------------------------
 
-    def _calculate(self, query: str, state: SessionState) -> Answer | None:
-        pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
-        plan = calc.plan(query, self.today(), pending=pending)
-        if plan is None:
-            return None
+    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
         clause_ids = list(calc.REGISTRY[plan.name].clauses)
         if plan.missing:
             state.pending = plan.model_dump(mode="json")
-            return Answer(
-                intent=Intent.clarify,
-                answer=calc.clarify_text(plan),
-                citations=self._citations(clause_ids, query),
-            )
+            return Answer(intent=Intent.clarify, answer=calc.clarify_text(plan), citations=self._citations(clause_ids, query))
         state.pending = None
         try:
             result = calc.run(plan.name, plan.inputs)
-        except AssistantError as e:
+        except CalcInputError as e:
             # The inputs were understood but the contract cannot apply to them: say why, cite the clause.
             return Answer(
-                intent=Intent.clarify,
-                answer=f"无法计算：{getattr(e, 'message', str(e))}",
-                citations=self._citations(clause_ids, query),
+                intent=Intent.clarify, answer=f"无法计算：{e.message}", citations=self._citations(clause_ids, query)
             )
         state.last_calc = plan.model_dump(mode="json")
         return Answer(
@@ -130,10 +144,7 @@ class Assistant:
     def retrieve(self, question: str) -> Retrieval:
         return self.retriever.search(question, k=self.settings.top_k)
 
-    def _lookup(self, query: str, state: SessionState) -> Answer:
-        r = self.retrieve(query)
-        if not r.hits or not self.scope.in_scope(r.signals):
-            return self._out_of_scope(query)
+    def _lookup(self, query: str, r: Retrieval) -> Answer:
         hits = self._cited_hits(r.hits)
         citations = [self._citation(h.clause_id, query, r.expansions, h.score) for h in hits]
         best = citations[0]
@@ -147,7 +158,7 @@ class Assistant:
         top = hits[0].score
         return [h for i, h in enumerate(hits[:MAX_CITATIONS]) if i == 0 or h.score >= RUNNER_UP_RATIO * top]
 
-    def _out_of_scope(self, query: str) -> Answer:
+    def _out_of_scope(self) -> Answer:
         s = self.settings
         return Answer(
             intent=Intent.out_of_scope,

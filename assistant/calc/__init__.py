@@ -4,6 +4,20 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, clarify_text, answer_text.
 """
 
 from . import formulas  # noqa: F401  (registers every formula)
-from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run
+from .answer import answer_text
+from .planner import CalcPlan, clarify_text, plan
+from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 
-__all__ = ["REGISTRY", "Formula", "Outcome", "catalogue", "cited_clause_ids", "run"]
+__all__ = [
+    "REGISTRY",
+    "CalcPlan",
+    "Formula",
+    "Outcome",
+    "answer_text",
+    "catalogue",
+    "cited_clause_ids",
+    "clarify_text",
+    "plan",
+    "run",
+    "unknown_clause_ids",
+]

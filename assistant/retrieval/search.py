@@ -27,6 +27,8 @@ class Signals(BaseModel):
     """Evidence about whether the contract covers a question at all."""
 
     domain_terms: list[str]
+    core_terms: list[str]
+    foreign_terms: list[str]
     query_tokens: int
     bm25_top: float
     bm25_coverage: float  # share of the query's words that occur in the top BM25 clause
@@ -58,7 +60,7 @@ class Retriever:
         self.ids = artefacts.bm25_ids
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
         self._row_clause = np.array([self._pos[r.clause_id] for r in artefacts.rows], dtype=np.int64)
-        self._vocab = sorted(knowledge.vocabulary, key=len, reverse=True)
+        self._vocab = tuple(knowledge.vocabulary)
         self._clause_words = [set(self.tokenizer.words(clause_document(knowledge, cid))) for cid in self.ids]
 
     def bm25_scores(self, query: str, expansions: list[str]) -> np.ndarray:
@@ -118,7 +120,9 @@ class Retriever:
         covered = sum(1 for w in words if w in self._clause_words[b_top]) if bm25[b_top] > 0 else 0
         sorted_dense = np.sort(dense)[::-1]
         return Signals(
-            domain_terms=[w for w in self._vocab if w in query],
+            domain_terms=self.knowledge.scope.found(self._vocab, query),
+            core_terms=self.knowledge.scope.found(self.knowledge.scope.core, query),
+            foreign_terms=self.knowledge.scope.found(self.knowledge.scope.foreign, query),
             query_tokens=len(words),
             bm25_top=float(bm25[b_top]),
             bm25_coverage=covered / len(words) if words else 0.0,

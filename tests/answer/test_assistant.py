@@ -1,0 +1,50 @@
+import pytest
+
+from assistant.answer.assistant import QuestionError
+from assistant.models import Intent
+
+
+def test_lookup_quotes_and_cites(fake_assistant):
+    a = fake_assistant.ask("80端口和443端口默认关闭吗，备案后才能开？")
+    assert a.intent is Intent.lookup
+    assert a.citations and a.citations[0].clause_id == "M-10"
+    assert a.citations[0].quote in a.answer
+    assert "主协议第十条" in a.answer
+
+
+def test_out_of_scope_has_no_citations_and_names_the_hotline(fake_assistant):
+    a = fake_assistant.ask("我的手机流量包怎么退订")
+    assert a.intent is Intent.out_of_scope
+    assert a.citations == []
+    assert "10010" in a.answer
+
+
+def test_calculation_is_traced_and_cited(fake_assistant):
+    a = fake_assistant.ask("50M专线不用沃云了以后每个月多少钱")
+    assert a.intent is Intent.calculation
+    assert a.calculation.name == "line_fee"
+    assert a.calculation.model_dump(mode="json")["result"] == 5100.0
+    assert "M-23" in a.calculation.clause_ids
+    assert [c.clause_id for c in a.citations] == a.calculation.clause_ids[: len(a.citations)]
+
+
+def test_missing_input_asks_then_completes_on_the_next_turn(fake_assistant):
+    first = fake_assistant.ask("帮我算一下欠费的违约金")
+    assert first.intent is Intent.clarify
+    assert first.citations
+    second = fake_assistant.ask("5000元，逾期10天", session=first.session_id)
+    assert second.intent is Intent.calculation
+    assert second.calculation.name == "late_fee"
+    assert second.calculation.model_dump(mode="json")["result"] == 150.0
+
+
+def test_impossible_date_is_explained_not_crashed(fake_assistant):
+    a = fake_assistant.ask("2月30日受理的专线，最晚哪天开通")
+    assert a.intent is Intent.clarify
+    assert "2月30日" in a.answer or "日期" in a.answer
+
+
+@pytest.mark.parametrize("q", ["", "   ", "x" * 501])
+def test_unusable_questions_raise(fake_assistant, q):
+    with pytest.raises(QuestionError):
+        fake_assistant.ask(q)

@@ -1,0 +1,79 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(fake_settings, fake_assistant):
+    with TestClient(create_app(fake_settings, fake_assistant), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_ask_returns_the_documented_shape(client):
+    r = client.post("/v1/ask", json={"question": "80端口和443端口为什么打不开，要备案吗", "channel": "agent"})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"session_id", "intent", "answer", "citations", "calculation"}
+    assert body["intent"] == "lookup"
+    assert body["session_id"]
+    assert 1 <= len(body["citations"]) <= 5
+    assert set(body["citations"][0]) == {"clause_id", "title", "text", "quote", "score"}
+    assert body["citations"][0]["quote"] in body["citations"][0]["text"]
+
+
+def test_session_id_is_kept(client):
+    r = client.post("/v1/ask", json={"question": "开户费多少钱", "session_id": "abc-123"})
+    assert r.json()["session_id"] == "abc-123"
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"question": ""}, "question"),
+        ({"question": "x" * 501}, "question"),
+        ({}, "question"),
+        ({"question": "开户费", "channel": "fax"}, "channel"),
+        ({"question": "开户费", "session_id": "bad id!"}, "session_id"),
+        ({"question": "开户费", "extra": 1}, "extra"),
+    ],
+)
+def test_invalid_requests_get_422_naming_the_field(client, payload, field):
+    r = client.post("/v1/ask", json=payload)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "invalid_request" and field in err["message"]
+
+
+def test_malformed_json_is_422_not_500(client):
+    r = client.post("/v1/ask", content=b"{oops", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_whitespace_question_is_a_clear_400(client):
+    r = client.post("/v1/ask", json={"question": "   "})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_question"
+
+
+def test_clauses_list_and_one_clause(client):
+    all_ = client.get("/v1/clauses").json()
+    assert len(all_) == 121 and all_[0]["id"] == "M-1"
+    one = client.get("/v1/clauses/A1-4.5").json()
+    assert one["name"] == "附件一第4.5条" and "3‰" in one["text"]
+
+
+def test_unknown_clause_is_404_naming_valid_ids(client):
+    r = client.get("/v1/clauses/M-99")
+    assert r.status_code == 404
+    err = r.json()["error"]
+    assert err["code"] == "clause_not_found" and "M-49" in err["valid"]
+
+
+def test_unknown_route_is_json_404(client):
+    r = client.get("/nope")
+    assert r.status_code == 404 and "error" in r.json()

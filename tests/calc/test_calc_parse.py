@@ -1,0 +1,103 @@
+"""Numbers, durations, bandwidths and dates as people type or say them."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+
+import pytest
+
+from assistant.calc.parse import extract, to_digits
+from assistant.errors import CalcInputError
+
+TODAY = date(2026, 11, 24)
+
+
+def quantities(text: str) -> list[tuple[str, Decimal, str]]:
+    """(kind, value, unit) of every quantity found."""
+    return [(q.kind, q.value, q.unit) for q in extract(text, TODAY).quantities]
+
+
+@pytest.mark.parametrize(
+    ("text", "mbps"),
+    [("50M", 50), ("50兆", 50), ("五十兆", 50), ("50Mbps", 50), ("５０Ｍ", 50), ("50 m", 50),
+     ("两百兆", 200), ("一百兆", 100), ("千兆", 1000), ("1G", 1000)],
+)
+def test_bandwidth(text, mbps):
+    assert quantities(text) == [("bandwidth", Decimal(mbps), "Mbps")]
+
+
+@pytest.mark.parametrize(
+    ("text", "yuan"),
+    [("5100元", 5100), ("五千一百元", 5100), ("5100块", 5100), ("0.51万", 5100), ("5千", 5000),
+     ("一万八千元", 18000), ("1.5万元", 15000), ("一点五万", 15000), ("￥1234.56", Decimal("1234.56")),
+     ("五千一百块钱", 5100), ("负五千元", -5000)],
+)
+def test_money(text, yuan):
+    assert quantities(text) == [("money", Decimal(yuan), "元")]
+
+
+@pytest.mark.parametrize(("text", "value"), [("月租五千一百", 5100), ("一万八", 18000), ("五千一", 5100)])
+def test_bare_number_is_kept_for_the_planner(text, value):
+    assert quantities(text) == [("bare", Decimal(value), "")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [("20天", 20, "day"), ("二十天", 20, "day"), ("两周", 2, "week"), ("半个月", Decimal("0.5"), "month"),
+     ("3个月", 3, "month"), ("半年", 6, "month"), ("一年", 1, "year"), ("一年半", 18, "month"),
+     ("24小时", 24, "hour"), ("一天一夜", 24, "hour"), ("两天两夜", 48, "hour"), ("30个小时", 30, "hour"),
+     ("四个半小时", Decimal("4.5"), "hour"), ("23.5小时", Decimal("23.5"), "hour"), ("十五日", 15, "day")],
+)
+def test_durations(text, value, unit):
+    assert quantities(text) == [("duration", Decimal(value), unit)]
+
+
+def test_counts_and_references_that_are_not_inputs():
+    assert quantities("被删了六次") == [("count", Decimal(6), "次")]
+    assert quantities("一次性费用") == []
+    assert quantities("第6个工作日") == []
+    assert quantities("2026年被删了6次") == [("count", Decimal(6), "次")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "assumed"),
+    [("2026年3月1日", date(2026, 3, 1), False), ("3月1号", date(2026, 3, 1), True),
+     ("3.1", date(2026, 3, 1), True), ("2026-03-01", date(2026, 3, 1), False), ("3/1", date(2026, 3, 1), True),
+     ("二〇二六年三月一日", date(2026, 3, 1), False), ("三月三十一号", date(2026, 3, 31), True),
+     ("2024年2月29日", date(2024, 2, 29), False), ("2026/3/1", date(2026, 3, 1), False),
+     ("今天", TODAY, False), ("昨天", date(2026, 11, 23), False)],
+)
+def test_dates(text, expected, assumed):
+    found = extract(text, TODAY).dates
+    assert [(d.value, d.year_assumed) for d in found] == [(expected, assumed)]
+
+
+def test_date_with_time():
+    found = extract("3月1日下午3点半报竣", TODAY).dates[0]
+    assert found.value == date(2026, 3, 1) and found.at == time(15, 30)
+
+
+def test_decimal_amounts_are_not_read_as_dates():
+    found = extract("3.5万元", TODAY)
+    assert not found.dates and quantities("3.5万元") == [("money", Decimal(35000), "元")]
+
+
+@pytest.mark.parametrize(("text", "month"), [("4月账单", (2026, 4)), ("2025年12月份的账单", (2025, 12)), ("上个月", (2026, 10)), ("下个月", (2026, 12))])
+def test_months(text, month):
+    assert [(m.year, m.month) for m in extract(text, TODAY).months] == [month]
+
+
+@pytest.mark.parametrize("text", ["2月30日", "2026年2月29日", "13月1日", "4月31号", "2025-02-29"])
+def test_impossible_dates_raise(text):
+    with pytest.raises(CalcInputError) as exc:
+        extract(text, TODAY)
+    assert "不是有效日期" in exc.value.message
+
+
+def test_leap_day_in_a_leap_year_is_fine():
+    assert extract("2028年2月29日", TODAY).dates[0].value == date(2028, 2, 29)
+
+
+def test_to_digits_leaves_unrelated_text_readable():
+    assert to_digits("五十兆的专线不要云了以后一个月多少钱") == "50兆的专线不要云了以后1个月多少钱"

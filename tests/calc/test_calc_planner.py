@@ -1,0 +1,156 @@
+"""plan(): colloquial questions to calculators and inputs, lookups left alone, clarify and completion."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assistant.calc import answer_text, clarify_text, plan, run
+from assistant.calc.accuracy import evaluate
+from assistant.errors import CalcInputError
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
+
+
+@pytest.mark.parametrize(
+    ("question", "name", "inputs"),
+    [
+        ("50兆的专线不要云了以后一个月多少钱", "line_fee", {"bandwidth_mbps": 50, "months": 1}),
+        ("咱那个一百兆的光专线，云不要了，一年下来多少钱", "line_fee", {"bandwidth_mbps": 100, "months": 12}),
+        ("欠了五千一百块，逾期两周，违约金多少", "late_fee", {"owed": "5100", "days_overdue": 14}),
+        ("帮我算下滞纳金：欠费0.51万，晚交20天", "late_fee", {"owed": "5100", "days_overdue": 20}),
+        ("逾期10天了还有几天会停机", "overdue_status", {"days_overdue": 10}),
+        ("专线断了一天一夜，月租5100，能减免多少", "outage_credit", {"monthly_fee": "5100", "outage_hours": 24}),
+        ("这个月掉线两天，月费2100，能补偿多少", "outage_credit", {"monthly_fee": "2100", "outage_hours": 48}),
+        ("开户费不含税是多少", "vat_split", {}),
+        ("9月28日受理的，最晚哪天开通", "activation_deadline", {"accepted_on": "2026-09-28"}),
+        ("3月1日上午10点报竣，云资源最晚什么时候交付", "cloud_delivery_deadline", {"completed_at": "2026-03-01T10:00:00"}),
+        ("今年被删除了6次会被终止合作吗", "takedown_limit", {"events": 6}),
+        ("4月的账单计费周期是哪几天", "billing_cycle", {"month": "2026-04"}),
+        ("上个月的账单最晚什么时候交", "bill_dates", {"month": "2026-10"}),
+        ("起租日2026年3月1日，合同几号到期", "contract_term", {"start_on": "2026-03-01"}),
+    ],
+)
+def test_plan_on_colloquial_questions(question, name, inputs, today):
+    found = plan(question, today)
+    assert found is not None and found.name == name
+    assert found.inputs == inputs and found.missing == []
+    assert found.clause_ids == run(name, found.inputs).clause_ids
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["云专线能暂停吗", "违约金怎么算", "开户需要提交什么资料", "故障申告电话是多少", "沃云欠费多久会被暂停",
+     "云专线的资源池在哪里", "你好", "可以转租吗", "网站备案信息变更要几天内报备", "超时开通的赔偿怎么算"],
+)
+def test_plain_lookups_are_not_calculations(question, today):
+    assert plan(question, today) is None
+
+
+def test_date_without_year_uses_the_clock_and_says_so():
+    found = plan("3月15日竣工，月租5100，当月收多少", date(2027, 6, 1))
+    assert found.inputs["completion_date"] == "2027-03-15"
+    assert any("2027年" in a for a in found.assumptions)
+    assert "2027年" in answer_text(run(found.name, found.inputs), found)
+
+
+def test_clarify_asks_for_everything_missing_then_a_reply_completes_it(today):
+    first = plan("违约金多少", today)
+    assert first.name == "late_fee" and first.missing == ["owed", "days_overdue"]
+    question = clarify_text(first)
+    assert "欠费金额" in question and "逾期天数" in question and "主协议第二十九条" in question
+    done = plan("5000元，逾期10天", today, pending=first)
+    assert done.name == "late_fee" and done.missing == []
+    assert run(done.name, done.inputs).result == 150.0
+
+
+def test_clarify_asks_for_exactly_what_is_missing(today):
+    first = plan("欠了5000块，违约金多少", today)
+    assert first.missing == ["days_overdue"]
+    question = clarify_text(first)
+    assert "逾期天数" in question and "欠费金额" not in question
+    done = plan("十天", today, pending=first)
+    assert done.inputs == {"owed": "5000", "days_overdue": 10}
+
+
+def test_a_bare_number_completes_a_pending_money_input(today):
+    first = plan("断网30小时能减免多少", today)
+    assert first.missing == ["monthly_fee"]
+    done = plan("5100", today, pending=first)
+    assert done.inputs == {"monthly_fee": "5100", "outage_hours": 30} and not done.missing
+
+
+def test_a_new_question_replaces_the_pending_one(today):
+    pending = plan("违约金多少", today)
+    found = plan("50兆专线不要云了一年多少钱", today, pending=pending)
+    assert found.name == "line_fee" and found.inputs["months"] == 12
+
+
+def test_a_reply_that_fills_nothing_falls_back_to_a_fresh_plan(today):
+    pending = plan("违约金多少", today)
+    assert plan("云专线能暂停吗", today, pending=pending) is None
+
+
+def test_one_of_inputs_are_asked_for_and_either_completes(today):
+    first = plan("提前终止沃云，还剩5个月，违约金多少", today)
+    assert first.name == "early_termination_penalty" and first.missing == ["monthly_fee"]
+    done = plan("每月5100元", today, pending=first)
+    assert done.inputs == {"remaining_months": 5, "monthly_fee": "5100"}
+    assert run(done.name, done.inputs).result == 25500.0
+
+
+def test_defaults_are_said_back(today):
+    found = plan("开通超时了3天，能退减多少", today)
+    assert any("100 元" in a for a in found.assumptions)
+
+
+def test_impossible_date_in_a_question_is_a_clear_error(today):
+    with pytest.raises(CalcInputError) as exc:
+        plan("2月30日受理的，最晚哪天开通", today)
+    assert "2月只有28天" in exc.value.message
+
+
+def test_negative_amount_is_caught_when_run(today):
+    found = plan("欠费负五千元，逾期10天，违约金多少", today)
+    with pytest.raises(CalcInputError) as exc:
+        run(found.name, found.inputs)
+    assert exc.value.field == "owed"
+
+
+def test_absurd_hours_are_refused(today):
+    found = plan("这个月断网1000小时，月租5100，能减免多少", today)
+    with pytest.raises(CalcInputError) as exc:
+        run(found.name, found.inputs)
+    assert exc.value.field == "outage_hours"
+
+
+def test_answer_text_names_clauses_conditions_and_result(today):
+    found = plan("欠费五千块，逾期十天，违约金多少", today)
+    text = answer_text(run(found.name, found.inputs), found)
+    assert "150.00元" in text and "主协议第二十九条" in text and "附件一第4.5条" in text and "48小时" in text
+
+
+def test_answer_text_for_null_lists_the_bandwidths(today):
+    found = plan("30M专线不要云了多少钱一个月", today)
+    text = answer_text(run(found.name, found.inputs), found)
+    assert "30M" in text and "10M 1100元/月" in text and "200M 18000元/月" in text
+
+
+def test_answer_text_for_zero_says_why(today):
+    found = plan("断了23.5小时 月租5100 能核减吗", today)
+    text = answer_text(run(found.name, found.inputs), found)
+    assert "未达 24 小时" in text
+
+
+def test_answer_text_works_without_a_plan():
+    text = answer_text(run("takedown_limit", {"events": 5}))
+    assert "未超过五次" in text and "附件一第6.3条" in text
+
+
+def test_question_file_has_enough_rows_and_all_match():
+    report = evaluate(QUESTIONS)
+    assert len(report.outcomes) >= 30
+    misses = [o for o in report.outcomes if not o.ok]
+    assert not misses, "\n".join(f"{o.q}: {o.calculator} {o.result} {o.error}" for o in misses)

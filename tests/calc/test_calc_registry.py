@@ -1,0 +1,124 @@
+"""The registry: every formula documented and cited, inputs validated into clear errors, JSON form."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.calc import REGISTRY, catalogue, run
+from assistant.calc.planner import vocabulary
+from assistant.errors import CalcInputError, CalculatorNotFound
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_formula_has_a_one_line_docstring_title_and_clauses(name):
+    formula = REGISTRY[name]
+    assert formula.summary and "\n" not in formula.summary
+    assert formula.summary == (formula.func.__doc__ or "").strip()
+    assert formula.title and formula.clauses
+
+
+def test_clause_ids_are_well_formed(assert_clause_ids_exist):
+    assert_clause_ids_exist(None)
+
+
+def test_clause_id_check_reports_unknown_ids(assert_clause_ids_exist):
+    with pytest.raises(AssertionError, match="M-23"):
+        assert_clause_ids_exist({"M-29"})
+
+
+def test_clause_id_check_passes_with_every_cited_id(assert_clause_ids_exist):
+    assert_clause_ids_exist({c for f in REGISTRY.values() for c in f.clauses})
+
+
+def test_trigger_vocabulary_covers_exactly_the_registry():
+    specs = vocabulary().calculators
+    assert set(specs) == set(REGISTRY)
+    for name, spec in specs.items():
+        fields = set(REGISTRY[name].inputs.model_fields)
+        assert {s.name for s in spec.slots} <= fields, name
+        assert set(spec.examples) <= fields and set(spec.defaults) <= fields, name
+        assert set(REGISTRY[name].required) <= {s.name for s in spec.slots}, name
+        assert "answer" in spec.answers or "answer_true" in spec.answers, name
+
+
+def test_catalogue_lists_every_calculator_with_a_schema():
+    entries = catalogue()
+    assert [e["name"] for e in entries] == list(REGISTRY)
+    for entry in entries:
+        assert set(entry) == {"name", "title", "summary", "clause_ids", "input_schema"}
+        assert entry["input_schema"]["type"] == "object"
+    json.dumps(entries, ensure_ascii=False)
+
+
+def test_unknown_calculator_names_the_valid_ones():
+    with pytest.raises(CalculatorNotFound) as exc:
+        run("late_fees", {})
+    assert "late_fee" in str(exc.value) and "late_fee" in exc.value.valid
+
+
+def test_money_serialises_as_json_numbers_with_two_decimals():
+    dumped = run("late_fee", {"owed": "5000", "days_overdue": 10}).model_dump(mode="json")
+    assert dumped["result"] == 150.0 and isinstance(dumped["result"], float)
+    split = run("vat_split", {"amount": 100}).model_dump(mode="json")["result"]
+    assert split == {"total": 100.0, "pre_tax": 94.34, "tax": 5.66}
+    assert all(isinstance(v, float) for v in split.values())
+    assert json.loads(run("vat_split", {}).model_dump_json())["result"]["tax"] == 5.66
+
+
+def test_dates_serialise_as_iso_strings():
+    dumped = run("contract_term", {"start_on": "2026-03-01"}).model_dump(mode="json")
+    assert dumped["inputs"]["start_on"] == "2026-03-01"
+    assert dumped["result"] == {"end": "2027-03-01", "notice_by": "2027-01-30"}
+
+
+def test_result_carries_clause_ids_and_filled_in_steps():
+    result = run("outage_credit", {"monthly_fee": 5100, "outage_hours": 24})
+    assert result.clause_ids == ["M-36"] and result.unit == "元"
+    assert "5100 × 12 ÷ 365 = 167.67 元/天" in result.steps[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "field", "fragment"),
+    [
+        ("late_fee", {"owed": "-5000", "days_overdue": 10}, "owed", "必须大于0"),
+        ("late_fee", {"owed": "0", "days_overdue": 10}, "owed", "必须大于0"),
+        ("late_fee", {"owed": "5000", "days_overdue": 0}, "days_overdue", "不能小于1"),
+        ("late_fee", {"owed": "5000000000", "days_overdue": 10}, "owed", "超过合理范围"),
+        ("late_fee", {"owed": "5000", "days_overdue": 99999}, "days_overdue", "超过合理范围"),
+        ("late_fee", {"owed": "五千", "days_overdue": 10}, "owed", "有效数字"),
+        ("late_fee", {"owed": "NaN", "days_overdue": 10}, "owed", "有效数字"),
+        ("late_fee", {"days_overdue": 10}, "owed", "缺少欠费金额"),
+        ("late_fee", {"owed": 1, "days_overdue": 1, "rate": 2}, "rate", "没有输入项"),
+        ("prorated_fee", {"monthly_fee": 5100, "completion_date": "2026-02-30"}, "completion_date", "不是有效的日期"),
+        ("outage_credit", {"monthly_fee": 5100, "outage_hours": 800}, "outage_hours", "超过合理范围"),
+        ("outage_credit", {"monthly_fee": 5100, "outage_hours": -1}, "outage_hours", "必须大于0"),
+        ("billing_cycle", {"month": "2026-13"}, "month", "YYYY-MM"),
+        ("line_fee", {"bandwidth_mbps": -50}, "bandwidth_mbps", "不能小于1"),
+        ("takedown_limit", {"events": -1}, "events", "不能小于0"),
+        ("early_termination_penalty", {"remaining_months": 3}, "monthly_fee", "月服务费"),
+    ],
+)
+def test_bad_inputs_raise_a_clear_error_naming_the_field(name, inputs, field, fragment):
+    with pytest.raises(CalcInputError) as exc:
+        run(name, inputs)
+    assert exc.value.field == field
+    assert fragment in exc.value.message
+
+
+def test_business_days_in_an_uncovered_year_are_refused_not_guessed():
+    with pytest.raises(CalcInputError) as exc:
+        run("activation_deadline", {"accepted_on": "2026-12-28"})   # the 4th business day falls in 2027
+    assert exc.value.field == "accepted_on"
+    assert "2027年" in exc.value.message and "尚未收录" in exc.value.message
+
+
+def test_force_majeure_termination_refuses_notice_before_a_month():
+    with pytest.raises(CalcInputError) as exc:
+        run("force_majeure_termination", {"notice_on": "2026-08-19", "started_on": "2026-07-20"})
+    assert exc.value.field == "notice_on" and "2026年8月20日" in exc.value.message
+
+
+def test_every_cited_clause_id_exists_in_the_parsed_corpus(assert_clause_ids_exist, corpus):
+    assert_clause_ids_exist(set(corpus.ids))
