@@ -105,8 +105,8 @@ class Assistant:
             return self._calculate(plan, query, state)
         r = self.retrieve(query)
         calc_clauses = set(calc.REGISTRY[plan.name].clauses) if plan else set()
-        # A calculator is trusted only when retrieval agrees on the subject: its clauses rank in the top 3.
-        consistent = bool(calc_clauses & {h.clause_id for h in r.hits[:3]})
+        # A calculator is trusted only when retrieval agrees on the subject: its clauses rank in the top 5.
+        consistent = bool(calc_clauses & {h.clause_id for h in r.hits[:5]})
         if r.signals.foreign_terms and not r.signals.core_terms:
             return self._out_of_scope()
         if plan is not None and consistent:

@@ -45,7 +45,8 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        dim_of = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dim_of())
         name = _model_name(folder)
         self.model_id = f"{name}@{_fingerprint(folder)}"
         prompts = getattr(self.model, "prompts", {}) or {}
