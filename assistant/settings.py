@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # Sessions: SQLite in data_dir by default, Redis when a URL is given.
+    redis_url: str = ""
+    session_ttl: float = 3600.0
+    session_history: int = 20
+
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
 
@@ -47,6 +52,20 @@ class Settings(BaseSettings):
     def _top_k_cap(cls, v: int) -> int:
         if v > 50:
             raise ValueError(f"top_k must be <= 50, got {v}")
+        return v
+
+    @field_validator("session_ttl")
+    @classmethod
+    def _ttl_positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError(f"session_ttl must be > 0, got {v}")
+        return v
+
+    @field_validator("session_history")
+    @classmethod
+    def _history_non_negative(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError(f"session_history must be >= 0, got {v}")
         return v
 
     @field_validator("bm25_weight", "dense_weight")

@@ -9,7 +9,7 @@ from pathlib import Path
 from assistant import calc
 from assistant.answer.quote import best_quote
 from assistant.answer.scope import ScopeModel
-from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, new_session_id
+from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
@@ -61,6 +61,7 @@ class Assistant:
         knowledge = load_knowledge(Path(settings.corpus_dir))
         embedder = embedder or load_embedder(settings)
         artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
+        kw.setdefault("sessions", make_store(settings))
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
 
     @property
@@ -89,6 +90,7 @@ class Assistant:
         answer.session_id = state.session_id
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
+        state.add_turn(text, answer.intent, answer.answer)
         self.sessions.put(state)
         return answer
 

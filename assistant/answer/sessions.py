@@ -1,57 +1,319 @@
-"""Conversation state kept between turns, behind one small store interface."""
+"""Conversation state kept between turns, behind one small store interface.
+
+Three stores implement :class:`SessionStore`: in process memory (tests, single worker), SQLite on local
+disk (several workers on one host) and Redis (several hosts). :func:`make_store` picks one from settings.
+"""
 
 from __future__ import annotations
 
+import itertools
+import logging
+import os
+import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+import redis
+from pydantic import BaseModel, Field, ValidationError
+
+from assistant.errors import AssistantError
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+DEFAULT_TTL = 3600.0
+DEFAULT_HISTORY = 20
+
+
+class SessionStoreUnavailable(AssistantError, RuntimeError):
+    """The session backend (SQLite file or Redis server) cannot be read or written right now."""
+
+    code = "session_store_unavailable"
+
+
+class Turn(BaseModel):
+    """One question and the answer given to it, kept so later turns can refer back."""
+
+    question: str
+    intent: str
+    answer: str
+    time: float
 
 
 class SessionState(BaseModel):
-    """What a follow-up needs: the last calculation, a pending clarification, the last clauses."""
+    """What a follow-up needs: the last calculation, a pending clarification, the last clauses.
+
+    ``history`` holds the most recent turns, oldest first; stores keep at most their ``max_history``.
+    ``updated_at`` is set by the store on every ``put`` and drives expiry.
+    """
 
     session_id: str
     pending: dict[str, Any] | None = None  # a CalcPlan still missing inputs, as JSON
     last_calc: dict[str, Any] | None = None  # the last completed CalcPlan, as JSON
     last_clauses: list[str] = Field(default_factory=list)
     turns: int = 0
+    history: list[Turn] = Field(default_factory=list)
     updated_at: float = Field(default_factory=time.time)
+
+    def add_turn(self, question: str, intent: str | Enum, answer: str, at: float | None = None) -> None:
+        """Append one turn to the history; the store trims it to its bound on put."""
+        self.history.append(
+            Turn(
+                question=question,
+                intent=intent.value if isinstance(intent, Enum) else intent,
+                answer=answer,
+                time=time.time() if at is None else at,
+            )
+        )
 
 
 class SessionStore(Protocol):
+    """Where session state lives between turns; ``get`` returns a private copy or None."""
+
     def get(self, session_id: str) -> SessionState | None: ...
 
     def put(self, state: SessionState) -> None: ...
 
 
-class MemorySessionStore:
-    """Sessions in this process's memory, expiring after ttl seconds of inactivity."""
+def _snapshot(state: SessionState, now: float, max_history: int) -> SessionState:
+    """Stamp state with now and return a deep copy whose history keeps only the newest max_history turns."""
+    state.updated_at = now
+    copy = state.model_copy(deep=True)
+    # Slicing with [-0:] would keep everything, so a zero bound needs its own case.
+    copy.history = copy.history[-max_history:] if max_history > 0 else []
+    return copy
 
-    def __init__(self, ttl: float = 3600.0, max_sessions: int = 10000):
+
+def _parse(raw: str | bytes, session_id: str, where: str) -> SessionState | None:
+    """Decode a stored state, logging and returning None when it is not a valid SessionState."""
+    try:
+        return SessionState.model_validate_json(raw)
+    except ValidationError as e:
+        # Types and locations only: the input itself may hold a customer's words.
+        problems = [f"{'.'.join(map(str, err['loc'])) or '<root>'}: {err['type']}" for err in e.errors()[:3]]
+        log.warning("discarding corrupt session %s in %s: %s", session_id, where, "; ".join(problems))
+        return None
+
+
+@contextmanager
+def _translate(kind: type[BaseException], message: str) -> Iterator[None]:
+    """Re-raise backend errors of one type as SessionStoreUnavailable with a message naming the store."""
+    try:
+        yield
+    except kind as e:
+        raise SessionStoreUnavailable(f"{message}: {e}") from e
+
+
+class MemorySessionStore:
+    """Sessions in this process's memory, expiring after ttl seconds of inactivity.
+
+    Nothing is shared between worker processes and nothing survives a restart; use it for tests and a
+    single worker. Beyond ``max_sessions`` the least recently updated session is dropped.
+    """
+
+    def __init__(
+        self,
+        ttl: float = DEFAULT_TTL,
+        max_sessions: int = 10000,
+        max_history: int = DEFAULT_HISTORY,
+        clock: Clock = time.time,
+    ):
         self.ttl = ttl
         self.max_sessions = max_sessions
+        self.max_history = max_history
+        self.clock = clock
         self._data: dict[str, SessionState] = {}
         self._lock = threading.Lock()
 
     def get(self, session_id: str) -> SessionState | None:
         with self._lock:
             s = self._data.get(session_id)
-            if s and time.time() - s.updated_at > self.ttl:
+            if s and self.clock() - s.updated_at > self.ttl:
                 del self._data[session_id]
                 return None
             return s.model_copy(deep=True) if s else None
 
     def put(self, state: SessionState) -> None:
-        state.updated_at = time.time()
+        snap = _snapshot(state, self.clock(), self.max_history)
         with self._lock:
-            self._data[state.session_id] = state.model_copy(deep=True)
+            self._data[snap.session_id] = snap
             if len(self._data) > self.max_sessions:
                 oldest = min(self._data.values(), key=lambda s: s.updated_at)
                 del self._data[oldest.session_id]
 
 
+class SqliteSessionStore:
+    """Sessions in one SQLite file that several threads and worker processes on one host share.
+
+    The file runs in WAL mode so readers never block the writer; each thread (and each process after a
+    fork) opens its own connection, and ``busy_timeout`` makes a writer wait for another instead of failing.
+    Every ``put`` is committed before it returns, so an acknowledged turn survives the process being killed.
+    Sessions idle for more than ``ttl`` seconds are not returned and are deleted every ``purge_every`` puts.
+    SQLite errors (locked past the timeout, unreadable file) raise :class:`SessionStoreUnavailable`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        ttl: float = DEFAULT_TTL,
+        max_history: int = DEFAULT_HISTORY,
+        clock: Clock = time.time,
+        busy_timeout: float = 5.0,
+        purge_every: int = 100,
+    ):
+        self.path = Path(path)
+        self.ttl = ttl
+        self.max_history = max_history
+        self.clock = clock
+        self.busy_timeout = busy_timeout
+        self.purge_every = max(1, purge_every)
+        self._local = threading.local()
+        self._puts = itertools.count(1)
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._errors("open"):
+            self._conn().executescript(
+                "CREATE TABLE IF NOT EXISTS sessions ("
+                " session_id TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);"
+                "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
+            )
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use and again in a forked child."""
+        conn = getattr(self._local, "conn", None)
+        # A connection inherited across fork shares the parent's file locks and must not be used.
+        if conn is None or self._local.pid != os.getpid():
+            # isolation_level=None: autocommit, so each statement is its own committed transaction.
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            # WAL is a property of the file; switching takes a lock, so only ask when it is not set yet.
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL loses nothing when the process dies (the OS holds the written WAL);
+            # only a power cut can drop the last commits, which is acceptable for chat context.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn, self._local.pid = conn, os.getpid()
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
+
+    def _errors(self, action: str):
+        """Context manager turning sqlite3 errors into SessionStoreUnavailable."""
+        return _translate(sqlite3.Error, f"session store {self.path} could not {action}")
+
+    def get(self, session_id: str) -> SessionState | None:
+        with self._errors("read"):
+            row = self._conn().execute(
+                "SELECT state, updated_at FROM sessions WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        if row is None or self.clock() - row[1] > self.ttl:
+            return None
+        return _parse(row[0], session_id, str(self.path))
+
+    def put(self, state: SessionState) -> None:
+        snap = _snapshot(state, self.clock(), self.max_history)
+        with self._errors("write"):
+            conn = self._conn()
+            conn.execute(
+                "INSERT INTO sessions (session_id, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                (snap.session_id, snap.model_dump_json(), snap.updated_at),
+            )
+            if next(self._puts) % self.purge_every == 0:
+                self.purge()
+
+    def purge(self) -> int:
+        """Delete sessions idle longer than ttl; returns how many were removed."""
+        with self._errors("purge"):
+            cur = self._conn().execute("DELETE FROM sessions WHERE updated_at < ?", (self.clock() - self.ttl,))
+        return cur.rowcount
+
+    def close(self) -> None:
+        """Close every connection this store opened in this process."""
+        with self._opened_lock:
+            conns, self._opened = self._opened, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:
+                pass  # opened in another thread; it goes away with that thread
+        self._local = threading.local()
+
+
+class RedisSessionStore:
+    """Sessions in Redis, one JSON value per key ``assistant:session:<id>``, shared by every host.
+
+    Each ``put`` sets the key with an expiry of ``ttl`` seconds, so Redis itself drops idle sessions;
+    ``get`` also checks the stored ``updated_at`` against ``clock`` so expiry is exact and testable.
+    The connection is made lazily; when Redis cannot be reached, ``get``/``put`` raise
+    :class:`SessionStoreUnavailable`.
+    """
+
+    prefix = "assistant:session:"
+
+    def __init__(
+        self,
+        url: str,
+        ttl: float = DEFAULT_TTL,
+        max_history: int = DEFAULT_HISTORY,
+        clock: Clock = time.time,
+        timeout: float = 2.0,
+    ):
+        self.ttl = ttl
+        self.max_history = max_history
+        self.clock = clock
+        # Short timeouts: a question should fail fast with a clear error rather than hang on a dead server.
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        kw = self.client.connection_pool.connection_kwargs
+        # Named by host and port only, so a password in the URL never reaches logs or error messages.
+        self._where = f"redis {kw.get('host', kw.get('path', '?'))}:{kw.get('port', '')}/{kw.get('db', 0)}"
+
+    def _key(self, session_id: str) -> str:
+        """The Redis key holding one session."""
+        return self.prefix + session_id
+
+    def _errors(self, action: str):
+        """Context manager turning redis errors into SessionStoreUnavailable."""
+        return _translate(redis.RedisError, f"session store {self._where} could not {action}")
+
+    def get(self, session_id: str) -> SessionState | None:
+        with self._errors("read"):
+            raw = self.client.get(self._key(session_id))
+        if raw is None:
+            return None
+        state = _parse(raw, session_id, self._where)
+        if state is None or self.clock() - state.updated_at > self.ttl:
+            return None
+        return state
+
+    def put(self, state: SessionState) -> None:
+        snap = _snapshot(state, self.clock(), self.max_history)
+        with self._errors("write"):
+            self.client.set(self._key(snap.session_id), snap.model_dump_json(), px=max(1, int(self.ttl * 1000)))
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.client.close()
+
+
+def make_store(settings: Any, clock: Clock = time.time) -> SessionStore:
+    """Redis when settings.redis_url is set, else SQLite at settings.data_dir / "sessions.sqlite3"."""
+    ttl = float(getattr(settings, "session_ttl", DEFAULT_TTL))
+    history = int(getattr(settings, "session_history", DEFAULT_HISTORY))
+    url = getattr(settings, "redis_url", "")
+    if url:
+        return RedisSessionStore(url, ttl=ttl, max_history=history, clock=clock)
+    return SqliteSessionStore(Path(settings.data_dir) / "sessions.sqlite3", ttl=ttl, max_history=history, clock=clock)
+
+
 def new_session_id() -> str:
+    """A fresh random session id (32 hex characters)."""
     return uuid.uuid4().hex

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import calc
 from assistant.answer.assistant import MAX_QUESTION, Assistant
+from assistant.answer.sessions import SessionStoreUnavailable
 from assistant.errors import AssistantError, CalcInputError, CalculatorNotFound, ClauseNotFound, IndexUnavailable
 from assistant.models import Answer, CalcResult, Channel, Clause
 from assistant.settings import Settings
@@ -25,6 +26,7 @@ STATUS = {
     CalculatorNotFound: 404,
     CalcInputError: 422,
     IndexUnavailable: 503,
+    SessionStoreUnavailable: 503,
 }
 
 

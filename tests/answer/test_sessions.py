@@ -1,0 +1,470 @@
+"""One behavioural suite run against every session store (memory, SQLite, a real Redis), plus backend specifics."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import redis
+
+from assistant.answer.sessions import (
+    MemorySessionStore,
+    RedisSessionStore,
+    SessionState,
+    SessionStore,
+    SessionStoreUnavailable,
+    SqliteSessionStore,
+    make_store,
+    new_session_id,
+)
+from assistant.models import Intent
+from assistant.settings import Settings
+
+TTL = 60.0
+
+
+class FakeClock:
+    """A clock the test moves by hand, so expiry is tested without sleeping."""
+
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
+def _free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway redis-server on a free local port, without persistence, for the whole test session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server not installed (apt-get install redis-server); Redis store rows skipped")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server on port {port} did not answer PING (exit code {proc.poll()})")
+                time.sleep(0.05)
+        yield url
+    finally:
+        client.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class Backend:
+    """How to build one kind of store in a test, and how to plant a raw value in it."""
+
+    kind: str
+    make: Callable[..., SessionStore]
+    plant: Callable[[str, str, float], None] | None = None  # (session_id, raw text, updated_at); memory has none
+
+
+@pytest.fixture
+def sqlite_backend(tmp_path) -> Backend:
+    # A nested path checks that the store creates its parent directory.
+    path = tmp_path / "data" / "sessions.sqlite3"
+    stores: list[SqliteSessionStore] = []
+
+    def make(clock=time.time, ttl=TTL, max_history=20, **kw) -> SqliteSessionStore:
+        store = SqliteSessionStore(path, ttl=ttl, max_history=max_history, clock=clock, **kw)
+        stores.append(store)
+        return store
+
+    def plant(session_id: str, raw: str, at: float) -> None:
+        with sqlite3.connect(path) as conn:
+            conn.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)", (session_id, raw, at))
+
+    backend = Backend("sqlite", make, plant)
+    backend.path = path  # type: ignore[attr-defined]
+    yield backend
+    for s in stores:
+        s.close()
+
+
+@pytest.fixture
+def redis_backend(redis_url) -> Backend:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    stores: list[RedisSessionStore] = []
+
+    def make(clock=time.time, ttl=TTL, max_history=20) -> RedisSessionStore:
+        store = RedisSessionStore(redis_url, ttl=ttl, max_history=max_history, clock=clock)
+        stores.append(store)
+        return store
+
+    def plant(session_id: str, raw: str, at: float) -> None:
+        client.set(RedisSessionStore.prefix + session_id, raw)
+
+    backend = Backend("redis", make, plant)
+    backend.url = redis_url  # type: ignore[attr-defined]
+    backend.client = client  # type: ignore[attr-defined]
+    yield backend
+    for s in stores:
+        s.close()
+    client.close()
+
+
+@pytest.fixture
+def memory_backend() -> Backend:
+    def make(clock=time.time, ttl=TTL, max_history=20) -> MemorySessionStore:
+        return MemorySessionStore(ttl=ttl, max_history=max_history, clock=clock)
+
+    return Backend("memory", make)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def backend(request) -> Backend:
+    return request.getfixturevalue(f"{request.param}_backend")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_backend(request) -> Backend:
+    """Only the stores whose sessions outlive the store object and the process."""
+    return request.getfixturevalue(f"{request.param}_backend")
+
+
+def _state(**kw) -> SessionState:
+    """A session with every field set to something non-default."""
+    s = SessionState(
+        session_id=kw.pop("session_id", new_session_id()),
+        pending={"calculator": "early_termination", "inputs": {"monthly_fee": 1200}},
+        last_calc={"calculator": "sla_credit", "inputs": {"outage_minutes": 90}},
+        last_clauses=["5.2", "附件二.3"],
+        turns=3,
+        **kw,
+    )
+    s.add_turn("提前解约要赔多少？", Intent.clarify, "请提供月租费。", at=1.0)
+    return s
+
+
+# --- the shared behaviour ---------------------------------------------------------------------------
+
+
+def test_roundtrip(backend):
+    store = backend.make()
+    state = _state()
+    store.put(state)
+    got = store.get(state.session_id)
+    assert got is not None
+    assert got.model_dump() == state.model_dump()
+    assert got.history[0].intent == "clarify"
+    assert store.get(new_session_id()) is None
+
+
+def test_put_overwrites(backend):
+    store = backend.make()
+    state = _state()
+    store.put(state)
+    state.turns = 4
+    state.pending = None
+    store.put(state)
+    got = store.get(state.session_id)
+    assert (got.turns, got.pending) == (4, None)
+
+
+def test_returned_and_stored_states_are_independent_copies(backend):
+    store = backend.make()
+    state = _state()
+    store.put(state)
+    state.last_clauses.append("after-put")  # the caller's object changes after put
+    got = store.get(state.session_id)
+    got.pending["inputs"]["monthly_fee"] = 1
+    got.last_clauses.clear()
+    got.history.clear()
+    again = store.get(state.session_id)
+    assert again.pending["inputs"]["monthly_fee"] == 1200
+    assert again.last_clauses == ["5.2", "附件二.3"]
+    assert len(again.history) == 1
+
+
+def test_sessions_are_isolated_from_each_other(backend):
+    store = backend.make()
+    a, b = _state(), _state()
+    b.last_clauses = ["9.1"]
+    store.put(a)
+    store.put(b)
+    assert store.get(a.session_id).last_clauses == ["5.2", "附件二.3"]
+    assert store.get(b.session_id).last_clauses == ["9.1"]
+
+
+def test_expires_after_ttl_of_inactivity(backend):
+    clock = FakeClock()
+    store = backend.make(clock=clock, ttl=TTL)
+    state = _state()
+    store.put(state)
+    assert state.updated_at == clock.now
+    clock.advance(TTL - 1)
+    assert store.get(state.session_id) is not None
+    clock.advance(2)
+    assert store.get(state.session_id) is None
+
+
+def test_activity_keeps_a_session_alive(backend):
+    clock = FakeClock()
+    store = backend.make(clock=clock, ttl=TTL)
+    state = _state()
+    for _ in range(3):
+        store.put(state)
+        clock.advance(TTL - 1)
+        state = store.get(state.session_id)
+        assert state is not None
+
+
+def test_history_keeps_only_the_newest_turns(backend):
+    store = backend.make(max_history=3)
+    state = SessionState(session_id=new_session_id())
+    store.put(state)
+    for i in range(5):
+        state = store.get(state.session_id)
+        state.add_turn(f"q{i}", Intent.lookup, f"a{i}", at=float(i))
+        store.put(state)
+    got = store.get(state.session_id)
+    assert [t.question for t in got.history] == ["q2", "q3", "q4"]
+    assert [t.time for t in got.history] == [2.0, 3.0, 4.0]
+
+
+def test_zero_history_keeps_none(backend):
+    store = backend.make(max_history=0)
+    state = _state()
+    store.put(state)
+    assert store.get(state.session_id).history == []
+
+
+# --- stores shared between objects and processes -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["{not json", '{"session_id": "x", "turns": "many"}', '["a list"]', ""],
+    ids=["not-json", "wrong-types", "not-an-object", "empty"],
+)
+def test_corrupt_row_reads_as_missing(shared_backend, raw, caplog):
+    clock = FakeClock()
+    store = shared_backend.make(clock=clock)
+    shared_backend.plant("broken", raw, clock.now)
+    with caplog.at_level("WARNING", logger="assistant.answer.sessions"):
+        assert store.get("broken") is None
+    assert "broken" in caplog.text
+    store.put(SessionState(session_id="broken"))  # a corrupt row is simply replaced by the next turn
+    assert store.get("broken") is not None
+
+
+def test_survives_reopening(shared_backend):
+    state = _state()
+    first = shared_backend.make()
+    first.put(state)
+    first.close()
+    assert shared_backend.make().get(state.session_id).model_dump() == state.model_dump()
+
+
+def _store_expr(backend: Backend) -> str:
+    """Python source that builds the same store in another process."""
+    if backend.kind == "sqlite":
+        return f"SqliteSessionStore(Path({str(backend.path)!r}), ttl={TTL})"
+    return f"RedisSessionStore({backend.url!r}, ttl={TTL})"
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    """Run code in a fresh Python process with the session stores imported."""
+    prelude = "from pathlib import Path\nfrom assistant.answer.sessions import *\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_another_process_writes_what_this_one_reads(shared_backend):
+    store = shared_backend.make()  # opened first, so the child writes to a file already in use
+    proc = _run(
+        f"""
+        s = {_store_expr(shared_backend)}
+        st = SessionState(session_id="from-child", last_clauses=["7.1"], turns=2)
+        st.add_turn("问", "lookup", "答")
+        s.put(st)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = store.get("from-child")
+    assert got is not None
+    assert (got.last_clauses, got.turns, got.history[0].answer) == (["7.1"], 2, "答")
+
+
+def test_this_process_writes_what_another_reads(shared_backend):
+    state = _state()
+    shared_backend.make().put(state)
+    proc = _run(f"print({_store_expr(shared_backend)}.get({state.session_id!r}).last_clauses)")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(state.last_clauses)
+
+
+def test_acknowledged_put_survives_sigkill(shared_backend):
+    proc = _run(
+        f"""
+        import os, signal
+        {_store_expr(shared_backend)}.put(SessionState(session_id="killed", turns=7))
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert proc.returncode == -signal.SIGKILL
+    assert shared_backend.make().get("killed").turns == 7
+
+
+def test_concurrent_writers_in_threads_and_processes(shared_backend):
+    n = 50
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from pathlib import Path\nfrom assistant.answer.sessions import *\n"
+                f"s = {_store_expr(shared_backend)}\n"
+                f"for i in range({n}): s.put(SessionState(session_id=f'p{p}-{{i}}', turns=i))\n",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in range(2)
+    ]
+    store = shared_backend.make()
+    errors: list[BaseException] = []
+
+    def write(t: int) -> None:
+        try:
+            for i in range(n):
+                store.put(SessionState(session_id=f"t{t}-{i}", turns=i))
+                assert store.get(f"t{t}-{i}").turns == i
+        except BaseException as e:  # surfaced by the assert below, not lost in the thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in children:
+        _, err = c.communicate(timeout=60)
+        assert c.returncode == 0, err
+    assert errors == []
+    ids = [f"p{p}-{i}" for p in range(2) for i in range(n)] + [f"t{t}-{i}" for t in range(4) for i in range(n)]
+    assert all(store.get(sid) is not None for sid in ids)
+
+
+# --- SQLite specifics ---------------------------------------------------------------------------------
+
+
+def test_sqlite_uses_wal(sqlite_backend):
+    sqlite_backend.make()
+    with sqlite3.connect(sqlite_backend.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_sqlite_purges_expired_rows_lazily(sqlite_backend):
+    clock = FakeClock()
+    store = sqlite_backend.make(clock=clock, purge_every=3)
+    store.put(SessionState(session_id="old-1"))
+    store.put(SessionState(session_id="old-2"))
+    clock.advance(TTL + 1)
+
+    def rows() -> set[str]:
+        with sqlite3.connect(sqlite_backend.path) as conn:
+            return {r[0] for r in conn.execute("SELECT session_id FROM sessions")}
+
+    assert rows() == {"old-1", "old-2"}  # expired but not yet purged
+    store.put(SessionState(session_id="new"))  # the third put triggers the purge
+    assert rows() == {"new"}
+
+
+def test_sqlite_unreadable_file_is_a_domain_error(tmp_path):
+    path = tmp_path / "sessions.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(SessionStoreUnavailable, match="sessions.sqlite3"):
+        SqliteSessionStore(path, ttl=TTL, max_history=20)
+
+
+# --- Redis specifics ----------------------------------------------------------------------------------
+
+
+def test_redis_key_layout_and_server_side_expiry(redis_backend):
+    store = redis_backend.make(ttl=TTL)
+    state = _state()
+    store.put(state)
+    key = f"assistant:session:{state.session_id}"
+    assert SessionState.model_validate_json(redis_backend.client.get(key)).session_id == state.session_id
+    assert 0 < redis_backend.client.pttl(key) <= TTL * 1000
+
+
+def test_unreachable_redis_is_a_domain_error():
+    store = RedisSessionStore(f"redis://:s3cret@127.0.0.1:{_free_port()}/0", ttl=TTL, max_history=20, timeout=0.5)
+    with pytest.raises(SessionStoreUnavailable, match="127.0.0.1") as e:
+        store.get("x")
+    assert "s3cret" not in str(e.value)
+    assert e.value.code == "session_store_unavailable"
+    with pytest.raises(SessionStoreUnavailable):
+        store.put(SessionState(session_id="x"))
+
+
+# --- choosing a store ---------------------------------------------------------------------------------
+
+
+def test_make_store_defaults_to_sqlite_in_data_dir(tmp_path):
+    store = make_store(Settings(data_dir=tmp_path / "data"))
+    assert isinstance(store, SqliteSessionStore)
+    assert store.path == tmp_path / "data" / "sessions.sqlite3"
+    assert (store.ttl, store.max_history) == (3600, 20)
+    store.close()
+
+
+def test_make_store_reads_session_settings(tmp_path):
+    settings = SimpleNamespace(data_dir=tmp_path, redis_url="", session_ttl=90, session_history=5)
+    store = make_store(settings)
+    assert isinstance(store, SqliteSessionStore)
+    assert (store.ttl, store.max_history) == (90, 5)
+    store.close()
+
+
+def test_make_store_uses_redis_when_a_url_is_set(tmp_path):
+    settings = SimpleNamespace(data_dir=tmp_path, redis_url="redis://127.0.0.1:6399/2", session_ttl=90, session_history=5)
+    store = make_store(settings)  # connects lazily, so no server is needed here
+    assert isinstance(store, RedisSessionStore)
+    assert (store.ttl, store.max_history) == (90, 5)
+    assert not (tmp_path / "sessions.sqlite3").exists()
