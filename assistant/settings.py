@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     session_ttl: float = 3600.0
     session_history: int = 20
 
+    # Keys accepted in X-API-Key for the IVR API; none configured means IVR calls are refused.
+    api_keys: list[str] = []
+
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
 

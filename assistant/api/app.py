@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant import calc
 from assistant.answer.assistant import MAX_QUESTION, Assistant
 from assistant.answer.sessions import SessionStoreUnavailable
+from assistant.channels.ivr_service import IvrReply, handle_turn
 from assistant.errors import AssistantError, CalcInputError, CalculatorNotFound, ClauseNotFound, IndexUnavailable
 from assistant.models import Answer, CalcResult, Channel, Clause
 from assistant.settings import Settings
@@ -38,6 +40,14 @@ class AskRequest(BaseModel):
     channel: Channel = Channel.agent
 
 
+class IvrRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    transcript: str = Field(default="", max_length=MAX_QUESTION)
+    dtmf: str | None = Field(default=None, pattern=r"^[0-9*#]{1,8}$")
+
+
 class ClauseOut(BaseModel):
     id: str
     name: str
@@ -59,6 +69,10 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class Unauthorized(Exception):
+    """A request without valid credentials; an HTTP-edge concern, so it lives here."""
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -99,6 +113,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             extra["field"] = e.field
         return _error(status, e.code, str(e), **extra)
 
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_: Request, e: Unauthorized):
+        return _error(401, "unauthorized", str(e))
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, e: RequestValidationError):
         msgs = [f"{_field_path(tuple(err.get('loc', ())))}: {err.get('msg')}" for err in e.errors()]
@@ -123,6 +141,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @app.post("/v1/ask", response_model=Answer, responses=errors)
     def ask(body: AskRequest, request: Request) -> Answer:
         return _assistant(request).ask(body.question, session=body.session_id, channel=body.channel)
+
+    @app.post("/v1/ivr/turn", response_model=IvrReply, responses={401: {"model": ErrorOut}, **errors})
+    def ivr_turn(body: IvrRequest, request: Request, x_api_key: str | None = Header(default=None)) -> IvrReply:
+        if not x_api_key or not any(secrets.compare_digest(x_api_key, k) for k in settings.api_keys):
+            raise Unauthorized("a valid X-API-Key header is required for IVR calls")
+        return handle_turn(_assistant(request), body.call_id, body.transcript, body.dtmf)
 
     @app.get("/v1/clauses", response_model=list[ClauseOut])
     def clauses(request: Request) -> list[ClauseOut]:

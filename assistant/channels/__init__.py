@@ -1,0 +1,1 @@
+"""Channel adapters that turn an Answer into what a channel delivers (speech for the phone line)."""

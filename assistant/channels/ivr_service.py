@@ -1,0 +1,70 @@
+"""One IVR turn: a transcript (or DTMF key) in, a short speakable reply and the next call action out."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from assistant.answer.assistant import Assistant
+from assistant.answer.sessions import SessionState
+from assistant.channels.ivr import Action, TurnKind, classify_transcript, clean_transcript, decide, render_speech
+from assistant.models import Channel, Intent
+
+# The IVR API's actions; a reprompt is a clarification, a goodbye ends the call.
+_ACTION = {Action.answer: "answer", Action.clarify: "clarify", Action.reprompt: "clarify", Action.transfer: "transfer", Action.goodbye: "end"}
+
+
+class IvrReply(BaseModel):
+    """What the phone system plays next and does."""
+
+    call_id: str
+    intent: str
+    action: Literal["answer", "clarify", "transfer", "end"]
+    speech: str
+    ssml: str
+    citations: list[str]
+
+
+def handle_turn(assistant: Assistant, call_id: str, transcript: str, dtmf: str | None = None) -> IvrReply:
+    """Classify the caller's turn, answer a question through the Assistant, and decide answer/clarify/transfer/end.
+
+    The call's state (the conversation and the count of failed turns in a row) lives in the session store under
+    `call_id`, so a call survives a restart and is shared across workers.
+    """
+    kind = classify_transcript(transcript or "", dtmf)
+    before = assistant.sessions.get(call_id)
+    failures = before.ivr_failures if before else 0
+    if kind is not TurnKind.question:
+        decision = decide(kind, failures)
+        _save_failures(assistant, call_id, decision.failures_in_a_row)
+        speech = decision.speech
+        assert speech is not None
+        return IvrReply(call_id=call_id, intent=kind.value, action=_ACTION[decision.action], speech=speech.speech, ssml=speech.ssml, citations=[])
+
+    answer = assistant.ask(clean_transcript(transcript), session=call_id, channel=Channel.ivr)
+    after = assistant.sessions.get(call_id)
+    progressed = answer.intent is Intent.clarify and _missing(before) != _missing(after)
+    decision = decide(answer.intent, failures, progressed=progressed)
+    _save_failures(assistant, call_id, decision.failures_in_a_row)
+    speech = decision.speech or render_speech(answer, assistant.settings.hotline)
+    cited = [c.clause_id for c in answer.citations] if decision.action in (Action.answer, Action.clarify) else []
+    return IvrReply(
+        call_id=call_id,
+        intent=answer.intent.value,
+        action=_ACTION[decision.action],
+        speech=speech.speech,
+        ssml=speech.ssml,
+        citations=cited,
+    )
+
+
+def _missing(state: SessionState | None) -> list[str] | None:
+    """The inputs a pending calculation still lacks, or None when nothing is pending."""
+    return list(state.pending.get("missing", [])) if state and state.pending else None
+
+
+def _save_failures(assistant: Assistant, call_id: str, failures: int) -> None:
+    state = assistant.sessions.get(call_id) or SessionState(session_id=call_id)
+    state.ivr_failures = failures
+    assistant.sessions.put(state)
