@@ -22,10 +22,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from assistant.answer.assistant import Assistant
     from assistant.api.app import create_app
+    from assistant.errors import AssistantError
 
     s = _settings()
-    assistant = Assistant.from_settings(s, rebuild=not args.no_build)
-    uvicorn.run(create_app(s, assistant), host=args.host or s.host, port=args.port or s.port, log_level="info")
+    host, port = args.host or s.host, args.port or s.port
+    if args.workers < 1:
+        sys.exit(f"--workers must be >= 1, got {args.workers}")
+    try:
+        # Model and index are made ready here once, so several workers never rebuild them concurrently.
+        assistant = Assistant.from_settings(s, rebuild=not args.no_build)
+    except AssistantError as e:
+        sys.exit(f"cannot start: {e}")
+    if args.workers > 1:
+        del assistant
+        uvicorn.run("assistant.api.app:create_app", factory=True, workers=args.workers, host=host, port=port)
+    else:
+        uvicorn.run(create_app(s, assistant), host=host, port=port, log_level="info")
     return 0
 
 
@@ -89,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     sp = sub.add_parser("serve", help="serve the HTTP API")
     sp.add_argument("--host")
     sp.add_argument("--port", type=int)
+    sp.add_argument("--workers", type=int, default=1, help="worker processes (sessions are shared through the store)")
     sp.add_argument("--no-build", action="store_true", help="refuse to start on a missing or stale index")
     sp.set_defaults(func=cmd_serve)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +40,9 @@ class Settings(BaseSettings):
     session_history: int = 20
 
     # Keys accepted in X-API-Key for the IVR API; none configured means IVR calls are refused.
-    api_keys: list[str] = []
+    api_keys: Annotated[list[str], NoDecode] = []
+    # Origins whose pages may call the API from a browser (the widget); any other origin gets no answer.
+    allowed_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
@@ -56,6 +60,25 @@ class Settings(BaseSettings):
         if v > 50:
             raise ValueError(f"top_k must be <= 50, got {v}")
         return v
+
+    @field_validator("api_keys", "allowed_origins", mode="before")
+    @classmethod
+    def _list(cls, v: object) -> object:
+        """Accept a JSON list or a comma-separated string from the environment."""
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                return json.loads(v)
+            return [item.strip() for item in v.split(",") if item.strip()]
+        return v
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        bad = [o for o in v if not o.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"allowed_origins must be http(s) origins, got {bad}")
+        return [o.rstrip("/") for o in v]
 
     @field_validator("session_ttl")
     @classmethod

@@ -86,7 +86,7 @@ class Assistant:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
         state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
         query = normalize_query(text)
-        answer = self._answer(query, state)
+        answer = self._answer(query, state, channel)
         answer.session_id = state.session_id
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
@@ -94,8 +94,9 @@ class Assistant:
         self.sessions.put(state)
         return answer
 
-    def _answer(self, query: str, state: SessionState) -> Answer:
-        """Route one normalised question: a pending calculation's completion, a calculation, a lookup or out of scope."""
+    def _answer(self, query: str, state: SessionState, channel: Channel) -> Answer:
+        """Route one normalised question: a pending calculation's completion, a follow-up, a calculation, a lookup
+        or out of scope. Follow-ups resolve from the session's state, never by guessing."""
         pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
         try:
             plan = calc.plan(query, self.today(), pending=pending)
@@ -105,18 +106,25 @@ class Assistant:
             return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}")
         if plan is not None and pending is not None and plan.name == pending.name:
             return self._calculate(plan, query, state)
-        r = self.retrieve(query)
+        follow_up = calc.is_follow_up(query)
+        if follow_up and state.last_calc:
+            again = calc.follow_up(query, self.today(), calc.CalcPlan.model_validate(state.last_calc))
+            if again is not None:
+                return self._calculate(again, query, state)
+        # A follow-up lookup ("那违约金怎么算") is read in the light of the previous question.
+        context = _previous_question(state) if follow_up else ""
+        r = self.retrieve(f"{context} {query}".strip())
         calc_clauses = set(calc.REGISTRY[plan.name].clauses) if plan else set()
         # A calculator is trusted only when retrieval agrees on the subject: its clauses rank in the top 5.
         consistent = bool(calc_clauses & {h.clause_id for h in r.hits[:5]})
         if r.signals.foreign_terms and not r.signals.core_terms:
-            return self._out_of_scope()
+            return self._out_of_scope(channel)
         if plan is not None and consistent:
             return self._calculate(plan, query, state)
         state.pending = None
         if not r.hits or not self.scope.in_scope(r.signals):
-            return self._out_of_scope()
-        return self._lookup(query, r)
+            return self._out_of_scope(channel)
+        return self._lookup(query, r, channel)
 
     # -- calculation -------------------------------------------------------------------------------
 
@@ -146,13 +154,18 @@ class Assistant:
     def retrieve(self, question: str) -> Retrieval:
         return self.retriever.search(question, k=self.settings.top_k)
 
-    def _lookup(self, query: str, r: Retrieval) -> Answer:
+    def _lookup(self, query: str, r: Retrieval, channel: Channel) -> Answer:
         hits = self._cited_hits(r.hits)
         citations = [self._citation(h.clause_id, query, r.expansions, h.score) for h in hits]
         best = citations[0]
-        text = f"根据{self.clause(best.clause_id).name}：「{best.quote}」"
-        if len(citations) > 1:
-            text += "另见" + "、".join(self.clause(c.clause_id).name for c in citations[1:3]) + "。"
+        name = self.clause(best.clause_id).name
+        if channel is Channel.widget:
+            # Customers get plain words: the clause named, the rule itself, no list of other clauses.
+            text = f"合同{name}规定：{_plain(best.quote)}"
+        else:
+            text = f"根据{name}：「{best.quote}」"
+            if len(citations) > 1:
+                text += "另见" + "、".join(self.clause(c.clause_id).name for c in citations[1:3]) + "。"
         return Answer(intent=Intent.lookup, answer=text, citations=citations)
 
     def _cited_hits(self, hits: list[Hit]) -> list[Hit]:
@@ -160,15 +173,16 @@ class Assistant:
         top = hits[0].score
         return [h for i, h in enumerate(hits[:MAX_CITATIONS]) if i == 0 or h.score >= RUNNER_UP_RATIO * top]
 
-    def _out_of_scope(self) -> Answer:
+    def _out_of_scope(self, channel: Channel = Channel.agent) -> Answer:
         s = self.settings
-        return Answer(
-            intent=Intent.out_of_scope,
-            answer=(
+        if channel is Channel.widget:
+            text = f"抱歉，您的问题不在云专线合同的约定范围内。您可以拨打联通客服热线 {s.hotline}，云服务问题请拨 {s.cloud_hotline}。"
+        else:
+            text = (
                 "这个问题不在《云专线产品入网协议》及其附件的约定范围内，我无法依据合同回答。"
                 f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
-            ),
-        )
+            )
+        return Answer(intent=Intent.out_of_scope, answer=text)
 
     def _citation(self, clause_id: str, query: str, expansions: list[str], score: float) -> Citation:
         c = self.clause(clause_id)
@@ -183,6 +197,19 @@ class Assistant:
     def _citations(self, clause_ids: list[str], query: str) -> list[Citation]:
         expansions = self.knowledge.expand(query)
         return [self._citation(cid, query, expansions, 1.0) for cid in clause_ids[:MAX_CITATIONS]]
+
+
+def _previous_question(state: SessionState) -> str:
+    """The last question of the conversation that the contract covered, or ''."""
+    for turn in reversed(state.history):
+        if turn.intent != Intent.out_of_scope.value:
+            return turn.question
+    return ""
+
+
+def _plain(quote: str) -> str:
+    """Contract wording made readable for customers: 甲方 → 您, 乙方 → 联通."""
+    return quote.replace("甲方", "您").replace("乙方", "联通")
 
 
 __all__ = ["Assistant", "QuestionError"]

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant import calc
 from assistant.answer.assistant import MAX_QUESTION, Assistant
 from assistant.answer.sessions import SessionStoreUnavailable
+from assistant.api.web import mount_web
 from assistant.channels.ivr_service import IvrReply, handle_turn
 from assistant.errors import AssistantError, CalcInputError, CalculatorNotFound, ClauseNotFound, IndexUnavailable
 from assistant.models import Answer, CalcResult, Channel, Clause
@@ -91,7 +92,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if getattr(app.state, "assistant", None) is None:
-            app.state.assistant = Assistant.from_settings(settings)
+            # A worker only loads: `assistant serve` has made the index ready before starting workers.
+            app.state.assistant = Assistant.from_settings(settings, rebuild=False)
         yield
 
     app = FastAPI(
@@ -164,4 +166,5 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     def run_calculator(name: str, inputs: dict[str, Any]) -> CalcResult:
         return calc.run(name, inputs)
 
+    mount_web(app, settings.allowed_origins)
     return app

@@ -5,7 +5,7 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, clarify_text, answer_text.
 
 from . import formulas  # noqa: F401  (registers every formula)
 from .answer import answer_text
-from .planner import CalcPlan, clarify_text, plan
+from .planner import CalcPlan, clarify_text, follow_up, is_follow_up, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "catalogue",
     "cited_clause_ids",
     "clarify_text",
+    "follow_up",
+    "is_follow_up",
     "plan",
     "run",
     "unknown_clause_ids",

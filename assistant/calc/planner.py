@@ -367,6 +367,36 @@ def plan(question: str, today: date, pending: CalcPlan | None = None) -> CalcPla
     return _build(best.spec, best.fill.inputs, best.fill.assumptions)
 
 
+# "那100M呢", "一年呢", "如果是30天", "换成20M": a message that changes the last question rather than asking anew.
+_FOLLOW_UP = re.compile(r"^(那么?|如果|要是|假如|换成|改成|换|改)|呢[?？。!！]*$")
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a message reads as a follow-up to the previous turn rather than a new question."""
+    return bool(_FOLLOW_UP.search(question.strip()))
+
+
+def follow_up(question: str, today: date, last: CalcPlan) -> CalcPlan | None:
+    """The last calculation re-planned with the inputs this follow-up changes ("那100M呢" → bandwidth 100).
+
+    Returns None when the message is not a follow-up, fills none of the last calculator's inputs, or clearly asks
+    for a different calculation (a new topic starts fresh).
+    """
+    if last.name not in REGISTRY or not is_follow_up(question):
+        return None
+    features = extract(question, today)
+    if not features.has_values:
+        return None
+    ranked = rank(features, today)
+    if ranked and ranked[0].spec.name != last.name and ranked[0].keywords >= 2 * vocabulary().threshold:
+        return None
+    spec = vocabulary().calculators[last.name]
+    fill = fill_inputs(spec, features, today)
+    if not fill.inputs:
+        return None
+    return _build(spec, {**last.inputs, **fill.inputs}, [*last.assumptions, *fill.assumptions])
+
+
 def clarify_text(plan_: CalcPlan) -> str:
     """The question asking for exactly the missing inputs, with the clauses the calculation rests on."""
     formula_ = get(plan_.name)

@@ -1,0 +1,67 @@
+"""Multi-turn conversations: follow-ups resolve from the session's state, new topics start fresh."""
+
+from assistant.answer.assistant import Assistant
+from assistant.answer.sessions import SqliteSessionStore
+from assistant.models import Channel, Intent
+from tests.conftest import TODAY
+
+
+def result(answer):
+    return answer.calculation.model_dump(mode="json")["result"]
+
+
+def test_follow_ups_change_one_input_of_the_last_calculation(fake_assistant):
+    a = fake_assistant.ask("50M专线不要云了每个月多少钱")
+    assert a.calculation.name == "line_fee" and result(a) == 5100.0
+    b = fake_assistant.ask("那100M呢", session=a.session_id)
+    assert b.calculation.name == "line_fee" and result(b) == 10000.0
+    c = fake_assistant.ask("一年呢", session=a.session_id)
+    assert c.calculation.inputs["months"] == 12 and result(c) == 120000.0
+
+
+def test_follow_up_without_a_previous_calculation_is_a_fresh_question(fake_assistant):
+    a = fake_assistant.ask("那100M呢")
+    assert a.calculation is None or a.calculation.name == "line_fee"
+
+
+def test_a_new_topic_starts_fresh(fake_assistant):
+    a = fake_assistant.ask("50M专线不要云了每个月多少钱")
+    b = fake_assistant.ask("80端口和443端口默认关闭吗，备案后才能开？", session=a.session_id)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == "M-10"
+
+
+def test_clarification_survives_a_topic_change_only_until_answered(fake_assistant):
+    a = fake_assistant.ask("帮我算一下欠费的违约金")
+    assert a.intent is Intent.clarify
+    b = fake_assistant.ask("欠费5000元，逾期10天", session=a.session_id)
+    assert b.calculation.name == "late_fee" and result(b) == 150.0
+    c = fake_assistant.ask("那逾期20天呢", session=a.session_id)
+    assert result(c) == 300.0
+
+
+def test_history_is_recorded_and_bounded(fake_assistant):
+    a = fake_assistant.ask("开户费多少钱")
+    for _ in range(3):
+        fake_assistant.ask("开户费含税吗", session=a.session_id)
+    state = fake_assistant.sessions.get(a.session_id)
+    assert state.turns == 4 and [t.question for t in state.history][:1] == ["开户费多少钱"]
+
+
+def test_conversation_continues_after_a_restart(tmp_path, fake_assistant):
+    """A new Assistant over the same SQLite file (a restarted server) continues the conversation."""
+    db = tmp_path / "sessions.sqlite3"
+    first = Assistant(fake_assistant.knowledge, fake_assistant.retriever, fake_assistant.settings,
+                      sessions=SqliteSessionStore(db), scope=fake_assistant.scope, today=lambda: TODAY)
+    a = first.ask("帮我算一下欠费的违约金")
+    assert a.intent is Intent.clarify
+    restarted = Assistant(fake_assistant.knowledge, fake_assistant.retriever, fake_assistant.settings,
+                          sessions=SqliteSessionStore(db), scope=fake_assistant.scope, today=lambda: TODAY)
+    b = restarted.ask("5000元，逾期10天", session=a.session_id)
+    assert b.intent is Intent.calculation and result(b) == 150.0
+
+
+def test_widget_answers_are_plain_and_offer_the_hotline(fake_assistant):
+    inside = fake_assistant.ask("80端口和443端口默认关闭吗，备案后才能开？", channel=Channel.widget)
+    assert inside.answer.startswith("合同主协议第十条规定") and "甲方" not in inside.answer
+    outside = fake_assistant.ask("我手机流量包怎么退订", channel=Channel.widget)
+    assert "10010" in outside.answer and len(outside.answer) < 80
