@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import unicodedata
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import calc
@@ -33,19 +34,31 @@ STATUS = {
 }
 
 
+SESSION_ID = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def clean_text(v: object) -> object:
+    """NFKC-fold, drop control characters and trim, before the length checks run."""
+    if isinstance(v, str):
+        v = unicodedata.normalize("NFKC", v)
+        v = "".join(ch for ch in v if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+        return v.strip()
+    return v
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION)
-    session_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    question: Annotated[str, BeforeValidator(clean_text)] = Field(min_length=1, max_length=MAX_QUESTION)
+    session_id: str | None = Field(default=None, pattern=SESSION_ID)
     channel: Channel = Channel.agent
 
 
 class IvrRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    call_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    transcript: str = Field(default="", max_length=MAX_QUESTION)
+    call_id: str = Field(pattern=SESSION_ID)
+    transcript: Annotated[str, BeforeValidator(clean_text)] = Field(default="", max_length=MAX_QUESTION)
     dtmf: str | None = Field(default=None, pattern=r"^[0-9*#]{1,8}$")
 
 
@@ -138,7 +151,17 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
+        """Alive: the process answers."""
         return {"status": "ok"}
+
+    @app.get("/readyz", responses={503: {"model": ErrorOut}})
+    def readyz(request: Request):
+        """Ready: the model and the index are loaded."""
+        a = getattr(request.app.state, "assistant", None)
+        if a is None:
+            return _error(503, "not_ready", "model and index are still loading")
+        m = a.retriever.artefacts.manifest
+        return {"status": "ready", "model_id": m.model_id, "corpus_sha256": m.corpus_sha256, "clauses": m.clauses}
 
     @app.post("/v1/ask", response_model=Answer, responses=errors)
     def ask(body: AskRequest, request: Request) -> Answer:

@@ -54,10 +54,22 @@ def test_malformed_json_is_422_not_500(client):
     assert r.status_code == 422
 
 
-def test_whitespace_question_is_a_clear_400(client):
-    r = client.post("/v1/ask", json={"question": "   "})
-    assert r.status_code == 400
-    assert r.json()["error"]["code"] == "invalid_question"
+@pytest.mark.parametrize("question", ["   ", "\x00\x07\u200b", "\n\t"])
+def test_blank_question_after_cleaning_is_422(client, question):
+    r = client.post("/v1/ask", json={"question": question})
+    assert r.status_code == 422
+    assert "question" in r.json()["error"]["message"]
+
+
+def test_question_is_folded_and_cleaned_before_the_length_check(client):
+    # 500 full-width characters plus padding: NFKC and trimming make it valid.
+    r = client.post("/v1/ask", json={"question": "  " + "开户费多少钱\x07" + "Ａ" * 490 + "  "})
+    assert r.status_code == 200
+
+
+def test_readyz_reports_model_and_index(client):
+    body = client.get("/readyz").json()
+    assert body["status"] == "ready" and body["clauses"] == 121
 
 
 def test_clauses_list_and_one_clause(client):
