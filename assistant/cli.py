@@ -87,6 +87,22 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from assistant.audit import AuditLog, FeedbackStore, build_report, default_path, format_report, parse_period
+
+    s = _settings()
+    try:
+        since, until = parse_period(args.since, args.until, datetime.now().astimezone())
+    except ValueError as e:
+        sys.exit(f"report: {e}")
+    path = default_path(s)
+    report = build_report(AuditLog(path), FeedbackStore(path), since, until, top=args.top)
+    print(report.model_dump_json(indent=2) if args.json else format_report(report))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluation import run_eval
 
@@ -119,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     bp = isub.add_parser("build", help="build the index (BM25 + faiss)")
     bp.add_argument("--if-stale", action="store_true", help="only when missing or stale")
     bp.set_defaults(func=cmd_index_build)
+
+    sp = sub.add_parser("report", help="intents, out-of-scope and clarify questions, unhelpful answers, latency")
+    sp.add_argument("--since", help="first day, YYYY-MM-DD (default: 7 days ago)")
+    sp.add_argument("--until", help="last day, YYYY-MM-DD (default: now)")
+    sp.add_argument("--top", type=int, default=10, help="how many questions to list per group")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("eval", help="retrieval and calculation accuracy on the labelled questions")
     sp.add_argument("--questions", help="a TOML file of labelled questions (default tests/data/eval_questions.toml)")

@@ -104,6 +104,20 @@ def scope_report(assistant, questions: list[Labelled]) -> ScopeStats:
     return s
 
 
+def answer_report(assistant, questions: list[Labelled]) -> tuple[RankStats, int, int]:
+    """End to end through Assistant.ask: the first citation of each in-scope answer, and OOS answered as such."""
+    cited = RankStats()
+    oos_ok = oos_n = 0
+    for lab in questions:
+        a = assistant.ask(lab.q)
+        if lab.clauses:
+            cited.add([c.clause_id for c in a.citations], lab.clauses, lab.q)
+        else:
+            oos_n += 1
+            oos_ok += a.intent.value == "out_of_scope"
+    return cited, oos_ok, oos_n
+
+
 def calc_report(assistant, path: Path) -> tuple[int, int, list[str]]:
     """Exact-match accuracy of the whole pipeline (routing, calculator choice, result) on calculation questions."""
     with path.open("rb") as f:
@@ -155,6 +169,12 @@ def run_eval(settings: Settings, questions: Path | None = None, verbose: bool = 
     if verbose:
         for w in scope.wrong:
             print("    " + w)
+    cited, oos_ok, oos_n = answer_report(assistant, labelled)
+    print("answers (Assistant.ask end to end, first citation):")
+    print("  " + cited.line("answers") + f"   out-of-scope answered as such {oos_ok}/{oos_n}")
+    if verbose:
+        for miss in cited.misses:
+            print("    miss: " + miss)
     if DEFAULT_CALC_QUESTIONS.exists() and questions is None:
         ok, n, misses = calc_report(assistant, DEFAULT_CALC_QUESTIONS)
         print(f"calculation exact match: {ok}/{n} = {ok / max(n, 1):.1%}")

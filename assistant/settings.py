@@ -44,10 +44,16 @@ class Settings(BaseSettings):
     # Origins whose pages may call the API from a browser (the widget); any other origin gets no answer.
     allowed_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
+    # HTTP guard: body size and per-minute request budgets (per client address, per configured API key).
+    max_body_bytes: int = 16384
+    rate_per_minute_ip: int = 120
+    rate_per_minute_key: int = 600
+    trust_forwarded: bool = False
+
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
 
-    @field_validator("top_k", "rrf_k", "port")
+    @field_validator("top_k", "rrf_k", "port", "max_body_bytes", "rate_per_minute_ip", "rate_per_minute_key")
     @classmethod
     def _positive(cls, v: int, info) -> int:
         if v <= 0:

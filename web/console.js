@@ -12,6 +12,7 @@ const state = {
   clauses: [],
   clauseById: new Map(),
   cardSeq: 0,
+  answerCount: 0, // answers this session has received; the newest card rates turn `answerCount`
   busy: false,
 };
 
@@ -70,6 +71,8 @@ function clauseName(clauseId, title) {
 }
 
 function setSession(id) {
+  // A different id is a different conversation, so turn numbering starts again.
+  if ((id || null) !== state.sessionId) state.answerCount = 0;
   state.sessionId = id || null;
   $("session-id").textContent = state.sessionId ? state.sessionId.slice(0, 8) : "新会话";
   $("session-id").title = state.sessionId || "";
@@ -169,7 +172,48 @@ function questionHeader(question) {
   return h("div", { class: "card-q" }, h("span", { class: "card-q-label", text: "客户问" }), h("p", { class: "card-q-text", text: question }));
 }
 
-function answerCard(question, answer) {
+/* ---------- feedback ---------- */
+
+/** 👍/👎 buttons rating one turn of the session; after a successful POST both stay disabled and "已反馈" shows. */
+function feedbackBar(sessionId, turn) {
+  const status = h("span", { class: "feedback-status", role: "status" });
+  const buttons = [];
+  const send = async (helpful, chosen) => {
+    for (const b of buttons) b.disabled = true;
+    status.textContent = "提交中…";
+    let ok = false;
+    try {
+      const res = await fetch("/v1/feedback", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ session_id: sessionId, turn, helpful }),
+      });
+      ok = res.ok;
+    } catch {
+      ok = false;
+    }
+    if (ok) {
+      chosen.setAttribute("aria-pressed", "true");
+      status.textContent = "已反馈";
+    } else {
+      // Let the agent try again rather than lose the rating.
+      for (const b of buttons) b.disabled = false;
+      status.textContent = "反馈失败，请重试";
+    }
+    status.classList.toggle("feedback-failed", !ok);
+  };
+  for (const [helpful, label, cls] of [
+    [true, "👍 有帮助", "feedback-up"],
+    [false, "👎 没帮助", "feedback-down"],
+  ]) {
+    const btn = h("button", { type: "button", class: `btn btn-small feedback-btn ${cls}`, "aria-pressed": "false" }, label);
+    btn.addEventListener("click", () => send(helpful, btn));
+    buttons.push(btn);
+  }
+  return h("div", { class: "feedback", role: "group", "aria-label": "这条答复有帮助吗" }, ...buttons, status);
+}
+
+function answerCard(question, answer, turn) {
   const cardId = `card-${++state.cardSeq}`;
   const intent = INTENT_LABELS[answer.intent] ? answer.intent : "lookup";
   const copyBtn = h("button", { type: "button", class: "btn btn-small copy-btn", "aria-label": "复制答复内容" }, "复制答复");
@@ -191,6 +235,7 @@ function answerCard(question, answer) {
   const calc = answer.calculation;
   if (calc && Array.isArray(calc.steps) && calc.steps.length) body.append(calcTable(calc));
   if (answer.citations && answer.citations.length) body.append(citationBlock(answer.citations, cardId));
+  if (state.sessionId && turn > 0) body.append(feedbackBar(state.sessionId, turn));
   return h("article", { class: `card card-${intent}`, id: cardId, "aria-label": "助手答复" }, questionHeader(question), body);
 }
 
@@ -243,7 +288,10 @@ async function ask(question) {
     } else {
       const answer = await res.json();
       setSession(answer.session_id);
-      card = answerCard(question, answer);
+      state.answerCount += 1;
+      // The server's own turn number wins when it sends one; the count matches it for a live session.
+      const turn = Number.isInteger(answer.turn) && answer.turn > 0 ? answer.turn : state.answerCount;
+      card = answerCard(question, answer, turn);
     }
   } catch {
     card = errorCard(question, "无法连接助手服务，请检查网络后重试。");

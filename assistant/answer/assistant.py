@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from assistant import calc
 from assistant.answer.quote import best_quote
+from assistant.audit import AuditLog, AuditRecord, default_path
 from assistant.answer.scope import ScopeModel
 from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
 from assistant.corpus.knowledge import Knowledge, load_knowledge
@@ -47,6 +49,7 @@ class Assistant:
         sessions: SessionStore | None = None,
         scope: ScopeModel | None = None,
         today: Callable[[], date] = date.today,
+        audit: AuditLog | None = None,
     ):
         self.knowledge = knowledge
         self.retriever = retriever
@@ -54,6 +57,7 @@ class Assistant:
         self.sessions = sessions or MemorySessionStore()
         self.scope = scope or ScopeModel()
         self.today = today
+        self.audit = audit
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:
@@ -62,6 +66,7 @@ class Assistant:
         embedder = embedder or load_embedder(settings)
         artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
         kw.setdefault("sessions", make_store(settings))
+        kw.setdefault("audit", AuditLog(default_path(settings)))
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
 
     @property
@@ -84,6 +89,7 @@ class Assistant:
             raise QuestionError("question must not be empty")
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
+        started = time.perf_counter()
         state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
         query = normalize_query(text)
         answer = self._answer(query, state, channel)
@@ -92,7 +98,30 @@ class Assistant:
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         state.add_turn(text, answer.intent, answer.answer)
         self.sessions.put(state)
+        # Written before the answer is returned: an acknowledged answer always has its audit record.
+        self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000)
         return answer
+
+    def _audit(self, question: str, channel: Channel, state: SessionState, answer: Answer, latency_ms: float) -> None:
+        if self.audit is None:
+            return
+        manifest = self.retriever.artefacts.manifest
+        calc_ = answer.calculation
+        self.audit.record(
+            AuditRecord(
+                channel=channel,
+                session_id=state.session_id,
+                turn=state.turns,
+                question=question,
+                intent=answer.intent,
+                clause_ids=[c.clause_id for c in answer.citations],
+                calculator=calc_.name if calc_ else None,
+                calc_inputs=calc_.inputs if calc_ else None,
+                corpus_sha256=manifest.corpus_sha256,
+                model_id=manifest.model_id,
+                latency_ms=round(latency_ms, 2),
+            )
+        )
 
     def _answer(self, query: str, state: SessionState, channel: Channel) -> Answer:
         """Route one normalised question: a pending calculation's completion, a follow-up, a calculation, a lookup
@@ -115,8 +144,10 @@ class Assistant:
         context = _previous_question(state) if follow_up else ""
         r = self.retrieve(f"{context} {query}".strip())
         calc_clauses = set(calc.REGISTRY[plan.name].clauses) if plan else set()
-        # A calculator is trusted only when retrieval agrees on the subject: its clauses rank in the top 5.
-        consistent = bool(calc_clauses & {h.clause_id for h in r.hits[:5]})
+        # A calculator is trusted only when retrieval agrees on the subject: one of its clauses ranks in the top 5,
+        # or in the top 2 when the question gave no input at all (then asking for inputs must be what was meant).
+        window = 5 if plan and plan.inputs else 2
+        consistent = bool(calc_clauses & {h.clause_id for h in r.hits[:window]})
         if r.signals.foreign_terms and not r.signals.core_terms:
             return self._out_of_scope(channel)
         if plan is not None and consistent:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import unicodedata
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -17,7 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant import calc
 from assistant.answer.assistant import MAX_QUESTION, Assistant
 from assistant.answer.sessions import SessionStoreUnavailable
+from assistant.api.guard import GuardConfig, install_guard
+from assistant.api.metrics import install_metrics, observe_answer
 from assistant.api.web import mount_web
+from assistant.audit import AuditStoreUnavailable, Feedback, FeedbackStore, default_path
 from assistant.channels.ivr_service import IvrReply, handle_turn
 from assistant.errors import AssistantError, CalcInputError, CalculatorNotFound, ClauseNotFound, IndexUnavailable
 from assistant.models import Answer, CalcResult, Channel, Clause
@@ -31,6 +35,7 @@ STATUS = {
     CalcInputError: 422,
     IndexUnavailable: 503,
     SessionStoreUnavailable: 503,
+    AuditStoreUnavailable: 503,
 }
 
 
@@ -60,6 +65,22 @@ class IvrRequest(BaseModel):
     call_id: str = Field(pattern=SESSION_ID)
     transcript: Annotated[str, BeforeValidator(clean_text)] = Field(default="", max_length=MAX_QUESTION)
     dtmf: str | None = Field(default=None, pattern=r"^[0-9*#]{1,8}$")
+
+
+class FeedbackRequest(BaseModel):
+    """A helpful / not-helpful mark on one turn of a session (the time is the server's, never the client's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str = Field(pattern=SESSION_ID)
+    turn: int = Field(ge=1, le=100000)
+    helpful: bool
+    comment: Annotated[str | None, BeforeValidator(clean_text)] = Field(default=None, max_length=500)
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    status: str = "stored"
 
 
 class ClauseOut(BaseModel):
@@ -116,6 +137,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         lifespan=lifespan,
     )
     app.state.assistant = assistant
+    app.state.feedback = FeedbackStore(default_path(settings))
     errors = {422: {"model": ErrorOut}}
 
     @app.exception_handler(AssistantError)
@@ -165,13 +187,25 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.post("/v1/ask", response_model=Answer, responses=errors)
     def ask(body: AskRequest, request: Request) -> Answer:
-        return _assistant(request).ask(body.question, session=body.session_id, channel=body.channel)
+        started = time.perf_counter()
+        answer = _assistant(request).ask(body.question, session=body.session_id, channel=body.channel)
+        observe_answer(body.channel, answer.intent, time.perf_counter() - started)
+        return answer
+
+    @app.post("/v1/feedback", response_model=FeedbackOut, status_code=201, responses=errors)
+    def feedback(body: FeedbackRequest, request: Request) -> FeedbackOut:
+        store = request.app.state.feedback
+        fid = store.add(Feedback(session_id=body.session_id, turn=body.turn, helpful=body.helpful, comment=body.comment))
+        return FeedbackOut(id=fid)
 
     @app.post("/v1/ivr/turn", response_model=IvrReply, responses={401: {"model": ErrorOut}, **errors})
     def ivr_turn(body: IvrRequest, request: Request, x_api_key: str | None = Header(default=None)) -> IvrReply:
         if not x_api_key or not any(secrets.compare_digest(x_api_key, k) for k in settings.api_keys):
             raise Unauthorized("a valid X-API-Key header is required for IVR calls")
-        return handle_turn(_assistant(request), body.call_id, body.transcript, body.dtmf)
+        started = time.perf_counter()
+        reply = handle_turn(_assistant(request), body.call_id, body.transcript, body.dtmf)
+        observe_answer(Channel.ivr, reply.intent, time.perf_counter() - started)
+        return reply
 
     @app.get("/v1/clauses", response_model=list[ClauseOut])
     def clauses(request: Request) -> list[ClauseOut]:
@@ -190,4 +224,16 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return calc.run(name, inputs)
 
     mount_web(app, settings.allowed_origins)
+    install_guard(
+        app,
+        GuardConfig(
+            max_body_bytes=settings.max_body_bytes,
+            rate_per_minute_ip=settings.rate_per_minute_ip,
+            rate_per_minute_key=settings.rate_per_minute_key,
+            trust_forwarded=settings.trust_forwarded,
+            allowed_origins=settings.allowed_origins,
+            api_keys=settings.api_keys,
+        ),
+    )
+    install_metrics(app)  # last, so it times and counts everything installed before it
     return app
