@@ -19,9 +19,14 @@ WEB_DIR = PROJECT_ROOT / "web"
 # The console and the demo page load only their own files; the widget puts its CSS in a <style> in its shadow root.
 _CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
 )
 _DEMO_CSP = _CONSOLE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+def _with_frame_ancestors(csp: str, origins: list[str]) -> str:
+    """The pages may be framed by this site and by the allowed origins only."""
+    return f"{csp}; frame-ancestors " + " ".join(["'self'", *origins])
 
 
 def _normalise(origins: list[str]) -> list[str]:
@@ -36,13 +41,16 @@ def mount_web(app: FastAPI, allowed_origins: list[str], web_dir: Path = WEB_DIR)
     (and refuses the JSON POST's preflight outright).
     """
     html_headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+    origins = _normalise(allowed_origins)
+    console_csp = _with_frame_ancestors(_CONSOLE_CSP, origins)
+    demo_csp = _with_frame_ancestors(_DEMO_CSP, origins)
 
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:
         return FileResponse(
             web_dir / "index.html",
             media_type="text/html; charset=utf-8",
-            headers={**html_headers, "Content-Security-Policy": _CONSOLE_CSP, "X-Frame-Options": "DENY"},
+            headers={**html_headers, "Content-Security-Policy": console_csp},
         )
 
     @app.get("/widget-demo", include_in_schema=False)
@@ -50,7 +58,7 @@ def mount_web(app: FastAPI, allowed_origins: list[str], web_dir: Path = WEB_DIR)
         return FileResponse(
             web_dir / "widget-demo.html",
             media_type="text/html; charset=utf-8",
-            headers={**html_headers, "Content-Security-Policy": _DEMO_CSP},
+            headers={**html_headers, "Content-Security-Policy": demo_csp},
         )
 
     @app.get("/widget.js", include_in_schema=False)
@@ -70,7 +78,7 @@ def mount_web(app: FastAPI, allowed_origins: list[str], web_dir: Path = WEB_DIR)
 
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=_normalise(allowed_origins),
+        allow_origins=origins,
         allow_methods=["GET", "POST"],
         allow_headers=["content-type"],
         allow_credentials=False,
