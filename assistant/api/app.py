@@ -135,6 +135,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         version="1.0",
         description="Cited answers and traced calculations over the 云专线产品入网协议 and its annexes.",
         lifespan=lifespan,
+        # The guard answers these on any operation, before the route runs.
+        responses={
+            413: {"model": ErrorOut, "description": "request body over the size limit"},
+            429: {"model": ErrorOut, "description": "too many requests; see Retry-After"},
+        },
     )
     app.state.assistant = assistant
     app.state.feedback = FeedbackStore(default_path(settings))
@@ -161,6 +166,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, e: StarletteHTTPException):
+        if e.status_code == 400:
+            # Starlette's only 400 is a body it cannot decode (not UTF-8): an invalid request like any other.
+            return _error(422, "invalid_request", "request body must be UTF-8 encoded JSON")
         return _error(e.status_code, "http_error", str(e.detail))
 
     @app.exception_handler(Exception)

@@ -1,0 +1,372 @@
+"""HTTP load on a running service: requests/s and latency of POST /v1/ask at several concurrencies.
+
+Two workloads go to the service: lookup questions (the in-scope colloquial questions of
+tests/data/eval_questions.toml, each with its channel) and calculation questions (tests/data/calc_questions.toml).
+Each (workload, concurrency) run stops at --requests requests or --seconds seconds, whichever comes first;
+requests already sent then finish (bounded by --timeout). The same client then drives bench/bare_app.py, a
+bare FastAPI endpoint this script serves itself with uvicorn on a free 127.0.0.1 port, so the service's
+throughput reads as a share of what FastAPI, uvicorn and this client allow on the machine. Last, one bare
+query encode of the real model is timed in this process, next to the lookup p50.
+
+    python bench/load.py                      # a service already listening on http://127.0.0.1:8000
+    python bench/load.py --url http://127.0.0.1:8765 --concurrency 1,8,32
+    python bench/load.py --start-server       # starts `assistant serve` itself and reports start-to-ready
+
+Each of the `concurrency` asyncio workers owns an httpx.AsyncClient holding one keep-alive connection.
+A service started by --start-server gets a per-client budget the bench cannot exhaust; one started by hand
+needs ASSISTANT_RATE_PER_MINUTE_IP raised likewise, or its 429s show under errors.
+Traffic goes only to 127.0.0.1. requests/s and percentiles count successful (200) responses; anything else,
+a transport error or a timeout included, is counted under errors. The client shares the machine's CPUs with
+the server, so figures at high concurrency are those of the pair. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Defaults for the servers the benches start; the caller's environment wins. The model loads offline, as
+# `make run` does; every bench request comes from 127.0.0.1, so the per-client budget is lifted to measure
+# the service rather than its rate limiter.
+SERVER_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "ASSISTANT_RATE_PER_MINUTE_IP": "1000000000",
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """One request body for POST /v1/ask."""
+
+    question: str
+    channel: str = "widget"
+
+    def body(self) -> dict[str, str]:
+        """The JSON body of the request."""
+        return {"question": self.question, "channel": self.channel}
+
+
+@dataclass
+class RunResult:
+    """What one (target, workload, concurrency) run measured."""
+
+    workload: str
+    concurrency: int
+    latencies_ms: list[float] = field(default_factory=list)
+    error_kinds: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+    @property
+    def errors(self) -> int:
+        """Requests that got no 200: other status codes, transport errors and timeouts."""
+        return sum(self.error_kinds.values())
+
+    @property
+    def rps(self) -> float:
+        """Successful requests per second of wall time."""
+        return len(self.latencies_ms) / self.elapsed_s if self.elapsed_s else 0.0
+
+    def pct(self, p: float) -> float:
+        """Nearest-rank percentile of the successful latencies, in ms (NaN when none succeeded)."""
+        xs = sorted(self.latencies_ms)
+        if not xs:
+            return float("nan")
+        return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+    def row(self) -> str:
+        """One line of the results table."""
+        return (
+            f"{self.workload:<12} {self.concurrency:>5} {self.rps:>9.1f} {self.pct(50):>9.1f} {self.pct(99):>9.1f}"
+            f" {self.errors:>7} {len(self.latencies_ms) + self.errors:>6}"
+            + (f"  ({', '.join(f'{k}×{n}' for k, n in self.error_kinds.most_common())})" if self.errors else "")
+        )
+
+
+HEADER = f"{'workload':<12} {'conc':>5} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'sent':>6}"
+
+
+def lookup_questions(path: Path = DATA / "eval_questions.toml") -> list[Question]:
+    """The in-scope labelled questions (out-of-scope ones take a different, shorter path)."""
+    with path.open("rb") as f:
+        raw = tomllib.load(f)["question"]
+    return [Question(r["q"], r.get("channel", "widget")) for r in raw if r.get("clauses")]
+
+
+def calc_questions(path: Path = DATA / "calc_questions.toml") -> list[Question]:
+    """The colloquial calculation questions."""
+    with path.open("rb") as f:
+        raw = tomllib.load(f)["question"]
+    return [Question(r["q"], r.get("channel", "widget")) for r in raw]
+
+
+def require_local(url: str) -> str:
+    """The URL without a trailing slash; exits unless it points at this machine's loopback."""
+    host = urlsplit(url).hostname
+    if host not in LOCAL_HOSTS:
+        sys.exit(f"refusing to send load to {host!r}: only 127.0.0.1 is allowed")
+    return url.rstrip("/")
+
+
+def check_up(base_url: str) -> None:
+    """Exit with a hint unless the service answers GET /healthz."""
+    try:
+        httpx.get(f"{base_url}/healthz", timeout=5.0).raise_for_status()
+    except httpx.HTTPError as e:
+        sys.exit(f"no service at {base_url} ({e}); start one with `assistant serve` or pass --start-server")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (read before a run: during one, the server's own threads count)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """A server subprocess that is ready once `probe` answers 200, and is always stopped on exit."""
+
+    def __init__(self, argv: list[str], base_url: str, probe: tuple[str, str, dict | None], ready_timeout: float):
+        self.argv = argv
+        self.base_url = base_url
+        self.probe = probe
+        self.ready_timeout = ready_timeout
+        self.proc: subprocess.Popen | None = None
+        # A file, not a pipe: nobody reads the server's output while it runs, and a full pipe would block it.
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
+        self.start_to_ready_s = float("nan")
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self.proc is not None
+        return self.proc.pid
+
+    def __enter__(self) -> ServerProcess:
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self.argv, cwd=ROOT, env={**SERVER_ENV, **os.environ}, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        self.start_to_ready_s = time.perf_counter() - t0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _wait_ready(self) -> None:
+        """Poll the probe until it answers 200; exits with the server's log tail if it dies or times out."""
+        method, path, body = self.probe
+        deadline = time.monotonic() + self.ready_timeout
+        with httpx.Client(base_url=self.base_url, timeout=5.0) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    self._fail(f"server exited with code {self.proc.returncode} before it was ready")
+                try:
+                    if client.request(method, path, json=body).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass  # not listening yet
+                time.sleep(0.1)
+        self._fail(f"server not ready after {self.ready_timeout:.0f} s")
+
+    def _fail(self, message: str) -> None:
+        """Exit with `message` and the end of the server's log."""
+        tail = Path(self.log.name).read_text(errors="replace").splitlines()[-20:]
+        self.stop()
+        sys.exit(f"{message}: {' '.join(self.argv)}\n" + "\n".join(tail))
+
+    def stop(self) -> None:
+        """SIGTERM (uvicorn shuts down gracefully), then SIGKILL if it lingers."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def assistant_server(port: int, *extra: str, ready_timeout: float = 600.0) -> ServerProcess:
+    """`python -m assistant.cli serve` on 127.0.0.1:port; ready at /healthz (serve loads the model before listening)."""
+    argv = [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
+    return ServerProcess(argv, f"http://127.0.0.1:{port}", ("GET", "/healthz", None), ready_timeout)
+
+
+def bare_server(port: int, ready_timeout: float = 60.0) -> ServerProcess:
+    """bench/bare_app.py under uvicorn with one worker; it has no /healthz, so its own endpoint is the probe."""
+    argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench"), "bare_app:app"]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"]
+    probe = ("POST", "/v1/ask", Question("ping").body())
+    return ServerProcess(argv, f"http://127.0.0.1:{port}", probe, ready_timeout)
+
+
+async def drive(
+    base_url: str,
+    workload: str,
+    questions: list[Question],
+    concurrency: int,
+    max_requests: int,
+    max_seconds: float,
+    timeout: float,
+) -> RunResult:
+    """POST questions round-robin from `concurrency` workers until max_requests are sent or max_seconds pass."""
+    result = RunResult(workload, concurrency)
+    sent = 0
+    # One client with one connection per worker: a single AsyncClient shared by 32 workers spends more CPU in
+    # its connection pool than the bare endpoint does answering, and would cap the figures at the client.
+    clients = [
+        httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=httpx.Limits(max_connections=1))
+        for _ in range(concurrency)
+    ]
+    try:
+        # Warm-up outside the measurement: first requests pay for connection set-up and lazy initialisation.
+        warm_up = (c.post("/v1/ask", json=questions[i % len(questions)].body()) for i, c in enumerate(clients))
+        await asyncio.gather(*warm_up, return_exceptions=True)
+        t0 = time.perf_counter()
+        deadline = t0 + max_seconds
+
+        async def worker(client: httpx.AsyncClient) -> None:
+            nonlocal sent
+            # The check and the increment run without an await between them, so workers never overshoot the count.
+            while sent < max_requests and time.perf_counter() < deadline:
+                q = questions[sent % len(questions)]
+                sent += 1
+                start = time.perf_counter()
+                try:
+                    r = await client.post("/v1/ask", json=q.body())
+                except httpx.HTTPError as e:
+                    result.error_kinds[type(e).__name__] += 1
+                    continue
+                if r.status_code == 200:
+                    result.latencies_ms.append((time.perf_counter() - start) * 1000)
+                else:
+                    result.error_kinds[str(r.status_code)] += 1
+
+        await asyncio.gather(*(worker(c) for c in clients))
+        result.elapsed_s = time.perf_counter() - t0
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+    return result
+
+
+def run_all(base_url: str, workloads: dict[str, list[Question]], args: argparse.Namespace) -> list[RunResult]:
+    """Every workload at every concurrency against one server, printing each row as it completes."""
+    results = []
+    for name, questions in workloads.items():
+        for c in args.concurrency:
+            r = asyncio.run(drive(base_url, name, questions, c, args.requests, args.seconds, args.timeout))
+            print(r.row(), flush=True)
+            results.append(r)
+    return results
+
+
+def encode_ms(questions: list[Question], n: int = 30) -> float:
+    """Median of one bare query encode of the real model, in this process (imports torch, so done last)."""
+    from assistant.embedding.model import load_embedder
+    from assistant.settings import Settings
+
+    embedder = load_embedder(Settings())
+    texts = [q.question for q in questions[:n]]
+    for t in texts[:5]:  # warm-up: the first calls allocate
+        embedder.encode_queries([t])
+    times = []
+    for t in texts:
+        t0 = time.perf_counter()
+        embedder.encode_queries([t])
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--url", default="http://127.0.0.1:8000", help="the running service (127.0.0.1 only)")
+    p.add_argument("--concurrency", default="1,8,32", help="comma-separated concurrencies (default 1,8,32)")
+    p.add_argument("--requests", type=int, default=200, help="requests per run at most (default 200)")
+    p.add_argument("--seconds", type=float, default=30.0, help="seconds per run at most (default 30)")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)")
+    p.add_argument("--start-server", action="store_true", help="start `assistant serve` on a free port, then stop it")
+    args = p.parse_args(argv)
+    try:
+        args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    except ValueError:
+        p.error(f"--concurrency must be comma-separated integers, got {args.concurrency!r}")
+    if not args.concurrency or min(args.concurrency) < 1 or args.requests < 1 or args.seconds <= 0:
+        p.error("concurrency, requests and seconds must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the service workloads, then the bare endpoint, then the encode, and print the comparison."""
+    args = parse_args(argv)
+    if not args.start_server:
+        base_url = require_local(args.url)
+        check_up(base_url)
+    workloads = {"lookup": lookup_questions(), "calculation": calc_questions()}
+    print(f"limits: {args.requests} requests or {args.seconds:g} s per run; concurrency {args.concurrency}")
+    # Other work on the machine skews every figure; the load average tells whether the run had it to itself.
+    print(f"cpus: {os.cpu_count()}; load average before: {load_average()}")
+
+    if args.start_server:
+        with assistant_server(free_port()) as server:
+            print(f"service: assistant serve, start-to-ready {server.start_to_ready_s:.2f} s ({server.base_url})\n")
+            print(HEADER)
+            service = run_all(server.base_url, workloads, args)
+    else:
+        print(f"service: {base_url}\n")
+        print(HEADER)
+        service = run_all(base_url, workloads, args)
+
+    with bare_server(free_port()) as bare:
+        # The bare endpoint gets the calculation bodies: its answer is constant, so only the bytes sent matter.
+        bare_results = run_all(bare.base_url, {"bare": workloads["calculation"]}, args)
+
+    if any(r.error_kinds["429"] for r in service):
+        print("\nthe service rate-limited the bench: start it with ASSISTANT_RATE_PER_MINUTE_IP=1000000000")
+    bare_rps = {r.concurrency: r.rps for r in bare_results}
+    print("\ncalculation req/s as % of the bare FastAPI endpoint:")
+    for r in service:
+        if r.workload == "calculation":
+            share = r.rps / bare_rps[r.concurrency] if bare_rps[r.concurrency] else float("nan")
+            print(f"  conc {r.concurrency:>3}: {r.rps:8.1f} / {bare_rps[r.concurrency]:8.1f} = {share:6.1%}")
+
+    encode = encode_ms(workloads["lookup"])
+    print(f"\nlookup p50 next to one bare model encode (p50 {encode:.1f} ms, in-process):")
+    for r in service:
+        if r.workload == "lookup":
+            print(f"  conc {r.concurrency:>3}: lookup p50 {r.pct(50):8.1f} ms = {r.pct(50) / encode:5.1f} × encode")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
