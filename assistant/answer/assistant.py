@@ -18,7 +18,7 @@ from assistant.embedding.model import Embedder, load_embedder
 from assistant.errors import AssistantError, CalcInputError
 from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent
 from assistant.retrieval import index as index_mod
-from assistant.retrieval.search import Retrieval, Retriever
+from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
 
 MAX_QUESTION = 500
@@ -142,15 +142,18 @@ class Assistant:
                 return self._calculate(again, query, state)
         # A follow-up lookup ("那违约金怎么算") is read in the light of the previous question.
         context = _previous_question(state) if follow_up else ""
-        r = self.retrieve(f"{context} {query}".strip())
-        calc_clauses = set(calc.REGISTRY[plan.name].clauses) if plan else set()
-        # A calculator is trusted only when retrieval agrees on the subject: one of its clauses ranks in the top 5,
-        # or in the top 2 when the question gave no input at all (then asking for inputs must be what was meant).
-        window = 5 if plan and plan.inputs else 2
-        consistent = bool(calc_clauses & {h.clause_id for h in r.hits[:window]})
-        if r.signals.foreign_terms and not r.signals.core_terms:
+        search_text = f"{context} {query}".strip()
+        if plan is not None and plan.inputs:
+            # Lexical retrieval is enough to confirm a calculation with inputs, and skips the model encode.
+            lexical = self.retriever.search(search_text, k=self.settings.top_k, mode=Mode.bm25)
+            if _foreign(lexical):
+                return self._out_of_scope(channel)
+            if _agrees(plan, lexical):
+                return self._calculate(plan, query, state)
+        r = self.retrieve(search_text)
+        if _foreign(r):
             return self._out_of_scope(channel)
-        if plan is not None and consistent:
+        if plan is not None and _agrees(plan, r):
             return self._calculate(plan, query, state)
         state.pending = None
         if not r.hits or not self.scope.in_scope(r.signals):
@@ -228,6 +231,18 @@ class Assistant:
     def _citations(self, clause_ids: list[str], query: str) -> list[Citation]:
         expansions = self.knowledge.expand(query)
         return [self._citation(cid, query, expansions, 1.0) for cid in clause_ids[:MAX_CITATIONS]]
+
+
+def _foreign(r: Retrieval) -> bool:
+    """The question names a subject this contract does not cover (手机, 家宽…) and none of its own products."""
+    return bool(r.signals.foreign_terms and not r.signals.core_terms)
+
+
+def _agrees(plan: calc.CalcPlan, r: Retrieval) -> bool:
+    """Retrieval agrees with the calculator on the subject: one of its clauses ranks in the top 5, or first
+    when the question gave no input at all (then asking for inputs must really be what was meant)."""
+    window = 5 if plan.inputs else 1
+    return bool(set(calc.REGISTRY[plan.name].clauses) & {h.clause_id for h in r.hits[:window]})
 
 
 def _previous_question(state: SessionState) -> str:

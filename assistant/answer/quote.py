@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.corpus.normalize import fold
 
@@ -17,15 +18,17 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip(" ，,：:")]
 
 
-def _grams(text: str) -> set[str]:
-    """Character bigrams and ASCII words of a text: cheap, segmentation-free overlap units."""
+@lru_cache(maxsize=8192)
+def _grams(text: str) -> frozenset[str]:
+    """Character bigrams and ASCII words of a text: cheap, segmentation-free overlap units (cached: clause
+    sentences recur on every answer)."""
     out: set[str] = set()
     for run in _CJK_RUN.findall(fold(text)):
         if run.isascii():
             out.add(run)
         else:
             out.update(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+    return frozenset(out)
 
 
 def best_quote(clause_text: str, query: str, extra_terms: list[str] | None = None) -> str:

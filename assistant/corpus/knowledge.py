@@ -46,10 +46,15 @@ class ScopeLexicon:
     def found(words: tuple[str, ...], query: str) -> list[str]:
         """The words occurring in the query, longest first, without those inside a longer match."""
         hits: list[str] = []
-        for w in sorted(words, key=len, reverse=True):
+        for w in _longest_first(words):
             if w in query and not any(w in h for h in hits):
                 hits.append(w)
         return hits
+
+
+@lru_cache(maxsize=16)
+def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(words, key=len, reverse=True))
 
 
 @dataclass
@@ -62,17 +67,36 @@ class Knowledge:
     fingerprint: str
     scope: ScopeLexicon = field(default_factory=ScopeLexicon)
     _vocabulary: frozenset[str] = field(default=frozenset(), repr=False)
+    _variants: dict[str, list[tuple[str, int]]] | None = field(default=None, repr=False)
 
     def note(self, clause_id: str) -> ClauseNote:
         return self.notes.get(clause_id, ClauseNote(clause_id))
 
     def expand(self, query: str) -> list[str]:
         """Contract terms implied by the everyday words in a folded query, in dictionary order."""
+        by_first = self._variant_index()
+        hit_groups: set[int] = set()
+        for i, ch in enumerate(query):
+            for variant, group in by_first.get(ch, ()):
+                if query.startswith(variant, i):
+                    hit_groups.add(group)
         out: list[str] = []
-        for g in self.synonyms:
-            if any(v in query for v in g.variants) and not all(t in query for t in g.terms):
+        for i in sorted(hit_groups):
+            g = self.synonyms[i]
+            if not all(t in query for t in g.terms):
                 out.extend(t for t in g.terms if t not in query and t not in out)
         return out
+
+    def _variant_index(self) -> dict[str, list[tuple[str, int]]]:
+        """Variants keyed by their first character (built once): a query is scanned once, not once per group."""
+        if self._variants is None:
+            index: dict[str, list[tuple[str, int]]] = {}
+            for i, g in enumerate(self.synonyms):
+                for v in g.variants:
+                    if v:
+                        index.setdefault(v[0], []).append((v, i))
+            self._variants = index
+        return self._variants
 
     @property
     def vocabulary(self) -> frozenset[str]:

@@ -88,10 +88,16 @@ class Retriever:
         query = normalize_query(question)
         expansions = self.knowledge.expand(query)
         bm25 = self.bm25_scores(query, expansions)
-        vec = self.encode(query + ("（" + " ".join(expansions) + "）" if expansions else ""))
-        dense = self.dense_scores(vec)
         b_rank = _ranks(bm25)
-        d_rank = _ranks(dense)
+        if mode is Mode.bm25:
+            # Lexical only: no model encode, so this costs about a millisecond.
+            vec = None
+            dense = np.zeros(len(self.ids), dtype=np.float32)
+            d_rank = b_rank
+        else:
+            vec = self.encode(query + ("（" + " ".join(expansions) + "）" if expansions else ""))
+            dense = self.dense_scores(vec)
+            d_rank = _ranks(dense)
         if mode is Mode.bm25:
             fused = -b_rank.astype(np.float64)
         elif mode is Mode.dense:
@@ -106,7 +112,7 @@ class Retriever:
                 clause_id=self.ids[i],
                 score=round(float(fused[i]), 6),
                 bm25_rank=int(b_rank[i]),
-                dense_rank=int(d_rank[i]),
+                dense_rank=int(d_rank[i]) if vec is not None else None,
                 bm25_score=round(float(bm25[i]), 4),
                 dense_score=round(float(dense[i]), 4),
             )

@@ -29,7 +29,7 @@ def test_calculation_is_traced_and_cited(fake_assistant):
 
 
 def test_missing_input_asks_then_completes_on_the_next_turn(fake_assistant):
-    first = fake_assistant.ask("帮我算一下欠费的违约金")
+    first = fake_assistant.ask("帮我算一下逾期付款的违约金")
     assert first.intent is Intent.clarify
     assert first.citations
     second = fake_assistant.ask("5000元，逾期10天", session=first.session_id)

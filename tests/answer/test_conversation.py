@@ -31,7 +31,7 @@ def test_a_new_topic_starts_fresh(fake_assistant):
 
 
 def test_clarification_survives_a_topic_change_only_until_answered(fake_assistant):
-    a = fake_assistant.ask("帮我算一下欠费的违约金")
+    a = fake_assistant.ask("帮我算一下逾期付款的违约金")
     assert a.intent is Intent.clarify
     b = fake_assistant.ask("欠费5000元，逾期10天", session=a.session_id)
     assert b.calculation.name == "late_fee" and result(b) == 150.0
@@ -52,7 +52,7 @@ def test_conversation_continues_after_a_restart(tmp_path, fake_assistant):
     db = tmp_path / "sessions.sqlite3"
     first = Assistant(fake_assistant.knowledge, fake_assistant.retriever, fake_assistant.settings,
                       sessions=SqliteSessionStore(db), scope=fake_assistant.scope, today=lambda: TODAY)
-    a = first.ask("帮我算一下欠费的违约金")
+    a = first.ask("帮我算一下逾期付款的违约金")
     assert a.intent is Intent.clarify
     restarted = Assistant(fake_assistant.knowledge, fake_assistant.retriever, fake_assistant.settings,
                           sessions=SqliteSessionStore(db), scope=fake_assistant.scope, today=lambda: TODAY)
