@@ -12,7 +12,7 @@ from assistant.corpus.knowledge import Knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder
 from assistant.models import Hit
-from assistant.retrieval.index import Artefacts, clause_document, domain_words
+from assistant.retrieval.index import Artefacts, domain_words
 from assistant.retrieval.tokenize import Tokenizer
 from assistant.settings import Settings
 
@@ -29,12 +29,9 @@ class Signals(BaseModel):
     domain_terms: list[str]
     core_terms: list[str]
     foreign_terms: list[str]
-    query_tokens: int
     bm25_top: float
-    bm25_coverage: float  # share of the query's words that occur in the top BM25 clause
     dense_top: float
     dense_margin: float
-    agreement: bool  # the two retrievers' top clauses appear in each other's top 3
 
 
 @dataclass
@@ -61,7 +58,6 @@ class Retriever:
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
         self._row_clause = np.array([self._pos[r.clause_id] for r in artefacts.rows], dtype=np.int64)
         self._vocab = tuple(knowledge.vocabulary)
-        self._clause_words = [set(self.tokenizer.words(clause_document(knowledge, cid))) for cid in self.ids]
 
     def bm25_scores(self, query: str, expansions: list[str]) -> np.ndarray:
         """BM25 score of every clause for the query plus its synonym expansions."""
@@ -118,23 +114,18 @@ class Retriever:
             )
             for i in order
         ]
-        return Retrieval(query, expansions, hits, self._signals(query, bm25, dense, b_rank, d_rank), vec)
+        return Retrieval(query, expansions, hits, self._signals(query, bm25, dense), vec)
 
-    def _signals(self, query: str, bm25: np.ndarray, dense: np.ndarray, b_rank: np.ndarray, d_rank: np.ndarray) -> Signals:
-        words = self.tokenizer.words(query)
-        b_top, d_top = int(np.argmax(bm25)), int(np.argmax(dense))
-        covered = sum(1 for w in words if w in self._clause_words[b_top]) if bm25[b_top] > 0 else 0
+    def _signals(self, query: str, bm25: np.ndarray, dense: np.ndarray) -> Signals:
         sorted_dense = np.sort(dense)[::-1]
+        scope = self.knowledge.scope
         return Signals(
-            domain_terms=self.knowledge.scope.found(self._vocab, query),
-            core_terms=self.knowledge.scope.found(self.knowledge.scope.core, query),
-            foreign_terms=self.knowledge.scope.found(self.knowledge.scope.foreign, query),
-            query_tokens=len(words),
-            bm25_top=float(bm25[b_top]),
-            bm25_coverage=covered / len(words) if words else 0.0,
+            domain_terms=scope.found(self._vocab, query),
+            core_terms=scope.found(scope.core, query),
+            foreign_terms=scope.found(scope.foreign, query),
+            bm25_top=float(bm25.max()),
             dense_top=float(sorted_dense[0]),
             dense_margin=float(sorted_dense[0] - sorted_dense[1]) if len(sorted_dense) > 1 else 0.0,
-            agreement=bool(d_rank[b_top] <= 3 and b_rank[d_top] <= 3) if bm25[b_top] > 0 else False,
         )
 
 
