@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -23,6 +22,7 @@ import redis
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import AssistantError
+from assistant.storage import SqliteConnections
 
 log = logging.getLogger(__name__)
 
@@ -175,36 +175,21 @@ class SqliteSessionStore:
         self.clock = clock
         self.busy_timeout = busy_timeout
         self.purge_every = max(1, purge_every)
-        self._local = threading.local()
         self._puts = itertools.count(1)
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._errors("open"):
-            self._conn().executescript(
-                "CREATE TABLE IF NOT EXISTS sessions ("
-                " session_id TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);"
-                "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
+            self._db = SqliteConnections(
+                self.path,
+                busy_timeout,
+                schema=(
+                    "CREATE TABLE IF NOT EXISTS sessions ("
+                    " session_id TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);"
+                    "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
+                ),
             )
 
     def _conn(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use and again in a forked child."""
-        conn = getattr(self._local, "conn", None)
-        # A connection inherited across fork shares the parent's file locks and must not be used.
-        if conn is None or self._local.pid != os.getpid():
-            # isolation_level=None: autocommit, so each statement is its own committed transaction.
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            # WAL is a property of the file; switching takes a lock, so only ask when it is not set yet.
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            # In WAL mode NORMAL loses nothing when the process dies (the OS holds the written WAL);
-            # only a power cut can drop the last commits, which is acceptable for chat context.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._local.conn, self._local.pid = conn, os.getpid()
-            with self._opened_lock:
-                self._opened.append(conn)
-        return conn
+        """This thread's connection."""
+        return self._db.get()
 
     def _errors(self, action: str):
         """Context manager turning sqlite3 errors into SessionStoreUnavailable."""
@@ -239,14 +224,7 @@ class SqliteSessionStore:
 
     def close(self) -> None:
         """Close every connection this store opened in this process."""
-        with self._opened_lock:
-            conns, self._opened = self._opened, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.ProgrammingError:
-                pass  # opened in another thread; it goes away with that thread
-        self._local = threading.local()
+        self._db.close()
 
 
 class RedisSessionStore:

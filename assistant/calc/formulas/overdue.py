@@ -65,7 +65,7 @@ def overdue_status(
         result["days_until_all_services_termination"] = max(0, LINE_TERMINATE_AFTER_SUSPENSION + 1 - days_since_suspension)
         steps.append(
             f"暂停后已 {days_since_suspension} 天：" + ("60日期满仍未缴费，乙方可终止全部服务" if may_end
-                                                   else f"60日期满（第60日24时）前缴清即可避免终止全部服务")
+                                                   else "60日期满（第60日24时）前缴清即可避免终止全部服务")
         )
     steps.append("补交欠费和违约金后 48 小时内恢复服务（附件一第4.5条）")
     return Outcome(result, "", steps)
