@@ -93,6 +93,9 @@ class Assistant:
         state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
         query = normalize_query(text)
         answer = self._answer(query, state, channel)
+        if channel is Channel.widget:
+            # Customers read plain words: 您 and 联通 rather than the contract's 甲方 and 乙方.
+            answer.answer = _plain(answer.answer)
         answer.session_id = state.session_id
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
@@ -195,7 +198,7 @@ class Assistant:
         name = self.clause(best.clause_id).name
         if channel is Channel.widget:
             # Customers get plain words: the clause named, the rule itself, no list of other clauses.
-            text = f"合同{name}规定：{_plain(best.quote)}"
+            text = f"合同{name}规定：{best.quote}"
         else:
             text = f"根据{name}：「{best.quote}」"
             if len(citations) > 1:

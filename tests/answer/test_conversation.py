@@ -65,3 +65,9 @@ def test_widget_answers_are_plain_and_offer_the_hotline(fake_assistant):
     assert inside.answer.startswith("合同主协议第十条规定") and "甲方" not in inside.answer
     outside = fake_assistant.ask("我手机流量包怎么退订", channel=Channel.widget)
     assert "10010" in outside.answer and len(outside.answer) < 80
+
+
+def test_widget_calculations_use_plain_words(fake_assistant):
+    a = fake_assistant.ask("月租5100元，专线断网30小时能减多少", channel=Channel.widget)
+    assert a.intent is Intent.calculation
+    assert "甲方" not in a.answer and "乙方" not in a.answer
