@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant import calc
-from assistant.answer.quote import best_quote
+from assistant.answer.quote import best_quote, plain_words
 from assistant.audit import AuditLog, AuditRecord, default_path
 from assistant.answer.scope import ScopeModel
 from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
@@ -93,9 +93,9 @@ class Assistant:
         state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
         query = normalize_query(text)
         answer = self._answer(query, state, channel)
-        if channel is Channel.widget:
-            # Customers read plain words: 您 and 联通 rather than the contract's 甲方 and 乙方.
-            answer.answer = _plain(answer.answer)
+        if channel in (Channel.widget, Channel.ivr):
+            # Customers and callers get plain words: 您 and 联通 rather than the contract's 甲方 and 乙方.
+            answer.answer = plain_words(answer.answer)
         answer.session_id = state.session_id
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
@@ -254,11 +254,6 @@ def _previous_question(state: SessionState) -> str:
         if turn.intent != Intent.out_of_scope.value:
             return turn.question
     return ""
-
-
-def _plain(quote: str) -> str:
-    """Contract wording made readable for customers: 甲方 → 您, 乙方 → 联通."""
-    return quote.replace("甲方", "您").replace("乙方", "联通")
 
 
 __all__ = ["Assistant", "QuestionError"]

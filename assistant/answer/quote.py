@@ -46,3 +46,8 @@ def best_quote(clause_text: str, query: str, extra_terms: list[str] | None = Non
         keep.append(scored[1][1])
     # A sentence that only introduces a list (ends with ：) needs the item that follows to make sense.
     return "".join(sents[i] for i in sorted(keep))
+
+
+def plain_words(text: str) -> str:
+    """Contract wording made readable for customers and callers: 甲方 → 您, 乙方 → 联通."""
+    return text.replace("甲方", "您").replace("乙方", "联通")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.corpus.ids import PART_NAMES, split_id
 from assistant.corpus.normalize import normalize_query
+from assistant.answer.quote import plain_words
 from assistant.models import Answer, Intent
 
 # A caller hears this in one breath; longer answers are cut at a sentence or comma boundary.
@@ -294,7 +295,6 @@ _SAY_SYMBOLS = str.maketrans(
         "*": "乘以",
         "×": "乘以",
         "÷": "除以",
-        "/": "除以",
         "+": "加",
         "=": "等于",
         "~": "至",
@@ -312,10 +312,13 @@ _SAY_SYMBOLS = str.maketrans(
 # Brackets, quotes and markup characters are not spoken; what they enclose is.
 _UNSPOKEN = re.compile(r"[<>\"'`^_|\\\[\]{}#$@%（）()「」『』“”‘’]")
 _SPACE = re.compile(r"\s+")
+_FORMULA = re.compile(r"[*×÷=]")
 
 
 def _say_text(text: str) -> str:
     """Plain text as spoken: symbols in words, brackets and quotes dropped, spaces kept only between Latin words."""
+    # A slash divides inside a formula (月租费/当月天数*天数) and separates alternatives in prose (暂关/恢复).
+    text = text.replace("/", "除以" if _FORMULA.search(text) else "或")
     text = _UNSPOKEN.sub("", text.translate(_SAY_SYMBOLS))
     return _SPACE.sub(lambda m: " " if _between_latin(m) else "", text).strip()
 
@@ -508,7 +511,7 @@ def _utterance(answer: Answer, hotline: str) -> list[list[Span]]:
     if answer.intent is Intent.lookup and answer.citations:
         best = answer.citations[0]
         lead = [Span(kind=SpanKind.clause, source=best.clause_id, value=best.clause_id), text_span("规定：")]
-        return _first_sentence(lead + tokenize(best.quote), MAX_SPEECH_CHARS)
+        return _first_sentence(lead + tokenize(plain_words(best.quote)), MAX_SPEECH_CHARS)
     if answer.intent is Intent.out_of_scope:
         # On the phone the caller needs the number to call, not the full list the widget shows.
         referral = [text_span("请拨打客服热线"), Span(kind=SpanKind.phone, source=hotline, value=hotline), text_span("咨询。")]
