@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from assistant.audit import (
 )
 from assistant.models import Channel, Intent
 from assistant.settings import Settings
+from tests.concurrency import run_writers
 
 # Checked by hand: a valid ID (check character X), one also Luhn-valid, and bank cards that pass Luhn.
 ID_X = "11010519491231002X"
@@ -226,25 +226,13 @@ def test_concurrent_writers_in_threads_and_processes(path):
         subprocess.Popen([sys.executable, "-c", prelude + _child_record(path, f"proc{k}", n)], stderr=subprocess.PIPE)
         for k in range(2)
     ]
-    errors: list[BaseException] = []
 
     def write(k: int) -> None:
-        """Write n records of session thread<k>, collecting any error."""
-        try:
-            for i in range(n):
-                log.record(rec(i, session_id=f"thread{k}", turn=i + 1))
-        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
-            errors.append(e)
+        """Write n records of session thread<k>."""
+        for i in range(n):
+            log.record(rec(i, session_id=f"thread{k}", turn=i + 1))
 
-    threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for c in children:
-        _, err = c.communicate(timeout=60)
-        assert c.returncode == 0, err.decode()
-    assert errors == []
+    assert run_writers(write, children) == []
     got = log.query(0, T0 + n)
     per_session: dict[str, list[int]] = {}
     for r in got:

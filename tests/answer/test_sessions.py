@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from assistant.answer.sessions import (
 )
 from assistant.models import Intent
 from assistant.settings import Settings
+from tests.concurrency import run_writers
 
 TTL = 60.0
 
@@ -365,25 +365,13 @@ def test_concurrent_writers_in_threads_and_processes(shared_backend):
         for p in range(2)
     ]
     store = shared_backend.make()
-    errors: list[BaseException] = []
 
     def write(t: int) -> None:
-        try:
-            for i in range(n):
-                store.put(SessionState(session_id=f"t{t}-{i}", turns=i))
-                assert store.get(f"t{t}-{i}").turns == i
-        except BaseException as e:  # surfaced by the assert below, not lost in the thread
-            errors.append(e)
+        for i in range(n):
+            store.put(SessionState(session_id=f"t{t}-{i}", turns=i))
+            assert store.get(f"t{t}-{i}").turns == i
 
-    threads = [threading.Thread(target=write, args=(t,)) for t in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for c in children:
-        _, err = c.communicate(timeout=60)
-        assert c.returncode == 0, err
-    assert errors == []
+    assert run_writers(write, children) == []
     ids = [f"p{p}-{i}" for p in range(2) for i in range(n)] + [f"t{t}-{i}" for t in range(4) for i in range(n)]
     assert all(store.get(sid) is not None for sid in ids)
 
