@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -227,6 +228,12 @@ def test_convert_tiny_writes_a_complete_folder(tmp_path):
         assert (out / name).is_file(), name
     marker = json.loads((out / ".converted").read_text())
     assert marker["source_sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert marker["source_stat"] == [src.stat().st_size, src.stat().st_mtime_ns]
+
+    # The special tokens in tokenizer_config.json are exactly tokenizer.json's added tokens.
+    added = json.loads((out / "tokenizer.json").read_text())["added_tokens"]
+    decoder = json.loads((out / "tokenizer_config.json").read_text())["added_tokens_decoder"]
+    assert {str(t.pop("id")): t for t in added} == decoder
 
     config = json.loads((out / "config.json").read_text())
     assert config["model_type"] == "bert" and config["hidden_act"] == "gelu"
@@ -307,7 +314,10 @@ def test_ensure_model_converts_once_and_again_when_needed(tmp_path, monkeypatch)
     assert len(calls) == 3  # written by an older converter
 
     (out / "stale.txt").write_text("old")
-    write_tiny_e5(src, seed=1)  # a different source file: the marker no longer matches
+    before = src.stat().st_mtime_ns
+    write_tiny_e5(src, seed=1)  # a different source file (same size): the marker no longer matches
+    # A reinstall gives the file a new mtime; the file system's clock may be coarser than this test is fast.
+    os.utime(src, ns=(before + 10**9, before + 10**9))
     ensure_model(out)
     assert len(calls) == 4 and not (out / "stale.txt").exists()
     marker = json.loads((out / ".converted").read_text())
