@@ -316,7 +316,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=30.0, help="seconds per run at most (default 30)")
     p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)")
     p.add_argument("--start-server", action="store_true", help="start `assistant serve` on a free port, then stop it")
+    p.add_argument(
+        "--workloads", default="lookup,calculation", help="comma-separated: lookup, calculation (default both)"
+    )
     args = p.parse_args(argv)
+    args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    if not args.workloads or set(args.workloads) - {"lookup", "calculation"}:
+        p.error(f"--workloads must name lookup and/or calculation, got {args.workloads!r}")
     try:
         args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     except ValueError:
@@ -332,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.start_server:
         base_url = require_local(args.url)
         check_up(base_url)
-    workloads = {"lookup": lookup_questions(), "calculation": calc_questions()}
+    sources = {"lookup": lookup_questions, "calculation": calc_questions}
+    workloads = {name: sources[name]() for name in args.workloads}
+    # The bare endpoint always gets the calculation bodies: its answer is constant, so only the bytes sent matter.
+    bare_bodies = workloads.get("calculation") or calc_questions()
     print(f"limits: {args.requests} requests or {args.seconds:g} s per run; concurrency {args.concurrency}")
     # Other work on the machine skews every figure; the load average tells whether the run had it to itself.
     print(f"cpus: {os.cpu_count()}; load average before: {load_average()}")
@@ -348,8 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         service = run_all(base_url, workloads, args)
 
     with bare_server(free_port()) as bare:
-        # The bare endpoint gets the calculation bodies: its answer is constant, so only the bytes sent matter.
-        bare_results = run_all(bare.base_url, {"bare": workloads["calculation"]}, args)
+        bare_results = run_all(bare.base_url, {"bare": bare_bodies}, args)
 
     if any(r.error_kinds["429"] for r in service):
         print("\nthe service rate-limited the bench: start it with ASSISTANT_RATE_PER_MINUTE_IP=1000000000")
@@ -360,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             share = r.rps / bare_rps[r.concurrency] if bare_rps[r.concurrency] else float("nan")
             print(f"  conc {r.concurrency:>3}: {r.rps:8.1f} / {bare_rps[r.concurrency]:8.1f} = {share:6.1%}")
 
+    if "lookup" not in workloads:
+        return 0
     encode = encode_ms(workloads["lookup"])
     print(f"\nlookup p50 next to one bare model encode (p50 {encode:.1f} ms, in-process):")
     for r in service:

@@ -83,13 +83,16 @@ class SessionStore(Protocol):
     def put(self, state: SessionState) -> None: ...
 
 
-def _snapshot(state: SessionState, now: float, max_history: int) -> SessionState:
-    """Stamp state with now and return a deep copy whose history keeps only the newest max_history turns."""
+def _snapshot(state: SessionState, now: float, max_history: int, deep: bool = True) -> SessionState:
+    """Stamp state with now and return a copy whose history keeps only the newest max_history turns.
+
+    Stores that keep the object need a deep copy; stores that serialise it at once only need a shallow one.
+    """
     state.updated_at = now
-    copy = state.model_copy(deep=True)
     # Slicing with [-0:] would keep everything, so a zero bound needs its own case.
-    copy.history = copy.history[-max_history:] if max_history > 0 else []
-    return copy
+    history = state.history[-max_history:] if max_history > 0 else []
+    copy = state.model_copy(update={"history": history})
+    return copy.model_copy(deep=True) if deep else copy
 
 
 def _parse(raw: str | bytes, session_id: str, where: str) -> SessionState | None:
@@ -205,7 +208,7 @@ class SqliteSessionStore:
         return _parse(row[0], session_id, str(self.path))
 
     def put(self, state: SessionState) -> None:
-        snap = _snapshot(state, self.clock(), self.max_history)
+        snap = _snapshot(state, self.clock(), self.max_history, deep=False)
         with self._errors("write"):
             conn = self._conn()
             conn.execute(
@@ -274,7 +277,7 @@ class RedisSessionStore:
         return state
 
     def put(self, state: SessionState) -> None:
-        snap = _snapshot(state, self.clock(), self.max_history)
+        snap = _snapshot(state, self.clock(), self.max_history, deep=False)
         with self._errors("write"):
             self.client.set(self._key(snap.session_id), snap.model_dump_json(), px=max(1, int(self.ttl * 1000)))
 

@@ -9,7 +9,8 @@ import unicodedata
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request
+import anyio.to_thread
+from fastapi import FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -115,6 +116,16 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=status)
 
 
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    """The model serialised once, by pydantic.
+
+    Returned as a Response, FastAPI neither validates it against the response model again (which for a sync
+    route means a second trip through the thread pool) nor serialises it twice; the route's response_model
+    still documents it.
+    """
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
 def _field_path(loc: tuple) -> str:
     return ".".join(str(p) for p in loc if p not in ("body", "query", "path"))
 
@@ -128,6 +139,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         if getattr(app.state, "assistant", None) is None:
             # A worker only loads: `assistant serve` has made the index ready before starting workers.
             app.state.assistant = Assistant.from_settings(settings, rebuild=False)
+        # Sync routes run in anyio's thread pool; its size is per event loop, so it is set here.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
 
     app = FastAPI(
@@ -194,11 +207,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return {"status": "ready", "model_id": m.model_id, "corpus_sha256": m.corpus_sha256, "clauses": m.clauses}
 
     @app.post("/v1/ask", response_model=Answer, responses=errors)
-    def ask(body: AskRequest, request: Request) -> Answer:
+    def ask(body: AskRequest, request: Request) -> Response:
         started = time.perf_counter()
         answer = _assistant(request).ask(body.question, session=body.session_id, channel=body.channel)
         observe_answer(body.channel, answer.intent, time.perf_counter() - started)
-        return answer
+        return _json(answer)
 
     @app.post("/v1/feedback", response_model=FeedbackOut, status_code=201, responses=errors)
     def feedback(body: FeedbackRequest, request: Request) -> FeedbackOut:
@@ -207,13 +220,13 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return FeedbackOut(id=fid)
 
     @app.post("/v1/ivr/turn", response_model=IvrReply, responses={401: {"model": ErrorOut}, **errors})
-    def ivr_turn(body: IvrRequest, request: Request, x_api_key: str | None = Header(default=None)) -> IvrReply:
+    def ivr_turn(body: IvrRequest, request: Request, x_api_key: str | None = Header(default=None)) -> Response:
         if not x_api_key or not any(secrets.compare_digest(x_api_key, k) for k in settings.api_keys):
             raise Unauthorized("a valid X-API-Key header is required for IVR calls")
         started = time.perf_counter()
         reply = handle_turn(_assistant(request), body.call_id, body.transcript, body.dtmf)
         observe_answer(Channel.ivr, reply.intent, time.perf_counter() - started)
-        return reply
+        return _json(reply)
 
     @app.get("/v1/clauses", response_model=list[ClauseOut])
     def clauses(request: Request) -> list[ClauseOut]:

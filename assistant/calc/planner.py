@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -105,17 +106,47 @@ def vocabulary(path: Path = TRIGGERS_PATH) -> Vocabulary:
     )
 
 
-def _phrase_found(phrase: str, features: Features) -> bool:
-    """A trigger phrase (or 're:' pattern) in the question or its digit form."""
-    if phrase.startswith("re:"):
-        pattern = phrase[3:]
-        return bool(re.search(pattern, features.original) or re.search(pattern, features.text))
-    return phrase in features.original or phrase in features.text
+@dataclass(frozen=True)
+class _TriggerIndex:
+    """Every calculator's trigger phrases, plain ones keyed by first character, 're:' patterns compiled."""
+
+    by_first: dict[str, tuple[str, ...]]
+    patterns: dict[str, re.Pattern[str]]
+
+    @classmethod
+    def of(cls, specs: Iterable[CalcSpec]) -> _TriggerIndex:
+        by_first: dict[str, set[str]] = {}
+        patterns: dict[str, re.Pattern[str]] = {}
+        for phrase in {p for spec in specs for p in spec.triggers}:
+            if phrase.startswith("re:"):
+                patterns[phrase] = re.compile(phrase[3:])
+            elif phrase:
+                by_first.setdefault(phrase[0], set()).add(phrase)
+        return cls({ch: tuple(sorted(ps)) for ch, ps in by_first.items()}, patterns)
+
+    def found(self, features: Features) -> set[str]:
+        """The trigger phrases (and 're:' patterns) present in the question or its digit form."""
+        texts = (features.original, features.text)
+        # Only phrases starting with a character of the question can occur in it: a few dozen of ~300.
+        hits = {
+            p
+            for ch in set(features.original).union(features.text)
+            for p in self.by_first.get(ch, ())
+            if p in texts[0] or p in texts[1]
+        }
+        hits.update(p for p, rx in self.patterns.items() if rx.search(texts[0]) or rx.search(texts[1]))
+        return hits
 
 
-def keyword_score(spec: CalcSpec, features: Features) -> float:
-    """Sum of the weights of the calculator's trigger phrases present in the question."""
-    return sum(w for phrase, w in spec.triggers.items() if _phrase_found(phrase, features))
+@lru_cache(maxsize=1)
+def _trigger_index() -> _TriggerIndex:
+    """The trigger index of the vocabulary, built once."""
+    return _TriggerIndex.of(vocabulary().calculators.values())
+
+
+def keyword_score(spec: CalcSpec, found: set[str]) -> float:
+    """Sum of the weights of the calculator's trigger phrases among those found in the question."""
+    return sum(w for phrase, w in spec.triggers.items() if phrase in found)
 
 
 # ---- slot filling ---------------------------------------------------------------------------------
@@ -308,9 +339,10 @@ class Candidate:
 def rank(features: Features, today: date) -> list[Candidate]:
     """Every calculator whose keyword score reaches the threshold, best first."""
     vocab = vocabulary()
+    phrases = _trigger_index().found(features)
     found = []
     for spec in vocab.calculators.values():
-        keywords = keyword_score(spec, features)
+        keywords = keyword_score(spec, phrases)
         if keywords >= vocab.threshold:
             found.append(Candidate(spec, keywords, fill_inputs(spec, features, today)))
     return sorted(found, key=lambda c: c.score, reverse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -31,10 +32,24 @@ def calendar_years() -> tuple[int, int]:
     return min(years), max(years)
 
 
+# chinese_calendar validates its argument on every call; its data are fixed, and one deadline asks about dozens
+# of days, so each day's answer is kept.
+@lru_cache(maxsize=16384)
+def _calendar_workday(d: date) -> bool:
+    """chinese_calendar.is_workday, remembered."""
+    return chinese_calendar.is_workday(d)
+
+
+@lru_cache(maxsize=16384)
+def _holiday_detail(d: date) -> tuple[bool, str | None]:
+    """chinese_calendar.get_holiday_detail, remembered: (on holiday, holiday name or None)."""
+    return chinese_calendar.get_holiday_detail(d)
+
+
 def _is_workday(d: date, field: str) -> bool:
     """Whether d is a PRC working day; CalcInputError when the calendar has no data for that year."""
     try:
-        return chinese_calendar.is_workday(d)
+        return _calendar_workday(d)
     except NotImplementedError:
         first, last = calendar_years()
         raise CalcInputError(
@@ -77,7 +92,7 @@ def last_workday_on_or_before(d: date, field: str) -> date:
 
 def day_label(d: date) -> str:
     """2026-10-10 → 10月10日（周六，国庆节调休上班）; plain weekdays get only the weekday."""
-    on_holiday, name = chinese_calendar.get_holiday_detail(d)
+    on_holiday, name = _holiday_detail(d)
     note = f"周{_WEEKDAYS[d.weekday()]}"
     if name and not on_holiday:
         note += f"，{_HOLIDAY_NAMES.get(name, name)}调休上班"
@@ -90,7 +105,7 @@ def skipped_holidays(start: date, end: date) -> list[str]:
     runs: list[tuple[date, date, str]] = []
     day = lo
     while day <= hi:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        on_holiday, name = _holiday_detail(day)
         if on_holiday and name:
             label = _HOLIDAY_NAMES.get(name, name)
             if runs and runs[-1][2] == label and runs[-1][1] == day - timedelta(days=1):
@@ -115,7 +130,7 @@ def workday_steps(count: WorkdayCount, anchor_role: str) -> list[str]:
     else:
         # Twenty labelled days make an unreadable line; the ends and the make-up days carry the trace.
         lines.append(f"{direction}数{n}个工作日：第1个为{day_label(count.counted[0])}，第{n}个为{day_label(count.result)}")
-        makeup = [day_label(d) for d in count.counted if chinese_calendar.get_holiday_detail(d)[1]]
+        makeup = [day_label(d) for d in count.counted if _holiday_detail(d)[1]]
         if makeup:
             lines.append("其间计入的调休上班日：" + "、".join(makeup))
     holidays = skipped_holidays(count.anchor, count.result)

@@ -45,16 +45,24 @@ class ScopeLexicon:
     @staticmethod
     def found(words: tuple[str, ...], query: str) -> list[str]:
         """The words occurring in the query, longest first, without those inside a longer match."""
+        ordered, by_first = _longest_first(words)
+        # Only words starting with a character of the query can occur in it.
+        candidates = sorted(i for ch in set(query) for i in by_first.get(ch, ()))
         hits: list[str] = []
-        for w in _longest_first(words):
+        for w in (ordered[i] for i in candidates):
             if w in query and not any(w in h for h in hits):
                 hits.append(w)
         return hits
 
 
 @lru_cache(maxsize=16)
-def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(sorted(words, key=len, reverse=True))
+def _longest_first(words: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
+    """The words longest first, and their positions in that order keyed by first character."""
+    ordered = tuple(sorted((w for w in words if w), key=len, reverse=True))
+    by_first: dict[str, list[int]] = {}
+    for i, w in enumerate(ordered):
+        by_first.setdefault(w[0], []).append(i)
+    return ordered, {ch: tuple(ix) for ch, ix in by_first.items()}
 
 
 @dataclass

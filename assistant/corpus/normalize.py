@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
+import opencc
 from opencc import OpenCC
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -18,16 +20,57 @@ _FILLER_RE = re.compile(r"(^|[，,。.！!？?\s])(?:(?:" + "|".join(_FILLERS) +
 _REPEAT = re.compile(r"([\u4e00-\u9fff]{2,4})\1+")
 
 
+_T2S_DICTIONARIES = ("TSPhrases.txt", "TSCharacters.txt")  # the files OpenCC's t2s conversion reads
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> OpenCC:
     return OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _convertible() -> frozenset[str] | None:
+    """Characters of which a text must hold at least one for t2s to change it; None if the dictionaries are missing.
+
+    Every single character t2s replaces, plus, for each replacing phrase holding none of those, its characters
+    that change (all of them when the lengths differ): a phrase only matches a text holding all its characters.
+    Most questions are simplified Chinese already, and OpenCC's pure-Python matcher costs more than the rest of
+    folding together.
+    """
+    folder = Path(opencc.__file__).parent / "dictionary"
+    entries: list[tuple[str, str]] = []
+    try:
+        for name in _T2S_DICTIONARIES:
+            for line in (folder / name).read_text(encoding="utf-8").splitlines():
+                source, _, targets = line.partition("\t")
+                target = targets.split(" ")[0]
+                if source and target != source:
+                    entries.append((source, target))
+    except OSError:
+        return None
+    chars = {source for source, _ in entries if len(source) == 1}
+    for source, target in entries:
+        if len(source) > 1 and chars.isdisjoint(source):
+            if len(target) == len(source):
+                chars.update(a for a, b in zip(source, target, strict=True) if a != b)
+            else:
+                chars.update(source)
+    return frozenset(chars)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (OpenCC t2s), skipped when no character of the text could change."""
+    convertible = _convertible()
+    if convertible is not None and convertible.isdisjoint(text):
+        return text
+    return _t2s().convert(text)
 
 
 def fold(text: str) -> str:
     """NFKC (full-width → half-width), traditional → simplified, lower case, no control characters, tidy spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub("", text)
-    text = _t2s().convert(text)
+    text = to_simplified(text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     return _SPACES.sub(" ", text).strip().lower()
 

@@ -61,7 +61,7 @@ class Retriever:
 
     def bm25_scores(self, query: str, expansions: list[str]) -> np.ndarray:
         """BM25 score of every clause for the query plus its synonym expansions."""
-        tokens = self.tokenizer(query) + [t for e in expansions for t in self.tokenizer.words(e)]
+        tokens = self.tokenizer(query) + [t for e in expansions for t in self.tokenizer.term_words(e)]
         known = self.artefacts.bm25.get_tokens_ids(tokens)
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)

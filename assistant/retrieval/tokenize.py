@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import jieba
 
@@ -28,6 +29,12 @@ class Tokenizer:
         for w in sorted(set(domain_words)):
             if len(w) >= 2 and " " not in w:
                 self._jieba.add_word(w, freq=20000)
+        # Synonym expansions come from a fixed vocabulary, so their words are worth keeping.
+        self.term_words = lru_cache(maxsize=4096)(self._term_words)
+
+    def _term_words(self, term: str) -> tuple[str, ...]:
+        """The words of one dictionary term (see term_words)."""
+        return tuple(self.words(term))
 
     def words(self, text: str) -> list[str]:
         """Jieba search-mode words without stopwords or punctuation."""

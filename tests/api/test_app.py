@@ -1,7 +1,9 @@
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
+from assistant.models import Answer
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +91,19 @@ def test_unknown_clause_is_404_naming_valid_ids(client):
 def test_unknown_route_is_json_404(client):
     r = client.get("/nope")
     assert r.status_code == 404 and "error" in r.json()
+
+
+def test_answers_run_on_the_configured_number_of_threads(fake_settings, fake_assistant):
+    settings = fake_settings.model_copy(update={"worker_threads": 3})
+    with TestClient(create_app(settings, fake_assistant)) as c:
+        limit = c.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+        assert limit == 3
+        assert c.post("/v1/ask", json={"question": "月租多少"}).status_code == 200
+
+
+def test_answer_body_is_the_answer_model_serialised_once(client):
+    r = client.post("/v1/ask", json={"question": "欠费5000元逾期10天违约金多少"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    answer = Answer.model_validate_json(r.content)
+    assert answer.intent == "calculation" and answer.calculation is not None
+    assert r.content.decode() == answer.model_dump_json()

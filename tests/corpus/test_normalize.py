@@ -1,6 +1,10 @@
+import re
+from pathlib import Path
+
 import pytest
 
-from assistant.corpus.normalize import fold, normalize_query
+from assistant.corpus import normalize
+from assistant.corpus.normalize import fold, normalize_query, to_simplified
 
 
 @pytest.mark.parametrize(
@@ -26,3 +30,26 @@ def test_fold(raw, folded):
 )
 def test_normalize_query_drops_fillers_and_repetitions(raw, clean):
     assert normalize_query(raw) == clean
+
+
+def _texts() -> list[str]:
+    """Every contract line and every question the tests hold, plus some traditional Chinese."""
+    root = Path(__file__).resolve().parents[2]
+    texts = (root / "corpus" / "contract.txt").read_text(encoding="utf-8").splitlines()
+    for name in ("eval_questions.toml", "calc_questions.toml", "scope_calibration.toml"):
+        texts += re.findall(r'"([^"\n]+)"', (root / "tests" / "data" / name).read_text(encoding="utf-8"))
+    return texts + ["網路斷線了怎麼賠", "乾隆年間", "乾淨的機房", "一目瞭然", "雲專線的頻寬", "於是"]
+
+
+def test_to_simplified_skips_only_texts_that_t2s_leaves_unchanged():
+    assert normalize._convertible() is not None  # the dictionaries were found: the fast path is in use
+    texts = _texts()
+    assert len(texts) > 1000
+    full = normalize._t2s()
+    assert [to_simplified(t) for t in texts] == [full.convert(t) for t in texts]
+    assert to_simplified("乾淨的機房") == "干净的机房" and to_simplified("乾隆") == "乾隆"
+
+
+def test_to_simplified_converts_everything_without_the_dictionaries(monkeypatch):
+    monkeypatch.setattr(normalize, "_convertible", lambda: None)
+    assert to_simplified("雲專線") == "云专线" and to_simplified("云专线") == "云专线"
