@@ -3,13 +3,17 @@
 Two workloads go to the service: lookup questions (the in-scope colloquial questions of
 tests/data/eval_questions.toml, each with its channel) and calculation questions (tests/data/calc_questions.toml).
 Each (workload, concurrency) run stops at --requests requests or --seconds seconds, whichever comes first;
-requests already sent then finish (bounded by --timeout). The same client then drives bench/bare_app.py, a
-bare FastAPI endpoint this script serves itself with uvicorn on a free 127.0.0.1 port, so the service's
-throughput reads as a share of what FastAPI, uvicorn and this client allow on the machine. Last, one bare
-query encode of the real model is timed in this process, next to the lookup p50.
+requests already sent then finish (bounded by --timeout). The same client drives bench/bare_app.py, a bare
+FastAPI endpoint this script serves itself with uvicorn on a free 127.0.0.1 port, right after each calculation
+run at the same concurrency, so the service's throughput reads as a share of what FastAPI, uvicorn and this
+client allow on the machine at that moment. This machine's speed drifts by tens of percent from minute to
+minute, so the whole sequence runs --rounds times and the summary gives medians, the share as the median of
+the rounds' paired runs. "cpu ms" is the server process's CPU time per answered request (from /proc), the
+figure least moved by that drift. Last, one bare query encode of the real model is timed in this process,
+next to the lookup p50.
 
     python bench/load.py                      # a service already listening on http://127.0.0.1:8000
-    python bench/load.py --url http://127.0.0.1:8765 --concurrency 1,8,32
+    python bench/load.py --url http://127.0.0.1:8765 --pid 4242 --concurrency 1,8,32
     python bench/load.py --start-server       # starts `assistant serve` itself and reports start-to-ready
 
 Each of the `concurrency` asyncio workers owns an httpx.AsyncClient holding one keep-alive connection.
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import math
 import os
 import socket
 import statistics
@@ -74,6 +80,8 @@ class RunResult:
     latencies_ms: list[float] = field(default_factory=list)
     error_kinds: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
+    # CPU seconds the server process spent during the run (None when its pid is unknown).
+    server_cpu_s: float | None = None
 
     @property
     def errors(self) -> int:
@@ -92,16 +100,36 @@ class RunResult:
             return float("nan")
         return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per answered request, in ms (NaN when unknown)."""
+        if self.server_cpu_s is None or not self.latencies_ms:
+            return float("nan")
+        return self.server_cpu_s * 1000 / len(self.latencies_ms)
+
     def row(self) -> str:
         """One line of the results table."""
         return (
             f"{self.workload:<12} {self.concurrency:>5} {self.rps:>9.1f} {self.pct(50):>9.1f} {self.pct(99):>9.1f}"
-            f" {self.errors:>7} {len(self.latencies_ms) + self.errors:>6}"
+            f" {self.cpu_ms:>9.2f} {self.errors:>7} {len(self.latencies_ms) + self.errors:>6}"
             + (f"  ({', '.join(f'{k}×{n}' for k, n in self.error_kinds.most_common())})" if self.errors else "")
         )
 
 
-HEADER = f"{'workload':<12} {'conc':>5} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7} {'sent':>6}"
+HEADER = (
+    f"{'workload':<12} {'conc':>5} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'cpu ms':>9} {'errors':>7} {'sent':>6}"
+)
+
+
+def process_cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process so far, from /proc (None without a pid or on other systems)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def lookup_questions(path: Path = DATA / "eval_questions.toml") -> list[Question]:
@@ -279,15 +307,72 @@ async def drive(
     return result
 
 
-def run_all(base_url: str, workloads: dict[str, list[Question]], args: argparse.Namespace) -> list[RunResult]:
-    """Every workload at every concurrency against one server, printing each row as it completes."""
-    results = []
-    for name, questions in workloads.items():
-        for c in args.concurrency:
-            r = asyncio.run(drive(base_url, name, questions, c, args.requests, args.seconds, args.timeout))
-            print(r.row(), flush=True)
-            results.append(r)
-    return results
+@dataclass(frozen=True)
+class Target:
+    """A server under load: where it listens and, when known, its process id (for its CPU time)."""
+
+    base_url: str
+    pid: int | None = None
+
+
+def run_one(target: Target, workload: str, questions: list[Question], concurrency: int, args: argparse.Namespace):
+    """One measured run, printed as it completes."""
+    cpu0 = process_cpu_s(target.pid)
+    r = asyncio.run(drive(target.base_url, workload, questions, concurrency, args.requests, args.seconds, args.timeout))
+    cpu1 = process_cpu_s(target.pid)
+    r.server_cpu_s = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+    print(r.row(), flush=True)
+    return r
+
+
+def run_rounds(
+    service: Target, bare: Target, workloads: dict[str, list[Question]], bare_bodies: list[Question], args
+) -> tuple[list[RunResult], list[RunResult]]:
+    """`args.rounds` rounds; in each, every workload at every concurrency, the bare endpoint right after the
+    service's calculation run at the same concurrency, so each pair shares the machine's state of the moment."""
+    service_runs, bare_runs = [], []
+    for i in range(args.rounds):
+        print(f"-- round {i + 1} of {args.rounds}")
+        for name, questions in workloads.items():
+            for c in args.concurrency:
+                service_runs.append(run_one(service, name, questions, c, args))
+                if name == "calculation":
+                    bare_runs.append(run_one(bare, "bare", bare_bodies, c, args))
+        if "calculation" not in workloads:
+            for c in args.concurrency:
+                bare_runs.append(run_one(bare, "bare", bare_bodies, c, args))
+    return service_runs, bare_runs
+
+
+def summarise(service_runs: list[RunResult], bare_runs: list[RunResult], concurrency: list[int]) -> None:
+    """Medians over the rounds, and the calculation throughput as a share of the bare endpoint's."""
+    print(f"\nmedians over the rounds\n{HEADER.replace('sent', 'runs')}")
+    for workload in dict.fromkeys(r.workload for r in [*service_runs, *bare_runs]):
+        for c in concurrency:
+            runs = [r for r in [*service_runs, *bare_runs] if r.workload == workload and r.concurrency == c]
+            if runs:
+                med = statistics.median
+                cpu = [r.cpu_ms for r in runs if not math.isnan(r.cpu_ms)]
+                print(
+                    f"{workload:<12} {c:>5} {med(r.rps for r in runs):>9.1f} {med(r.pct(50) for r in runs):>9.1f}"
+                    f" {med(r.pct(99) for r in runs):>9.1f} {med(cpu) if cpu else float('nan'):>9.2f}"
+                    f" {sum(r.errors for r in runs):>7} {len(runs):>6}"
+                )
+    calc = [r for r in service_runs if r.workload == "calculation"]
+    if not calc:
+        return
+    print("\ncalculation req/s as % of the bare FastAPI endpoint (median of the rounds' paired runs):")
+    for c in concurrency:
+        pairs = [
+            (s.rps, b.rps)
+            for s, b in zip(
+                [r for r in calc if r.concurrency == c], [r for r in bare_runs if r.concurrency == c], strict=False
+            )
+            if b.rps
+        ]
+        if pairs:
+            shares = sorted(a / b for a, b in pairs)
+            print(f"  conc {c:>3}: {statistics.median(shares):6.1%}  (rounds: {', '.join(f'{x:.0%}' for x in shares)})")
 
 
 def encode_ms(questions: list[Question], n: int = 30) -> float:
@@ -319,6 +404,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--workloads", default="lookup,calculation", help="comma-separated: lookup, calculation (default both)"
     )
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the summary takes medians (default 3)")
+    p.add_argument("--pid", type=int, help="process id of the service given by --url, to report its CPU time")
     args = p.parse_args(argv)
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     if not args.workloads or set(args.workloads) - {"lookup", "calculation"}:
@@ -327,13 +414,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     except ValueError:
         p.error(f"--concurrency must be comma-separated integers, got {args.concurrency!r}")
-    if not args.concurrency or min(args.concurrency) < 1 or args.requests < 1 or args.seconds <= 0:
-        p.error("concurrency, requests and seconds must be positive")
+    if not args.concurrency or min(args.concurrency) < 1 or args.requests < 1 or args.seconds <= 0 or args.rounds < 1:
+        p.error("concurrency, requests, seconds and rounds must be positive")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the service workloads, then the bare endpoint, then the encode, and print the comparison."""
+    """Run the service workloads interleaved with the bare endpoint, then the encode, and print the comparison."""
     args = parse_args(argv)
     if not args.start_server:
         base_url = require_local(args.url)
@@ -346,35 +433,31 @@ def main(argv: list[str] | None = None) -> int:
     # Other work on the machine skews every figure; the load average tells whether the run had it to itself.
     print(f"cpus: {os.cpu_count()}; load average before: {load_average()}")
 
-    if args.start_server:
-        with assistant_server(free_port()) as server:
-            print(f"service: assistant serve, start-to-ready {server.start_to_ready_s:.2f} s ({server.base_url})\n")
-            print(HEADER)
-            service = run_all(server.base_url, workloads, args)
-    else:
-        print(f"service: {base_url}\n")
+    with contextlib.ExitStack() as stack:
+        if args.start_server:
+            server = stack.enter_context(assistant_server(free_port()))
+            service = Target(server.base_url, server.pid)
+            print(f"service: assistant serve, start-to-ready {server.start_to_ready_s:.2f} s ({server.base_url})")
+        else:
+            service = Target(base_url, args.pid)
+            print(f"service: {base_url}")
+        bare_proc = stack.enter_context(bare_server(free_port()))
+        bare = Target(bare_proc.base_url, bare_proc.pid)
+        print(f"bare endpoint: {bare.base_url}; cpu ms = server CPU time per answered request\n")
         print(HEADER)
-        service = run_all(base_url, workloads, args)
+        service_runs, bare_runs = run_rounds(service, bare, workloads, bare_bodies, args)
 
-    with bare_server(free_port()) as bare:
-        bare_results = run_all(bare.base_url, {"bare": bare_bodies}, args)
-
-    if any(r.error_kinds["429"] for r in service):
+    if any(r.error_kinds["429"] for r in service_runs):
         print("\nthe service rate-limited the bench: start it with ASSISTANT_RATE_PER_MINUTE_IP=1000000000")
-    bare_rps = {r.concurrency: r.rps for r in bare_results}
-    print("\ncalculation req/s as % of the bare FastAPI endpoint:")
-    for r in service:
-        if r.workload == "calculation":
-            share = r.rps / bare_rps[r.concurrency] if bare_rps[r.concurrency] else float("nan")
-            print(f"  conc {r.concurrency:>3}: {r.rps:8.1f} / {bare_rps[r.concurrency]:8.1f} = {share:6.1%}")
+    summarise(service_runs, bare_runs, args.concurrency)
 
     if "lookup" not in workloads:
         return 0
     encode = encode_ms(workloads["lookup"])
     print(f"\nlookup p50 next to one bare model encode (p50 {encode:.1f} ms, in-process):")
-    for r in service:
-        if r.workload == "lookup":
-            print(f"  conc {r.concurrency:>3}: lookup p50 {r.pct(50):8.1f} ms = {r.pct(50) / encode:5.1f} × encode")
+    for c in args.concurrency:
+        p50 = statistics.median(r.pct(50) for r in service_runs if r.workload == "lookup" and r.concurrency == c)
+        print(f"  conc {c:>3}: lookup p50 {p50:8.1f} ms = {p50 / encode:5.1f} × encode")
     return 0
 
 
