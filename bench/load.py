@@ -325,54 +325,57 @@ def run_one(target: Target, workload: str, questions: list[Question], concurrenc
     return r
 
 
+@dataclass(frozen=True)
+class Pair:
+    """A calculation run and the bare endpoint's run right after it, at the same concurrency."""
+
+    service: RunResult
+    bare: RunResult
+
+    @property
+    def share(self) -> float:
+        """The service's requests/s as a fraction of the bare endpoint's (NaN when the bare run failed)."""
+        return self.service.rps / self.bare.rps if self.bare.rps else float("nan")
+
+
 def run_rounds(
-    service: Target, bare: Target, workloads: dict[str, list[Question]], bare_bodies: list[Question], args
-) -> tuple[list[RunResult], list[RunResult]]:
-    """`args.rounds` rounds; in each, every workload at every concurrency, the bare endpoint right after the
-    service's calculation run at the same concurrency, so each pair shares the machine's state of the moment."""
-    service_runs, bare_runs = [], []
+    service: Target, bare: Target | None, workloads: dict[str, list[Question]], args: argparse.Namespace
+) -> tuple[list[RunResult], list[Pair]]:
+    """`args.rounds` rounds; in each, every workload at every concurrency, each calculation run followed by the
+    bare endpoint (given the same bodies: its answer is constant, so only the bytes sent matter) at the same
+    concurrency, so that the pair shares the machine's state of the moment."""
+    runs: list[RunResult] = []
+    pairs: list[Pair] = []
     for i in range(args.rounds):
         print(f"-- round {i + 1} of {args.rounds}")
         for name, questions in workloads.items():
             for c in args.concurrency:
-                service_runs.append(run_one(service, name, questions, c, args))
-                if name == "calculation":
-                    bare_runs.append(run_one(bare, "bare", bare_bodies, c, args))
-        if "calculation" not in workloads:
-            for c in args.concurrency:
-                bare_runs.append(run_one(bare, "bare", bare_bodies, c, args))
-    return service_runs, bare_runs
+                runs.append(run_one(service, name, questions, c, args))
+                if name == "calculation" and bare is not None:
+                    pairs.append(Pair(runs[-1], run_one(bare, "bare", questions, c, args)))
+    return runs, pairs
 
 
-def summarise(service_runs: list[RunResult], bare_runs: list[RunResult], concurrency: list[int]) -> None:
+def summarise(runs: list[RunResult], pairs: list[Pair], concurrency: list[int]) -> None:
     """Medians over the rounds, and the calculation throughput as a share of the bare endpoint's."""
+    every = runs + [p.bare for p in pairs]
+    med = statistics.median
     print(f"\nmedians over the rounds\n{HEADER.replace('sent', 'runs')}")
-    for workload in dict.fromkeys(r.workload for r in [*service_runs, *bare_runs]):
+    for workload in dict.fromkeys(r.workload for r in every):
         for c in concurrency:
-            runs = [r for r in [*service_runs, *bare_runs] if r.workload == workload and r.concurrency == c]
-            if runs:
-                med = statistics.median
-                cpu = [r.cpu_ms for r in runs if not math.isnan(r.cpu_ms)]
-                print(
-                    f"{workload:<12} {c:>5} {med(r.rps for r in runs):>9.1f} {med(r.pct(50) for r in runs):>9.1f}"
-                    f" {med(r.pct(99) for r in runs):>9.1f} {med(cpu) if cpu else float('nan'):>9.2f}"
-                    f" {sum(r.errors for r in runs):>7} {len(runs):>6}"
-                )
-    calc = [r for r in service_runs if r.workload == "calculation"]
-    if not calc:
+            group = [r for r in every if r.workload == workload and r.concurrency == c]
+            cpu = [r.cpu_ms for r in group if not math.isnan(r.cpu_ms)]
+            print(
+                f"{workload:<12} {c:>5} {med(r.rps for r in group):>9.1f} {med(r.pct(50) for r in group):>9.1f}"
+                f" {med(r.pct(99) for r in group):>9.1f} {med(cpu) if cpu else float('nan'):>9.2f}"
+                f" {sum(r.errors for r in group):>7} {len(group):>6}"
+            )
+    if not pairs:
         return
     print("\ncalculation req/s as % of the bare FastAPI endpoint (median of the rounds' paired runs):")
     for c in concurrency:
-        pairs = [
-            (s.rps, b.rps)
-            for s, b in zip(
-                [r for r in calc if r.concurrency == c], [r for r in bare_runs if r.concurrency == c], strict=False
-            )
-            if b.rps
-        ]
-        if pairs:
-            shares = sorted(a / b for a, b in pairs)
-            print(f"  conc {c:>3}: {statistics.median(shares):6.1%}  (rounds: {', '.join(f'{x:.0%}' for x in shares)})")
+        shares = sorted(p.share for p in pairs if p.service.concurrency == c)
+        print(f"  conc {c:>3}: {med(shares):6.1%}  (rounds: {', '.join(f'{x:.0%}' for x in shares)})")
 
 
 def encode_ms(questions: list[Question], n: int = 30) -> float:
@@ -427,8 +430,6 @@ def main(argv: list[str] | None = None) -> int:
         check_up(base_url)
     sources = {"lookup": lookup_questions, "calculation": calc_questions}
     workloads = {name: sources[name]() for name in args.workloads}
-    # The bare endpoint always gets the calculation bodies: its answer is constant, so only the bytes sent matter.
-    bare_bodies = workloads.get("calculation") or calc_questions()
     print(f"limits: {args.requests} requests or {args.seconds:g} s per run; concurrency {args.concurrency}")
     # Other work on the machine skews every figure; the load average tells whether the run had it to itself.
     print(f"cpus: {os.cpu_count()}; load average before: {load_average()}")
@@ -441,22 +442,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             service = Target(base_url, args.pid)
             print(f"service: {base_url}")
-        bare_proc = stack.enter_context(bare_server(free_port()))
-        bare = Target(bare_proc.base_url, bare_proc.pid)
-        print(f"bare endpoint: {bare.base_url}; cpu ms = server CPU time per answered request\n")
-        print(HEADER)
-        service_runs, bare_runs = run_rounds(service, bare, workloads, bare_bodies, args)
+        bare = None
+        if "calculation" in workloads:  # the bare endpoint is only the yardstick for calculations
+            bare_proc = stack.enter_context(bare_server(free_port()))
+            bare = Target(bare_proc.base_url, bare_proc.pid)
+            print(f"bare endpoint: {bare.base_url}")
+        print(f"cpu ms = server CPU time per answered request\n\n{HEADER}")
+        runs, pairs = run_rounds(service, bare, workloads, args)
 
-    if any(r.error_kinds["429"] for r in service_runs):
+    if any(r.error_kinds["429"] for r in runs):
         print("\nthe service rate-limited the bench: start it with ASSISTANT_RATE_PER_MINUTE_IP=1000000000")
-    summarise(service_runs, bare_runs, args.concurrency)
+    summarise(runs, pairs, args.concurrency)
 
     if "lookup" not in workloads:
         return 0
     encode = encode_ms(workloads["lookup"])
     print(f"\nlookup p50 next to one bare model encode (p50 {encode:.1f} ms, in-process):")
     for c in args.concurrency:
-        p50 = statistics.median(r.pct(50) for r in service_runs if r.workload == "lookup" and r.concurrency == c)
+        p50 = statistics.median(r.pct(50) for r in runs if r.workload == "lookup" and r.concurrency == c)
         print(f"  conc {c:>3}: lookup p50 {p50:8.1f} ms = {p50 / encode:5.1f} × encode")
     return 0
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.corpus.ids import clause_name
+from assistant.corpus.phrases import PhraseIndex
 
 from .registry import REGISTRY, Formula, get
 from .parse import DateMention, Features, MonthMention, Quantity, extract
@@ -108,34 +109,22 @@ def vocabulary(path: Path = TRIGGERS_PATH) -> Vocabulary:
 
 @dataclass(frozen=True)
 class _TriggerIndex:
-    """Every calculator's trigger phrases, plain ones keyed by first character, 're:' patterns compiled."""
+    """Every calculator's trigger phrases: plain ones indexed, 're:' patterns compiled."""
 
-    by_first: dict[str, tuple[str, ...]]
+    plain: PhraseIndex
     patterns: dict[str, re.Pattern[str]]
 
     @classmethod
     def of(cls, specs: Iterable[CalcSpec]) -> _TriggerIndex:
-        by_first: dict[str, set[str]] = {}
-        patterns: dict[str, re.Pattern[str]] = {}
-        for phrase in {p for spec in specs for p in spec.triggers}:
-            if phrase.startswith("re:"):
-                patterns[phrase] = re.compile(phrase[3:])
-            elif phrase:
-                by_first.setdefault(phrase[0], set()).add(phrase)
-        return cls({ch: tuple(sorted(ps)) for ch, ps in by_first.items()}, patterns)
+        phrases = [p for spec in specs for p in spec.triggers]
+        patterns = {p: re.compile(p[3:]) for p in phrases if p.startswith("re:")}
+        return cls(PhraseIndex(p for p in phrases if p not in patterns), patterns)
 
     def found(self, features: Features) -> set[str]:
         """The trigger phrases (and 're:' patterns) present in the question or its digit form."""
         texts = (features.original, features.text)
-        # Only phrases starting with a character of the question can occur in it: a few dozen of ~300.
-        hits = {
-            p
-            for ch in set(features.original).union(features.text)
-            for p in self.by_first.get(ch, ())
-            if p in texts[0] or p in texts[1]
-        }
-        hits.update(p for p, rx in self.patterns.items() if rx.search(texts[0]) or rx.search(texts[1]))
-        return hits
+        matched = {p for p, rx in self.patterns.items() if any(rx.search(t) for t in texts)}
+        return self.plain.found(*texts) | matched
 
 
 @lru_cache(maxsize=1)

@@ -32,24 +32,20 @@ def calendar_years() -> tuple[int, int]:
     return min(years), max(years)
 
 
-# chinese_calendar validates its argument on every call; its data are fixed, and one deadline asks about dozens
-# of days, so each day's answer is kept.
-@lru_cache(maxsize=16384)
-def _calendar_workday(d: date) -> bool:
-    """chinese_calendar.is_workday, remembered."""
-    return chinese_calendar.is_workday(d)
-
-
 @lru_cache(maxsize=16384)
 def _holiday_detail(d: date) -> tuple[bool, str | None]:
-    """chinese_calendar.get_holiday_detail, remembered: (on holiday, holiday name or None)."""
+    """chinese_calendar.get_holiday_detail, remembered: (on holiday, holiday name or None).
+
+    The calendar's data are fixed, each call validates its argument again, and one deadline asks about
+    dozens of days. A day is a working day exactly when it is not a holiday (weekends included).
+    """
     return chinese_calendar.get_holiday_detail(d)
 
 
 def _is_workday(d: date, field: str) -> bool:
     """Whether d is a PRC working day; CalcInputError when the calendar has no data for that year."""
     try:
-        return _calendar_workday(d)
+        return not _holiday_detail(d)[0]
     except NotImplementedError:
         first, last = calendar_years()
         raise CalcInputError(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from assistant.corpus.normalize import fold
 from assistant.corpus.parse import CONTRACT_FILE, Corpus, load_corpus
+from assistant.corpus.phrases import PhraseIndex
 
 NOTES_FILE = "clause_notes.toml"
 SYNONYMS_FILE = "synonyms.toml"
@@ -45,24 +46,21 @@ class ScopeLexicon:
     @staticmethod
     def found(words: tuple[str, ...], query: str) -> list[str]:
         """The words occurring in the query, longest first, without those inside a longer match."""
-        ordered, by_first = _longest_first(words)
-        # Only words starting with a character of the query can occur in it.
-        candidates = sorted(i for ch in set(query) for i in by_first.get(ch, ()))
+        index, order = _lexicon_index(words)
         hits: list[str] = []
-        for w in (ordered[i] for i in candidates):
-            if w in query and not any(w in h for h in hits):
+        for w in sorted(index.found(query), key=order.__getitem__):
+            if not any(w in h for h in hits):
                 hits.append(w)
         return hits
 
 
 @lru_cache(maxsize=16)
-def _longest_first(words: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
-    """The words longest first, and their positions in that order keyed by first character."""
-    ordered = tuple(sorted((w for w in words if w), key=len, reverse=True))
-    by_first: dict[str, list[int]] = {}
-    for i, w in enumerate(ordered):
-        by_first.setdefault(w[0], []).append(i)
-    return ordered, {ch: tuple(ix) for ch, ix in by_first.items()}
+def _lexicon_index(words: tuple[str, ...]) -> tuple[PhraseIndex, dict[str, tuple[int, int]]]:
+    """The words indexed, and each word's sort key: longest first, then in the lexicon's order."""
+    order: dict[str, tuple[int, int]] = {}
+    for i, w in enumerate(words):
+        order.setdefault(w, (-len(w), i))
+    return PhraseIndex(words), order
 
 
 @dataclass
@@ -75,19 +73,14 @@ class Knowledge:
     fingerprint: str
     scope: ScopeLexicon = field(default_factory=ScopeLexicon)
     _vocabulary: frozenset[str] = field(default=frozenset(), repr=False)
-    _variants: dict[str, list[tuple[str, int]]] | None = field(default=None, repr=False)
 
     def note(self, clause_id: str) -> ClauseNote:
         return self.notes.get(clause_id, ClauseNote(clause_id))
 
     def expand(self, query: str) -> list[str]:
         """Contract terms implied by the everyday words in a folded query, in dictionary order."""
-        by_first = self._variant_index()
-        hit_groups: set[int] = set()
-        for i, ch in enumerate(query):
-            for variant, group in by_first.get(ch, ()):
-                if query.startswith(variant, i):
-                    hit_groups.add(group)
+        index, groups = self._variant_index
+        hit_groups = {g for variant in index.found(query) for g in groups[variant]}
         out: list[str] = []
         for i in sorted(hit_groups):
             g = self.synonyms[i]
@@ -95,16 +88,14 @@ class Knowledge:
                 out.extend(t for t in g.terms if t not in query and t not in out)
         return out
 
-    def _variant_index(self) -> dict[str, list[tuple[str, int]]]:
-        """Variants keyed by their first character (built once): a query is scanned once, not once per group."""
-        if self._variants is None:
-            index: dict[str, list[tuple[str, int]]] = {}
-            for i, g in enumerate(self.synonyms):
-                for v in g.variants:
-                    if v:
-                        index.setdefault(v[0], []).append((v, i))
-            self._variants = index
-        return self._variants
+    @cached_property
+    def _variant_index(self) -> tuple[PhraseIndex, dict[str, tuple[int, ...]]]:
+        """Every variant indexed, and the synonym groups each belongs to (built once)."""
+        groups: dict[str, list[int]] = {}
+        for i, g in enumerate(self.synonyms):
+            for v in g.variants:
+                groups.setdefault(v, []).append(i)
+        return PhraseIndex(groups), {v: tuple(ix) for v, ix in groups.items()}
 
     @property
     def vocabulary(self) -> frozenset[str]:

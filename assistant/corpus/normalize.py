@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import opencc
-from opencc import OpenCC
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
@@ -24,8 +23,8 @@ _T2S_DICTIONARIES = ("TSPhrases.txt", "TSCharacters.txt")  # the files OpenCC's 
 
 
 @lru_cache(maxsize=1)
-def _t2s() -> OpenCC:
-    return OpenCC("t2s")
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
 
 
 @lru_cache(maxsize=1)

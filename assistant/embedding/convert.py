@@ -412,12 +412,11 @@ def _tokenizer_files(vocab: Vocab, max_length: int) -> tuple[dict, dict]:
         "cls_token": vocab.pieces[vocab.bos],
         "pad_token": vocab.pieces[vocab.pad],
     }
-    if vocab.pieces[-1] == "<mask>":
-        names["mask_token"] = "<mask>"
     # As transformers' own save_pretrained writes it: with this map present, loading the tokenizer does not
     # parse the 17 MB tokenizer.json a second time in Python just to find the special tokens (~0.7 s at start).
     added = {i: {"content": vocab.pieces[i], "lstrip": False} for i in (vocab.bos, vocab.pad, vocab.eos, vocab.unk)}
     if vocab.pieces[-1] == "<mask>":
+        names["mask_token"] = "<mask>"
         added[len(vocab.pieces) - 1] = {"content": "<mask>", "lstrip": True}
     decoder = {
         str(i): {**t, "normalized": False, "rstrip": False, "single_word": False, "special": True}

@@ -1,0 +1,24 @@
+import pytest
+
+from assistant.corpus.phrases import PhraseIndex
+
+PHRASES = ["逾期", "逾期违约金", "违约金", "月租", "月租费", "", "断网", "逾期"]
+
+
+@pytest.mark.parametrize(
+    "texts, found",
+    [
+        (("逾期违约金怎么算",), {"逾期", "逾期违约金", "违约金"}),  # overlapping phrases all count
+        (("月租多少", "月租费5100元"), {"月租", "月租费"}),  # any of several texts
+        (("专线断了",), set()),  # 断 alone is not 断网
+        (("",), set()),
+    ],
+)
+def test_found_is_every_phrase_contained_in_a_text(texts, found):
+    assert PhraseIndex(PHRASES).found(*texts) == found
+
+
+def test_found_agrees_with_testing_every_phrase():
+    index = PhraseIndex(PHRASES)
+    for text in ["逾期十天违约金多少", "月租费断网", "网断了逾期", "租月期逾"]:
+        assert index.found(text) == {p for p in PHRASES if p and p in text}
