@@ -155,13 +155,21 @@ def _make_date(year: int, month: int, day: int, raw: str) -> date:
 
 
 _FULL_DATE = re.compile(r"(?<!\d)(\d{4})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*[日号]?")
-_MONTH_DAY = re.compile(r"(?<![\d.个])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+# A year named relative to today ("明年1月15号", "去年12月"): the date's year is then known, not assumed.
+_RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
+_YEAR_WORD = "(" + "|".join(_RELATIVE_YEARS) + r")\s*"
+_MONTH_DAY = re.compile(r"(?:" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 # 3.1 / 3/1 as dates only when nothing after them makes them an amount or a ratio.
-_SHORT_DATE = re.compile(r"(?<![\d.\-])(\d{1,2})\s*[./]\s*(\d{1,2})(?![\d.]|\s*(?:万|千|元|块|M|m|兆|个|天|日|小时|%|次|倍|G))")
+_SHORT_DATE = re.compile(
+    r"(?:" + _YEAR_WORD + r")?(?<![\d.\-])(\d{1,2})\s*[./]\s*(\d{1,2})"
+    r"(?![\d.]|\s*(?:万|千|元|块|M|m|兆|个|天|日|小时|%|次|倍|G))"
+)
 _TIME = re.compile(r"^\s*(上午|早上|中午|下午|晚上|凌晨)?\s*(\d{1,2})\s*(?:点|时|:)\s*(半|(\d{1,2})\s*分?)?")
 _RELATIVE_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "今天": 0, "今日": 0, "明天": 1, "后天": 2}
 _RELATIVE_MONTHS = {"上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
-_YEAR_MONTH = re.compile(r"(?:(?<!\d)(\d{4})\s*年\s*)?(?<![\d.个])(\d{1,2})\s*月(?:份)?(?!\s*\d)")
+_YEAR_MONTH = re.compile(
+    r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月(?:份)?(?!\s*\d)"
+)
 
 
 def _time_after(text: str, end: int) -> tuple[time | None, int]:
@@ -196,19 +204,28 @@ class _Scanner:
         self.text = self.text[:start] + " " * (end - start) + self.text[end:]
 
 
+def _year(digits: str | None, word: str | None, today: date) -> tuple[int, bool]:
+    """The year of a date or month mention, and whether it was assumed (no year given: this year)."""
+    if digits:
+        return int(digits), False
+    if word:
+        return today.year + _RELATIVE_YEARS[word], False
+    return today.year, True
+
+
 def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     """Full dates, dates without a year (year from `today`), and 今天/明天-style days."""
     found: list[DateMention] = []
     for pattern, has_year in ((_FULL_DATE, True), (_MONTH_DAY, False), (_SHORT_DATE, False)):
         for m in list(pattern.finditer(scan.text)):
             if has_year:
-                year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+                year, assumed = int(m.group(1)), False
             else:
-                year, month, day = today.year, int(m.group(1)), int(m.group(2))
-            value = _make_date(year, month, day, m.group(0).strip())
+                year, assumed = _year(None, m.group(1), today)
+            value = _make_date(year, int(m.group(2)), int(m.group(3)), m.group(0).strip())
             at, end = _time_after(scan.text, m.end())
             scan.consume(m.start(), end)
-            found.append(DateMention(value, not has_year, m.start(), at))
+            found.append(DateMention(value, assumed, m.start(), at))
     for word, offset in _RELATIVE_DAYS.items():
         for m in list(re.finditer(word, scan.text)):
             at, end = _time_after(scan.text, m.end())
@@ -226,11 +243,11 @@ def _months(scan: _Scanner, today: date) -> list[MonthMention]:
             found.append(MonthMention(index // 12, index % 12 + 1, False, m.start()))
             scan.consume(m.start(), m.end())
     for m in scan.take(_YEAR_MONTH):
-        month = int(m.group(2))
+        month = int(m.group(3))
         if not 1 <= month <= 12:
             raise CalcInputError("month", f"“{m.group(0).strip()}”不是有效月份")
-        year = int(m.group(1)) if m.group(1) else today.year
-        found.append(MonthMention(year, month, m.group(1) is None, m.start()))
+        year, assumed = _year(m.group(1), m.group(2), today)
+        found.append(MonthMention(year, month, assumed, m.start()))
     return sorted(found, key=lambda d: d.start)
 
 

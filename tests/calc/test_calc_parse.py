@@ -66,7 +66,11 @@ def test_counts_and_references_that_are_not_inputs():
      ("3.1", date(2026, 3, 1), True), ("2026-03-01", date(2026, 3, 1), False), ("3/1", date(2026, 3, 1), True),
      ("二〇二六年三月一日", date(2026, 3, 1), False), ("三月三十一号", date(2026, 3, 31), True),
      ("2024年2月29日", date(2024, 2, 29), False), ("2026/3/1", date(2026, 3, 1), False),
-     ("今天", TODAY, False), ("昨天", date(2026, 11, 23), False)],
+     ("今天", TODAY, False), ("昨天", date(2026, 11, 23), False),
+     # a year named relative to today is given, not assumed
+     ("明年一月十五号", date(2027, 1, 15), False), ("今年5月1号", date(2026, 5, 1), False),
+     ("去年12月31日", date(2025, 12, 31), False), ("后年2月29号", date(2028, 2, 29), False),
+     ("明年 3/1", date(2027, 3, 1), False)],
 )
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
@@ -83,7 +87,11 @@ def test_decimal_amounts_are_not_read_as_dates():
     assert not found.dates and quantities("3.5万元") == [("money", Decimal(35000), "元")]
 
 
-@pytest.mark.parametrize(("text", "month"), [("4月账单", (2026, 4)), ("2025年12月份的账单", (2025, 12)), ("上个月", (2026, 10)), ("下个月", (2026, 12))])
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [("4月账单", (2026, 4)), ("2025年12月份的账单", (2025, 12)), ("上个月", (2026, 10)), ("下个月", (2026, 12)),
+     ("去年12月的账单", (2025, 12)), ("明年三月份", (2027, 3))],
+)
 def test_months(text, month):
     assert [(m.year, m.month) for m in extract(text, TODAY).months] == [month]
 
