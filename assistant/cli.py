@@ -35,9 +35,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sys.exit(f"cannot start: {e}")
     if args.workers > 1:
         del assistant
-        uvicorn.run("assistant.api.app:create_app", factory=True, workers=args.workers, host=host, port=port)
+        uvicorn.run(
+            "assistant.api.app:create_app", factory=True, workers=args.workers, host=host, port=port,
+            access_log=s.access_log,
+        )
     else:
-        uvicorn.run(create_app(s, assistant), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(s, assistant), host=host, port=port, log_level="info", access_log=s.access_log)
     return 0
 
 

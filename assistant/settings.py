@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Threads that run answers in each server process. Answers are CPU-bound and share one GIL, so more threads
     # only add switching: on 2 cores, 4 answered ~20% more calculations/s than anyio's default 40 (bench/load.py).
     worker_threads: int = 4
+    # uvicorn's per-request access log. Off by default: every answer already has its audit record and every
+    # request is counted in /metrics, and writing the line cost ~6% of the server's CPU (bench/load.py).
+    access_log: bool = False
 
     # Sessions: SQLite in data_dir by default, Redis when a URL is given.
     redis_url: str = ""

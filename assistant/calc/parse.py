@@ -16,6 +16,10 @@ from assistant.errors import CalcInputError
 from .workdays import days_in_month
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
+# Every character cn2an.transform rewrites or reads a numeral from (its digits and units, 两, 廿 and 半); a
+# text with none of them comes back unchanged, so the transform is skipped for it.
+_TRANSFORM = cn2an.Transform()
+_CN2AN_CHARS = frozenset(_TRANSFORM.all_num + _TRANSFORM.all_unit + "两廿半")
 _CN_NUM = f"[{_CN_DIGITS}]+"
 
 
@@ -133,12 +137,13 @@ def to_digits(text: str) -> str:
         return f"\ue000{len(kept) - 1}\ue001"
 
     text = _PROTECT.sub(hide, text)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # cn2an warns on fragments like a lone 万 and leaves them as they are
-        try:
-            text = cn2an.transform(text, "cn2an")
-        except (ValueError, KeyError, IndexError):
-            pass  # an odd fragment defeats cn2an; the digits already present are still parsed
+    if not _CN2AN_CHARS.isdisjoint(text):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # cn2an warns on fragments like a lone 万 and leaves them as they are
+            try:
+                text = cn2an.transform(text, "cn2an")
+            except (ValueError, KeyError, IndexError):
+                pass  # an odd fragment defeats cn2an; the digits already present are still parsed
     text = re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], text)
     return _post_normalise(text)
 

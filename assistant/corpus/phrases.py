@@ -1,27 +1,33 @@
-"""Which of many fixed phrases occur in a text, found without testing every phrase."""
+"""Which of many fixed phrases occur in a text, found in one pass over the text."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import ahocorasick
+
 
 class PhraseIndex:
-    """A fixed set of phrases keyed by their first character.
+    """A fixed set of phrases in an Aho-Corasick automaton (pyahocorasick).
 
-    `found` tests only the phrases that start with a character of the text: a few dozen instead of hundreds
-    or thousands. The synonym variants, the scope lexicons and the calculators' trigger phrases all use it.
+    `found` reads each text once, whatever the number of phrases; the synonym variants, the scope lexicons and
+    the calculators' trigger phrases all use it, on every question.
     """
 
-    __slots__ = ("_by_first",)
+    __slots__ = ("_automaton",)
 
     def __init__(self, phrases: Iterable[str]):
-        by_first: dict[str, list[str]] = {}
-        for p in dict.fromkeys(p for p in phrases if p):
-            by_first.setdefault(p[0], []).append(p)
-        self._by_first = {ch: tuple(ps) for ch, ps in by_first.items()}
+        automaton = ahocorasick.Automaton()
+        for p in phrases:
+            if p:
+                automaton.add_word(p, p)
+        # An automaton without words cannot be searched; no phrases simply means nothing is ever found.
+        self._automaton = automaton if len(automaton) else None
+        if self._automaton is not None:
+            self._automaton.make_automaton()
 
     def found(self, *texts: str) -> set[str]:
         """The phrases occurring in at least one of the texts."""
-        return {
-            p for ch in set().union(*texts) for p in self._by_first.get(ch, ()) if any(p in t for t in texts)
-        }
+        if self._automaton is None:
+            return set()
+        return {p for t in texts if t for _, p in self._automaton.iter(t)}

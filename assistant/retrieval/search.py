@@ -58,6 +58,7 @@ class Retriever:
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
         self._row_clause = np.array([self._pos[r.clause_id] for r in artefacts.rows], dtype=np.int64)
         self._vocab = tuple(knowledge.vocabulary)
+        self._term_doc = _term_doc_scores(artefacts.bm25)
 
     def bm25_scores(self, query: str, expansions: list[str]) -> np.ndarray:
         """BM25 score of every clause for the query plus its synonym expansions."""
@@ -65,7 +66,8 @@ class Retriever:
         known = self.artefacts.bm25.get_tokens_ids(tokens)
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.artefacts.bm25.get_scores_from_ids(known), dtype=np.float32)
+        # The sum bm25s's get_scores_from_ids makes token by token, as one gather over the dense table.
+        return self._term_doc[known].sum(axis=0, dtype=np.float32)
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
         """Cosine of every clause: the best of its clause, note and question vectors."""
@@ -103,16 +105,18 @@ class Retriever:
             fused = self.settings.bm25_weight / (rk + b_rank) + self.settings.dense_weight / (rk + d_rank)
             fused = np.where(bm25 > 0, fused, self.settings.dense_weight / (rk + d_rank))
         order = np.argsort(-fused, kind="stable")[:k]
+        # One conversion per array rather than one numpy scalar per field.
+        columns = zip(order.tolist(), *(a[order].tolist() for a in (fused, b_rank, d_rank, bm25, dense)))
         hits = [
             Hit(
                 clause_id=self.ids[i],
-                score=round(float(fused[i]), 6),
-                bm25_rank=int(b_rank[i]),
-                dense_rank=int(d_rank[i]) if vec is not None else None,
-                bm25_score=round(float(bm25[i]), 4),
-                dense_score=round(float(dense[i]), 4),
+                score=round(f, 6),
+                bm25_rank=br,
+                dense_rank=dr if vec is not None else None,
+                bm25_score=round(bs, 4),
+                dense_score=round(ds, 4),
             )
-            for i in order
+            for i, f, br, dr, bs, ds in columns
         ]
         return Retrieval(query, expansions, hits, self._signals(query, bm25, dense), vec)
 
@@ -127,6 +131,23 @@ class Retriever:
             dense_top=float(sorted_dense[0]),
             dense_margin=float(sorted_dense[0] - sorted_dense[1]) if len(sorted_dense) > 1 else 0.0,
         )
+
+
+def _term_doc_scores(bm25) -> np.ndarray:
+    """bm25s's precomputed score of every (term, document) pair as a dense terms × documents table.
+
+    bm25s keeps them per term, compressed: term t's documents are indices[indptr[t]:indptr[t+1]]. The corpus
+    is small (about 10k terms × 121 clauses, 5 MB), so the dense table makes a query's scores one gather.
+    """
+    s = bm25.scores
+    indptr = np.asarray(s["indptr"])
+    table = np.zeros((len(indptr) - 1, int(s["num_docs"])), dtype=np.float32)
+    terms = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    table[terms, np.asarray(s["indices"])] = s["data"]
+    if getattr(bm25, "nonoccurrence_array", None) is not None:
+        # Variants such as BM25L score a term's absence too; that score applies to every document.
+        table += np.asarray(bm25.nonoccurrence_array, dtype=np.float32)[:, None]
+    return table
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 import pytest
 
 from assistant.answer.assistant import QuestionError
+from assistant.evaluation import DEFAULT_CALC_QUESTIONS, calc_report
 from assistant.models import Intent
 
 
@@ -26,6 +27,14 @@ def test_calculation_is_traced_and_cited(fake_assistant):
     assert a.calculation.model_dump(mode="json")["result"] == 5100.0
     assert "M-23" in a.calculation.clause_ids
     assert [c.clause_id for c in a.citations] == a.calculation.clause_ids[: len(a.citations)]
+
+
+def test_calculation_questions_are_confirmed_without_the_model(fake_assistant):
+    """BM25 alone confirms every labelled calculation question, so none of them waits for a model encode."""
+    embedder = fake_assistant.retriever.embedder
+    before = embedder.calls
+    ok, n, misses = calc_report(fake_assistant, DEFAULT_CALC_QUESTIONS)
+    assert (ok, embedder.calls - before) == (n, 0), misses
 
 
 def test_missing_input_asks_then_completes_on_the_next_turn(fake_assistant):

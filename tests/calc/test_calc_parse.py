@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from assistant.calc import parse
 from assistant.calc.parse import extract, to_digits
 from assistant.errors import CalcInputError
 
@@ -109,3 +112,24 @@ def test_leap_day_in_a_leap_year_is_fine():
 
 def test_to_digits_leaves_unrelated_text_readable():
     assert to_digits("五十兆的专线不要云了以后一个月多少钱") == "50兆的专线不要云了以后1个月多少钱"
+
+
+class _AlwaysTransform:
+    """Stands in for the character set so that every text goes through cn2an."""
+
+    @staticmethod
+    def isdisjoint(_text: str) -> bool:
+        return False
+
+
+def test_to_digits_skips_cn2an_only_where_it_would_change_nothing(monkeypatch):
+    root = Path(__file__).resolve().parents[2]
+    texts = (root / "corpus" / "contract.txt").read_text(encoding="utf-8").splitlines()
+    for name in ("eval_questions.toml", "calc_questions.toml", "scope_calibration.toml"):
+        texts += re.findall(r'"([^"\n]+)"', (root / "tests" / "data" / name).read_text(encoding="utf-8"))
+    texts += ["廿天", "半天", "半个钟头", "5万", "0.51万元", "两千块", "贰佰元", "百分之六", "一下子", "万一断网", "10010"]
+    skipped = [t for t in texts if parse._CN2AN_CHARS.isdisjoint(t)]
+    assert len(skipped) > 100  # the shortcut is exercised
+    fast = [to_digits(t) for t in texts]
+    monkeypatch.setattr(parse, "_CN2AN_CHARS", _AlwaysTransform())
+    assert fast == [to_digits(t) for t in texts]

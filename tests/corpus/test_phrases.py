@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.corpus.phrases import PhraseIndex
 
@@ -22,3 +24,16 @@ def test_found_agrees_with_testing_every_phrase():
     index = PhraseIndex(PHRASES)
     for text in ["逾期十天违约金多少", "月租费断网", "网断了逾期", "租月期逾"]:
         assert index.found(text) == {p for p in PHRASES if p and p in text}
+
+
+def test_no_phrases_finds_nothing():
+    assert PhraseIndex([]).found("逾期") == set()
+    assert PhraseIndex([""]).found("逾期") == set()
+
+
+@given(
+    phrases=st.lists(st.text(alphabet="逾期违约金", min_size=0, max_size=4), max_size=12),
+    texts=st.lists(st.text(alphabet="逾期违约金月", max_size=12), min_size=1, max_size=3),
+)
+def test_found_is_exactly_the_contained_phrases(phrases, texts):
+    assert PhraseIndex(phrases).found(*texts) == {p for p in phrases if p and any(p in t for t in texts)}

@@ -1,8 +1,14 @@
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from assistant.retrieval.search import Mode, _ranks
 from assistant.retrieval.tokenize import Tokenizer
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+QUESTION_FILES = ("eval_questions.toml", "calc_questions.toml", "scope_calibration.toml")
 
 
 def test_ranks_are_one_based_best_first():
@@ -38,3 +44,17 @@ def test_signals_report_domain_terms(fake_assistant):
     outside = fake_assistant.retriever.search("今天天气怎么样").signals
     assert inside.domain_terms and not outside.domain_terms
     assert inside.bm25_top > outside.bm25_top
+
+
+def test_bm25_scores_equal_bm25s_own_scoring(fake_assistant):
+    """The dense term table gives the scores bm25s computes itself, on every labelled question."""
+    retriever = fake_assistant.retriever
+    bm25 = retriever.artefacts.bm25
+    questions = [row["q"] for name in QUESTION_FILES for row in tomllib.loads((DATA / name).read_text())["question"]]
+    for q in questions + ["", "完全无关的话"]:
+        expansions = fake_assistant.knowledge.expand(q)
+        ours = retriever.bm25_scores(q, expansions)
+        tokens = retriever.tokenizer(q) + [t for e in expansions for t in retriever.tokenizer.term_words(e)]
+        known = bm25.get_tokens_ids(tokens)
+        theirs = bm25.get_scores_from_ids(known) if known else np.zeros(len(retriever.ids))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6, err_msg=q)
