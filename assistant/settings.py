@@ -33,8 +33,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # Threads that run answers in each server process. Answers are CPU-bound and share one GIL, so more threads
-    # only add switching: on 2 cores, 4 answered ~20% more calculations/s than anyio's default 40 (bench/load.py).
+    # Threads that run the answers needing the model in each server process (the others are answered on the
+    # event loop). Answers are CPU-bound and share one GIL, so more threads only add switching: on 2 cores, 4
+    # answered ~20% more calculations/s than anyio's default 40 (bench/load.py).
     worker_threads: int = 4
     # uvicorn's per-request access log. Off by default: every answer already has its audit record and every
     # request is counted in /metrics, and writing the line cost ~6% of the server's CPU (bench/load.py).

@@ -75,6 +75,11 @@ class Assistant:
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
 
     @property
+    def stores_are_local(self) -> bool:
+        """Sessions and audit live on this host, so answering costs no network wait (the audit is SQLite)."""
+        return self.sessions.local
+
+    @property
     def corpus(self):
         return self.knowledge.corpus
 
@@ -88,6 +93,9 @@ class Assistant:
         Returns an Answer whose intent is `calculation` (a calculator ran; every number comes from it),
         `clarify` (a calculation needs more input; the question asked is in `answer`), `lookup` (the best
         clauses, quoted and cited) or `out_of_scope` (no citations; the hotline is named).
+
+        Nothing is stored before the answer is complete, so inside `retrieval.search.model_free()` a question
+        that needs the model raises ModelNeeded having written nothing, and may simply be asked again.
         """
         text = (question or "").strip()
         if not text:

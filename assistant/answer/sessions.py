@@ -76,7 +76,13 @@ class SessionState(BaseModel):
 
 
 class SessionStore(Protocol):
-    """Where session state lives between turns; ``get`` returns a private copy or None."""
+    """Where session state lives between turns; ``get`` returns a private copy or None.
+
+    ``local`` is True when ``get`` and ``put`` touch only this host (memory, a local file), so they are quick
+    enough to run on the server's event loop; a networked store's calls wait on the network.
+    """
+
+    local: bool
 
     def get(self, session_id: str) -> SessionState | None: ...
 
@@ -122,6 +128,8 @@ class MemorySessionStore:
     single worker. Beyond ``max_sessions`` the least recently updated session is dropped.
     """
 
+    local = True
+
     def __init__(
         self,
         ttl: float = DEFAULT_TTL,
@@ -162,6 +170,8 @@ class SqliteSessionStore:
     Sessions idle for more than ``ttl`` seconds are not returned and are deleted every ``purge_every`` puts.
     SQLite errors (locked past the timeout, unreadable file) raise :class:`SessionStoreUnavailable`.
     """
+
+    local = True
 
     def __init__(
         self,
@@ -240,6 +250,7 @@ class RedisSessionStore:
     """
 
     prefix = "assistant:session:"
+    local = False
 
     def __init__(
         self,

@@ -6,8 +6,10 @@ import logging
 import secrets
 import time
 import unicodedata
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import FastAPI, Header, Request, Response
@@ -26,6 +28,7 @@ from assistant.audit import AuditStoreUnavailable, Feedback, FeedbackStore, defa
 from assistant.channels.ivr_service import IvrReply, handle_turn
 from assistant.errors import AssistantError, CalcInputError, CalculatorNotFound, ClauseNotFound, IndexUnavailable
 from assistant.models import Answer, CalcResult, Channel, Clause
+from assistant.retrieval.search import ModelNeeded, model_free
 from assistant.settings import Settings
 
 log = logging.getLogger("assistant.api")
@@ -119,11 +122,31 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 def _json(model: BaseModel, status_code: int = 200) -> Response:
     """The model serialised once, by pydantic.
 
-    Returned as a Response, FastAPI neither validates it against the response model again (which for a sync
-    route means a second trip through the thread pool) nor serialises it twice; the route's response_model
-    still documents it.
+    Returned as a Response, FastAPI neither validates it against the response model again nor serialises it
+    twice; the route's response_model still documents it.
     """
     return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+T = TypeVar("T")
+
+
+async def _answer(assistant: Assistant, call: Callable[[], T]) -> T:
+    """call() on the event loop when it needs no model encode, otherwise in the thread pool.
+
+    Most calculations cost a couple of milliseconds of Python and no model: answered inline they skip the
+    thread hop and the GIL contention between pool threads (bench/load.py: about a third less server CPU per
+    calculation). An answer that needs the model stops at the encode, before anything is stored (see
+    Assistant.ask), and runs again from the start in the pool, where the encode does not hold up the loop.
+    With a networked session store (Redis) every answer goes to the pool: a slow network must not stall the loop.
+    """
+    if assistant.stores_are_local:
+        try:
+            with model_free():
+                return call()
+        except ModelNeeded:
+            pass
+    return await anyio.to_thread.run_sync(call)
 
 
 def _field_path(loc: tuple) -> str:
@@ -207,9 +230,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return {"status": "ready", "model_id": m.model_id, "corpus_sha256": m.corpus_sha256, "clauses": m.clauses}
 
     @app.post("/v1/ask", response_model=Answer, responses=errors)
-    def ask(body: AskRequest, request: Request) -> Response:
+    async def ask(body: AskRequest, request: Request) -> Response:
         started = time.perf_counter()
-        answer = _assistant(request).ask(body.question, session=body.session_id, channel=body.channel)
+        a = _assistant(request)
+        answer = await _answer(a, partial(a.ask, body.question, session=body.session_id, channel=body.channel))
         observe_answer(body.channel, answer.intent, time.perf_counter() - started)
         return _json(answer)
 
@@ -220,11 +244,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return FeedbackOut(id=fid)
 
     @app.post("/v1/ivr/turn", response_model=IvrReply, responses={401: {"model": ErrorOut}, **errors})
-    def ivr_turn(body: IvrRequest, request: Request, x_api_key: str | None = Header(default=None)) -> Response:
+    async def ivr_turn(body: IvrRequest, request: Request, x_api_key: str | None = Header(default=None)) -> Response:
         if not x_api_key or not any(secrets.compare_digest(x_api_key, k) for k in settings.api_keys):
             raise Unauthorized("a valid X-API-Key header is required for IVR calls")
         started = time.perf_counter()
-        reply = handle_turn(_assistant(request), body.call_id, body.transcript, body.dtmf)
+        a = _assistant(request)
+        reply = await _answer(a, partial(handle_turn, a, body.call_id, body.transcript, body.dtmf))
         observe_answer(Channel.ivr, reply.intent, time.perf_counter() - started)
         return _json(reply)
 

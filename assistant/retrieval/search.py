@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -15,6 +18,27 @@ from assistant.models import Hit
 from assistant.retrieval.index import Artefacts, domain_words
 from assistant.retrieval.tokenize import Tokenizer
 from assistant.settings import Settings
+
+
+class ModelNeeded(Exception):
+    """Raised inside `model_free()` where a search would have to run the embedding model."""
+
+
+_model_free: ContextVar[bool] = ContextVar("model_free", default=False)
+
+
+@contextmanager
+def model_free() -> Iterator[None]:
+    """Within this block (in this thread or task), a search that would encode raises ModelNeeded instead.
+
+    Lets a caller try the cheap path first: the service answers on its event loop what needs no model (most
+    calculations) and sends the rest to its thread pool, where the encode does not hold up other requests.
+    """
+    token = _model_free.set(True)
+    try:
+        yield
+    finally:
+        _model_free.reset(token)
 
 
 class Mode(str, Enum):
@@ -78,6 +102,9 @@ class Retriever:
         return out
 
     def encode(self, query: str) -> np.ndarray:
+        """The query vector; raises ModelNeeded inside `model_free()`."""
+        if _model_free.get():
+            raise ModelNeeded
         return self.embedder.encode_queries([query])[0]
 
     def search(self, question: str, k: int | None = None, mode: Mode = Mode.hybrid) -> Retrieval:

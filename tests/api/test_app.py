@@ -1,7 +1,10 @@
+import threading
+
 import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.answer.sessions import MemorySessionStore
 from assistant.api.app import create_app
 from assistant.models import Answer
 
@@ -107,3 +110,45 @@ def test_answer_body_is_the_answer_model_serialised_once(client):
     answer = Answer.model_validate_json(r.content)
     assert answer.intent == "calculation" and answer.calculation is not None
     assert r.content.decode() == answer.model_dump_json()
+
+
+def _record_threads(monkeypatch, assistant) -> list[str]:
+    """Names of the threads each Assistant.ask call starts on, in call order."""
+    threads: list[str] = []
+    real_ask = assistant.ask
+
+    def ask(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real_ask(*args, **kwargs)
+
+    monkeypatch.setattr(assistant, "ask", ask)
+    return threads
+
+
+POOL = "AnyIO worker thread"
+
+
+def test_calculations_run_on_the_loop_and_lookups_in_the_pool(fake_settings, fake_assistant, monkeypatch):
+    threads = _record_threads(monkeypatch, fake_assistant)
+    with TestClient(create_app(fake_settings, fake_assistant)) as c:
+        calc = c.post("/v1/ask", json={"question": "欠费5000元逾期10天违约金多少", "session_id": "inline-calc"})
+        assert calc.json()["intent"] == "calculation"
+        assert len(threads) == 1 and threads[0] != POOL  # no model needed: answered on the event loop
+        threads.clear()
+        lookup = c.post("/v1/ask", json={"question": "80端口为什么打不开，要备案吗", "session_id": "pooled-lookup"})
+        assert lookup.json()["intent"] == "lookup"
+        assert threads[0] != POOL and threads[1:] == [POOL]  # stopped at the encode, answered in the pool
+    # The attempt that stopped wrote nothing: one turn and one audit record.
+    assert fake_assistant.sessions.get("pooled-lookup").turns == 1
+    assert fake_assistant.audit.find("pooled-lookup", 1) is not None
+    assert fake_assistant.audit.find("pooled-lookup", 2) is None
+
+
+def test_a_networked_session_store_keeps_every_answer_off_the_loop(fake_settings, fake_assistant, monkeypatch):
+    store = MemorySessionStore()
+    store.local = False  # as RedisSessionStore
+    monkeypatch.setattr(fake_assistant, "sessions", store)
+    threads = _record_threads(monkeypatch, fake_assistant)
+    with TestClient(create_app(fake_settings, fake_assistant)) as c:
+        assert c.post("/v1/ask", json={"question": "欠费5000元逾期10天违约金多少"}).json()["intent"] == "calculation"
+    assert threads == [POOL]

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.retrieval.search import Mode, _ranks
+from assistant.retrieval.search import Mode, ModelNeeded, _ranks, model_free
 from assistant.retrieval.tokenize import Tokenizer
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -58,3 +58,12 @@ def test_bm25_scores_equal_bm25s_own_scoring(fake_assistant):
         known = bm25.get_tokens_ids(tokens)
         theirs = bm25.get_scores_from_ids(known) if known else np.zeros(len(retriever.ids))
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6, err_msg=q)
+
+
+def test_model_free_stops_only_searches_that_encode(fake_assistant):
+    retriever = fake_assistant.retriever
+    with model_free():
+        assert retriever.search("专线能暂停吗", mode=Mode.bm25).hits  # lexical: no model
+        with pytest.raises(ModelNeeded):
+            retriever.search("专线能暂停吗", mode=Mode.hybrid)
+    assert retriever.search("专线能暂停吗", mode=Mode.hybrid).hits  # the block is over
