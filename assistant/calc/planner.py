@@ -98,8 +98,12 @@ def vocabulary(path: Path = TRIGGERS_PATH) -> Vocabulary:
             answers={k: v for k, v in raw.items() if k.startswith("answer")},
             conditions=tuple(raw.get("conditions", ())),
         )
+    threshold = float(data["intent"]["threshold"])
+    if threshold <= 0:
+        # A calculator none of whose phrases occur scores 0; it must never be chosen for that.
+        raise ValueError(f"{path}: [intent].threshold must be > 0, got {threshold}")
     return Vocabulary(
-        threshold=float(data["intent"]["threshold"]),
+        threshold=threshold,
         cues=tuple(data["intent"]["cues"]),
         rule_questions=tuple(data["intent"]["rule_questions"]),
         flags={k: tuple(v) for k, v in data["flags"].items()},
@@ -113,12 +117,22 @@ class _TriggerIndex:
 
     plain: PhraseIndex
     patterns: dict[str, re.Pattern[str]]
+    # phrase -> the calculators it triggers
+    owners: dict[str, frozenset[str]]
 
     @classmethod
     def of(cls, specs: Iterable[CalcSpec]) -> _TriggerIndex:
-        phrases = [p for spec in specs for p in spec.triggers]
-        patterns = {p: re.compile(p[3:]) for p in phrases if p.startswith("re:")}
-        return cls(PhraseIndex(p for p in phrases if p not in patterns), patterns)
+        owners: dict[str, set[str]] = {}
+        for spec in specs:
+            for p in spec.triggers:
+                owners.setdefault(p, set()).add(spec.name)
+        patterns = {p: re.compile(p[3:]) for p in owners if p.startswith("re:")}
+        plain = PhraseIndex(p for p in owners if p not in patterns)
+        return cls(plain, patterns, {p: frozenset(names) for p, names in owners.items()})
+
+    def triggered(self, found: set[str]) -> set[str]:
+        """The calculators with at least one of the found phrases among their triggers."""
+        return {name for p in found for name in self.owners[p]}
 
     def found(self, features: Features) -> set[str]:
         """The trigger phrases (and 're:' patterns) present in the question or its digit form."""
@@ -328,9 +342,14 @@ class Candidate:
 def rank(features: Features, today: date) -> list[Candidate]:
     """Every calculator whose keyword score reaches the threshold, best first."""
     vocab = vocabulary()
-    phrases = _trigger_index().found(features)
+    index = _trigger_index()
+    phrases = index.found(features)
+    # The others score 0, under the (positive) threshold.
+    triggered = index.triggered(phrases)
     found = []
     for spec in vocab.calculators.values():
+        if spec.name not in triggered:
+            continue
         keywords = keyword_score(spec, phrases)
         if keywords >= vocab.threshold:
             found.append(Candidate(spec, keywords, fill_inputs(spec, features, today)))

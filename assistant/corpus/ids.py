@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 
 import cn2an
@@ -25,6 +27,7 @@ def chinese_ordinal(n: int) -> str:
     return cn2an.an2cn(n, "low")
 
 
+@lru_cache(maxsize=1024)
 def clause_name(clause_id: str) -> str:
     """The clause named as a person says it: 主协议第二十三条, 附件一第4.5条, 附件一第八条, 附件二第8条."""
     part, number = split_id(clause_id)

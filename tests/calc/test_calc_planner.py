@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from assistant.calc import answer_text, clarify_text, plan, run
 from assistant.calc.accuracy import evaluate
+from assistant.calc.planner import TRIGGERS_PATH, vocabulary
 from assistant.errors import CalcInputError
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
@@ -154,3 +156,12 @@ def test_question_file_has_enough_rows_and_all_match():
     assert len(report.outcomes) >= 30
     misses = [o for o in report.outcomes if not o.ok]
     assert not misses, "\n".join(f"{o.q}: {o.calculator} {o.result} {o.error}" for o in misses)
+
+
+def test_a_threshold_that_would_choose_calculators_without_any_trigger_is_refused(tmp_path):
+    text = TRIGGERS_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "triggers.toml"
+    bad.write_text(re.sub(r"(?m)^threshold = .*$", "threshold = 0", text), encoding="utf-8")
+    assert vocabulary(TRIGGERS_PATH).threshold > 0
+    with pytest.raises(ValueError, match="threshold must be > 0, got 0.0"):
+        vocabulary(bad)
