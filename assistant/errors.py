@@ -40,6 +40,12 @@ class CalcInputError(AssistantError, ValueError):
         super().__init__(f"{field}: {message}")
 
 
+class InputNeeded(CalcInputError):
+    """A deferred input (see calc.registry.DEFERRED) that these particular inputs do need after all."""
+
+    code = "input_needed"
+
+
 class IndexUnavailable(AssistantError, RuntimeError):
     """The built index is missing or was built from another corpus or model."""
 

@@ -15,7 +15,7 @@ from assistant.answer.sessions import MemorySessionStore, SessionState, SessionS
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
-from assistant.errors import AssistantError, CalcInputError
+from assistant.errors import AssistantError, CalcInputError, InputNeeded
 from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent
 from assistant.retrieval import index as index_mod
 from assistant.retrieval.search import Mode, Retrieval, Retriever
@@ -179,18 +179,23 @@ class Assistant:
     # -- calculation -------------------------------------------------------------------------------
 
     def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
-        clause_ids = list(calc.REGISTRY[plan.name].clauses)
-        if plan.missing:
-            state.pending = plan.model_dump(mode="json")
-            return Answer(intent=Intent.clarify, answer=calc.clarify_text(plan), citations=self._citations(clause_ids, query))
-        state.pending = None
+        formula_ = calc.REGISTRY[plan.name]
+        clause_ids = list(formula_.clauses)
+        if not set(plan.missing) <= formula_.deferred:
+            return self._ask_for_inputs(plan, clause_ids, query, state)
+        # Only inputs the formula may not need are missing (or none): run it, and ask only if it needs them.
         try:
             result = calc.run(plan.name, plan.inputs)
+        except InputNeeded as e:
+            missing = plan.missing or [e.field]
+            return self._ask_for_inputs(plan.model_copy(update={"missing": missing}), clause_ids, query, state)
         except CalcInputError as e:
+            state.pending = None
             # The inputs were understood but the contract cannot apply to them: say why, cite the clause.
             return Answer(
                 intent=Intent.clarify, answer=f"无法计算：{e.message}", citations=self._citations(clause_ids, query)
             )
+        state.pending = None
         state.last_calc = plan.model_dump(mode="json")
         return Answer(
             intent=Intent.calculation,
@@ -198,6 +203,11 @@ class Assistant:
             citations=self._citations(result.clause_ids, query),
             calculation=result,
         )
+
+    def _ask_for_inputs(self, plan: calc.CalcPlan, clause_ids: list[str], query: str, state: SessionState) -> Answer:
+        """A clarifying question for the plan's missing inputs; the plan waits in the session for the reply."""
+        state.pending = plan.model_dump(mode="json")
+        return Answer(intent=Intent.clarify, answer=calc.clarify_text(plan), citations=self._citations(clause_ids, query))
 
     # -- lookup ------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from assistant.errors import AssistantError
 
 from .planner import plan
-from .registry import run
+from .registry import get, run
 
 NULL = "null"  # TOML has no null; the question file writes an expected null result as this string
 
@@ -80,7 +80,8 @@ def evaluate_question(row: dict[str, Any]) -> QuestionOutcome:
     base = {"q": row["q"], "expected_calculator": row["calculator"], "expected_result": _expected(row["result"])}
     try:
         found = plan(row["q"], today)
-        if found is None or found.missing:
+        # As the Assistant does: with only deferred inputs missing the formula runs, and may still need them.
+        if found is None or not set(found.missing) <= get(found.name).deferred:
             return QuestionOutcome(**base, calculator=found.name if found else None, result=None,
                                    error=f"missing {found.missing}" if found else "no plan")
         return QuestionOutcome(

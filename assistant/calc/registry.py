@@ -21,6 +21,19 @@ from .values import q2
 ResultValue = Decimal | int | bool | date | datetime | str | dict[str, Any] | None
 
 
+class _Deferred:
+    """Annotated metadata for an input that some outcomes do not depend on (see DEFERRED)."""
+
+    def __repr__(self) -> str:
+        return "DEFERRED"
+
+
+# Marks an input the contract makes irrelevant in some cases (the monthly fee when an outage is under 24 hours):
+# `fee: Annotated[Money | None, Field(...), DEFERRED] = None`. It is still asked for with the required inputs,
+# but when only deferred ones are missing the formula runs first, and asks (InputNeeded) only if it needs them.
+DEFERRED = _Deferred()
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a formula returns: the result in Python types, its unit, and the trace lines."""
@@ -48,8 +61,13 @@ class Formula:
 
     @property
     def required(self) -> list[str]:
-        """Inputs without a default, in signature order."""
-        return [n for n, f in self.inputs.model_fields.items() if f.is_required()]
+        """Inputs to ask for: those without a default and the deferred ones, in signature order."""
+        return [n for n, f in self.inputs.model_fields.items() if f.is_required() or DEFERRED in f.metadata]
+
+    @property
+    def deferred(self) -> frozenset[str]:
+        """Inputs marked DEFERRED: the formula may decide without them."""
+        return frozenset(n for n, f in self.inputs.model_fields.items() if DEFERRED in f.metadata)
 
 
 REGISTRY: dict[str, Formula] = {}
@@ -71,7 +89,11 @@ def _inputs_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (hints[param.name], default)
     model_name = "".join(part.title() for part in name.split("_")) + "Inputs"
-    return create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+    model = create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
+    for field_name, info in model.model_fields.items():
+        if DEFERRED in info.metadata and info.default is not None:
+            raise TypeError(f"formula {name}: deferred input {field_name} must default to None")
+    return model
 
 
 def formula(name: str, *, title: str, clauses: tuple[str, ...]) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
@@ -160,9 +182,11 @@ def run(name: str, inputs: dict[str, Any]) -> CalcResult:
     model = validate(formula_, inputs)
     values = {k: getattr(model, k) for k in formula_.inputs.model_fields}
     outcome = formula_.func(**values)
+    # A deferred input the formula decided without is not an input of this result.
+    used = {k: v for k, v in values.items() if not (v is None and k in formula_.deferred)}
     return CalcResult(
         name=name,
-        inputs=_jsonable_inputs(values),
+        inputs=_jsonable_inputs(used),
         result=jsonable(outcome.result),
         unit=outcome.unit,
         steps=list(outcome.steps),

@@ -57,3 +57,19 @@ def test_impossible_date_is_explained_not_crashed(fake_assistant):
 def test_unusable_questions_raise(fake_assistant, q):
     with pytest.raises(QuestionError):
         fake_assistant.ask(q)
+
+
+def test_an_outage_under_24_hours_is_answered_without_asking_for_the_fee(fake_assistant):
+    a = fake_assistant.ask("网断了十个钟头能不能减钱")
+    assert a.intent is Intent.calculation and a.calculation.name == "outage_credit"
+    assert a.calculation.model_dump(mode="json")["result"] == 0.0
+    assert "未达 24 小时" in a.answer and "monthly_fee" not in a.calculation.inputs
+
+
+def test_an_outage_that_earns_a_credit_asks_for_the_fee_then_computes(fake_assistant):
+    first = fake_assistant.ask("断网30个小时能减多少")
+    assert first.intent is Intent.clarify and "基本月租费" in first.answer
+    assert [c.clause_id for c in first.citations] == ["M-36"]
+    second = fake_assistant.ask("月租5100元", session=first.session_id)
+    assert second.intent is Intent.calculation
+    assert second.calculation.model_dump(mode="json")["result"] == 209.59  # 167.67 × 1.25

@@ -152,3 +152,11 @@ def test_a_networked_session_store_keeps_every_answer_off_the_loop(fake_settings
     with TestClient(create_app(fake_settings, fake_assistant)) as c:
         assert c.post("/v1/ask", json={"question": "欠费5000元逾期10天违约金多少"}).json()["intent"] == "calculation"
     assert threads == [POOL]
+
+
+def test_calculator_endpoint_names_a_deferred_input_the_inputs_need(client):
+    due = client.post("/v1/calculators/outage_credit", json={"outage_hours": 30})
+    assert due.status_code == 422
+    assert due.json()["error"]["code"] == "input_needed" and due.json()["error"]["field"] == "monthly_fee"
+    none_due = client.post("/v1/calculators/outage_credit", json={"outage_hours": 10})
+    assert none_due.status_code == 200 and none_due.json()["result"] == 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.calc import run
+from assistant.errors import InputNeeded
 
 
 def result_of(name: str, **inputs):
@@ -172,6 +173,28 @@ def test_outage_credit(fee, hours, expected):
 def test_outage_credit_exclusions(flags):
     result = run("outage_credit", {"monthly_fee": "5100", "outage_hours": "30", **flags})
     assert result.result == 0.0 and "0" in result.steps[-1]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "why"),
+    [
+        ({"outage_hours": "10"}, "未达 24 小时"),  # under the line: no fee is needed to say 0
+        ({"outage_hours": "23.99"}, "未达 24 小时"),
+        ({"outage_hours": "30", "planned": True}, "计划中断"),
+        ({"outage_hours": "30", "in_operator_network": False}, "不在乙方网络范围内"),
+    ],
+)
+def test_outage_credit_without_the_fee_when_nothing_is_due(inputs, why):
+    result = run("outage_credit", inputs)
+    assert result.result == 0.0 and why in result.steps[-1]
+    assert "monthly_fee" not in result.inputs  # not used, so not shown as an input
+
+
+@pytest.mark.parametrize("hours", ["24", "30"])
+def test_outage_credit_asks_for_the_fee_when_a_credit_is_due(hours):
+    with pytest.raises(InputNeeded) as e:
+        run("outage_credit", {"outage_hours": hours})
+    assert e.value.field == "monthly_fee" and "基本月租费" in e.value.message
 
 
 def test_outage_credit_states_hours_to_days():

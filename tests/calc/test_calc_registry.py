@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import pytest
 
 from assistant.calc import REGISTRY, catalogue, run
 from assistant.calc.planner import vocabulary
+from assistant.calc.registry import DEFERRED, Outcome, _inputs_model
+from assistant.calc.values import Money
 from assistant.errors import CalcInputError, CalculatorNotFound
 
 
@@ -122,3 +125,19 @@ def test_force_majeure_termination_refuses_notice_before_a_month():
 
 def test_every_cited_clause_id_exists_in_the_parsed_corpus(assert_clause_ids_exist, corpus):
     assert_clause_ids_exist(set(corpus.ids))
+
+
+def test_deferred_inputs_are_asked_for_but_optional():
+    formula = REGISTRY["outage_credit"]
+    assert formula.deferred == {"monthly_fee"}
+    assert formula.required == ["outage_hours", "monthly_fee"]  # asked for with the required ones
+    assert not formula.inputs.model_fields["monthly_fee"].is_required()
+
+
+def test_a_deferred_input_must_default_to_none():
+    def bad(fee: Annotated[Money, DEFERRED]) -> Outcome:
+        """结果 = fee。"""
+        return Outcome(fee, "元")
+
+    with pytest.raises(TypeError, match="deferred input fee must default to None"):
+        _inputs_model("bad", bad)

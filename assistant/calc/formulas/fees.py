@@ -8,9 +8,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from assistant.errors import CalcInputError
+from assistant.errors import CalcInputError, InputNeeded
 
-from ..registry import Outcome, formula
+from ..registry import DEFERRED, Outcome, formula
 from ..values import MAX_MONTH_HOURS, Days, Money, Months, cn_date, num, q2, yuan
 from ..workdays import days_in_month
 
@@ -91,8 +91,9 @@ def late_activation_credit(
 
 @formula("outage_credit", title="线路中断租费核减", clauses=("M-36",))
 def outage_credit(
-    monthly_fee: Annotated[Money, Field(title="基本月租费（元）")],
     outage_hours: Annotated[Decimal, Field(gt=0, le=MAX_MONTH_HOURS, allow_inf_nan=False, title="当月累计中断小时数")],
+    # Needed only when a credit is due: under 24 hours (or planned, or on the customer's side) nothing is.
+    monthly_fee: Annotated[Money | None, Field(title="基本月租费（元）"), DEFERRED] = None,
     planned: Annotated[bool, Field(title="是否计划中断")] = False,
     in_operator_network: Annotated[bool, Field(title="故障点是否在乙方网络范围内")] = True,
 ) -> Outcome:
@@ -105,6 +106,8 @@ def outage_credit(
         return Outcome(
             Decimal(0), "元", [f"当月累计中断 {num(outage_hours)} 小时，未达 24 小时，不满足核减条件，核减额为 0"]
         )
+    if monthly_fee is None:
+        raise InputNeeded("monthly_fee", f"当月累计中断 {num(outage_hours)} 小时，达到核减条件，核减额按基本月租费计算，缺少基本月租费（元）")
     per_day = q2(monthly_fee * 12 / 365)
     days = outage_hours / 24
     credit = q2(per_day * days)
