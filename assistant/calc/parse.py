@@ -103,6 +103,7 @@ def _pre_normalise(text: str) -> str:
     )
     text = re.sub(rf"({_CN_NUM}|\d+)个半(月|小时|钟头)", lambda m: f"{_plain(_cn_number(m.group(1)) + Decimal('0.5'))}个{m.group(2)}".replace("个小时", "小时").replace("个钟头", "小时"), text)
     text = re.sub(rf"({_CN_NUM}|\d+)年半", lambda m: f"{_plain(_cn_number(m.group(1)) * 12 + 6)}个月", text)
+    text = re.sub(rf"({_CN_NUM}|\d+)天半", lambda m: f"{_plain(_cn_number(m.group(1)) + Decimal('0.5'))}天", text)
     text = text.replace("半个月", "0.5个月").replace("半年", "6个月").replace("半小时", "0.5小时")
     text = re.sub(r"两(?=[周次回年个天])", "二", text)
     text = re.sub(rf"{_CN_NUM}点[零一二三四五六七八九]+(?=万|千)", lambda m: _plain(_cn_number(m.group(0))), text)
@@ -169,6 +170,9 @@ _SHORT_DATE = re.compile(
     r"(?:" + _YEAR_WORD + r")?(?<![\d.\-])(\d{1,2})\s*[./]\s*(\d{1,2})"
     r"(?![\d.]|\s*(?:万|千|元|块|M|m|兆|个|天|日|小时|%|次|倍|G))"
 )
+# The last day of a month: "3月底", "明年3月末", "6月最后一天", "下个月底".
+_END = r"\s*(?:底|末|最后\s*[一1]\s*天)"
+_MONTH_END = re.compile(r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月" + _END)
 _TIME = re.compile(r"^\s*(上午|早上|中午|下午|晚上|凌晨)?\s*(\d{1,2})\s*(?:点|时|:)\s*(半|(\d{1,2})\s*分?)?")
 _RELATIVE_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "今天": 0, "今日": 0, "明天": 1, "后天": 2}
 _RELATIVE_MONTHS = {"上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
@@ -219,7 +223,7 @@ def _year(digits: str | None, word: str | None, today: date) -> tuple[int, bool]
 
 
 def _dates(scan: _Scanner, today: date) -> list[DateMention]:
-    """Full dates, dates without a year (year from `today`), and 今天/明天-style days."""
+    """Full dates, dates without a year (year from `today`), month ends (3月底), and 今天/明天-style days."""
     found: list[DateMention] = []
     for pattern, has_year in ((_FULL_DATE, True), (_MONTH_DAY, False), (_SHORT_DATE, False)):
         for m in list(pattern.finditer(scan.text)):
@@ -231,6 +235,18 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             at, end = _time_after(scan.text, m.end())
             scan.consume(m.start(), end)
             found.append(DateMention(value, assumed, m.start(), at))
+    for m in scan.take(_MONTH_END):
+        month = int(m.group(3))
+        if not 1 <= month <= 12:
+            raise CalcInputError("date", f"“{m.group(0).strip()}”不是有效日期：月份只能是1—12")
+        year, assumed = _year(m.group(1), m.group(2), today)
+        found.append(DateMention(date(year, month, days_in_month(year, month)), assumed, m.start()))
+    for word, offset in _RELATIVE_MONTHS.items():
+        for m in list(re.finditer(word + _END, scan.text)):
+            index = today.year * 12 + today.month - 1 + offset
+            year, month = index // 12, index % 12 + 1
+            scan.consume(m.start(), m.end())
+            found.append(DateMention(date(year, month, days_in_month(year, month)), False, m.start()))
     for word, offset in _RELATIVE_DAYS.items():
         for m in list(re.finditer(word, scan.text)):
             at, end = _time_after(scan.text, m.end())

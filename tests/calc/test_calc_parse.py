@@ -50,7 +50,8 @@ def test_bare_number_is_kept_for_the_planner(text, value):
     [("20天", 20, "day"), ("二十天", 20, "day"), ("两周", 2, "week"), ("半个月", Decimal("0.5"), "month"),
      ("3个月", 3, "month"), ("半年", 6, "month"), ("一年", 1, "year"), ("一年半", 18, "month"),
      ("24小时", 24, "hour"), ("一天一夜", 24, "hour"), ("两天两夜", 48, "hour"), ("30个小时", 30, "hour"),
-     ("四个半小时", Decimal("4.5"), "hour"), ("23.5小时", Decimal("23.5"), "hour"), ("十五日", 15, "day")],
+     ("四个半小时", Decimal("4.5"), "hour"), ("23.5小时", Decimal("23.5"), "hour"), ("十五日", 15, "day"),
+     ("两天半", Decimal("2.5"), "day"), ("3天半", Decimal("3.5"), "day")],
 )
 def test_durations(text, value, unit):
     assert quantities(text) == [("duration", Decimal(value), unit)]
@@ -73,7 +74,10 @@ def test_counts_and_references_that_are_not_inputs():
      # a year named relative to today is given, not assumed
      ("明年一月十五号", date(2027, 1, 15), False), ("今年5月1号", date(2026, 5, 1), False),
      ("去年12月31日", date(2025, 12, 31), False), ("后年2月29号", date(2028, 2, 29), False),
-     ("明年 3/1", date(2027, 3, 1), False)],
+     ("明年 3/1", date(2027, 3, 1), False),
+     # the last day of a month
+     ("3月底", date(2026, 3, 31), True), ("明年三月底", date(2027, 3, 31), False), ("2028年2月末", date(2028, 2, 29), False),
+     ("6月最后一天", date(2026, 6, 30), True), ("下个月底", date(2026, 12, 31), False), ("这个月底", date(2026, 11, 30), False)],
 )
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
@@ -99,7 +103,7 @@ def test_months(text, month):
     assert [(m.year, m.month) for m in extract(text, TODAY).months] == [month]
 
 
-@pytest.mark.parametrize("text", ["2月30日", "2026年2月29日", "13月1日", "4月31号", "2025-02-29"])
+@pytest.mark.parametrize("text", ["2月30日", "2026年2月29日", "13月1日", "4月31号", "2025-02-29", "13月底"])
 def test_impossible_dates_raise(text):
     with pytest.raises(CalcInputError) as exc:
         extract(text, TODAY)
