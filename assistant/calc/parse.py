@@ -242,6 +242,13 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
         year, assumed = _year(m.group(1), m.group(2), today)
         found.append(DateMention(date(year, month, days_in_month(year, month)), assumed, m.start()))
     for word, offset in _RELATIVE_MONTHS.items():
+        # A day of a month named relative to today: 上个月15号, 下月1日.
+        for m in list(re.finditer(word + r"\s*(\d{1,2})\s*[日号]", scan.text)):
+            index = today.year * 12 + today.month - 1 + offset
+            at, end = _time_after(scan.text, m.end())
+            value = _make_date(index // 12, index % 12 + 1, int(m.group(1)), m.group(0).strip())
+            scan.consume(m.start(), end)
+            found.append(DateMention(value, False, m.start(), at))
         for m in list(re.finditer(word + _END, scan.text)):
             index = today.year * 12 + today.month - 1 + offset
             year, month = index // 12, index % 12 + 1

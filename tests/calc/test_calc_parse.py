@@ -77,7 +77,9 @@ def test_counts_and_references_that_are_not_inputs():
      ("明年 3/1", date(2027, 3, 1), False),
      # the last day of a month
      ("3月底", date(2026, 3, 31), True), ("明年三月底", date(2027, 3, 31), False), ("2028年2月末", date(2028, 2, 29), False),
-     ("6月最后一天", date(2026, 6, 30), True), ("下个月底", date(2026, 12, 31), False), ("这个月底", date(2026, 11, 30), False)],
+     ("6月最后一天", date(2026, 6, 30), True), ("下个月底", date(2026, 12, 31), False), ("这个月底", date(2026, 11, 30), False),
+     # a day of a month named relative to today
+     ("上个月15号", date(2026, 10, 15), False), ("下月1日", date(2026, 12, 1), False), ("本月3号", date(2026, 11, 3), False)],
 )
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
@@ -103,7 +105,7 @@ def test_months(text, month):
     assert [(m.year, m.month) for m in extract(text, TODAY).months] == [month]
 
 
-@pytest.mark.parametrize("text", ["2月30日", "2026年2月29日", "13月1日", "4月31号", "2025-02-29", "13月底"])
+@pytest.mark.parametrize("text", ["2月30日", "2026年2月29日", "13月1日", "4月31号", "2025-02-29", "13月底", "这个月31号"])
 def test_impossible_dates_raise(text):
     with pytest.raises(CalcInputError) as exc:
         extract(text, TODAY)
