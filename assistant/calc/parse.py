@@ -175,7 +175,8 @@ _END = r"\s*(?:底|末|最后\s*[一1]\s*天)"
 _MONTH_END = re.compile(r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月" + _END)
 _TIME = re.compile(r"^\s*(上午|早上|中午|下午|晚上|凌晨)?\s*(\d{1,2})\s*(?:点|时|:)\s*(半|(\d{1,2})\s*分?)?")
 _RELATIVE_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "今天": 0, "今日": 0, "明天": 1, "后天": 2}
-_RELATIVE_MONTHS = {"上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
+# 上上个月 before 上个月, which it contains.
+_RELATIVE_MONTHS = {"上上个月": -2, "上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
 _YEAR_MONTH = re.compile(
     r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月(?:份)?(?!\s*\d)"
 )
@@ -249,7 +250,7 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             value = _make_date(index // 12, index % 12 + 1, int(m.group(1)), m.group(0).strip())
             scan.consume(m.start(), end)
             found.append(DateMention(value, False, m.start(), at))
-        for m in list(re.finditer(word + _END, scan.text)):
+        for m in list(re.finditer(word + r"\s*月?" + _END, scan.text)):  # 下个月底, 下个月月底
             index = today.year * 12 + today.month - 1 + offset
             year, month = index // 12, index % 12 + 1
             scan.consume(m.start(), m.end())

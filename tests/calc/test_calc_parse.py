@@ -79,7 +79,8 @@ def test_counts_and_references_that_are_not_inputs():
      ("3月底", date(2026, 3, 31), True), ("明年三月底", date(2027, 3, 31), False), ("2028年2月末", date(2028, 2, 29), False),
      ("6月最后一天", date(2026, 6, 30), True), ("下个月底", date(2026, 12, 31), False), ("这个月底", date(2026, 11, 30), False),
      # a day of a month named relative to today
-     ("上个月15号", date(2026, 10, 15), False), ("下月1日", date(2026, 12, 1), False), ("本月3号", date(2026, 11, 3), False)],
+     ("上个月15号", date(2026, 10, 15), False), ("下月1日", date(2026, 12, 1), False), ("本月3号", date(2026, 11, 3), False),
+     ("上上个月10号", date(2026, 9, 10), False), ("下个月月底", date(2026, 12, 31), False)],
 )
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
@@ -99,6 +100,7 @@ def test_decimal_amounts_are_not_read_as_dates():
 @pytest.mark.parametrize(
     ("text", "month"),
     [("4月账单", (2026, 4)), ("2025年12月份的账单", (2025, 12)), ("上个月", (2026, 10)), ("下个月", (2026, 12)),
+     ("上上个月的账单", (2026, 9)),
      ("去年12月的账单", (2025, 12)), ("明年三月份", (2027, 3))],
 )
 def test_months(text, month):
