@@ -179,9 +179,8 @@ class Assistant:
     # -- calculation -------------------------------------------------------------------------------
 
     def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
-        formula_ = calc.REGISTRY[plan.name]
-        clause_ids = list(formula_.clauses)
-        if not set(plan.missing) <= formula_.deferred:
+        clause_ids = list(calc.REGISTRY[plan.name].clauses)
+        if not plan.runnable:
             return self._ask_for_inputs(plan, clause_ids, query, state)
         # Only inputs the formula may not need are missing (or none): run it, and ask only if it needs them.
         try:

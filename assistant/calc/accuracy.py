@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from assistant.errors import AssistantError
 
 from .planner import plan
-from .registry import get, run
+from .registry import run
 
 NULL = "null"  # TOML has no null; the question file writes an expected null result as this string
 
@@ -81,7 +81,7 @@ def evaluate_question(row: dict[str, Any]) -> QuestionOutcome:
     try:
         found = plan(row["q"], today)
         # As the Assistant does: with only deferred inputs missing the formula runs, and may still need them.
-        if found is None or not set(found.missing) <= get(found.name).deferred:
+        if found is None or not found.runnable:
             return QuestionOutcome(**base, calculator=found.name if found else None, result=None,
                                    error=f"missing {found.missing}" if found else "no plan")
         return QuestionOutcome(

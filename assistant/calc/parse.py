@@ -223,6 +223,18 @@ def _year(digits: str | None, word: str | None, today: date) -> tuple[int, bool]
     return today.year, True
 
 
+def _shifted_month(today: date, offset: int) -> tuple[int, int]:
+    """(year, month) `offset` months from today's month: 上个月 is -1."""
+    index = today.year * 12 + today.month - 1 + offset
+    return index // 12, index % 12 + 1
+
+
+def _month_end(year: int, month: int, raw: str) -> date:
+    """The last day of a month, or CalcInputError for a month that does not exist (13月底)."""
+    first = _make_date(year, month, 1, raw)
+    return first.replace(day=days_in_month(year, month))
+
+
 def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     """Full dates, dates without a year (year from `today`), month ends (3月底), and 今天/明天-style days."""
     found: list[DateMention] = []
@@ -237,24 +249,18 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             scan.consume(m.start(), end)
             found.append(DateMention(value, assumed, m.start(), at))
     for m in scan.take(_MONTH_END):
-        month = int(m.group(3))
-        if not 1 <= month <= 12:
-            raise CalcInputError("date", f"“{m.group(0).strip()}”不是有效日期：月份只能是1—12")
         year, assumed = _year(m.group(1), m.group(2), today)
-        found.append(DateMention(date(year, month, days_in_month(year, month)), assumed, m.start()))
+        found.append(DateMention(_month_end(year, int(m.group(3)), m.group(0).strip()), assumed, m.start()))
     for word, offset in _RELATIVE_MONTHS.items():
+        year, month = _shifted_month(today, offset)
         # A day of a month named relative to today: 上个月15号, 下月1日.
         for m in list(re.finditer(word + r"\s*(\d{1,2})\s*[日号]", scan.text)):
-            index = today.year * 12 + today.month - 1 + offset
             at, end = _time_after(scan.text, m.end())
-            value = _make_date(index // 12, index % 12 + 1, int(m.group(1)), m.group(0).strip())
+            value = _make_date(year, month, int(m.group(1)), m.group(0).strip())
             scan.consume(m.start(), end)
             found.append(DateMention(value, False, m.start(), at))
-        for m in list(re.finditer(word + r"\s*月?" + _END, scan.text)):  # 下个月底, 下个月月底
-            index = today.year * 12 + today.month - 1 + offset
-            year, month = index // 12, index % 12 + 1
-            scan.consume(m.start(), m.end())
-            found.append(DateMention(date(year, month, days_in_month(year, month)), False, m.start()))
+        for m in scan.take(re.compile(word + r"\s*月?" + _END)):  # 下个月底, 下个月月底
+            found.append(DateMention(_month_end(year, month, m.group(0).strip()), False, m.start()))
     for word, offset in _RELATIVE_DAYS.items():
         for m in list(re.finditer(word, scan.text)):
             at, end = _time_after(scan.text, m.end())
@@ -267,10 +273,9 @@ def _months(scan: _Scanner, today: date) -> list[MonthMention]:
     """Months named without a day: '2026年4月', '4月份', '上个月'."""
     found: list[MonthMention] = []
     for word, offset in _RELATIVE_MONTHS.items():
-        for m in list(re.finditer(word, scan.text)):
-            index = today.year * 12 + today.month - 1 + offset
-            found.append(MonthMention(index // 12, index % 12 + 1, False, m.start()))
-            scan.consume(m.start(), m.end())
+        year, month = _shifted_month(today, offset)
+        for m in scan.take(re.compile(word)):
+            found.append(MonthMention(year, month, False, m.start()))
     for m in scan.take(_YEAR_MONTH):
         month = int(m.group(3))
         if not 1 <= month <= 12:

@@ -36,9 +36,9 @@ class CalcPlan(BaseModel):
     clause_ids: list[str] = Field(default_factory=list)
 
     @property
-    def complete(self) -> bool:
-        """Whether run() can be called with `inputs`."""
-        return not self.missing
+    def runnable(self) -> bool:
+        """Whether run() can be tried with `inputs`: nothing is missing but inputs the formula may decide without."""
+        return set(self.missing) <= get(self.name).deferred
 
 
 @dataclass(frozen=True)

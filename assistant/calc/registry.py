@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
@@ -59,12 +60,12 @@ class Formula:
         info = self.inputs.model_fields.get(name)
         return (info.title if info and info.title else name)
 
-    @property
+    @cached_property
     def required(self) -> list[str]:
         """Inputs to ask for: those without a default and the deferred ones, in signature order."""
         return [n for n, f in self.inputs.model_fields.items() if f.is_required() or DEFERRED in f.metadata]
 
-    @property
+    @cached_property
     def deferred(self) -> frozenset[str]:
         """Inputs marked DEFERRED: the formula may decide without them."""
         return frozenset(n for n, f in self.inputs.model_fields.items() if DEFERRED in f.metadata)

@@ -165,15 +165,13 @@ def _term_doc_scores(bm25) -> np.ndarray:
 
     bm25s keeps them per term, compressed: term t's documents are indices[indptr[t]:indptr[t+1]]. The corpus
     is small (about 10k terms × 121 clauses, 5 MB), so the dense table makes a query's scores one gather.
+    The index is built with bm25s's default (Lucene) scoring, which gives an absent term no score.
     """
     s = bm25.scores
     indptr = np.asarray(s["indptr"])
     table = np.zeros((len(indptr) - 1, int(s["num_docs"])), dtype=np.float32)
     terms = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
     table[terms, np.asarray(s["indices"])] = s["data"]
-    if getattr(bm25, "nonoccurrence_array", None) is not None:
-        # Variants such as BM25L score a term's absence too; that score applies to every document.
-        table += np.asarray(bm25.nonoccurrence_array, dtype=np.float32)[:, None]
     return table
 
 
