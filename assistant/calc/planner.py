@@ -283,6 +283,8 @@ def _take(slot: SlotSpec, features: Features, fill: _Fill, today: date, vocab: V
             fill.used.add(id(d))
             return f"{d.value.year:04d}-{d.value.month:02d}"
         return None
+    if kind == "line_list":
+        return None
     raise ValueError(f"unknown slot kind {kind!r} in triggers.toml")
 
 

@@ -45,6 +45,35 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """What a derivation returns: the derived input's value and the trace lines that show how it was found."""
+
+    value: Any
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One step that derives a formula input from other facts (days overdue from a bill month and a payment date)."""
+
+    target: str
+    title: str
+    clauses: tuple[str, ...]
+    inputs: type[BaseModel]
+    summary: str
+    func: Callable[..., Derived]
+
+    @cached_property
+    def sources(self) -> tuple[str, ...]:
+        """The facts it needs, in signature order."""
+        return tuple(self.inputs.model_fields)
+
+
+# target input name -> the derivations that can supply it, in registration order
+DERIVATIONS: dict[str, list[Derivation]] = {}
+
+
+@dataclass(frozen=True)
 class Formula:
     """One registered calculator."""
 
@@ -54,6 +83,28 @@ class Formula:
     inputs: type[BaseModel]
     summary: str
     func: Callable[..., Outcome]
+    # Groups of optional inputs of which at least one must be given (a monthly fee or a bandwidth).
+    one_of: tuple[tuple[str, ...], ...] = ()
+
+    def derivations(self, name: str) -> list[Derivation]:
+        """The derivations that can supply input `name` of this formula."""
+        return DERIVATIONS.get(name, []) if name in self.inputs.model_fields else []
+
+    def source_names(self) -> set[str]:
+        """Every fact a derivation of one of this formula's inputs reads."""
+        return {s for n in self.inputs.model_fields for d in self.derivations(n) for s in d.sources}
+
+    def satisfied(self, name: str, given: Iterable[str]) -> bool:
+        """Whether input `name` is given, or derivable from the given facts."""
+        have = set(given)
+        return name in have or any(set(d.sources) <= have for d in self.derivations(name))
+
+    def missing(self, given: Iterable[str]) -> list[str]:
+        """Required inputs neither given nor derivable, then the first of each unsatisfied one_of group."""
+        have = set(given)
+        out = [n for n in self.required if not self.satisfied(n, have)]
+        out += [group[0] for group in self.one_of if not any(self.satisfied(n, have) for n in group)]
+        return out
 
     def field_title(self, name: str) -> str:
         """The Chinese label of one input, used in questions and errors."""
@@ -64,6 +115,11 @@ class Formula:
     def required(self) -> list[str]:
         """Inputs to ask for: those without a default and the deferred ones, in signature order."""
         return [n for n, f in self.inputs.model_fields.items() if f.is_required() or DEFERRED in f.metadata]
+
+    @cached_property
+    def droppable(self) -> frozenset[str]:
+        """Inputs left out of a result's inputs when not given: the deferred ones and the one_of alternatives."""
+        return self.deferred | {n for group in self.one_of for n in group}
 
     @cached_property
     def deferred(self) -> frozenset[str]:
@@ -97,15 +153,38 @@ def _inputs_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
     return model
 
 
-def formula(name: str, *, title: str, clauses: tuple[str, ...]) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
-    """Register a pure formula under `name`, citing `clauses`; its docstring is the formula in one line."""
+def formula(
+    name: str, *, title: str, clauses: tuple[str, ...], one_of: tuple[tuple[str, ...], ...] = ()
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
+    """Register a pure formula under `name`, citing `clauses`; its docstring is the formula in one line.
+
+    `one_of` lists groups of optional inputs of which at least one must be given.
+    """
 
     def register(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
         if name in REGISTRY:
             raise ValueError(f"calculator {name!r} registered twice")
         if not clauses:
             raise ValueError(f"calculator {name!r} cites no clause")
-        REGISTRY[name] = Formula(name, title, tuple(clauses), _inputs_model(name, func), _summary(func), func)
+        model = _inputs_model(name, func)
+        for group in one_of:
+            unknown = [n for n in group if n not in model.model_fields]
+            if unknown or len(group) < 2:
+                raise ValueError(f"calculator {name!r}: one_of group {group} must name two or more of its inputs")
+        REGISTRY[name] = Formula(name, title, tuple(clauses), model, _summary(func), func, tuple(map(tuple, one_of)))
+        return func
+
+    return register
+
+
+def derivation(target: str, *, title: str, clauses: tuple[str, ...]) -> Callable[[Callable[..., Derived]], Callable[..., Derived]]:
+    """Register a pure step deriving input `target` from other facts, citing `clauses`; docstring = its formula."""
+
+    def register(func: Callable[..., Derived]) -> Callable[..., Derived]:
+        if not clauses:
+            raise ValueError(f"derivation of {target!r} cites no clause")
+        model = _inputs_model(f"derive_{target}_{func.__name__}", func)
+        DERIVATIONS.setdefault(target, []).append(Derivation(target, title, tuple(clauses), model, _summary(func), func))
         return func
 
     return register
@@ -134,17 +213,57 @@ def _error_text(title: str, err: dict[str, Any]) -> str:
     return f"{title}无效：{err.get('msg', kind)}"
 
 
-def validate(formula_: Formula, inputs: dict[str, Any]) -> BaseModel:
-    """The inputs as the formula's model; CalcInputError naming the first bad field otherwise."""
+def _validated(model: type[BaseModel], inputs: dict[str, Any], owner: str, valid: Iterable[str]) -> BaseModel:
+    """`inputs` as `model`; CalcInputError naming the first bad field (and, for an unknown one, the valid names)."""
     try:
-        return formula_.inputs.model_validate(inputs)
+        return model.model_validate(inputs)
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "inputs"
         if err["type"] == "extra_forbidden":
-            valid = "、".join(formula_.inputs.model_fields)
-            raise CalcInputError(name, f"{formula_.name} 没有输入项 {name}；可用输入：{valid}") from None
-        raise CalcInputError(name, _error_text(formula_.field_title(name), err)) from None
+            raise CalcInputError(name, f"{owner} 没有输入项 {name}；可用输入：{'、'.join(valid)}") from None
+        info = model.model_fields.get(name)
+        title = info.title if info and info.title else name
+        raise CalcInputError(name, _error_text(title, err)) from None
+
+
+def validate(formula_: Formula, inputs: dict[str, Any]) -> BaseModel:
+    """The inputs as the formula's model; CalcInputError naming the first bad field otherwise."""
+    valid = [*formula_.inputs.model_fields, *sorted(formula_.source_names() - set(formula_.inputs.model_fields))]
+    return _validated(formula_.inputs, inputs, formula_.name, valid)
+
+
+@dataclass
+class _Derivations:
+    """The inputs a run derived, with the facts they came from, their trace lines and clauses."""
+
+    sources: dict[str, Any] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+    clauses: list[str] = field(default_factory=list)
+
+
+def _derive(formula_: Formula, inputs: dict[str, Any]) -> tuple[dict[str, Any], _Derivations]:
+    """Fill inputs that are not given but derivable from given facts; the facts used leave the formula's inputs."""
+    values = dict(inputs)
+    done = _Derivations()
+    for name in formula_.inputs.model_fields:
+        if values.get(name) is not None:
+            continue
+        for d in formula_.derivations(name):
+            if not all(values.get(s) is not None for s in d.sources):
+                continue
+            model = _validated(d.inputs, {s: values[s] for s in d.sources}, d.title, d.sources)
+            args = {s: getattr(model, s) for s in d.sources}
+            derived = d.func(**args)
+            values[name] = derived.value
+            done.sources.update(args)
+            done.steps += derived.steps
+            done.clauses += [c for c in d.clauses if c not in done.clauses]
+            break
+    for s in done.sources:
+        if s not in formula_.inputs.model_fields:
+            values.pop(s, None)
+    return values, done
 
 
 def jsonable(value: Any) -> Any:
@@ -158,6 +277,8 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, BaseModel):
+        return jsonable(value.model_dump())
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -180,18 +301,23 @@ def run(name: str, inputs: dict[str, Any]) -> CalcResult:
     CalcInputError (naming the field, message in Chinese) for a missing or unacceptable input.
     """
     formula_ = get(name)
-    model = validate(formula_, inputs)
+    given, derived = _derive(formula_, inputs)
+    model = validate(formula_, given)
     values = {k: getattr(model, k) for k in formula_.inputs.model_fields}
+    for group in formula_.one_of:
+        if all(values.get(n) is None for n in group):
+            titles = "或".join(formula_.field_title(n) for n in group)
+            raise CalcInputError(group[0], f"缺少{titles}")
     outcome = formula_.func(**values)
-    # A deferred input the formula decided without is not an input of this result.
-    used = {k: v for k, v in values.items() if not (v is None and k in formula_.deferred)}
+    # A deferred or alternative input the formula decided without is not an input of this result.
+    used = {k: v for k, v in values.items() if v is not None or k not in formula_.droppable}
     return CalcResult(
         name=name,
-        inputs=_jsonable_inputs(used),
+        inputs=_jsonable_inputs({**derived.sources, **used}),
         result=jsonable(outcome.result),
         unit=outcome.unit,
-        steps=list(outcome.steps),
-        clause_ids=list(formula_.clauses),
+        steps=[*derived.steps, *outcome.steps],
+        clause_ids=[*formula_.clauses, *(c for c in derived.clauses if c not in formula_.clauses)],
     )
 
 
@@ -217,6 +343,13 @@ def catalogue() -> list[dict[str, Any]]:
             "summary": f.summary,
             "clause_ids": list(f.clauses),
             "input_schema": f.inputs.model_json_schema(),
+            "one_of": [list(group) for group in f.one_of],
+            # Inputs that may be given as other facts instead (days overdue as a bill month and a payment date).
+            "derivations": [
+                {"input": d.target, "from": list(d.sources), "summary": d.summary, "clause_ids": list(d.clauses),
+                 "input_schema": d.inputs.model_json_schema()}
+                for n in f.inputs.model_fields for d in f.derivations(n)
+            ],
         }
         for f in REGISTRY.values()
     ]

@@ -346,3 +346,172 @@ def test_bill_dates(month, statement_on, available_after, due):
         "available_after": available_after,
         "due": due,
     }
+
+
+# ---- several lines, bandwidth changes, first payment (主协议第二十三、二十八、二十九条) ---------------------
+
+@pytest.mark.parametrize(
+    ("lines", "months", "expected"),
+    [
+        ([(20, 3), (100, 1)], 1, 16300.00),      # 2100 × 3 + 10000
+        ([(20, 3), (100, 1)], 12, 195600.00),
+        ([(10, 1)], 1, 1100.00),
+        ([(200, 2), (50, 1)], 1, 41100.00),      # 18000 × 2 + 5100
+        ([(30, 1), (50, 1)], 1, None),           # 30M is not in the table
+    ],
+)
+def test_line_fee_total(lines, months, expected):
+    given = [{"bandwidth_mbps": b, "count": n} for b, n in lines]
+    assert result_of("line_fee_total", lines=given, months=months) == expected
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "months", "expected"),
+    [
+        (200, 100, 1, 8000.00),
+        (100, 200, 1, 8000.00),
+        (50, 50, 1, 0.00),
+        (10, 20, 12, 12000.00),
+        (30, 50, 1, None),
+    ],
+)
+def test_line_fee_difference(old, new, months, expected):
+    assert result_of("line_fee_difference", from_mbps=old, to_mbps=new, months=months) == expected
+
+
+@pytest.mark.parametrize(
+    ("pre_tax", "tax", "total"),
+    [
+        ("100", 6.00, 106.00),
+        ("5000", 300.00, 5300.00),
+        ("94.34", 5.66, 100.00),    # 5.6604 → 5.66
+        ("0.01", 0.00, 0.01),       # 0.0006 rounds to nothing
+        ("4811.32", 288.68, 5100.00),
+    ],
+)
+def test_vat_from_pre_tax(pre_tax, tax, total):
+    assert result_of("vat_from_pre_tax", pre_tax=pre_tax) == {"pre_tax": float(pre_tax), "tax": tax, "total": total}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"monthly_fee": 5100}, 5200.00),
+        ({"bandwidth_mbps": 50}, 5200.00),
+        ({"bandwidth_mbps": 30}, None),
+        ({"monthly_fee": 5100, "completion_date": "2026-03-15"}, 2896.77),   # 100 + 5100 ÷ 31 × 17
+        ({"monthly_fee": 2100, "completion_date": "2026-02-01"}, 2200.00),   # a whole February
+        ({"bandwidth_mbps": 20, "completion_date": "2026-02-28"}, 175.00),   # 100 + 2100 ÷ 28 × 1
+    ],
+)
+def test_first_payment(inputs, expected):
+    assert result_of("first_payment", **inputs) == expected
+
+
+# ---- derived inputs: each a registered derivation step with its clause -------------------------------
+
+@pytest.mark.parametrize(
+    ("bill_month", "paid_on", "days", "fee"),
+    [
+        ("2026-04", "2026-05-31", 0, 0.00),      # the last day of T+1 is still in time
+        ("2026-04", "2026-06-01", 1, 15.00),
+        ("2026-04", "2026-06-10", 10, 150.00),
+        ("2026-01", "2026-03-01", 1, 15.00),     # February 2026 has 28 days
+        ("2026-12", "2027-02-01", 1, 15.00),     # December's bill is due on 31 January
+        ("2026-04", "2026-05-10", 0, 0.00),      # paid early
+    ],
+)
+def test_late_fee_from_bill_month_and_payment_date(bill_month, paid_on, days, fee):
+    result = run("late_fee", {"owed": 5000, "bill_month": bill_month, "paid_on": paid_on})
+    assert result.result == fee and result.inputs["days_overdue"] == days
+    assert "A1-4.4" in result.clause_ids and "24时前付清" in result.steps[0]
+
+
+@pytest.mark.parametrize(
+    ("bill_month", "paid_on", "expected"),
+    [
+        ("2026-04", "2026-05-31", {"overdue": False, "due": "2026-05-31", "days_overdue": 0}),
+        ("2026-01", "2026-03-02", {"overdue": True, "due": "2026-02-28", "days_overdue": 2}),
+        ("2026-11", "2027-01-01", {"overdue": True, "due": "2026-12-31", "days_overdue": 1}),
+    ],
+)
+def test_payment_overdue(bill_month, paid_on, expected):
+    assert result_of("payment_overdue", bill_month=bill_month, paid_on=paid_on) == expected
+
+
+@pytest.mark.parametrize(
+    ("accepted", "activated", "fee", "credit"),
+    [
+        ("2026-03-02", "2026-03-09", None, 0.00),    # the 5th business day itself is in time
+        ("2026-03-02", "2026-03-12", None, 3.00),    # deadline 3月9日, 3 days late
+        ("2026-09-30", "2026-10-20", 500, 35.00),    # 国庆: 10/8, 10/9, 10/10 (make-up), 10/12, 10/13 → 7 days late
+        ("2026-03-02", "2026-08-31", None, 100.00),  # capped at the fee
+    ],
+)
+def test_late_activation_credit_from_dates(accepted, activated, fee, credit):
+    inputs = {"accepted_on": accepted, "activated_on": activated} | ({"one_time_fee": fee} if fee else {})
+    assert result_of("late_activation_credit", **inputs) == credit
+
+
+@pytest.mark.parametrize(
+    ("term", "used", "remaining", "penalty"),
+    [(36, 14, 22, 112200.00), (12, 11, 1, 5100.00), (24, 0, 24, 122400.00)],
+)
+def test_remaining_months_from_term_and_months_used(term, used, remaining, penalty):
+    result = run("early_termination_penalty", {"term_months": term, "months_used": used, "monthly_fee": 5100})
+    assert result.result == penalty and result.inputs["remaining_months"] == remaining
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours", "credit"),
+    [
+        ("2026-03-01T08:00", "2026-03-02T20:00", 36, 251.51),   # 167.67 × 1.5
+        ("2026-03-01T08:00", "2026-03-02T07:00", 23, 0.00),     # under 24 hours
+        ("2026-03-01T08:00", "2026-03-02T08:00", 24, 167.67),   # exactly 24 hours counts
+    ],
+)
+def test_outage_hours_from_start_and_end(start, end, hours, credit):
+    result = run("outage_credit", {"outage_from": start, "outage_to": end, "monthly_fee": 5100})
+    assert result.result == credit and result.inputs["outage_hours"] == hours
+
+
+# ---- suspension, restore and cloud opening (主协议第二十九条, 附件一第4.2、4.5条) ----------------------------
+
+def test_line_termination_date_counts_sixty_days_after_suspension():
+    assert result_of("line_termination_date", suspended_on="2026-03-01") == {
+        "pay_by": "2026-04-30", "may_terminate_from": "2026-05-01"
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "given", "expected"),
+    [
+        ("service_restore_deadline", "paid_at", "2026-03-15T10:30", "2026-03-17T10:30:00"),
+        ("service_restore_deadline", "paid_at", "2026-02-27T23:00", "2026-03-01T23:00:00"),
+        ("cloud_activation_deadline", "confirmed_at", "2026-12-31T20:00", "2027-01-01T20:00:00"),
+    ],
+)
+def test_hour_deadlines(name, field, given, expected):
+    assert result_of(name, **{field: given}) == expected
+
+
+# ---- notice deadlines counted back from a date, with "来得及吗" -------------------------------------------
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "expected"),
+    [
+        ("early_termination_notice", {"end_on": "2026-06-30"}, "2026-06-02"),
+        ("early_termination_notice", {"end_on": "2026-06-30", "notice_on": "2026-06-02"}, {"latest": "2026-06-02", "in_time": True}),
+        ("early_termination_notice", {"end_on": "2026-06-30", "notice_on": "2026-06-03"}, {"latest": "2026-06-02", "in_time": False}),
+        ("transfer_notice_by", {"transfer_on": "2026-06-01"}, "2026-05-02"),
+        ("transfer_notice_by", {"transfer_on": "2026-03-01", "notice_on": "2026-01-30"}, {"latest": "2026-01-30", "in_time": True}),
+        ("force_majeure_termination_notice_by", {"end_on": "2026-09-30"}, "2026-09-15"),
+        ("termination_notice_by", {"end_on": "2026-06-30", "notice_on": "2026-06-01"}, {"latest": "2026-06-01", "in_time": True}),
+        ("termination_notice_by", {"end_on": "2026-06-30", "notice_on": "2026-06-02"}, {"latest": "2026-06-01", "in_time": False}),
+        ("contract_term", {"end_on": "2027-03-01"}, {"end": "2027-03-01", "notice_by": "2027-01-30"}),
+        ("contract_term", {"start_on": "2026-03-01", "notice_on": "2027-01-30"}, {"end": "2027-03-01", "notice_by": "2027-01-30", "in_time": True}),
+        ("contract_term", {"end_on": "2027-03-01", "notice_on": "2027-01-31"}, {"end": "2027-03-01", "notice_by": "2027-01-30", "in_time": False}),
+    ],
+)
+def test_notice_deadlines_and_in_time(name, inputs, expected):
+    assert result_of(name, **inputs) == expected

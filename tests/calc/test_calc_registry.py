@@ -50,8 +50,11 @@ def test_catalogue_lists_every_calculator_with_a_schema():
     entries = catalogue()
     assert [e["name"] for e in entries] == list(REGISTRY)
     for entry in entries:
-        assert set(entry) == {"name", "title", "summary", "clause_ids", "input_schema"}
+        # Fields may be added to the catalogue (it is an API), never removed.
+        assert set(entry) >= {"name", "title", "summary", "clause_ids", "input_schema", "one_of", "derivations"}
         assert entry["input_schema"]["type"] == "object"
+        for d in entry["derivations"]:
+            assert set(d["from"]) == set(d["input_schema"]["properties"]) and d["clause_ids"]
     json.dumps(entries, ensure_ascii=False)
 
 
@@ -87,7 +90,13 @@ def test_result_carries_clause_ids_and_filled_in_steps():
     [
         ("late_fee", {"owed": "-5000", "days_overdue": 10}, "owed", "必须大于0"),
         ("late_fee", {"owed": "0", "days_overdue": 10}, "owed", "必须大于0"),
-        ("late_fee", {"owed": "5000", "days_overdue": 0}, "days_overdue", "不能小于1"),
+        ("late_fee", {"owed": "5000", "days_overdue": -1}, "days_overdue", "不能小于0"),
+        ("late_fee", {"owed": "5000", "bill_month": "2026-04"}, "days_overdue", "缺少逾期天数"),
+        ("late_fee", {"owed": "5000", "bill_month": "2026-13", "paid_on": "2026-06-01"}, "bill_month", "YYYY-MM"),
+        ("late_activation_credit", {"accepted_on": "2026-03-10", "activated_on": "2026-03-02"}, "activated_on", "早于受理日期"),
+        ("early_termination_penalty", {"term_months": 12, "months_used": 12, "monthly_fee": 100}, "months_used", "没有剩余服务期"),
+        ("first_payment", {}, "monthly_fee", "缺少月租费（元）或专线带宽（M）"),
+        ("contract_term", {"years": 2}, "start_on", "缺少起租日期或协议到期日"),
         ("late_fee", {"owed": "5000000000", "days_overdue": 10}, "owed", "超过合理范围"),
         ("late_fee", {"owed": "5000", "days_overdue": 99999}, "days_overdue", "超过合理范围"),
         ("late_fee", {"owed": "五千", "days_overdue": 10}, "owed", "有效数字"),
