@@ -107,9 +107,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation import run_eval
+    from assistant.evaluation import run_bank_eval, run_eval
 
-    return run_eval(_settings(), Path(args.questions) if args.questions else None, verbose=args.verbose)
+    if not args.bank:
+        run_eval(_settings(), Path(args.questions) if args.questions else None, verbose=args.verbose)
+    if args.questions:
+        return 0
+    return run_bank_eval(_settings(), verbose=args.verbose)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from assistant.calc.fit import run_fit
+
+    return run_fit(_settings())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,8 +158,12 @@ def main(argv: list[str] | None = None) -> int:
 
     sp = sub.add_parser("eval", help="retrieval and calculation accuracy on the labelled questions")
     sp.add_argument("--questions", help="a TOML file of labelled questions (default tests/data/eval_questions.toml)")
-    sp.add_argument("-v", "--verbose", action="store_true", help="print every miss")
+    sp.add_argument("-v", "--verbose", action="store_true", help="print every miss (of the dev part only)")
+    sp.add_argument("--bank", action="store_true", help="only the question bank's dev and sealed parts")
     sp.set_defaults(func=cmd_eval)
+
+    sp = sub.add_parser("fit", help="fit the calculator-selection weights on the dev part of the question bank")
+    sp.set_defaults(func=cmd_fit)
 
     args = p.parse_args(argv)
     return int(args.func(args) or 0)

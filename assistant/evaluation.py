@@ -182,3 +182,134 @@ def run_eval(settings: Settings, questions: Path | None = None, verbose: bool = 
             for m in misses:
                 print("    miss: " + m)
     return 0
+
+
+# ---- the blind question bank (tests/data/bank): dev and sealed ---------------------------------------------
+
+@dataclass
+class Rate:
+    """A success count over a number of cases."""
+
+    ok: int = 0
+    n: int = 0
+
+    def add(self, good: bool) -> None:
+        self.n += 1
+        self.ok += bool(good)
+
+    def __str__(self) -> str:
+        return f"{self.ok}/{self.n} = {self.ok / self.n:.1%}" if self.n else "–"
+
+
+@dataclass
+class BankScore:
+    """How the Assistant does on one part of the bank, by what a correct answer needs."""
+
+    calc: Rate = field(default_factory=Rate)
+    calc_clause: Rate = field(default_factory=Rate)
+    calc_by_style: dict[str, Rate] = field(default_factory=dict)
+    follow_ups: Rate = field(default_factory=Rate)
+    turns: Rate = field(default_factory=Rate)
+    lookup_top1: Rate = field(default_factory=Rate)
+    lookup_top3: Rate = field(default_factory=Rate)
+    refused: Rate = field(default_factory=Rate)
+    kept: Rate = field(default_factory=Rate)
+    vague: Rate = field(default_factory=Rate)
+    misses: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        styles = "  ".join(f"{s} {r}" for s, r in sorted(self.calc_by_style.items()))
+        return [
+            f"calculations exact {self.calc}   right clause cited {self.calc_clause}",
+            f"  by style: {styles}",
+            f"conversation turns right {self.turns}   follow-up calculations exact {self.follow_ups}",
+            f"lookups right clause first {self.lookup_top1}   in top 3 {self.lookup_top3}",
+            f"out of scope refused {self.refused}   in scope kept {self.kept}   vague asked back {self.vague}",
+        ]
+
+
+def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:
+    """Score one answer against its label; returns whether it is right."""
+    from assistant import bank
+    from assistant.calc import REGISTRY
+
+    cited = [c.clause_id for c in answer.citations]
+    intent = answer.intent.value
+    if row.kind != "out_of_scope":
+        score.kept.add(intent != "out_of_scope")
+    if row.kind == "calc":
+        computable, want = bank.expected(row)
+        got = answer.calculation
+        ok = bool(computable and got and got.name == row.calculator and bank.same(got.result, bank.asked(row, want)))
+        clause_ok = bool(cited and cited[0] in REGISTRY[row.calculator].clauses)
+        if not ok:
+            score.misses.append(f"{where} {row.q[:60]!r} → {intent} {got.name if got else None} "
+                                f"{got.result if got else None!r} (want {row.calculator} {bank.asked(row, want)!r})")
+        score.calc_clause.add(clause_ok)
+        return ok
+    if row.kind == "lookup":
+        ok = intent == "lookup" and bool(cited) and cited[0] in row.clauses
+        score.lookup_top1.add(ok)
+        score.lookup_top3.add(intent == "lookup" and bool(set(cited[:3]) & set(row.clauses)))
+        if not ok:
+            score.misses.append(f"{where} {row.q[:60]!r} → {intent} {cited[:3]} (want {row.clauses})")
+        return ok
+    if row.kind == "out_of_scope":
+        ok = intent == "out_of_scope"
+        score.refused.add(ok)
+        if not ok:
+            score.misses.append(f"{where} kept OOS {row.q[:60]!r} → {intent} {cited[:1]}")
+        return ok
+    if row.kind == "vague":
+        ok = intent == "clarify" and bool(getattr(answer, "options", None))
+        score.vague.add(ok)
+        if not ok:
+            score.misses.append(f"{where} vague {row.q[:60]!r} → {intent} {cited[:1]}")
+        return ok
+    ok = intent == "clarify" and (answer.calculation is None)
+    if not ok:
+        score.misses.append(f"{where} wanted clarify {row.q[:60]!r} → {intent}")
+    return ok
+
+
+def bank_report(assistant, part) -> BankScore:
+    """Every question (each in a fresh session) and every conversation (one session each) of a bank part."""
+    score = BankScore()
+    clock = assistant.today
+    try:
+        for q in part.questions:
+            assistant.today = lambda d=q.today: d
+            ok = _judge(assistant, q, assistant.ask(q.q), score, q.id)
+            if q.kind == "calc":
+                score.calc.add(ok)
+                score.calc_by_style.setdefault(q.style, Rate()).add(ok)
+        for c in part.conversations:
+            assistant.today = lambda d=c.today: d
+            session = f"eval-{c.id}"
+            for i, t in enumerate(c.turn, 1):
+                ok = _judge(assistant, t, assistant.ask(t.q, session=session), score, f"{c.id}/{i}")
+                score.turns.add(ok)
+                if t.kind == "calc" and t.relation not in ("new", "new_topic"):
+                    score.follow_ups.add(ok)
+    finally:
+        assistant.today = clock
+    return score
+
+
+def run_bank_eval(settings: Settings, verbose: bool = False) -> int:
+    """`assistant eval --bank`: dev figures (misses listed with -v) and the sealed part as aggregates only."""
+    from assistant import bank
+    from assistant.answer.assistant import Assistant
+    from assistant.answer.sessions import MemorySessionStore
+
+    assistant = Assistant.from_settings(settings, sessions=MemorySessionStore(), audit=None)
+    for name, path in (("dev", bank.DEV), ("sealed", bank.SEALED)):
+        score = bank_report(assistant, bank.load_bank(path))
+        print(f"{name} part ({path.name}):")
+        for line in score.lines():
+            print("  " + line)
+        # The sealed part is scored, never read: its individual misses are not shown.
+        if verbose and name == "dev":
+            for miss in score.misses:
+                print("    miss: " + miss)
+    return 0

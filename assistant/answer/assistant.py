@@ -25,10 +25,7 @@ MAX_QUESTION = 500
 MAX_CITATIONS = 5
 # A runner-up is cited only when its fused score is close to the best one's.
 RUNNER_UP_RATIO = 0.85
-# A calculator is confirmed when retrieval ranks one of its clauses this high. BM25 alone ranks them lower than
-# the fused ranking does (over the calculation questions: 6th at worst, against 4th), so its window is deeper;
-# a calculation it confirms never needs the model.
-FUSED_WINDOW = 5
+# How deep the lexical ranking the calculator selection reads goes (its agreement feature is 0 below it).
 LEXICAL_WINDOW = 10
 
 
@@ -142,34 +139,35 @@ class Assistant:
     def _answer(self, query: str, state: SessionState, channel: Channel) -> Answer:
         """Route one normalised question: a pending calculation's completion, a follow-up, a calculation, a lookup
         or out of scope. Follow-ups resolve from the session's state, never by guessing."""
+        today = self.today()
         pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
+        last = calc.CalcPlan.model_validate(state.last_calc) if state.last_calc else None
+        follow_up = calc.is_follow_up(query)
+        context = _previous_question(state) if follow_up else ""
+        search_text = f"{context} {query}".strip()
+        # Lexical retrieval costs about a millisecond and no model encode: its ranking is one of the signals the
+        # calculator selection weighs, and a calculation it backs never needs the model.
+        lexical = self.retriever.search(query, k=LEXICAL_WINDOW, mode=Mode.bm25)
+        if _foreign(lexical):
+            return self._out_of_scope(channel)
+        ranks = {"lexical": _ranks(lexical)}
         try:
-            plan = calc.plan(query, self.today(), pending=pending)
+            plan = calc.plan(query, today, pending=pending, ranks=ranks)
+            if last is not None and not (plan is not None and pending is not None and plan.name == pending.name):
+                again = calc.follow_up(query, today, last, state.last_result, ranks)
+                plan = again or plan
         except CalcInputError as e:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None
             return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}")
-        if plan is not None and pending is not None and plan.name == pending.name:
+        if plan is not None:
             return self._calculate(plan, query, state)
-        follow_up = calc.is_follow_up(query)
-        if follow_up and state.last_calc:
-            again = calc.follow_up(query, self.today(), calc.CalcPlan.model_validate(state.last_calc))
-            if again is not None:
-                return self._calculate(again, query, state)
-        # A follow-up lookup ("那违约金怎么算") is read in the light of the previous question.
-        context = _previous_question(state) if follow_up else ""
-        search_text = f"{context} {query}".strip()
-        if plan is not None and plan.inputs:
-            # Lexical retrieval is enough to confirm a calculation with inputs, and skips the model encode.
-            lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
-            if _foreign(lexical):
-                return self._out_of_scope(channel)
-            if _agrees(plan, lexical, LEXICAL_WINDOW):
-                return self._calculate(plan, query, state)
         r = self.retrieve(search_text)
         if _foreign(r):
             return self._out_of_scope(channel)
-        if plan is not None and _agrees(plan, r, FUSED_WINDOW):
+        # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
+        plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
+        if plan is not None:
             return self._calculate(plan, query, state)
         state.pending = None
         if not r.hits or not self.scope.in_scope(r.signals):
@@ -196,6 +194,7 @@ class Assistant:
             )
         state.pending = None
         state.last_calc = plan.model_dump(mode="json")
+        state.last_result = {"result": result.result, "unit": result.unit}
         return Answer(
             intent=Intent.calculation,
             answer=calc.answer_text(result, plan),
@@ -263,11 +262,9 @@ def _foreign(r: Retrieval) -> bool:
     return bool(r.signals.foreign_terms and not r.signals.core_terms)
 
 
-def _agrees(plan: calc.CalcPlan, r: Retrieval, window: int) -> bool:
-    """Retrieval agrees with the calculator on the subject: one of its clauses ranks within `window`, or first
-    when the question gave no input at all (then asking for inputs must really be what was meant)."""
-    window = window if plan.inputs else 1
-    return bool(set(calc.REGISTRY[plan.name].clauses) & {h.clause_id for h in r.hits[:window]})
+def _ranks(r: Retrieval) -> dict[str, int]:
+    """Clause id → 1-based rank in a retrieval's hits."""
+    return {h.clause_id: i for i, h in enumerate(r.hits, 1)}
 
 
 def _previous_question(state: SessionState) -> str:

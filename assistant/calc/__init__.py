@@ -1,12 +1,13 @@
 """Calculators for every number the contract implies: pure formulas with clause ids, and Chinese question → inputs.
 
-Public API: REGISTRY, run, catalogue, CalcPlan, plan, clarify_text, answer_text.
+Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, answer_text.
 """
 
 from . import formulas  # noqa: F401  (registers every formula)
-from .answer import answer_text
-from .planner import CalcPlan, clarify_text, follow_up, is_follow_up, plan
+from .dialogue import follow_up, is_follow_up
+from .planner import CalcPlan, clarify_text, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
+from .wording import answer_text
 
 __all__ = [
     "REGISTRY",

@@ -32,6 +32,7 @@ class Quantity:
     value: Decimal
     unit: str
     start: int
+    end: int = -1
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,16 @@ class DateMention:
     year_assumed: bool
     start: int
     at: time | None = None
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class TimeMention:
+    """A clock time said on its own ('下午两点交的'), not right after a date."""
+
+    value: time
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class MonthMention:
     month: int
     year_assumed: bool
     start: int
+    end: int = -1
 
 
 @dataclass
@@ -63,6 +75,9 @@ class Features:
     quantities: list[Quantity] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
     months: list[MonthMention] = field(default_factory=list)
+    times: list[TimeMention] = field(default_factory=list)
+    # Spans of the digit text that hold numbers which are never inputs: phone, ID and order numbers, ports…
+    protected: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def has_values(self) -> bool:
@@ -90,6 +105,25 @@ def _plain(value: Decimal) -> str:
     return text
 
 
+_UNITS = {"万": 10000, "千": 1000, "百": 100}
+# A clock time said in words: 十一点半, 两点一刻, 七点十五分, 九点整. Not a decimal (三点五个小时, 三点五万).
+_CLOCK = re.compile(
+    rf"({_CN_NUM}|\d{{1,2}})点(?:(半|整|钟|一刻|三刻)|({_CN_NUM}|\d{{1,2}})\s*分?)?(?!\s*(?:个|小时|钟头|天|万|千|元|块|倍|[{_CN_DIGITS}\d]))"
+)
+
+
+def _clock(m: re.Match[str]) -> str:
+    """One clock time as 'H点M分' in digits."""
+    hour = _cn_number(m.group(1))
+    if hour > 24:
+        return m.group(0)
+    word, minutes = m.group(2), m.group(3)
+    minute = {"半": 30, "一刻": 15, "三刻": 45}.get(word or "", 0)
+    if minutes:
+        minute = int(_cn_number(minutes))
+    return f"{_plain(hour)}点{minute}分" if minute else f"{_plain(hour)}点"
+
+
 def _pre_normalise(text: str) -> str:
     """Colloquial forms cn2an does not know, rewritten into plain digits and units before it runs."""
     # A bare 千兆/万兆 is gigabit/10-gigabit jargon; "两百兆" is a numeral cn2an handles itself.
@@ -105,6 +139,26 @@ def _pre_normalise(text: str) -> str:
     text = re.sub(rf"({_CN_NUM}|\d+)年半", lambda m: f"{_plain(_cn_number(m.group(1)) * 12 + 6)}个月", text)
     text = re.sub(rf"({_CN_NUM}|\d+)天半", lambda m: f"{_plain(_cn_number(m.group(1)) + Decimal('0.5'))}天", text)
     text = text.replace("半个月", "0.5个月").replace("半年", "6个月").replace("半小时", "0.5小时")
+    # 一整年 / 一年整 / 整整一年 are twelve months; 一万八 / 三万五 are 18000 / 35000 (the unit below is implied).
+    text = re.sub(r"(?:整整)?一整?年整?(?![\d半])", "12个月", text) if re.search("一整年|一年整|整整一年", text) else text
+    # 一万八 / 2万1 / 五千一 / 三百五: a unit followed by one more digit means that digit of the next unit down.
+    text = re.sub(
+        rf"(\d+|[{_CN_DIGITS[:-4]}])(万|千|百)([1-9一二两三四五六七八九])(?![千百十万\d])(?![{_CN_DIGITS[:-4]}]*[千百十万])",
+        lambda m: _plain(_cn_number(m.group(1)) * _UNITS[m.group(2)] + _cn_number(m.group(3)) * _UNITS[m.group(2)] / 10) + " ",
+        text,
+    )
+    # 6,789.50 / 20,000: thousands separators.
+    text = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d)(?!,\d)", lambda m: m.group(0).replace(",", ""), text)
+    # 俩 / 仨 are two and three; 两月 is two months (February is 二月).
+    text = text.replace("俩", "两").replace("仨", "三")
+    text = re.sub(r"两月(?!份)", "两个月", text)
+    # 一年零两个月 / 1年3个月: months.
+    text = re.sub(
+        rf"({_CN_NUM}|\d+)\s*年\s*零?\s*({_CN_NUM}|\d+)\s*个\s*月",
+        lambda m: f"{_plain(_cn_number(m.group(1)) * 12 + _cn_number(m.group(2)))}个月",
+        text,
+    )
+    text = _CLOCK.sub(_clock, text)
     text = re.sub(r"两(?=[周次回年个天])", "二", text)
     text = re.sub(rf"{_CN_NUM}点[零一二三四五六七八九]+(?=万|千)", lambda m: _plain(_cn_number(m.group(0))), text)
     return text
@@ -173,8 +227,15 @@ _SHORT_DATE = re.compile(
 # The last day of a month: "3月底", "明年3月末", "6月最后一天", "下个月底".
 _END = r"\s*(?:底|末|最后\s*[一1]\s*天)"
 _MONTH_END = re.compile(r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月" + _END)
-_TIME = re.compile(r"^\s*(上午|早上|中午|下午|晚上|凌晨)?\s*(\d{1,2})\s*(?:点|时|:)\s*(半|(\d{1,2})\s*分?)?")
-_RELATIVE_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "今天": 0, "今日": 0, "明天": 1, "后天": 2}
+_TIME = re.compile(
+    r"^\s*[)）]?\s*(?:的)?\s*(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨|早|晚|am|AM|pm|PM)?\s*(\d{1,2})\s*(?:点|时|:)\s*"
+    r"(半|(\d{1,2})\s*分?)?\s*(am|AM|pm|PM)?"
+)
+_WEEKDAY = re.compile(r"(上上|下下|上|这|本|下)\s*个?\s*(周|星期|礼拜)\s*([一二三四五六日天1-7])")
+_RELATIVE_DAYS = {
+    "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2,
+    "昨晚": -1, "昨夜": -1, "今晚": 0, "今早": 0, "今晨": 0, "明早": 1, "明晚": 1,
+}
 # 上上个月 before 上个月, which it contains.
 _RELATIVE_MONTHS = {"上上个月": -2, "上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
 _YEAR_MONTH = re.compile(
@@ -182,13 +243,15 @@ _YEAR_MONTH = re.compile(
 )
 
 
-def _time_after(text: str, end: int) -> tuple[time | None, int]:
-    """A clock time right after a date ('上午10点半'), and where it ends."""
+def _time_after(text: str, end: int, implied: str | None = None) -> tuple[time | None, int]:
+    """A clock time right after a date ('上午10点半'), and where it ends; `implied` is a part of the day the date
+    word already said (昨晚 → 晚)."""
     m = _TIME.match(text[end:])
     if not m:
         return None, end
     hour = int(m.group(2))
-    if m.group(1) in ("下午", "晚上") and hour < 12:
+    period = m.group(1) or m.group(5) or implied
+    if period in ("下午", "傍晚", "晚上", "夜里", "晚", "pm", "PM") and hour < 12:
         hour += 12
     minute = 30 if m.group(3) == "半" else int(m.group(4) or 0)
     if hour > 24 or minute > 59:
@@ -247,10 +310,10 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             value = _make_date(year, int(m.group(2)), int(m.group(3)), m.group(0).strip())
             at, end = _time_after(scan.text, m.end())
             scan.consume(m.start(), end)
-            found.append(DateMention(value, assumed, m.start(), at))
+            found.append(DateMention(value, assumed, m.start(), at, end))
     for m in scan.take(_MONTH_END):
         year, assumed = _year(m.group(1), m.group(2), today)
-        found.append(DateMention(_month_end(year, int(m.group(3)), m.group(0).strip()), assumed, m.start()))
+        found.append(DateMention(_month_end(year, int(m.group(3)), m.group(0).strip()), assumed, m.start(), end=m.end()))
     for word, offset in _RELATIVE_MONTHS.items():
         year, month = _shifted_month(today, offset)
         # A day of a month named relative to today: 上个月15号, 下月1日.
@@ -258,15 +321,44 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             at, end = _time_after(scan.text, m.end())
             value = _make_date(year, month, int(m.group(1)), m.group(0).strip())
             scan.consume(m.start(), end)
-            found.append(DateMention(value, False, m.start(), at))
+            found.append(DateMention(value, False, m.start(), at, end))
         for m in scan.take(re.compile(word + r"\s*月?" + _END)):  # 下个月底, 下个月月底
-            found.append(DateMention(_month_end(year, month, m.group(0).strip()), False, m.start()))
+            found.append(DateMention(_month_end(year, month, m.group(0).strip()), False, m.start(), end=m.end()))
+    for m in list(_WEEKDAY.finditer(scan.text)):
+        # 上周三 / 这周五 / 下星期一: a weekday of a week named relative to today's (weeks start on Monday).
+        weeks = {"上上": -2, "上": -1, "这": 0, "本": 0, "下": 1, "下下": 2}[m.group(1)]
+        day = "一二三四五六日天".index(m.group(3)) if not m.group(3).isdigit() else int(m.group(3)) - 1
+        value = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks, days=min(day, 6))
+        at, end = _time_after(scan.text, m.end())
+        scan.consume(m.start(), end)
+        found.append(DateMention(value, False, m.start(), at, end))
     for word, offset in _RELATIVE_DAYS.items():
         for m in list(re.finditer(word, scan.text)):
-            at, end = _time_after(scan.text, m.end())
+            at, end = _time_after(scan.text, m.end(), implied=word[-1] if word[-1] in "晚夜早晨" else None)
             scan.consume(m.start(), end)
-            found.append(DateMention(today + timedelta(days=offset), False, m.start(), at))
+            found.append(DateMention(today + timedelta(days=offset), False, m.start(), at, end))
     return sorted(found, key=lambda d: d.start)
+
+
+_CLOCK_TIME = re.compile(
+    r"(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨)?\s*(?<![\d.])(\d{1,2})\s*(?:点|:)\s*(?:(半)|(\d{1,2})\s*分?)?(?![\d.])"
+    r"(?!\s*(?:个|小时|钟头|天|万|千|元|块|倍|%))"
+)
+
+
+def _times(scan: _Scanner) -> list[TimeMention]:
+    """Clock times standing alone ('下午2点', '9:15'): never amounts; a date-time input may combine one with a date."""
+    found = []
+    for m in list(_CLOCK_TIME.finditer(scan.text)):
+        hour = int(m.group(2))
+        minute = 30 if m.group(3) else int(m.group(4) or 0)
+        if m.group(1) in ("下午", "傍晚", "晚上", "夜里") and hour < 12:
+            hour += 12
+        if hour > 24 or minute > 59:
+            continue
+        scan.consume(m.start(), m.end())
+        found.append(TimeMention(time(0, minute) if hour == 24 else time(hour, minute), m.start(), m.end()))
+    return found
 
 
 def _months(scan: _Scanner, today: date) -> list[MonthMention]:
@@ -275,13 +367,13 @@ def _months(scan: _Scanner, today: date) -> list[MonthMention]:
     for word, offset in _RELATIVE_MONTHS.items():
         year, month = _shifted_month(today, offset)
         for m in scan.take(re.compile(word)):
-            found.append(MonthMention(year, month, False, m.start()))
+            found.append(MonthMention(year, month, False, m.start(), m.end()))
     for m in scan.take(_YEAR_MONTH):
         month = int(m.group(3))
         if not 1 <= month <= 12:
             raise CalcInputError("month", f"“{m.group(0).strip()}”不是有效月份")
         year, assumed = _year(m.group(1), m.group(2), today)
-        found.append(MonthMention(year, month, assumed, m.start()))
+        found.append(MonthMention(year, month, assumed, m.start(), m.end()))
     return sorted(found, key=lambda d: d.start)
 
 
@@ -293,12 +385,18 @@ _QUANTITY_PATTERNS: list[tuple[str, re.Pattern[str], str, int]] = [
     ("money", re.compile(r"[¥￥]\s*" + _NUM), "元", 1),
     ("money", re.compile(_NUM + r"\s*(?:元|块钱|块|圆|rmb|RMB)"), "元", 1),
     ("duration", re.compile(_NUM + r"\s*个?\s*(?:小时|钟头)"), "hour", 1),
+    ("duration", re.compile(_NUM + r"\s*(?:hours?|hrs?)(?![a-zA-Z])", re.I), "hour", 1),
+    ("duration", re.compile(_NUM + r"\s*(?:months?|mos?)(?![a-zA-Z])", re.I), "month", 1),
+    ("duration", re.compile(_NUM + r"\s*(?:working\s+|business\s+|calendar\s+)?days?(?![a-zA-Z])", re.I), "day", 1),
+    ("duration", re.compile(_NUM + r"\s*weeks?(?![a-zA-Z])", re.I), "week", 1),
+    ("duration", re.compile(_NUM + r"\s*years?(?![a-zA-Z])", re.I), "year", 1),
     ("duration", re.compile(_NUM + r"\s*(?:h|H)(?![a-zA-Z])"), "hour", 1),
     ("duration", re.compile(_NUM + r"\s*个?\s*(?:周|星期|礼拜)"), "week", 1),
     ("duration", re.compile(_NUM + r"\s*个\s*多?\s*月"), "month", 1),
     ("duration", re.compile(r"(?<!\d)" + r"(\d{1,2}(?:\.\d+)?)" + r"\s*年(?!\d)"), "year", 1),
     ("duration", re.compile(_NUM + r"\s*(?:天|日)"), "day", 1),
     ("count", re.compile(_NUM + r"\s*(?:次|回)(?!性)"), "次", 1),
+    ("count", re.compile(_NUM + r"\s*(?:条|根|路|台|个网点|个点|个分部|个门店)(?![a-zA-Z])"), "条", 1),
 ]
 _BARE = re.compile(r"(?<![\d.])" + _NUM)
 
@@ -309,14 +407,48 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
     for kind, pattern, unit, factor in _QUANTITY_PATTERNS:
         for m in scan.take(pattern):
             try:
-                found.append(Quantity(kind, Decimal(m.group(1)) * factor, unit, m.start()))
+                found.append(Quantity(kind, Decimal(m.group(1)) * factor, unit, m.start(), m.end()))
             except InvalidOperation:
                 continue
     # References, not inputs: ordinals ("第6个工作日", "第二十三条"), "一次性", a bare year ("2026年被删了6次").
     scan.take(re.compile(r"第\s*\d+\s*(?:个|条|款|项|章|次)?|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"))
     for m in scan.take(_BARE):
-        found.append(Quantity("bare", Decimal(m.group(1)), "", m.start()))
+        found.append(Quantity("bare", Decimal(m.group(1)), "", m.start(), m.end()))
     return sorted(found, key=lambda q: q.start)
+
+
+_SURNAMES = (
+    "张李王赵刘陈杨黄吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
+    "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵钱严覃武戴莫孔向汤"
+)
+# Numbers that are part of something else and never an input: phone, ID, card and order numbers, hotlines, website
+# filing numbers, ports, clause numbers, addresses and digits in a company name. Matched on the digit text.
+_PROTECTED = re.compile(
+    "|".join(
+        [
+            r"(?<![\d.])1[3-9]\d(?:[\s.\-]?\d){8}(?!\d)",
+            r"(?<![\d.])0\d{2,3}[\s\-]\d{7,8}(?!\d)|(?<![\d.])0\d{9,11}(?!\d)",
+            r"(?<!\d)400[\s\-]?\d{3}[\s\-]?\d{4}(?!\d)",
+            r"(?<![\d.])(?:10010|10086)(?![\d.])|(?:拨打|打|拨|热线|电话|客服)\s*(?:10000|12345|95\d{3})(?![\d.])",
+            r"(?<![\d.])\d{17}[\dXx](?![\d.])|(?<![\d.])\d{8,16}(?![\d.])|(?<![\d.])\d{19}(?![\d.])",
+            r"(?<![A-Za-z])(?!(?:rmb|RMB|Rmb|CNY|cny|USD|usd)\d)[A-Za-z]{1,10}[\-_]?\d[\dA-Za-z\-_/]*",
+            r"ICP\s*备?\s*\d+\s*号?(?:-\d+)?",
+            r"(?:编号|单号|工单号?|订单号?|合同号|合同编号|协议号|协议编号|账号|帐号|客户号|客户编号|业务号码?|号码|电话|手机号?|"
+            r"联系方式|传真|邮编|发票号码?|流水号|备案号|身份证号?|工号|#|No\.?|NO\.?)\s*[:：]?\s*[\dA-Za-z][\dA-Za-z\-]{2,}",
+            r"\d+(?:\s*[/、,，和及]\s*\d+)*\s*(?:端口|port)|端口\s*号?\s*\d+(?:\s*[/、,，和及]\s*\d+)*",
+            r"第\s*\d+(?:\.\d+)*\s*[条款项章节]|(?<![\d.])\d+(?:\.\d+)+\s*条|\d+\s*号令",
+            r"\d+\s*(?:号楼|层楼?|室|单元|栋|幢|号院|弄|号门)|[路街道巷里]\s*\d+\s*号",
+            r"\d+(?=[\u4e00-\u9fff]{0,6}(?:公司|集团|科技|有限))",
+            # A person's name with a numeral in it (张三 → 张3 after the numeral pass): a surname and one digit.
+            rf"(?<=[{_SURNAMES}])\d(?![\d.]|\s*(?:个|天|日|号|月|年|元|块|万|千|百|次|条|周|小时|点|M|m|兆|G|g|%))",
+        ]
+    )
+)
+
+
+def _protect(scan: _Scanner) -> list[tuple[int, int]]:
+    """Blank the numbers that are never inputs (see _PROTECTED); returns their spans."""
+    return [(m.start(), m.end()) for m in scan.take(_PROTECTED)]
 
 
 def extract(question: str, today: date) -> Features:
@@ -327,7 +459,12 @@ def extract(question: str, today: date) -> Features:
     original = normalise(question)
     digits = to_digits(original)
     scan = _Scanner(digits)
+    protected = _protect(scan)
     dates = _dates(scan, today)
     months = _months(scan, today)
+    times = _times(scan)
     quantities = _quantities(scan)
-    return Features(original=original, text=digits, quantities=quantities, dates=dates, months=months)
+    return Features(
+        original=original, text=digits, quantities=quantities, dates=dates, months=months, times=times,
+        protected=protected,
+    )

@@ -65,13 +65,42 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+# Words OpenCC's t2s leaves in a form the contract does not use (帳單 → 帐单, but the contract writes 账单).
+_VARIANTS = {"帐单": "账单", "帐户": "账户", "帐号": "账号", "帐期": "账期", "出帐": "出账", "对帐": "对账", "帐款": "账款"}
+_VARIANT_RE = re.compile("|".join(_VARIANTS))
+
+
 def fold(text: str) -> str:
     """NFKC (full-width → half-width), traditional → simplified, lower case, no control characters, tidy spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub("", text)
     text = to_simplified(text)
+    if "帐" in text:
+        text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     return _SPACES.sub(" ", text).strip().lower()
+
+
+SPELLING_PATH = Path(__file__).resolve().parents[2] / "corpus" / "spelling.toml"
+
+
+@lru_cache(maxsize=1)
+def _spelling() -> tuple[dict[str, str], re.Pattern[str] | None]:
+    """corpus/spelling.toml: misspelling → the contract's word, checked when loaded."""
+    import tomllib
+
+    fixes = tomllib.loads(SPELLING_PATH.read_text(encoding="utf-8")).get("fix", {})
+    for wrong, right in fixes.items():
+        if not (isinstance(right, str) and wrong and right and wrong != right and wrong not in right):
+            raise ValueError(f"{SPELLING_PATH}: bad correction {wrong!r} → {right!r}")
+    keys = sorted(fixes, key=len, reverse=True)
+    return fixes, re.compile("|".join(map(re.escape, keys))) if keys else None
+
+
+def correct_spelling(text: str) -> str:
+    """Common misspellings and homophones of the contract's words (握云 → 沃云, 专限 → 专线)."""
+    fixes, pattern = _spelling()
+    return pattern.sub(lambda m: fixes[m.group(0)], text) if pattern else text
 
 
 def strip_fillers(text: str) -> str:
@@ -83,4 +112,4 @@ def strip_fillers(text: str) -> str:
 
 def normalize_query(text: str) -> str:
     """What every question goes through before retrieval and calculation."""
-    return strip_fillers(fold(text))
+    return strip_fillers(correct_spelling(fold(text)))

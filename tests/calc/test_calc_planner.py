@@ -10,7 +10,7 @@ import pytest
 
 from assistant.calc import answer_text, clarify_text, plan, run
 from assistant.calc.accuracy import evaluate
-from assistant.calc.planner import TRIGGERS_PATH, vocabulary
+from assistant.calc.vocabulary import TRIGGERS_PATH, VocabularyError, load
 from assistant.errors import CalcInputError
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
@@ -60,7 +60,7 @@ def test_date_without_year_uses_the_clock_and_says_so():
 
 
 def test_clarify_asks_for_everything_missing_then_a_reply_completes_it(today):
-    first = plan("违约金多少", today)
+    first = plan("帮我算一下逾期付款的违约金", today)
     assert first.name == "late_fee" and first.missing == ["owed", "days_overdue"]
     question = clarify_text(first)
     assert "欠费金额" in question and "逾期天数" in question and "主协议第二十九条" in question
@@ -86,13 +86,13 @@ def test_a_bare_number_completes_a_pending_money_input(today):
 
 
 def test_a_new_question_replaces_the_pending_one(today):
-    pending = plan("违约金多少", today)
+    pending = plan("帮我算一下逾期付款的违约金", today)
     found = plan("50兆专线不要云了一年多少钱", today, pending=pending)
     assert found.name == "line_fee" and found.inputs["months"] == 12
 
 
 def test_a_reply_that_fills_nothing_falls_back_to_a_fresh_plan(today):
-    pending = plan("违约金多少", today)
+    pending = plan("帮我算一下逾期付款的违约金", today)
     assert plan("云专线能暂停吗", today, pending=pending) is None
 
 
@@ -163,6 +163,6 @@ def test_a_threshold_that_would_choose_calculators_without_any_trigger_is_refuse
     text = TRIGGERS_PATH.read_text(encoding="utf-8")
     bad = tmp_path / "triggers.toml"
     bad.write_text(re.sub(r"(?m)^threshold = .*$", "threshold = 0", text), encoding="utf-8")
-    assert vocabulary(TRIGGERS_PATH).threshold > 0
-    with pytest.raises(ValueError, match="threshold must be > 0, got 0.0"):
-        vocabulary(bad)
+    assert load(TRIGGERS_PATH).threshold > 0
+    with pytest.raises(VocabularyError, match="threshold must be > 0, got 0.0"):
+        load(bad)

@@ -8,7 +8,7 @@ from typing import Annotated
 import pytest
 
 from assistant.calc import REGISTRY, catalogue, run
-from assistant.calc.planner import vocabulary
+from assistant.calc.vocabulary import vocabulary
 from assistant.calc.registry import DEFERRED, Outcome, _inputs_model
 from assistant.calc.values import Money
 from assistant.errors import CalcInputError, CalculatorNotFound
@@ -39,11 +39,36 @@ def test_trigger_vocabulary_covers_exactly_the_registry():
     specs = vocabulary().calculators
     assert set(specs) == set(REGISTRY)
     for name, spec in specs.items():
-        fields = set(REGISTRY[name].inputs.model_fields)
-        assert {s.name for s in spec.slots} <= fields, name
-        assert set(spec.examples) <= fields and set(spec.defaults) <= fields, name
-        assert set(REGISTRY[name].required) <= {s.name for s in spec.slots}, name
+        formula = REGISTRY[name]
+        known = set(formula.inputs.model_fields) | formula.source_names()
+        assert {r.name for r in spec.roles} <= known, name
+        assert set(spec.examples) <= known and set(spec.defaults) <= known, name
+        assert set(formula.required) <= {r.name for r in spec.roles}, name
         assert "answer" in spec.answers or "answer_true" in spec.answers, name
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("[calculators.late_fee.roles]\n", "[calculators.late_fee.roles]\nrate = { kind = \"money\" }\n"),
+         "neither inputs nor derivation facts"),
+        (('owed = { kind = "money"', 'owed = { kind = "cash"'), "kind must be one of"),
+        (('days_overdue = { kind = "days"', 'days_overdue = { kind = "days", colour = "red"'), "unknown keys"),
+        (('planned = { kind = "flag", yes = ["planned"]', 'planned = { kind = "flag", yes = ["scheduled"]'),
+         "needs yes/no lexicons"),
+        (("[calculators.late_fee]\n", "[calculators.late_fees]\n"), "no such calculator"),
+        (('"滞纳金" = 2.5', '"滞纳金" = -1'), "weight must be > 0"),
+    ],
+)
+def test_a_broken_vocabulary_is_refused_naming_the_problem(tmp_path, edit, message):
+    from assistant.calc.vocabulary import TRIGGERS_PATH, VocabularyError, load
+
+    text = TRIGGERS_PATH.read_text(encoding="utf-8")
+    assert edit[0] in text, edit[0]
+    bad = tmp_path / "triggers.toml"
+    bad.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(VocabularyError, match=message):
+        load(bad)
 
 
 def test_catalogue_lists_every_calculator_with_a_schema():

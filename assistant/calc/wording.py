@@ -9,7 +9,8 @@ from typing import Any
 from assistant.corpus.ids import clause_name
 from assistant.models import CalcResult
 
-from .planner import CalcPlan, vocabulary
+from .planner import CalcPlan
+from .vocabulary import vocabulary
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -77,7 +78,13 @@ def answer_text(result: CalcResult, plan: CalcPlan | None = None) -> str:
     """
     spec = vocabulary().calculators.get(result.name)
     answers = spec.answers if spec else {}
-    body = _template(answers, result).format_map(_fields(result))
+    fields = _fields(result)
+    try:
+        body = _template(answers, result).format_map(fields)
+    except KeyError:
+        # A result shaped differently from the plain template (a yes/no answer with its deciding date): the
+        # trace says it in full.
+        body = fields["steps"]
     clauses = "、".join(clause_name(c) for c in result.clause_ids)
     text = f"{body}（依据{clauses}）。"
     if spec and spec.conditions:

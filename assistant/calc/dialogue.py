@@ -1,0 +1,141 @@
+"""Follow-ups: what a message does to the conversation's pending or last calculation.
+
+A message may complete the pending question ("五千一，晚了十二天"), re-run the last calculation with inputs
+changed ("那100M呢", "如果是计划割接呢"), run a related calculator on the same facts ("降到100M能省多少",
+"这个钱的税是多少"), or start afresh. Each reading is built and the choice is made from the same kind of
+evidence the calculator selection uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .planner import CalcPlan, Ranks, build, choose
+from .registry import REGISTRY
+from .selection import Candidate, Reading, candidates, fill, model, understand
+from .vocabulary import keyword_score, vocabulary
+
+# "那100M呢", "一年呢", "如果是30天", "换成20M": a message that changes the last question rather than asking anew.
+_FOLLOW_UP = re.compile(r"^(那么?|如果|要是|假如|假设|换成|改成|换|改|那要是|那如果|还是|再)|呢[?？。!！]*$|的话[?？。!！]*$")
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a message reads as a follow-up to the previous turn rather than a new question."""
+    return bool(_FOLLOW_UP.search(question.strip()))
+
+
+def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]) -> CalcPlan | None:
+    """The pending plan with its missing inputs filled from this message, or None if it fills none or the message
+    clearly asks for another complete calculation."""
+    spec = vocabulary().calculators[pending.name]
+    formula = REGISTRY[pending.name]
+    wanted = set(pending.missing)
+    for name in pending.missing:
+        wanted |= {s for d in formula.derivations(name) for s in d.sources}
+        wanted |= {n for group in formula.one_of if name in group for n in group}
+    assignment, flags = fill(spec, reading, only=wanted | {r.name for r in spec.roles if r.kind == "flag"})
+    given = {**assignment.inputs, **flags}
+    if not assignment.inputs:
+        return None
+    own = choose(found)
+    if own is not None and own.name != pending.name and not own.missing and len(own.inputs) > len(assignment.inputs):
+        return None
+    return build(pending.name, {**pending.inputs, **given}, [*pending.assumptions, *assignment.assumptions])
+
+
+def _money(value: Any) -> str | None:
+    """A money result as a decimal string, or None when the result is not one amount."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return format(Decimal(str(value)).normalize(), "f")
+    except InvalidOperation:
+        return None
+
+
+def carry(name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`inputs` of calculator `name` completed from the last calculation: same-named inputs first, then inputs of
+    the same kind, then the last result for an amount still missing."""
+    spec = vocabulary().calculators[name]
+    last_spec = vocabulary().calculators[last.name]
+    formula = REGISTRY[name]
+    out = dict(inputs)
+    for role in spec.roles:
+        if role.name in out or role.kind == "flag":
+            continue
+        if role.name in last.inputs:
+            out[role.name] = last.inputs[role.name]
+            continue
+        same_kind = [r.name for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and r.name not in out.values()]
+        if same_kind and role.kind not in ("money",):
+            out[role.name] = last.inputs[same_kind[0]]
+    missing = formula.missing(out)
+    money_roles = [r.name for r in spec.roles if r.kind == "money" and r.name in missing + [n for g in formula.one_of for n in g]]
+    amount = _money((last_result or {}).get("result")) if (last_result or {}).get("unit") == "元" else None
+    for role_name in money_roles:
+        if role_name not in out and amount is not None and formula.missing(out):
+            out[role_name] = amount
+            break
+    if not any(r.kind == "money" and r.name in out for r in spec.roles):
+        for role in spec.roles:
+            if role.kind == "money" and role.name not in out and amount is not None and role.name in _amount_inputs(name):
+                out[role.name] = amount
+                break
+    return out
+
+
+def _amount_inputs(name: str) -> set[str]:
+    """Inputs that stand for "an amount of money" as such (the VAT of a previous result)."""
+    return {n for n in REGISTRY[name].inputs.model_fields if n in ("amount", "pre_tax")}
+
+
+def follow_up(
+    question: str,
+    today: date,
+    last: CalcPlan,
+    last_result: Mapping[str, Any] | None = None,
+    ranks: Ranks | None = None,
+) -> CalcPlan | None:
+    """The last calculation re-planned with what this follow-up changes ("那100M呢" → bandwidth 100), or a related
+    calculator on the same facts ("降到100M能省多少", "这个钱的税是多少").
+
+    Returns None when the message is a new question of its own, or changes nothing the last calculation has.
+    """
+    if last.name not in REGISTRY:
+        return None
+    reading = understand(question, today)
+    found = candidates(reading, ranks)
+    own = choose(found)
+    cue = is_follow_up(question) or _refers_back(question)
+    # A complete question of its own, not introduced as a follow-up, starts fresh.
+    if own is not None and not own.missing and not cue:
+        return None
+    threshold = vocabulary().threshold
+    last_spec = vocabulary().calculators[last.name]
+    # Another calculator is meant only when the message names it in words the last one does not share
+    # ("降到100M能省多少" after a line fee; not "那逾期20天呢" after a late fee, which both know).
+    own_words = reading.phrases - set(last_spec.triggers)
+    related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= threshold]
+    if related:
+        best = related[0]
+        inputs = carry(best.name, best.inputs, last, last_result)
+        if not REGISTRY[best.name].missing(inputs):
+            return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
+        if own is not None and own.name == best.name:
+            return None
+    changed, flags = fill(last_spec, reading)
+    if not changed.inputs and not flags:
+        return None
+    return build(last.name, {**last.inputs, **changed.inputs, **flags}, [*last.assumptions, *changed.assumptions])
+
+
+_REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")
+
+
+def _refers_back(question: str) -> bool:
+    """Whether the message points at the previous answer ("这个钱", "刚才算的")."""
+    return bool(_REFERS_BACK.search(question))

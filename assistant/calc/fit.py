@@ -1,0 +1,159 @@
+"""`assistant fit`: fit the calculator-selection weights (selection.toml) on the dev part of the question bank.
+
+Every dev question (and every conversation turn that starts afresh) is read once; each calculator a trigger
+phrase names becomes one row of features, labelled 1 when it is the calculator the question asks for. The
+rows are scored three ways, without retrieval, with the lexical ranking and with the model's ranking as
+well, because plan() is used all three ways. A logistic regression (scikit-learn, only needed here) gives the weights; the
+threshold is the one that answers most dev questions right (a calculation when one is asked, none otherwise).
+The sealed part is never read here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from assistant.corpus.normalize import normalize_query
+
+from .selection import FEATURES, WEIGHTS_PATH, Model, candidates, understand
+
+
+@dataclass(frozen=True)
+class Example:
+    """One standalone labelled question: its text, clock and the calculator it asks for (an empty set: none)."""
+
+    q: str
+    today: date
+    calculators: frozenset[str]
+
+
+def _wanted(row) -> frozenset[str]:
+    from .registry import REGISTRY
+
+    # A vague question is none of its readings until the person has chosen (the options are asked separately).
+    return frozenset({row.calculator}) if row.kind in ("calc", "clarify") and row.calculator in REGISTRY else frozenset()
+
+
+def examples(part) -> list[Example]:
+    """The questions of a bank part and the turns that start afresh, plus each calculation question with one of
+    its values left out: a person who leaves an input out still asks for that calculation (and is asked back)."""
+    out = [Example(q.q, q.today, _wanted(q)) for q in part.questions]
+    for c in part.conversations:
+        for i, t in enumerate(c.turn):
+            if i == 0 or t.relation in ("new", "new_topic"):
+                out.append(Example(t.q, c.today, _wanted(t)))
+    return out + [v for ex in out if len(ex.calculators) == 1 for v in _without_one_value(ex)]
+
+
+def project_examples() -> list[Example]:
+    """The project's own labelled questions (tests/data): calculation questions and lookups (no calculation)."""
+    import tomllib
+
+    from assistant.evaluation import DEFAULT_CALC_QUESTIONS, DEFAULT_QUESTIONS
+
+    calc_rows = tomllib.loads(DEFAULT_CALC_QUESTIONS.read_text(encoding="utf-8"))["question"]
+    lookups = tomllib.loads(DEFAULT_QUESTIONS.read_text(encoding="utf-8"))["question"]
+    out = [Example(r["q"], date.fromisoformat(r.get("today", "2026-11-24")), frozenset({r["calculator"]})) for r in calc_rows]
+    return out + [Example(r["q"], date(2026, 11, 24), frozenset()) for r in lookups]
+
+
+def _without_one_value(ex: Example) -> list[Example]:
+    """The question with each of its values removed in turn (at most three variants)."""
+    from .mentions import read
+
+    text = normalize_query(ex.q)
+    mentions = read(text, ex.today)
+    singles = [m for m in mentions.items if not m.parts][:3]
+    if len(singles) < 2:
+        return []
+    return [Example(mentions.text[: m.start] + mentions.text[m.end:], ex.today, ex.calculators) for m in singles]
+
+
+def _ranks(hits) -> dict[str, int]:
+    return {h.clause_id: i for i, h in enumerate(hits, 1)}
+
+
+def feature_rows(retriever, items: list[Example]):
+    """(question index, calculator, features, label, variant) for every candidate, scored without retrieval (plan()
+    on its own), with the lexical ranking, and with the model's ranking as well."""
+    from assistant.retrieval.search import Mode
+
+    rows = []
+    for k, ex in enumerate(items):
+        query = normalize_query(ex.q)
+        reading = understand(query, ex.today)
+        lexical = _ranks(retriever.search(query, k=10, mode=Mode.bm25).hits)
+        fused = _ranks(retriever.search(query, k=10).hits)
+        for variant, ranks in enumerate(({}, {"lexical": lexical}, {"lexical": lexical, "dense": fused})):
+            for c in candidates(reading, ranks):
+                rows.append((k, c.name, c.features, int(c.name in ex.calculators), variant))
+    return rows
+
+
+def fit(rows, items: list[Example], c_value: float = 1.0) -> Model:
+    """Logistic regression over the rows; threshold chosen for the most right decisions on these questions."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[f[name] for name in FEATURES] for _, _, f, _, _ in rows], dtype=float)
+    y = np.array([label for _, _, _, label, _ in rows])
+    lr = LogisticRegression(C=c_value, max_iter=5000)
+    lr.fit(x, y)
+    weights = {name: float(w) for name, w in zip(FEATURES, lr.coef_[0])}
+    probe = Model(weights, float(lr.intercept_[0]), 0.5, 0.0)
+    best = max((decisions(probe, rows, items, t), t) for t in [i / 20 for i in range(2, 19)])
+    return Model(weights, probe.bias, best[1], 0.0)
+
+
+def decisions(m: Model, rows, items: list[Example], threshold: float) -> int:
+    """How many questions the model decides right at `threshold` (every scoring variant counted)."""
+    right = 0
+    for variant in (0, 1, 2):
+        best: dict[int, tuple[float, str]] = {}
+        for k, name, f, _, v in rows:
+            if v != variant:
+                continue
+            p = m.probability(f)
+            if k not in best or p > best[k][0]:
+                best[k] = (p, name)
+        for k, ex in enumerate(items):
+            p, name = best.get(k, (0.0, None))
+            chosen = name if p >= threshold else None
+            right += chosen in ex.calculators if ex.calculators else chosen is None
+    return right
+
+
+def write(m: Model, path: Path = WEIGHTS_PATH, note: str = "") -> None:
+    """selection.toml with the fitted weights."""
+    lines = [
+        "# Weights of the calculator-selection model (calc/selection.py), fitted by `assistant fit` on the dev part",
+        f"# of the question bank. {note}".rstrip(),
+        f"bias = {m.bias:.6f}",
+        f"threshold = {m.threshold}",
+        f"margin = {m.margin}",
+        "",
+        "[weights]",
+        *(f"{name} = {m.weights[name]:.6f}" for name in FEATURES),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run_fit(settings, path: Path = WEIGHTS_PATH) -> int:
+    """Fit on the dev part and write selection.toml; prints how many dev questions are decided right."""
+    from assistant import bank
+    from assistant.answer.assistant import Assistant
+    from assistant.answer.sessions import MemorySessionStore
+
+    from . import selection
+
+    assistant = Assistant.from_settings(settings, sessions=MemorySessionStore(), audit=None)
+    items = examples(bank.load_bank(bank.DEV)) + project_examples()
+    rows = feature_rows(assistant.retriever, items)
+    m = fit(rows, items)
+    right = decisions(m, rows, items, m.threshold)
+    write(m, path, f"{len(items)} questions, {len(rows)} candidate rows; {right}/{3 * len(items)} decided right.")
+    selection.model.cache_clear()
+    print(f"fitted on {len(items)} dev questions ({len(rows)} rows): {right}/{3 * len(items)} decisions right, "
+          f"threshold {m.threshold}")
+    return 0

@@ -1,0 +1,275 @@
+"""Typed mentions: every number, amount, bandwidth, duration, date, month and count in a question, with the words
+on both sides of it, plus the yes/no facts (planned, whose side) read with their negation.
+
+`parse.extract` finds the values; this module turns them into `Mention`s that role assignment can score:
+retracted values ("十号 不对 十二号") are dropped, runs of amounts become lists, "3条20M" becomes a line count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from .parse import Features, extract
+
+# Clause boundaries: a cue word on the far side of one of these is about something else.
+_BOUNDARY = re.compile(r"[，,。；;！!？?\n]")
+LEFT_WINDOW = 12
+RIGHT_WINDOW = 8
+# What a speaker says right after a value they take back ("十号 不对 十二号", "5000 说错了 是5100").
+_RETRACT = re.compile(r"^\s*[,，]?\s*(?:不对|不是不是|哦不|噢不|说错了|说错|错了|不好意思|更正|纠正)")
+# "不是10天，是12天": a value after 不是 with another of its kind after 是/而是.
+_NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
+TIME_GAP = 16  # a clock time this close after a date belongs to it
+HOURS_GAP = 12  # at most this many characters between outages read as one month's list
+_SEPARATOR = re.compile(r"^\s*(?:、|,|，|/|和|及|与|跟|加上|加|\+|还有)\s*(?:元|块)?\s*$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One value in the question: its kind, value and unit, where it stands and the words around it.
+
+    kinds: money, number (bare), bandwidth, duration (unit hour/day/week/month/year), count, date, datetime,
+    month (value (year, month)), money_list (value: list of Decimal), line (value: (bandwidth, count)),
+    line_list (value: list of (bandwidth, count)).
+    """
+
+    kind: str
+    value: Any
+    start: int
+    end: int
+    unit: str = ""
+    left: str = ""
+    right: str = ""
+    year_assumed: bool = False
+    parts: tuple[int, ...] = ()  # indices of the mentions a list is made of
+
+    def overlaps(self, other: Mention) -> bool:
+        """Whether the two mentions share text (a list and one of its amounts)."""
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A yes/no fact found in the question: which lexicon, the phrase, whether it was negated."""
+
+    name: str
+    phrase: str
+    start: int
+    negated: bool
+
+
+@dataclass
+class Mentions:
+    """Everything a question states: typed values, the digit text they were read from, and the flags."""
+
+    text: str
+    original: str
+    items: list[Mention] = field(default_factory=list)
+    retracted: list[Mention] = field(default_factory=list)
+
+    @property
+    def has_values(self) -> bool:
+        return bool(self.items)
+
+    def of_kind(self, *kinds: str) -> list[Mention]:
+        return [m for m in self.items if m.kind in kinds]
+
+
+def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, str]:
+    """The words before (back to a clause boundary or the previous value) and after a span."""
+    left = text[max(lo, start - LEFT_WINDOW): start]
+    cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
+    left = left[cut:]
+    right = text[end: min(hi, end + RIGHT_WINDOW)]
+    stop = _BOUNDARY.search(right)
+    return left, right[: stop.start()] if stop else right
+
+
+def _raw(features: Features) -> list[Mention]:
+    """The parsed values as mentions, in text order (no windows yet)."""
+    out: list[Mention] = []
+    for q in features.quantities:
+        kind = "number" if q.kind == "bare" else q.kind
+        out.append(Mention(kind, q.value, q.start, q.end, unit=q.unit))
+    for d in features.dates:
+        if d.at is not None:
+            out.append(Mention("datetime", datetime.combine(d.value, d.at), d.start, d.end, year_assumed=d.year_assumed))
+        else:
+            out.append(Mention("date", d.value, d.start, d.end, year_assumed=d.year_assumed))
+    for m in features.months:
+        out.append(Mention("month", (m.year, m.month), m.start, m.end, year_assumed=m.year_assumed))
+    for t in features.times:
+        # A clock time said apart from its date ("3月1日报竣的，下午两点"): joined to the nearest date before it.
+        before = [i for i, d in enumerate(out) if d.kind == "date" and d.end <= t.start and t.start - d.end <= TIME_GAP]
+        if before:
+            d = out[before[-1]]
+            out[before[-1]] = Mention("datetime", datetime.combine(d.value, t.value), d.start, d.end, year_assumed=d.year_assumed)
+    return sorted(out, key=lambda m: m.start)
+
+
+def _carry_year(items: list[Mention]) -> list[Mention]:
+    """Dates said without a year after one said with it ("2025年10月签的，10月8号") take that year."""
+    out: list[Mention] = []
+    year: int | None = None
+    for m in items:
+        if m.kind in ("date", "datetime", "month") and not m.year_assumed:
+            year = m.value[0] if m.kind == "month" else m.value.year
+        elif m.kind in ("date", "datetime", "month") and year is not None:
+            try:
+                value = (year, m.value[1]) if m.kind == "month" else m.value.replace(year=year)
+            except ValueError:  # 2月29日 in a year without one
+                value = m.value
+            else:
+                m = replace(m, value=value, year_assumed=False)
+        out.append(m)
+    return out
+
+
+def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], list[Mention]]:
+    """Values the speaker took back, when another value of the same kind follows."""
+    dropped: set[int] = set()
+    for i, m in enumerate(items):
+        later = [j for j in range(i + 1, len(items)) if _same_family(items[j], m)]
+        if not later:
+            continue
+        after = text[m.end: items[later[0]].start]
+        before = text[max(0, m.start - 4): m.start]
+        if _RETRACT.match(after) or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after)):
+            dropped.add(i)
+    return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]
+
+
+def _same_family(a: Mention, b: Mention) -> bool:
+    """Whether two mentions could be the same input (a corrected amount, date or duration)."""
+    families = ({"money", "number"}, {"date", "datetime"}, {"duration"}, {"bandwidth"}, {"month"}, {"count"})
+    return any(a.kind in f and b.kind in f for f in families)
+
+
+def _lists(text: str, items: list[Mention]) -> list[Mention]:
+    """Runs of amounts ("1000、1200、1100元") as a money_list and "3条20M" pairs as lines, added beside the parts."""
+    extra: list[Mention] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if len(run) >= 2:
+            first, last = items[run[0]], items[run[-1]]
+            extra.append(Mention("money_list", [items[i].value for i in run], first.start, last.end, "元", parts=tuple(run)))
+
+    for i, m in enumerate(items):
+        if m.kind in ("money", "number"):
+            if run and _SEPARATOR.match(text[items[run[-1]].end: m.start]):
+                run.append(i)
+                continue
+            close()
+            run = [i]
+        else:
+            close()
+            run = []
+    close()
+    hours = [i for i, m in enumerate(items) if m.kind == "duration" and m.unit == "hour"]
+    if len(hours) >= 2 and all(
+        items[b].start - items[a].end <= HOURS_GAP and not any(items[a].end <= o.start < items[b].start for o in items)
+        for a, b in zip(hours, hours[1:])
+    ):
+        # Several outages of one month ("5h、9h、14h", "第一次15小时、第二次13小时"): the month's total.
+        first, last = items[hours[0]], items[hours[-1]]
+        total = sum((items[i].value for i in hours), Decimal(0))
+        extra.append(Mention("duration", total, first.start, last.end, "hour", parts=tuple(hours)))
+    lines = _line_counts(text, items)
+    if lines:
+        extra.extend(lines)
+        groups: list[list[Mention]] = [[lines[0]]]
+        for line in lines[1:]:
+            if _SEPARATOR.match(text[groups[-1][-1].end: line.start]) or re.match(r"^\s*(?:再)?(?:加|和|还有|另外)?\s*$", text[groups[-1][-1].end: line.start]):
+                groups[-1].append(line)
+            else:
+                groups.append([line])
+        for g in groups:
+            extra.append(Mention("line_list", [ln.value for ln in g], g[0].start, g[-1].end, parts=tuple(p for ln in g for p in ln.parts)))
+    return extra
+
+
+_COUNT_BEFORE = re.compile(r"(\d+)\s*(?:条|根|路|个网点|个点)[^\d，,。；;！？!?]{0,8}$")
+_COUNT_AFTER = re.compile(r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+))")
+
+
+def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
+    """Bandwidths with a number of lines: "3条20M", "20M的3条", "20M专线3条"."""
+    out = []
+    for i, m in enumerate(items):
+        if m.kind != "bandwidth":
+            continue
+        before = _COUNT_BEFORE.search(text[max(0, m.start - 8): m.start])
+        after = _COUNT_AFTER.match(text[m.end: m.end + 8])
+        counts = [j for j, c in enumerate(items) if c.kind in ("number", "count") and j != i]
+        if before:
+            start = m.start - len(before.group(0))
+            part = next((j for j in counts if items[j].start >= start and items[j].end <= m.start), None)
+            out.append(Mention("line", (int(m.value), int(before.group(1))), start, m.end, parts=(i,) + ((part,) if part is not None else ())))
+        elif after:
+            end = m.end + after.end()
+            part = next((j for j in counts if items[j].start >= m.end and items[j].end <= end), None)
+            count = int(after.group(1) or after.group(2))
+            out.append(Mention("line", (int(m.value), count), m.start, end, parts=(i,) + ((part,) if part is not None else ())))
+    return out
+
+
+def read(question: str, today: date) -> Mentions:
+    """All the values of a question as typed mentions with their cue windows.
+
+    Raises CalcInputError for an impossible date (2月30日), as parse.extract does.
+    """
+    features = extract(question, today)
+    text = features.text
+    items, retracted = _drop_retracted(text, _carry_year(_raw(features)))
+    items = items + _lists(text, items)
+    items.sort(key=lambda m: (m.start, -m.end))
+    bounds = sorted({0, len(text), *(m.start for m in items), *(m.end for m in items)})
+    out = []
+    for m in items:
+        lo = max((b for b in bounds if b <= m.start and any(o.end == b for o in items if not o.overlaps(m))), default=0)
+        hi = min((b for b in bounds if b >= m.end and any(o.start == b for o in items if not o.overlaps(m))), default=len(text))
+        left, right = _windows(text, m.start, m.end, lo, hi)
+        out.append(replace(m, left=left, right=right))
+    return Mentions(text=text, original=features.original, items=out, retracted=retracted)
+
+
+# ---- yes/no facts ---------------------------------------------------------------------------------
+
+_NEGATORS = ("并不是", "并非", "不是", "不属于", "不算", "没有", "并没", "没", "未", "非", "无", "不")
+NEGATION_WINDOW = 6
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether a phrase starting at `start` is negated within its own clause ("不是计划割接", "并非我方原因")."""
+    left = text[max(0, start - NEGATION_WINDOW): start]
+    cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
+    left = left[cut:]
+    return any(n in left for n in _NEGATORS)
+
+
+def find_flags(text: str, lexicons: dict[str, tuple[str, ...]]) -> list[Flag]:
+    """Every lexicon phrase in `text` (longest first, no overlaps), with whether it is negated."""
+    found: list[Flag] = []
+    taken: list[tuple[int, int]] = []
+    phrases = sorted(((p, name) for name, ps in lexicons.items() for p in ps), key=lambda x: -len(x[0]))
+    for phrase, name in phrases:
+        pattern = phrase[3:] if phrase.startswith("re:") else re.escape(phrase)
+        for m in re.finditer(pattern, text):
+            if any(m.start() < b and a < m.end() for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            found.append(Flag(name, phrase, m.start(), negated(text, m.start())))
+    return sorted(found, key=lambda f: f.start)
+
+
+def as_time(value: date | datetime) -> datetime:
+    """A date as midnight of that day; a datetime as it is."""
+    return value if isinstance(value, datetime) else datetime.combine(value, time(0, 0))
+
+
+__all__ = ["Flag", "Mention", "Mentions", "as_time", "find_flags", "negated", "read", "Decimal"]

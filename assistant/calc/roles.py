@@ -1,0 +1,302 @@
+"""Role assignment: which mention fills which calculator input, chosen jointly rather than first come first served.
+
+Each input declares (in triggers.toml) the kind of value it takes and the cue words that name it. A mention's
+score for a role is how well its kind fits (the FILLERS table) plus how strongly the role's cue words stand next
+to it; the assignment maximises the total over all roles at once, one mention per role, under the calculator's
+order constraints (accepted ≤ activated, used ≤ term).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .mentions import Flag, Mention, Mentions
+
+if TYPE_CHECKING:
+    from .vocabulary import CalcSpec, RoleSpec
+
+Value = tuple[Any, str | None]  # a JSON-able input value and what was assumed to get it (said back), if anything
+
+
+def num(value: Decimal) -> str:
+    """Decimal as plain text without trailing zeros."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def number_value(value: Decimal) -> int | str:
+    """Whole numbers as int, fractions as exact decimal strings (plan inputs stay JSON-able and exact)."""
+    return int(value) if value == value.to_integral_value() else num(value)
+
+
+def _year_note(m: Mention, today: date) -> str | None:
+    return f"未说明年份，按今年（{today.year}年）计算" if m.year_assumed else None
+
+
+def _money(m: Mention, today: date) -> Value | None:
+    return (num(m.value), None) if m.value > 0 else None
+
+
+def _bandwidth(m: Mention, today: date) -> Value | None:
+    if m.kind == "number" and not (1 <= m.value <= 100000 and m.value == int(m.value)):
+        return None
+    return int(m.value), None
+
+
+def _count(m: Mention, today: date) -> Value | None:
+    return (int(m.value), None) if m.value == int(m.value) and m.value >= 0 else None
+
+
+_DAYS_PER = {"day": Decimal(1), "week": Decimal(7)}
+
+
+def _days(m: Mention, today: date) -> Value | None:
+    if m.kind == "duration" and m.unit in _DAYS_PER:
+        return number_value(m.value * _DAYS_PER[m.unit]), None
+    if m.kind == "duration" and m.unit == "month":
+        return number_value(m.value * 30), f"“{num(m.value)}个月”按 {num(m.value * 30)} 天计算"
+    if m.kind == "number" and m.value == int(m.value) and 0 < m.value <= 3650:
+        return int(m.value), None
+    return None
+
+
+def _hours(m: Mention, today: date) -> Value | None:
+    if m.kind == "duration" and m.unit == "hour":
+        return number_value(m.value), None
+    if m.kind == "duration" and m.unit == "day":
+        return number_value(m.value * 24), f"“{num(m.value)}天”按 {num(m.value * 24)} 小时计算"
+    return None
+
+
+def _months(m: Mention, today: date) -> Value | None:
+    if m.kind == "duration" and m.unit == "month":
+        return number_value(m.value), None
+    if m.kind == "duration" and m.unit == "year":
+        return number_value(m.value * 12), None
+    if m.kind == "number" and m.value == int(m.value) and 0 < m.value <= 1200:
+        return int(m.value), None
+    return None
+
+
+def _date(m: Mention, today: date) -> Value | None:
+    value = m.value.date() if isinstance(m.value, datetime) else m.value
+    return value.isoformat(), _year_note(m, today)
+
+
+def _datetime(m: Mention, today: date) -> Value | None:
+    if isinstance(m.value, datetime):
+        return m.value.isoformat(), _year_note(m, today)
+    note = "未说明具体时刻，按当日0时计算"
+    year = _year_note(m, today)
+    return datetime.combine(m.value, time(0, 0)).isoformat(), f"{year}；{note}" if year else note
+
+
+def _year_month(m: Mention, today: date) -> Value | None:
+    if m.kind == "month":
+        year, month = m.value
+    else:
+        year, month = m.value.year, m.value.month
+    return f"{year:04d}-{month:02d}", _year_note(m, today)
+
+
+def _money_list(m: Mention, today: date) -> Value | None:
+    return [num(v) for v in m.value], None
+
+
+def _line_list(m: Mention, today: date) -> Value | None:
+    if m.kind == "line_list":
+        return [{"bandwidth_mbps": b, "count": c} for b, c in m.value], None
+    if m.kind == "line":
+        return [{"bandwidth_mbps": m.value[0], "count": m.value[1]}], None
+    return [{"bandwidth_mbps": int(m.value), "count": 1}], None
+
+
+@dataclass(frozen=True)
+class Filler:
+    """How one kind of input is filled: the mention kinds it takes (with how well they fit) and the conversion."""
+
+    accepts: dict[str, float]
+    convert: Callable[[Mention, date], Value | None]
+
+
+# The slot fillers, keyed by the kind an input declares in triggers.toml.
+FILLERS: dict[str, Filler] = {
+    "money": Filler({"money": 1.0, "number": 0.5}, _money),
+    "bandwidth": Filler({"bandwidth": 1.0, "number": 0.2}, _bandwidth),
+    "count": Filler({"count": 1.0, "number": 0.6}, _count),
+    "days": Filler({"duration": 1.0, "number": 0.15}, _days),
+    "hours": Filler({"duration": 1.0}, _hours),
+    "months": Filler({"duration": 1.0, "number": 0.15}, _months),
+    "date": Filler({"date": 1.0, "datetime": 0.8}, _date),
+    "datetime": Filler({"datetime": 1.0, "date": 0.8}, _datetime),
+    "year_month": Filler({"month": 1.0, "date": 0.4}, _year_month),
+    "money_list": Filler({"money_list": 1.0}, _money_list),
+    "line_list": Filler({"line_list": 1.0, "line": 1.0, "bandwidth": 0.3}, _line_list),
+}
+FLAG = "flag"
+KINDS = frozenset(FILLERS) | {FLAG}
+
+ADJACENT = 3  # a cue ending this close before a value names it
+COMPOSITE_BONUS = 0.4
+REQUIRED_BONUS = 0.3  # an input the calculator cannot do without is filled before an optional one
+ORDER_BONUS = 0.05
+
+
+_NEGATING = "不未非没"
+
+
+def _find(text: str, cue: str, last: bool) -> int:
+    """Where a cue stands in a window, skipping uses negated by the character before it ("不含税" is no "含税")."""
+    at = text.rfind(cue) if last else text.find(cue)
+    while at >= 0 and at > 0 and text[at - 1] in _NEGATING:
+        at = text.rfind(cue, 0, at) if last else text.find(cue, at + 1)
+    return at
+
+
+def cue_score(role: RoleSpec, m: Mention) -> float:
+    """How strongly the role's cue words name this mention: 1 before it (1.5 right before), 0.6 after it."""
+    best = 0.0
+    for cue in role.cues:
+        at = _find(m.left, cue, last=True)
+        if at >= 0:
+            best = max(best, 1.5 if len(m.left) - (at + len(cue)) <= ADJACENT else 1.0)
+        elif _find(m.right, cue, last=False) >= 0:
+            best = max(best, 0.6)
+    return best
+
+
+@dataclass
+class Assignment:
+    """The inputs filled for one calculator, the mentions they came from and the joint score."""
+
+    inputs: dict[str, Any] = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
+    score: float = 0.0
+    cued: int = 0  # roles filled by a mention one of whose cue words stands next to it
+
+
+@dataclass(frozen=True)
+class _Option:
+    index: int
+    value: Any
+    note: str | None
+    score: float
+    cued: bool
+
+
+def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, required: bool) -> list[_Option]:
+    """Every mention this role could take, with its score."""
+    filler = FILLERS[role.kind]
+    out = []
+    for i, m in enumerate(mentions.items):
+        fit = filler.accepts.get(m.kind)
+        if fit is None:
+            continue
+        converted = filler.convert(m, today)
+        if converted is None:
+            continue
+        cue = cue_score(role, m)
+        if m.kind == "number" and role.kind != "money" and cue == 0:
+            # A bare number is a duration, bandwidth or count only where a cue word says so ("用了 11").
+            continue
+        if cue == 0 and role.name in spec.sources_only:
+            # A fact read only to derive an input (a term, a payment date) is taken where a cue word names it:
+            # otherwise any two values would pass for the term and the months used.
+            continue
+        fit += REQUIRED_BONUS if required else 0.0
+        # A sum or list covers more of what was said than any one of its parts.
+        whole = COMPOSITE_BONUS * max(0, len(m.parts) - 1) if m.kind == "duration" else 0.0
+        out.append(_Option(i, converted[0], converted[1], 1.0 + fit + cue + whole, cue > 0))
+    return out
+
+
+def _ordered(spec: CalcSpec, chosen: dict[str, _Option]) -> bool:
+    """The calculator's order constraints hold among the chosen values (first ≤ second)."""
+    for first, second in spec.order:
+        a, b = chosen.get(first), chosen.get(second)
+        if a is not None and b is not None and _comparable(a.value) > _comparable(b.value):
+            return False
+    return True
+
+
+def _comparable(value: Any) -> Any:
+    """Values of one kind made comparable: ISO strings compare as text, numbers as Decimal."""
+    if isinstance(value, (int, str)) and not (isinstance(value, str) and "-" in value):
+        try:
+            return Decimal(str(value))
+        except ArithmeticError:
+            return value
+    return value
+
+
+def assign(spec: CalcSpec, mentions: Mentions, today: date, only: set[str] | None = None) -> Assignment:
+    """The best joint assignment of mentions to the calculator's value roles (`only` restricts the roles)."""
+    roles = [r for r in spec.roles if r.kind != FLAG and (only is None or r.name in only)]
+    options = {r.name: _options(r, spec, mentions, today, r.name in spec.required) for r in roles}
+    items = mentions.items
+    best: tuple[float, dict[str, _Option]] = (0.0, {})
+
+    def search(k: int, chosen: dict[str, _Option], total: float) -> None:
+        nonlocal best
+        if k == len(roles):
+            if total > best[0] and _ordered(spec, chosen):
+                best = (total, dict(chosen))
+            return
+        role = roles[k]
+        blocked = any(role.name in group and other in group and role.name != other for group in spec.exclusive for other in chosen)
+        for opt in [] if blocked else options[role.name]:
+            if any(items[o.index].overlaps(items[opt.index]) for o in chosen.values()):
+                continue
+            # Roles declared in text order: a small bonus when the mentions follow it too.
+            prior = [o for o in chosen.values()]
+            bonus = ORDER_BONUS if all(o.index < opt.index for o in prior) else 0.0
+            chosen[role.name] = opt
+            search(k + 1, chosen, total + opt.score + bonus)
+            del chosen[role.name]
+        search(k + 1, chosen, total)
+
+    search(0, {}, 0.0)
+    out = Assignment(score=best[0])
+    for name, opt in best[1].items():
+        out.inputs[name] = opt.value
+        out.used.add(opt.index)
+        out.used.update(items[opt.index].parts)
+        out.cued += opt.cued
+        if opt.note and opt.note not in out.assumptions:
+            out.assumptions.append(opt.note)
+    return out
+
+
+def flag_values(spec: CalcSpec, flags: list[Flag], only: set[str] | None = None) -> dict[str, bool]:
+    """The boolean inputs the question's yes/no facts decide (the last such fact wins, as a correction would)."""
+    out: dict[str, bool] = {}
+    for role in spec.roles:
+        if role.kind != FLAG or (only is not None and role.name not in only):
+            continue
+        for f in flags:
+            if f.name in role.yes:
+                out[role.name] = not f.negated
+            elif f.name in role.no:
+                out[role.name] = f.negated
+    return out
+
+
+def today_values(spec: CalcSpec, text: str, today: date, filled: set[str]) -> tuple[dict[str, str], list[str]]:
+    """Date roles an unfilled 'now' word decides ("现在通知还来得及吗", "到现在还没交"): today's date."""
+    values, notes = {}, []
+    for role in spec.roles:
+        if role.name in filled or not role.now or not any(w in text for w in role.now):
+            continue
+        if role.kind == "date":
+            values[role.name] = today.isoformat()
+        elif role.kind == "datetime":
+            values[role.name] = datetime.combine(today, time(0, 0)).isoformat()
+        else:
+            continue
+        notes.append(f"按今天（{today.month}月{today.day}日）计算")
+    return values, notes

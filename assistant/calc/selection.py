@@ -1,0 +1,206 @@
+"""Choosing the calculator: each candidate scored from several signals by a logistic model fitted on the dev bank.
+
+Signals: the trigger phrases found, how well the question's mentions fit the calculator's inputs (and how many
+are left unused), whether the question asks for a number at all, and whether retrieval ranks the calculator's
+clauses high. The weights live in selection.toml, written by `assistant fit` (calc/fit.py); nothing here is
+tuned by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from .mentions import Flag, Mentions, find_flags, read
+from .registry import REGISTRY
+from .roles import Assignment, assign, flag_values, today_values
+from .vocabulary import CalcSpec, Vocabulary, keyword_score, trigger_index, vocabulary
+
+WEIGHTS_PATH = Path(__file__).with_name("selection.toml")
+RETRIEVAL_CANDIDATES = 3  # calculators whose clause ranks this high lexically are candidates without a trigger
+
+FEATURES = (
+    "keywords",       # sum of the calculator's trigger weights found
+    "keyword_lead",   # its keyword score minus the best other candidate's (0 when alone)
+    "top_keyword",    # 1 when no other candidate has more keyword weight
+    "fill",           # share of the required inputs the question gives (or derivable facts)
+    "complete",       # 1 when nothing required is missing
+    "cued",           # inputs filled by a value a cue word names
+    "unused",         # values in the question the calculator leaves unused
+    "composite",      # it takes a list or sum the question gives (several lines, monthly amounts, outages)
+    "no_values",      # the question has no value at all
+    "asks",           # it asks for a number or a date (多少, 哪天…)
+    "compute",        # it asks outright for a calculation (帮我算, 计算)
+    "compute_no_values",  # …with no value given yet: the inputs are to be asked for
+    "rule_question",  # it asks what the rule is (多少天会被停…)
+    "lexical",        # 1/rank of the calculator's best clause in the lexical (BM25) ranking, 0 if not in the top 10
+    "dense",          # 1/rank in the fused ranking with the model, 0 if not computed or not in the top 10
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted logistic model over FEATURES, the probability a calculation needs, and when two are too close."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    margin: float
+
+    def probability(self, x: Mapping[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(f, 0.0) * x.get(f, 0.0) for f in FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def load_model(path: Path = WEIGHTS_PATH) -> Model:
+    """selection.toml, checked: every weight names a known feature, threshold in (0, 1), margin ≥ 0."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    weights = {k: float(v) for k, v in data["weights"].items()}
+    unknown = sorted(set(weights) - set(FEATURES))
+    if unknown:
+        raise ValueError(f"{path}: unknown features {unknown}; known: {', '.join(FEATURES)}")
+    threshold, margin = float(data["threshold"]), float(data["margin"])
+    if not 0 < threshold < 1 or margin < 0:
+        raise ValueError(f"{path}: threshold must be in (0, 1) and margin >= 0, got {threshold}, {margin}")
+    return Model(weights, float(data["bias"]), threshold, margin)
+
+
+@lru_cache(maxsize=1)
+def model() -> Model:
+    """The fitted selection model, loaded once."""
+    return load_model()
+
+
+@dataclass
+class Reading:
+    """What one question states: its mentions, yes/no facts, trigger phrases and intent cues."""
+
+    mentions: Mentions
+    flags: list[Flag]
+    phrases: set[str]
+    asks: bool
+    compute: bool
+    rule_question: bool
+    today: date
+
+    @property
+    def text(self) -> str:
+        return self.mentions.text
+
+
+def understand(question: str, today: date, vocab: Vocabulary | None = None) -> Reading:
+    """Read a question once for every calculator. Raises CalcInputError for an impossible date."""
+    vocab = vocab or vocabulary()
+    mentions = read(question, today)
+    texts = (mentions.original, mentions.text)
+    return Reading(
+        mentions=mentions,
+        flags=find_flags(mentions.original, vocab.flags),
+        phrases=trigger_index().found(*texts),
+        asks=any(c in t for c in vocab.cues for t in texts),
+        compute=any(c in t for c in vocab.compute for t in texts),
+        rule_question=any(p in mentions.original for p in vocab.rule_questions),
+        today=today,
+    )
+
+
+@dataclass
+class Candidate:
+    """One calculator read against a question: its inputs as assigned, and the features that score it."""
+
+    spec: CalcSpec
+    keywords: float
+    fill: Assignment
+    flags: dict[str, bool]
+    features: dict[str, float]
+    probability: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def inputs(self) -> dict:
+        return {**self.fill.inputs, **self.flags}
+
+
+def fill(spec: CalcSpec, reading: Reading, only: set[str] | None = None) -> tuple[Assignment, dict[str, bool]]:
+    """The calculator's inputs from this question: values by joint assignment, flags, and 'now' dates."""
+    assignment = assign(spec, reading.mentions, reading.today, only)
+    flags = flag_values(spec, reading.flags, only)
+    skip = set(assignment.inputs) | ({r.name for r in spec.roles} - only if only is not None else set())
+    now, notes = today_values(spec, reading.mentions.original, reading.today, skip)
+    assignment.inputs.update(now)
+    assignment.assumptions += notes
+    return assignment, flags
+
+
+def _missing(name: str, inputs: Mapping[str, object]) -> list[str]:
+    """Required inputs neither given nor derivable."""
+    return REGISTRY[name].missing(inputs)
+
+
+def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Assignment, reading: Reading,
+             ranks: Mapping[str, Mapping[str, int]]) -> dict[str, float]:
+    """The feature vector of one candidate (see FEATURES)."""
+    formula = REGISTRY[spec.name]
+    needed = len(formula.required) + len(formula.one_of)
+    missing = _missing(spec.name, assignment.inputs)
+    used = assignment.used
+    values = [i for i, m in enumerate(reading.mentions.items) if m.kind not in ("money_list", "line", "line_list")]
+    unused = sum(1 for i in values if i not in used)
+
+    def agreement(kind: str) -> float:
+        rank = min((ranks.get(kind, {}).get(c, 99) for c in formula.clauses), default=99)
+        return 1.0 / rank if rank <= 10 else 0.0
+
+    return {
+        "keywords": keywords,
+        "keyword_lead": keywords - best_other,
+        "top_keyword": 1.0 if keywords >= best_other else 0.0,
+        "fill": (needed - len(missing)) / needed if needed else 1.0,
+        "complete": 0.0 if missing else 1.0,
+        "cued": float(assignment.cued),
+        "unused": float(unused),
+        "composite": 1.0 if any(reading.mentions.items[i].parts for i in used if i < len(reading.mentions.items)) else 0.0,
+        "no_values": 0.0 if reading.mentions.has_values else 1.0,
+        "asks": 1.0 if reading.asks else 0.0,
+        "compute": 1.0 if reading.compute else 0.0,
+        "compute_no_values": 1.0 if reading.compute and not reading.mentions.has_values else 0.0,
+        "rule_question": 1.0 if reading.rule_question else 0.0,
+        "lexical": agreement("lexical"),
+        "dense": agreement("dense"),
+    }
+
+
+def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None = None,
+               scorer: Model | None = None) -> list[Candidate]:
+    """Every calculator a trigger phrase names, scored, most probable first.
+
+    `ranks` maps "lexical" / "dense" to clause id → rank from retrieval, when the caller has them.
+    """
+    vocab = vocabulary()
+    scorer = scorer or model()
+    names = trigger_index().triggered(reading.phrases)
+    scored = {n: keyword_score(vocab.calculators[n], reading.phrases) for n in names}
+    scored = {n: s for n, s in scored.items() if s > 0}
+    # Retrieval's best clauses propose their calculators too, so a wording no trigger phrase knows still reaches
+    # the calculator whose clause it is about (the features then decide).
+    top = {c for c, rank in (ranks or {}).get("lexical", {}).items() if rank <= RETRIEVAL_CANDIDATES}
+    if reading.mentions.has_values or reading.compute:
+        for name, formula in REGISTRY.items():
+            if name not in scored and top & set(formula.clauses):
+                scored[name] = 0.0
+    out = []
+    for name, keywords in scored.items():
+        spec = vocab.calculators[name]
+        best_other = max((s for n, s in scored.items() if n != name), default=0.0)
+        assignment, flags = fill(spec, reading)
+        x = features(spec, keywords, best_other, assignment, reading, ranks or {})
+        out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x)))
+    return sorted(out, key=lambda c: (-c.probability, -c.keywords, c.name))

@@ -1,0 +1,214 @@
+"""triggers.toml loaded into typed, validated specs: what names each calculator and how its inputs are found."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from assistant.corpus.phrases import PhraseIndex
+
+from .registry import REGISTRY
+from .roles import FLAG, KINDS
+
+TRIGGERS_PATH = Path(__file__).with_name("triggers.toml")
+
+
+class VocabularyError(ValueError):
+    """triggers.toml names something that does not exist or holds a value of the wrong form."""
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """How one input (or a fact a derivation reads) is found in a question."""
+
+    name: str
+    kind: str
+    cues: tuple[str, ...] = ()
+    now: tuple[str, ...] = ()
+    yes: tuple[str, ...] = ()
+    no: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CalcSpec:
+    """The planner's data for one calculator."""
+
+    name: str
+    triggers: dict[str, float]
+    roles: tuple[RoleSpec, ...]
+    order: tuple[tuple[str, str], ...] = ()
+    examples: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)
+    conditions: tuple[str, ...] = ()
+    # Inputs a question gives one way or the other, never both: a derived input and the facts it is derived
+    # from are one group member each side (days_overdue | bill_month + paid_on), one_of alternatives likewise.
+    exclusive: tuple[frozenset[str], ...] = ()
+    required: frozenset[str] = frozenset()
+    sources_only: frozenset[str] = frozenset()  # roles that are facts a derivation reads, not formula inputs
+
+    def role(self, name: str) -> RoleSpec | None:
+        return next((r for r in self.roles if r.name == name), None)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """All of triggers.toml, typed and checked against the registry."""
+
+    threshold: float
+    cues: tuple[str, ...]
+    compute: tuple[str, ...]
+    rule_questions: tuple[str, ...]
+    flags: dict[str, tuple[str, ...]]
+    calculators: dict[str, CalcSpec]
+
+
+def _strings(where: str, value: Any) -> tuple[str, ...]:
+    """A list of non-empty strings, or VocabularyError."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise VocabularyError(f"{where} must be a list of non-empty strings, got {value!r}")
+    return tuple(value)
+
+
+def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> RoleSpec:
+    """One role from its TOML table, checked."""
+    where = f"calculators.{calc}.roles.{name}"
+    if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
+        raise VocabularyError(f"{where}: kind must be one of {sorted(KINDS)}, got {raw!r}")
+    unknown = set(raw) - {"kind", "cues", "now", "yes", "no"}
+    if unknown:
+        raise VocabularyError(f"{where}: unknown keys {sorted(unknown)}")
+    spec = RoleSpec(
+        name,
+        raw["kind"],
+        _strings(f"{where}.cues", raw.get("cues", [])),
+        _strings(f"{where}.now", raw.get("now", [])),
+        _strings(f"{where}.yes", raw.get("yes", [])),
+        _strings(f"{where}.no", raw.get("no", [])),
+    )
+    if spec.kind == FLAG:
+        missing = [f for f in (*spec.yes, *spec.no) if f not in flags]
+        if missing or not (spec.yes or spec.no):
+            raise VocabularyError(f"{where}: a flag needs yes/no lexicons from [flags] ({sorted(flags)}), got {missing or 'none'}")
+    return spec
+
+
+def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]]) -> CalcSpec:
+    """One calculator's spec, checked against its registered formula and derivations."""
+    if name not in REGISTRY:
+        raise VocabularyError(f"calculators.{name}: no such calculator; registered: {', '.join(sorted(REGISTRY))}")
+    formula = REGISTRY[name]
+    known = set(formula.inputs.model_fields) | formula.source_names()
+    roles = tuple(_role(name, k, v, flags) for k, v in raw.get("roles", {}).items())
+    bad = [r.name for r in roles if r.name not in known]
+    if bad:
+        raise VocabularyError(f"calculators.{name}.roles: {bad} are neither inputs nor derivation facts; valid: {sorted(known)}")
+    missing = [n for n in formula.required if n not in {r.name for r in roles}]
+    if missing:
+        raise VocabularyError(f"calculators.{name}.roles: required inputs {missing} have no role")
+    order = tuple(tuple(pair) for pair in raw.get("order", []))
+    if any(len(p) != 2 or not set(p) <= {r.name for r in roles} for p in order):
+        raise VocabularyError(f"calculators.{name}.order: pairs of role names expected, got {order}")
+    triggers = {}
+    for phrase, weight in raw.get("triggers", {}).items():
+        if not isinstance(weight, (int, float)) or weight <= 0:
+            raise VocabularyError(f"calculators.{name}.triggers.{phrase}: weight must be > 0, got {weight!r}")
+        if phrase.startswith("re:"):
+            re.compile(phrase[3:])
+        triggers[phrase] = float(weight)
+    answers = {k: v for k, v in raw.items() if k.startswith("answer")}
+    if not ("answer" in answers or "answer_true" in answers):
+        raise VocabularyError(f"calculators.{name}: needs an answer template")
+    examples = dict(raw.get("examples", {}))
+    defaults = dict(raw.get("defaults", {}))
+    for key in (*examples, *defaults):
+        if key not in known:
+            raise VocabularyError(f"calculators.{name}: examples/defaults name {key!r}, not an input")
+    exclusive = [frozenset(group) for group in formula.one_of]
+    for target in formula.inputs.model_fields:
+        for d in formula.derivations(target):
+            exclusive += [frozenset({target, source}) for source in d.sources]
+    return CalcSpec(
+        name=name,
+        exclusive=tuple(exclusive),
+        required=frozenset(formula.required),
+        sources_only=frozenset(formula.source_names() - set(formula.inputs.model_fields)),
+        triggers=triggers,
+        roles=roles,
+        order=order,
+        examples=examples,
+        defaults=defaults,
+        answers=answers,
+        conditions=_strings(f"calculators.{name}.conditions", raw.get("conditions", [])),
+    )
+
+
+def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
+    """Read and validate a triggers file; VocabularyError names the first problem."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    threshold = float(data["intent"]["threshold"])
+    if threshold <= 0:
+        # A calculator none of whose phrases occur scores 0; it must never be chosen for that.
+        raise VocabularyError(f"{path}: [intent].threshold must be > 0, got {threshold}")
+    flags = {k: _strings(f"flags.{k}", v) for k, v in data.get("flags", {}).items()}
+    calculators = {name: _calculator(name, raw, flags) for name, raw in data["calculators"].items()}
+    missing = sorted(set(REGISTRY) - set(calculators))
+    if missing:
+        raise VocabularyError(f"{path}: calculators without a vocabulary entry: {missing}")
+    return Vocabulary(
+        threshold=threshold,
+        cues=_strings("intent.cues", data["intent"]["cues"]),
+        compute=_strings("intent.compute", data["intent"]["compute"]),
+        rule_questions=_strings("intent.rule_questions", data["intent"]["rule_questions"]),
+        flags=flags,
+        calculators=calculators,
+    )
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The project's triggers.toml, loaded once."""
+    return load()
+
+
+@dataclass(frozen=True)
+class TriggerIndex:
+    """Every calculator's trigger phrases: plain ones in one automaton, 're:' patterns compiled."""
+
+    plain: PhraseIndex
+    patterns: dict[str, re.Pattern[str]]
+    owners: dict[str, frozenset[str]]  # phrase -> the calculators it triggers
+
+    @classmethod
+    def of(cls, vocab: Vocabulary) -> TriggerIndex:
+        owners: dict[str, set[str]] = {}
+        for spec in vocab.calculators.values():
+            for p in spec.triggers:
+                owners.setdefault(p, set()).add(spec.name)
+        patterns = {p: re.compile(p[3:]) for p in owners if p.startswith("re:")}
+        plain = PhraseIndex(p for p in owners if p not in patterns)
+        return cls(plain, patterns, {p: frozenset(names) for p, names in owners.items()})
+
+    def found(self, *texts: str) -> set[str]:
+        """The trigger phrases (and 're:' patterns) present in any of the texts."""
+        matched = {p for p, rx in self.patterns.items() if any(rx.search(t) for t in texts)}
+        return self.plain.found(*texts) | matched
+
+    def triggered(self, found: set[str]) -> set[str]:
+        """The calculators with at least one of the found phrases among their triggers."""
+        return {name for p in found for name in self.owners[p]}
+
+
+@lru_cache(maxsize=1)
+def trigger_index() -> TriggerIndex:
+    """The trigger index of the project's vocabulary, built once."""
+    return TriggerIndex.of(vocabulary())
+
+
+def keyword_score(spec: CalcSpec, found: set[str]) -> float:
+    """Sum of the weights of the calculator's trigger phrases among those found."""
+    return sum(w for phrase, w in spec.triggers.items() if phrase in found)

@@ -1,0 +1,67 @@
+"""The question bank: both parts load and validate, the split is fixed by the ids, and every calculation label
+agrees with its calculator (the writers' hand-computed values against the formulas)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from assistant import bank
+
+SPLIT = bank.BANK_DIR / "split.py"
+
+
+@pytest.fixture(scope="module")
+def parts():
+    return {"dev": bank.load_bank(bank.DEV), "sealed": bank.load_bank(bank.SEALED)}
+
+
+def _calc_rows(part):
+    return [q for q in part.questions if q.kind == "calc"] + [
+        t for c in part.conversations for t in c.turn if t.kind == "calc"
+    ]
+
+
+def test_both_parts_are_large_enough_and_the_sealed_one_is_at_least_30_percent(parts):
+    dev, sealed = parts["dev"], parts["sealed"]
+    calc = len(_calc_rows(dev)) + len(_calc_rows(sealed))
+    convs = len(dev.conversations) + len(sealed.conversations)
+    assert calc >= 600 and convs >= 80
+    assert sum(len(c.turn) for p in parts.values() for c in p.conversations) >= 250
+    total = len(dev.questions) + len(sealed.questions)
+    assert len(sealed.questions) / total >= 0.30 and len(sealed.conversations) / convs >= 0.30
+    assert sum(q.kind == "out_of_scope" for p in parts.values() for q in p.questions) >= 400
+
+
+def test_the_split_depends_on_the_ids_alone(parts):
+    spec = importlib.util.spec_from_file_location("split", SPLIT)
+    split = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(split)
+    ids = [q.id for p in parts.values() for q in p.questions]
+    sealed = split.sealed_ids(ids)
+    assert sealed == {q.id for q in parts["sealed"].questions}
+    assert split.sealed_ids(list(reversed(ids))) == sealed
+
+
+@pytest.mark.parametrize("name", ["dev", "sealed"])
+def test_every_calculation_label_agrees_with_its_calculator(parts, name):
+    # Only the count is reported: the sealed part is never read row by row.
+    verdicts = [bank.agrees(row) for row in _calc_rows(parts[name])]
+    assert verdicts.count(False) == 0 and verdicts.count(None) == 0
+
+
+@pytest.mark.parametrize(
+    ("got", "want", "same"),
+    [
+        (150.0, 150.004, True),
+        (150.0, 150.01, False),
+        ({"due": "2026-05-31", "overdue": False}, {"due": "2026-05-31"}, True),
+        ({"due": "2026-05-31"}, {"due": "2026-05-31", "overdue": False}, False),
+        ("2026-03-17T10:30:00", "2026-03-17T10:30", True),
+        (None, "null", True),
+        (True, 1, False),
+    ],
+)
+def test_results_compare_to_the_cent_and_on_the_asked_keys(got, want, same):
+    assert bank.same(got, want) is same
