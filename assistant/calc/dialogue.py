@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .planner import CalcPlan, Ranks, build, choose
+from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose
 from .registry import REGISTRY
 from .selection import Candidate, Reading, candidates, fill, model, understand
 from .vocabulary import keyword_score, vocabulary
@@ -71,7 +71,7 @@ def carry(name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mappin
             out[role.name] = last.inputs[role.name]
             continue
         same_kind = [r.name for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and r.name not in out.values()]
-        if same_kind and role.kind not in ("money",):
+        if same_kind and role.kind != "money":
             out[role.name] = last.inputs[same_kind[0]]
     missing = formula.missing(out)
     money_roles = [r.name for r in spec.roles if r.kind == "money" and r.name in missing + [n for g in formula.one_of for n in g]]
@@ -84,6 +84,14 @@ def carry(name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mappin
         for role in spec.roles:
             if role.kind == "money" and role.name not in out and amount is not None and role.name in _amount_inputs(name):
                 out[role.name] = amount
+                break
+    # Still short of an amount: the last calculation's own amount input (the VAT of a 5100 monthly fee, then the
+    # first payment with that fee).
+    if formula.missing(out):
+        for role in spec.roles:
+            given = [r.name for r in last_spec.roles if r.kind == "money" and r.name in last.inputs]
+            if role.kind == "money" and role.name in formula.missing(out) + [n for g in formula.one_of for n in g] and given and role.name not in out:
+                out[role.name] = last.inputs[given[0]]
                 break
     return out
 
@@ -114,12 +122,11 @@ def follow_up(
     # A complete question of its own, not introduced as a follow-up, starts fresh.
     if own is not None and not own.missing and not cue:
         return None
-    threshold = vocabulary().threshold
     last_spec = vocabulary().calculators[last.name]
     # Another calculator is meant only when the message names it in words the last one does not share
     # ("降到100M能省多少" after a line fee; not "那逾期20天呢" after a late fee, which both know).
     own_words = reading.phrases - set(last_spec.triggers)
-    related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= threshold]
+    related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= OUTRIGHT_LEAD]
     if related:
         best = related[0]
         inputs = carry(best.name, best.inputs, last, last_result)

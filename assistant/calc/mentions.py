@@ -60,6 +60,7 @@ class Flag:
     phrase: str
     start: int
     negated: bool
+    end: int = -1
 
 
 @dataclass
@@ -149,8 +150,23 @@ def _same_family(a: Mention, b: Mention) -> bool:
     return any(a.kind in f and b.kind in f for f in families)
 
 
+def _list_gap(text: str) -> bool:
+    """Whether the text between two amounts only separates or labels them ("、", "，2月 ", " 第2个月", "一个是")."""
+    rest = _LIST_LABEL.sub("", text)
+    return len(rest) <= 1 and not _SENTENCE_END.search(text)
+
+
+_LIST_LABEL = re.compile(
+    r"第?\s*\d+\s*个?\s*月份?|\d+\s*月份?|(?:还有|另外)?\s*\d*\s*个?\s*是|分别是?|各月|每月|元|块|"
+    r"[\s、,，/和及与跟+;；:：]|还有|以及|然后|加上"
+)
+_SENTENCE_END = re.compile(r"[。！!？?]")
+_LABEL_AFTER = re.compile(r"\s*(?:个是|月|个月)")
+
+
 def _lists(text: str, items: list[Mention]) -> list[Mention]:
-    """Runs of amounts ("1000、1200、1100元") as a money_list and "3条20M" pairs as lines, added beside the parts."""
+    """Runs of amounts ("1000、1200、1100元", "1月 2350、2月 2180") as a money_list and "3条20M" pairs as lines, added
+    beside their parts."""
     extra: list[Mention] = []
     run: list[int] = []
 
@@ -160,12 +176,16 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
             extra.append(Mention("money_list", [items[i].value for i in run], first.start, last.end, "元", parts=tuple(run)))
 
     for i, m in enumerate(items):
+        if m.kind == "number" and _LABEL_AFTER.match(text[m.end: m.end + 3]):
+            continue  # "1个是", "2月 ": a label in front of an amount
         if m.kind in ("money", "number"):
-            if run and _SEPARATOR.match(text[items[run[-1]].end: m.start]):
+            if run and _list_gap(text[items[run[-1]].end: m.start]):
                 run.append(i)
                 continue
             close()
             run = [i]
+        elif m.kind == "month" and run:
+            continue  # a month labelling the next amount
         else:
             close()
             run = []
@@ -241,29 +261,39 @@ def read(question: str, today: date) -> Mentions:
 # ---- yes/no facts ---------------------------------------------------------------------------------
 
 _NEGATORS = ("并不是", "并非", "不是", "不属于", "不算", "没有", "并没", "没", "未", "非", "无", "不")
-NEGATION_WINDOW = 6
+NEGATION_WINDOW = 10
+_COPULA = re.compile(r"(?<![不并])是")
 
 
 def negated(text: str, start: int) -> bool:
-    """Whether a phrase starting at `start` is negated within its own clause ("不是计划割接", "并非我方原因")."""
+    """Whether a phrase starting at `start` is negated within its own clause ("不是计划割接", "没有收到任何割接通知").
+
+    A plain 是 starts a new statement ("也没提前通知，是你们那边故障"), so a negator before it does not reach.
+    """
     left = text[max(0, start - NEGATION_WINDOW): start]
     cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
     left = left[cut:]
-    return any(n in left for n in _NEGATORS)
+    copula = max((m.end() for m in _COPULA.finditer(left)), default=0)
+    return any(n in left[copula:] for n in _NEGATORS)
 
 
 def find_flags(text: str, lexicons: dict[str, tuple[str, ...]]) -> list[Flag]:
-    """Every lexicon phrase in `text` (longest first, no overlaps), with whether it is negated."""
+    """Every lexicon phrase in `text`, with whether it is negated; within one lexicon the longest of overlapping
+    matches. Different lexicons may overlap (a fault in Unicom's network is also Unicom's fault); a role reading
+    two opposite lexicons keeps the longer match (flag_values)."""
+    matches: list[tuple[int, int, str, str]] = []
+    for name, phrases in lexicons.items():
+        for phrase in phrases:
+            pattern = phrase[3:] if phrase.startswith("re:") else re.escape(phrase)
+            matches += [(m.start(), m.end(), name, phrase) for m in re.finditer(pattern, text)]
     found: list[Flag] = []
-    taken: list[tuple[int, int]] = []
-    phrases = sorted(((p, name) for name, ps in lexicons.items() for p in ps), key=lambda x: -len(x[0]))
-    for phrase, name in phrases:
-        pattern = phrase[3:] if phrase.startswith("re:") else re.escape(phrase)
-        for m in re.finditer(pattern, text):
-            if any(m.start() < b and a < m.end() for a, b in taken):
-                continue
-            taken.append((m.start(), m.end()))
-            found.append(Flag(name, phrase, m.start(), negated(text, m.start())))
+    taken: dict[str, list[tuple[int, int]]] = {}
+    for start, end, name, phrase in sorted(matches, key=lambda x: x[0] - x[1]):
+        spans = taken.setdefault(name, [])
+        if any(start < b and a < end for a, b in spans):
+            continue
+        spans.append((start, end))
+        found.append(Flag(name, phrase, start, negated(text, start), end))
     return sorted(found, key=lambda f: f.start)
 
 

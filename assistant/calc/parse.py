@@ -106,6 +106,25 @@ def _plain(value: Decimal) -> str:
 
 
 _UNITS = {"万": 10000, "千": 1000, "百": 100}
+_TAKE_BACK = r"\s*[,，]?\s*(?:不对|不是|哦不|噢不|说错了|说错|错了)\s*[,，]?\s*(?:是)?\s*"
+_CORRECTED = re.compile(
+    rf"((?:\d+|[{_CN_DIGITS}]+)\s*[号日]){_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*[号日])"
+    rf"|((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?){_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?)"
+)
+_TAIL = re.compile(
+    rf"([\d{_CN_DIGITS}万]*?)([\d{_CN_DIGITS[:-4]}])(万|千|百)([1-9一二两三四五六七八九])"
+    rf"(?![千百十万\d])(?![{_CN_DIGITS[:-4]}]*[千百十万])"
+)
+
+
+def _tail(m: re.Match[str]) -> str:
+    """One colloquial numeral with an abbreviated tail, as digits: 三千一百八 → 3180, 一万八 → 18000."""
+    head = m.group(1) + m.group(2) + m.group(3)
+    try:
+        value = _cn_number(head) if not head[:-1].isdigit() else Decimal(head[:-1]) * _UNITS[m.group(3)]
+    except (ValueError, KeyError, InvalidOperation):
+        return m.group(0)
+    return _plain(value + _cn_number(m.group(4)) * _UNITS[m.group(3)] / 10) + " "
 # A clock time said in words: 十一点半, 两点一刻, 七点十五分, 九点整. Not a decimal (三点五个小时, 三点五万).
 _CLOCK = re.compile(
     rf"({_CN_NUM}|\d{{1,2}})点(?:(半|整|钟|一刻|三刻)|({_CN_NUM}|\d{{1,2}})\s*分?)?(?!\s*(?:个|小时|钟头|天|万|千|元|块|倍|[{_CN_DIGITS}\d]))"
@@ -124,6 +143,18 @@ def _clock(m: re.Match[str]) -> str:
     return f"{_plain(hour)}点{minute}分" if minute else f"{_plain(hour)}点"
 
 
+def _safe(rewrite):
+    """A substitution that leaves the text as it was where a fragment is no numeral after all (a lone 千)."""
+
+    def apply(m: re.Match[str]) -> str:
+        try:
+            return rewrite(m)
+        except (ValueError, KeyError, IndexError, ArithmeticError):
+            return m.group(0)
+
+    return apply
+
+
 def _pre_normalise(text: str) -> str:
     """Colloquial forms cn2an does not know, rewritten into plain digits and units before it runs."""
     # A bare 千兆/万兆 is gigabit/10-gigabit jargon; "两百兆" is a numeral cn2an handles itself.
@@ -133,20 +164,17 @@ def _pre_normalise(text: str) -> str:
     text = re.sub(not_after_numeral + "百兆", "100M", text)
     # 一天一夜 / 两天两夜: a whole day and night is 24 hours of outage, not a calendar day.
     text = re.sub(
-        rf"({_CN_NUM}|\d+)天\1夜", lambda m: f"{_plain(_cn_number(m.group(1)) * 24)}小时", text
+        rf"({_CN_NUM}|\d+)天\1夜", _safe(lambda m: f"{_plain(_cn_number(m.group(1)) * 24)}小时"), text
     )
-    text = re.sub(rf"({_CN_NUM}|\d+)个半(月|小时|钟头)", lambda m: f"{_plain(_cn_number(m.group(1)) + Decimal('0.5'))}个{m.group(2)}".replace("个小时", "小时").replace("个钟头", "小时"), text)
-    text = re.sub(rf"({_CN_NUM}|\d+)年半", lambda m: f"{_plain(_cn_number(m.group(1)) * 12 + 6)}个月", text)
-    text = re.sub(rf"({_CN_NUM}|\d+)天半", lambda m: f"{_plain(_cn_number(m.group(1)) + Decimal('0.5'))}天", text)
+    text = re.sub(rf"({_CN_NUM}|\d+)个半(月|小时|钟头)", _safe(lambda m: f"{_plain(_cn_number(m.group(1)) + Decimal('0.5'))}个{m.group(2)}".replace("个小时", "小时").replace("个钟头", "小时")), text)
+    text = re.sub(rf"({_CN_NUM}|\d+)年半", _safe(lambda m: f"{_plain(_cn_number(m.group(1)) * 12 + 6)}个月"), text)
+    text = re.sub(rf"({_CN_NUM}|\d+)天半", _safe(lambda m: f"{_plain(_cn_number(m.group(1)) + Decimal('0.5'))}天"), text)
     text = text.replace("半个月", "0.5个月").replace("半年", "6个月").replace("半小时", "0.5小时")
     # 一整年 / 一年整 / 整整一年 are twelve months; 一万八 / 三万五 are 18000 / 35000 (the unit below is implied).
     text = re.sub(r"(?:整整)?一整?年整?(?![\d半])", "12个月", text) if re.search("一整年|一年整|整整一年", text) else text
-    # 一万八 / 2万1 / 五千一 / 三百五: a unit followed by one more digit means that digit of the next unit down.
-    text = re.sub(
-        rf"(\d+|[{_CN_DIGITS[:-4]}])(万|千|百)([1-9一二两三四五六七八九])(?![千百十万\d])(?![{_CN_DIGITS[:-4]}]*[千百十万])",
-        lambda m: _plain(_cn_number(m.group(1)) * _UNITS[m.group(2)] + _cn_number(m.group(3)) * _UNITS[m.group(2)] / 10) + " ",
-        text,
-    )
+    # 一万八 / 2万1 / 五千一 / 三千一百八: a numeral ending in a unit and one more digit means that digit of the
+    # next unit down.
+    text = _TAIL.sub(_safe(_tail), text)
     # 6,789.50 / 20,000: thousands separators.
     text = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d)(?!,\d)", lambda m: m.group(0).replace(",", ""), text)
     # 俩 / 仨 are two and three; 两月 is two months (February is 二月).
@@ -155,12 +183,14 @@ def _pre_normalise(text: str) -> str:
     # 一年零两个月 / 1年3个月: months.
     text = re.sub(
         rf"({_CN_NUM}|\d+)\s*年\s*零?\s*({_CN_NUM}|\d+)\s*个\s*月",
-        lambda m: f"{_plain(_cn_number(m.group(1)) * 12 + _cn_number(m.group(2)))}个月",
+        _safe(lambda m: f"{_plain(_cn_number(m.group(1)) * 12 + _cn_number(m.group(2)))}个月"),
         text,
     )
-    text = _CLOCK.sub(_clock, text)
+    text = _CLOCK.sub(_safe(_clock), text)
+    # "10号 不对 11号", "十一点 不是 十一点半": a day or a time taken back keeps only the corrected one.
+    text = _CORRECTED.sub(lambda m: m.group(2) or m.group(4), text)
     text = re.sub(r"两(?=[周次回年个天])", "二", text)
-    text = re.sub(rf"{_CN_NUM}点[零一二三四五六七八九]+(?=万|千)", lambda m: _plain(_cn_number(m.group(0))), text)
+    text = re.sub(rf"{_CN_NUM}点[零一二三四五六七八九]+(?=万|千)", _safe(lambda m: _plain(_cn_number(m.group(0)))), text)
     return text
 
 
@@ -298,9 +328,30 @@ def _month_end(year: int, month: int, raw: str) -> date:
     return first.replace(day=days_in_month(year, month))
 
 
+_EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_EN_DATE = re.compile(
+    r"(?<![a-z])(" + "|".join(_EN_MONTHS) + r")[a-z]*\.?\s*(\d{1,2})(?:st|nd|rd|th)?(?:\s*,?\s*(\d{4}))?(?!\d)", re.I
+)
+_EN_TIME = re.compile(r"^\s*,?\s*(?:at\s*)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)", re.I)
+
+
 def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     """Full dates, dates without a year (year from `today`), month ends (3月底), and 今天/明天-style days."""
     found: list[DateMention] = []
+    for m in list(_EN_DATE.finditer(scan.text)):
+        # "Feb 28 at 10:45pm", "March 3rd, 2026"
+        year, assumed = (int(m.group(3)), False) if m.group(3) else (today.year, True)
+        month = _EN_MONTHS.index(m.group(1).lower()) + 1
+        value = _make_date(year, month, int(m.group(2)), m.group(0).strip())
+        at, end = None, m.end()
+        t = _EN_TIME.match(scan.text[m.end():])
+        if t:
+            hour = int(t.group(1)) % 12 + (12 if t.group(3).lower() == "pm" else 0)
+            at, end = time(hour, int(t.group(2) or 0)), m.end() + t.end()
+        else:
+            at, end = _time_after(scan.text, m.end())
+        scan.consume(m.start(), end)
+        found.append(DateMention(value, assumed, m.start(), at, end))
     for pattern, has_year in ((_FULL_DATE, True), (_MONTH_DAY, False), (_SHORT_DATE, False)):
         for m in list(pattern.finditer(scan.text)):
             if has_year:
@@ -404,14 +455,20 @@ _BARE = re.compile(r"(?<![\d.])" + _NUM)
 def _quantities(scan: _Scanner) -> list[Quantity]:
     """Numbers with units, then any bare numbers left over."""
     found: list[Quantity] = []
+    # References, not inputs, taken first: ordinals ("第6个工作日", "第二个月", "第一次"), "一次性", a bare year
+    # ("2026年被删了6次"), a label before an amount ("一个是2400").
+    scan.take(re.compile(
+        r"第\s*\d+\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|次|天|年|季度)?|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
+        r"|(?<![\d.])1\s*个\s*是"
+    ))
     for kind, pattern, unit, factor in _QUANTITY_PATTERNS:
         for m in scan.take(pattern):
             try:
                 found.append(Quantity(kind, Decimal(m.group(1)) * factor, unit, m.start(), m.end()))
             except InvalidOperation:
                 continue
-    # References, not inputs: ordinals ("第6个工作日", "第二十三条"), "一次性", a bare year ("2026年被删了6次").
-    scan.take(re.compile(r"第\s*\d+\s*(?:个|条|款|项|章|次)?|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"))
+    # A day of the month without its month ("每月5号前付款"): a reference, not an amount.
+    scan.take(re.compile(r"(?<![\d.])\d{1,2}\s*[号日](?![楼院码线])"))
     for m in scan.take(_BARE):
         found.append(Quantity("bare", Decimal(m.group(1)), "", m.start(), m.end()))
     return sorted(found, key=lambda q: q.start)
@@ -431,7 +488,7 @@ _PROTECTED = re.compile(
             r"(?<!\d)400[\s\-]?\d{3}[\s\-]?\d{4}(?!\d)",
             r"(?<![\d.])(?:10010|10086)(?![\d.])|(?:拨打|打|拨|热线|电话|客服)\s*(?:10000|12345|95\d{3})(?![\d.])",
             r"(?<![\d.])\d{17}[\dXx](?![\d.])|(?<![\d.])\d{8,16}(?![\d.])|(?<![\d.])\d{19}(?![\d.])",
-            r"(?<![A-Za-z])(?!(?:rmb|RMB|Rmb|CNY|cny|USD|usd)\d)[A-Za-z]{1,10}[\-_]?\d[\dA-Za-z\-_/]*",
+            r"(?<![A-Za-z\d])(?!(?:rmb|RMB|Rmb|CNY|cny|USD|usd)\d)[A-Za-z]{1,10}[\-_]?\d[\dA-Za-z\-_/]*",
             r"ICP\s*备?\s*\d+\s*号?(?:-\d+)?",
             r"(?:编号|单号|工单号?|订单号?|合同号|合同编号|协议号|协议编号|账号|帐号|客户号|客户编号|业务号码?|号码|电话|手机号?|"
             r"联系方式|传真|邮编|发票号码?|流水号|备案号|身份证号?|工号|#|No\.?|NO\.?)\s*[:：]?\s*[\dA-Za-z][\dA-Za-z\-]{2,}",

@@ -80,20 +80,33 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
     if not found:
         return None
     best = found[0]
-    if best.probability < m.threshold and not _asked_outright(found):
+    x = best.features
+    if x["no_values"] and (x["rule_question"] or not x["asks"]):
+        # Without any value, "几天内要报备" asks what the rule is, which the clause answers.
+        return None
+    outright = _asked_outright(found)
+    if outright is not None:
+        best = outright
+    elif best.probability < m.threshold:
         return None
     close = [c.name for c in found[1:] if c.probability >= m.threshold and best.probability - c.probability < m.margin]
     return build(best.name, best.inputs, best.fill.assumptions, alternatives=close, probability=round(best.probability, 4))
 
 
-def _asked_outright(found: list[Candidate]) -> bool:
+def _asked_outright(found: list[Candidate]) -> Candidate | None:
     """A question without values that one calculator leads on trigger phrases, and that either asks outright for
     a calculation ("帮我算一下逾期的违约金": its inputs are to be asked for) or asks for a number the calculator
     gives from its defaults alone ("开户费的税是多少"). Few questions in the bank are like this, so the fitted
-    model cannot weigh them; the rule says what they mean."""
+    model cannot weigh them; the rule says what they mean. Other questions without values ask for the rule
+    ("开通要几天"), which the clause answers."""
     x = found[0].features
-    leads = x["keyword_lead"] >= OUTRIGHT_LEAD
-    return leads and bool(x["compute_no_values"] or (x["no_values"] and x["asks"] and x["complete"]))
+    if not x["no_values"]:
+        return None
+    if x["compute_no_values"] and x["keyword_lead"] >= OUTRIGHT_LEAD:
+        return found[0]
+    # Of the calculators a question names, the one that needs no input at all ("开户费的税是多少").
+    complete = [c for c in found if c.features["complete"] and c.keywords >= vocabulary().threshold]
+    return complete[0] if x["asks"] and len(complete) == 1 else None
 
 
 def plan(question: str, today: date, pending: CalcPlan | None = None, ranks: Ranks | None = None) -> CalcPlan | None:

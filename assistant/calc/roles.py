@@ -8,6 +8,7 @@ order constraints (accepted ≤ activated, used ≤ term).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -133,7 +134,7 @@ FILLERS: dict[str, Filler] = {
     "months": Filler({"duration": 1.0, "number": 0.15}, _months),
     "date": Filler({"date": 1.0, "datetime": 0.8}, _date),
     "datetime": Filler({"datetime": 1.0, "date": 0.8}, _datetime),
-    "year_month": Filler({"month": 1.0, "date": 0.4}, _year_month),
+    "year_month": Filler({"month": 1.0, "date": 0.1}, _year_month),
     "money_list": Filler({"money_list": 1.0}, _money_list),
     "line_list": Filler({"line_list": 1.0, "line": 1.0, "bandwidth": 0.3}, _line_list),
 }
@@ -157,16 +158,37 @@ def _find(text: str, cue: str, last: bool) -> int:
     return at
 
 
-def cue_score(role: RoleSpec, m: Mention) -> float:
-    """How strongly the role's cue words name this mention: 1 before it (1.5 right before), 0.6 after it."""
+def _covered(text: str, at: int, cue: str, others: tuple[str, ...]) -> bool:
+    """Whether this occurrence of a cue lies inside a longer cue of another role ("剩余服务期限" names the months
+    remaining, not the term, although it holds 期限)."""
+    for other in others:
+        if len(other) <= len(cue) or cue not in other:
+            continue
+        for m in re.finditer(re.escape(other), text):
+            if m.start() <= at and at + len(cue) <= m.end():
+                return True
+    return False
+
+
+def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = ()) -> float:
+    """How strongly the role's cue words name this mention: 1 before it (1.5 right before), 0.6 after it.
+
+    `others` are the cue words of the calculator's other roles.
+    """
     best = 0.0
     for cue in role.cues:
         at = _find(m.left, cue, last=True)
-        if at >= 0:
+        if at >= 0 and not _covered(m.left, at, cue, others):
             best = max(best, 1.5 if len(m.left) - (at + len(cue)) <= ADJACENT else 1.0)
-        elif _find(m.right, cue, last=False) >= 0:
+            continue
+        at = _find(m.right, cue, last=False)
+        if at >= 0 and not _covered(m.right, at, cue, others) and not _ASKED.match(m.right[at + len(cue):]):
             best = max(best, 0.6)
     return best
+
+
+# A cue word after a value that asks for that quantity ("5100元，不含税是多少") names what is wanted, not the value.
+_ASKED = re.compile(r"\s*(?:是|为|应该是|大概)?\s*(?:多少|几|啥|什么|哪)")
 
 
 @dataclass
@@ -200,7 +222,8 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         converted = filler.convert(m, today)
         if converted is None:
             continue
-        cue = cue_score(role, m)
+        others = tuple(c for r in spec.roles if r.name != role.name for c in r.cues)
+        cue = cue_score(role, m, others)
         if m.kind == "number" and role.kind != "money" and cue == 0:
             # A bare number is a duration, bandwidth or count only where a cue word says so ("用了 11").
             continue
@@ -278,11 +301,11 @@ def flag_values(spec: CalcSpec, flags: list[Flag], only: set[str] | None = None)
     for role in spec.roles:
         if role.kind != FLAG or (only is not None and role.name not in only):
             continue
-        for f in flags:
-            if f.name in role.yes:
-                out[role.name] = not f.negated
-            elif f.name in role.no:
-                out[role.name] = f.negated
+        mine = [f for f in flags if f.name in role.yes or f.name in role.no]
+        # Of two opposite facts on the same words ("没提前通知" holds "提前通知"), the longer one is what was said.
+        mine = [f for f in mine if not any(o is not f and o.start <= f.start and f.end <= o.end and o.end - o.start > f.end - f.start for o in mine)]
+        for f in mine:
+            out[role.name] = (not f.negated) if f.name in role.yes else f.negated
     return out
 
 

@@ -27,12 +27,12 @@ RETRIEVAL_CANDIDATES = 3  # calculators whose clause ranks this high lexically a
 FEATURES = (
     "keywords",       # sum of the calculator's trigger weights found
     "keyword_lead",   # its keyword score minus the best other candidate's (0 when alone)
-    "top_keyword",    # 1 when no other candidate has more keyword weight
     "fill",           # share of the required inputs the question gives (or derivable facts)
     "complete",       # 1 when nothing required is missing
     "cued",           # inputs filled by a value a cue word names
     "unused",         # values in the question the calculator leaves unused
     "composite",      # it takes a list or sum the question gives (several lines, monthly amounts, outages)
+    "coverage",       # share of the question's values it uses
     "no_values",      # the question has no value at all
     "asks",           # it asks for a number or a date (多少, 哪天…)
     "compute",        # it asks outright for a calculation (帮我算, 计算)
@@ -162,11 +162,11 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
     return {
         "keywords": keywords,
         "keyword_lead": keywords - best_other,
-        "top_keyword": 1.0 if keywords >= best_other else 0.0,
         "fill": (needed - len(missing)) / needed if needed else 1.0,
         "complete": 0.0 if missing else 1.0,
         "cued": float(assignment.cued),
         "unused": float(unused),
+        "coverage": (len(values) - unused) / len(values) if values else 0.0,
         "composite": 1.0 if any(reading.mentions.items[i].parts for i in used if i < len(reading.mentions.items)) else 0.0,
         "no_values": 0.0 if reading.mentions.has_values else 1.0,
         "asks": 1.0 if reading.asks else 0.0,

@@ -1,0 +1,127 @@
+"""Mentions: typed values with their cue words, protected numbers, negation, corrections, lists."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.calc.mentions import negated, read
+from assistant.calc.parse import to_digits
+from assistant.errors import CalcInputError
+
+TODAY = date(2026, 6, 1)
+
+
+def kinds(question: str) -> list[tuple[str, object]]:
+    return [(m.kind, m.value) for m in read(question, TODAY).items if not m.parts]
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("我叫张三，电话138.1234.5678，欠了5000", [Decimal(3), Decimal(138)]),
+        ("联系人李四，手机13812345678", [Decimal(4)]),
+        ("身份证110101199003074512 欠费3000元", [Decimal("110101199003074512")]),
+        ("订单号BJ2026-0315，80/8080/443端口", [Decimal(2026), Decimal(80), Decimal(443)]),
+        ("依据第36条和4.5条", [Decimal(36), Decimal("4.5")]),
+        ("地址建国路88号3号楼12层", [Decimal(88), Decimal(3), Decimal(12)]),
+        ("北京58同城科技有限公司", [Decimal(58)]),
+        ("每月5号前付款", [Decimal(5)]),
+        ("第一次15小时", [Decimal(1)]),
+    ],
+)
+def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(question, absent):
+    values = [v for _, v in kinds(question)]
+    assert not set(absent) & set(values), values
+
+
+@pytest.mark.parametrize(
+    ("said", "digits"),
+    [
+        ("五千一", "5100"), ("一万八", "18000"), ("2万1", "21000"), ("三千一百八", "3180"), ("三万二千五", "32500"),
+        ("三百五", "350"), ("20,000元", "20000元"), ("十一点半", "11点30分"), ("七点一刻", "7点15分"),
+        ("一年零两个月", "14个月"), ("俩月", "2个月"), ("一整年", "12个月"),
+        ("10号 不对 12号", "12号"), ("十一点 不对 十一点半", "11点30分"),
+    ],
+)
+def test_colloquial_numerals_and_corrections(said, digits):
+    assert to_digits(said).strip() == digits
+
+
+def test_cue_words_on_both_sides_and_a_clause_boundary():
+    m = read("欠了5000，晚了10天", TODAY)
+    owed, days = m.items
+    assert owed.left == "欠了" and days.left == "晚了"
+
+
+def test_times_join_their_date_and_relative_days_carry_a_part_of_day():
+    assert kinds("3月1日报竣的，下午两点") == [("datetime", datetime(2026, 3, 1, 14, 0))]
+    assert kinds("昨晚九点十分报竣") == [("datetime", datetime(2026, 5, 31, 21, 10))]
+    assert kinds("I confirmed the order on Feb 28 at 10:45pm") == [("datetime", datetime(2026, 2, 28, 22, 45))]
+
+
+def test_a_year_said_once_carries_to_the_dates_after_it():
+    assert kinds("2025年10月签的，10月8号签的") == [("month", (2025, 10)), ("date", date(2025, 10, 8))]
+
+
+def test_weekdays_of_a_named_week():
+    assert kinds("上周三改的备案") == [("date", date(2026, 5, 27))]
+
+
+@pytest.mark.parametrize(
+    ("question", "total"),
+    [("这个月断了三次：5h、9h、14h", Decimal(28)), ("第一次15小时、第二次13小时", Decimal(28))],
+)
+def test_several_outages_of_a_month_add_up(question, total):
+    sums = [m for m in read(question, TODAY).items if m.kind == "duration" and m.parts]
+    assert [m.value for m in sums] == [total]
+
+
+@pytest.mark.parametrize(
+    ("question", "amounts"),
+    [
+        ("前三个月分别是一千、一千二、一千一", [1000, 1200, 1100]),
+        ("之前的账单：1月 2,350、2月 2,180、3月 2,470 元", [2350, 2180, 2470]),
+        ("一个是两千四 一个是三千 还有一个是两千七", [2400, 3000, 2700]),
+    ],
+)
+def test_runs_of_amounts_are_lists(question, amounts):
+    lists = [m.value for m in read(question, TODAY).items if m.kind == "money_list"]
+    assert lists == [[Decimal(a) for a in amounts]]
+
+
+@pytest.mark.parametrize(
+    ("question", "lines"),
+    [("3条20M加1条100M", [(20, 3), (100, 1)]), ("20M×2 + 200M×1", [(20, 2), (200, 1)])],
+)
+def test_lines_of_several_bandwidths(question, lines):
+    found = [m.value for m in read(question, TODAY).items if m.kind == "line_list"]
+    assert found == [lines]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "is_negated"),
+    [
+        ("不是计划割接", "计划", True),
+        ("并非我方原因", "我方原因", True),
+        ("我们没有收到任何检修或割接通知", "割接", True),
+        ("也没提前通知，是你们那边故障", "你们", False),
+        ("也没提前通知是你们那边故障", "你们", False),
+        ("是计划割接", "计划", False),
+    ],
+)
+def test_negation_reaches_to_the_end_of_its_statement(text, phrase, is_negated):
+    assert negated(text, text.index(phrase)) is is_negated
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789一二两三四五六七八九十百千万点半号月年天,.、 不对", max_size=300))
+def test_any_run_of_numerals_is_read_or_refused_with_a_clear_error(text):
+    try:
+        read(text, TODAY)
+    except CalcInputError as e:  # an impossible date or month ("14月") names itself
+        assert "不是有效" in e.message

@@ -1,0 +1,98 @@
+"""Role assignment, yes/no facts and follow-ups: the mechanisms, each on questions written for the purpose."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.calc import follow_up, plan, run
+from assistant.calc.mentions import find_flags, read
+from assistant.calc.roles import assign, flag_values
+from assistant.calc.vocabulary import vocabulary
+
+TODAY = date(2026, 6, 1)
+
+
+def assigned(calculator: str, question: str) -> dict:
+    spec = vocabulary().calculators[calculator]
+    m = read(question, TODAY)
+    return {**assign(spec, m, TODAY).inputs, **flag_values(spec, find_flags(m.original, vocabulary().flags))}
+
+
+@pytest.mark.parametrize(
+    ("calculator", "question", "expected"),
+    [
+        # Dates said in the other order still satisfy accepted ≤ activated.
+        ("late_activation_credit", "3月12日才开通的，3月2日受理的", {"accepted_on": "2026-03-02", "activated_on": "2026-03-12"}),
+        # A derived input and the facts it comes from exclude each other; the cue decides.
+        ("early_termination_penalty", "还剩5个月，每月5100", {"remaining_months": 5, "monthly_fee": "5100"}),
+        ("early_termination_penalty", "签了三年，用了14个月，每月5100", {"term_months": 36, "months_used": 14, "monthly_fee": "5100"}),
+        ("early_termination_penalty", "剩余服务期限6个月，每月3000", {"remaining_months": 6, "monthly_fee": "3000"}),
+        # A cue word negated is no cue ("不含税" is not "含税"); one that asks for a quantity labels nothing.
+        ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}),
+        ("late_fee", "4月的账单6月10号才交，欠5000", {"bill_month": "2026-04", "paid_on": "2026-06-10", "owed": "5000"}),
+        ("line_fee_difference", "100M→10M差多少", {"from_mbps": 100, "to_mbps": 10}),
+        ("line_fee_difference", "流量峰值80M左右，想把200M专线降为100M", {"from_mbps": 200, "to_mbps": 100}),
+    ],
+)
+def test_roles_are_assigned_jointly_by_their_cue_words(calculator, question, expected):
+    got = assigned(calculator, question)
+    assert {k: got.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("不是计划割接，断了30小时", {"planned": False}),
+        ("是计划割接，断了30小时", {"planned": True}),
+        ("我们没有收到任何检修或割接通知，断了30小时", {"planned": False}),
+        ("我们自己机房的交换机坏了，断了30小时", {"in_operator_network": False}),
+        ("客户机房UPS坏了，断了30小时", {"in_operator_network": False}),
+        ("不是我们这边的问题，断了30小时", {"in_operator_network": True}),
+        ("是你们联通线路的故障，断了30小时", {"in_operator_network": True}),
+    ],
+)
+def test_planned_and_whose_side_are_read_with_their_negation(question, expected):
+    got = assigned("outage_credit", question)
+    assert {k: got.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("并非联通方面的原因，是我们预算删减，剩3个月，每月5200", False),
+        ("因为是贵公司（联通）那边机房的问题才要提前终止，剩4个月，月费2800", True),
+    ],
+)
+def test_whose_fault_an_early_termination_is(question, expected):
+    assert assigned("early_termination_penalty", question).get("operator_at_fault", False) is expected
+
+
+def last_of(question: str):
+    found = plan(question, TODAY)
+    return found, {"result": run(found.name, found.inputs).model_dump(mode="json")["result"], "unit": run(found.name, found.inputs).unit}
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "name", "result"),
+    [
+        ("欠了5100，逾期12天，违约金多少", "那20天呢", "late_fee", 306.0),
+        ("欠了5100，逾期12天，违约金多少", "五千", "late_fee", 180.0),
+        ("200M专线不要云了每月多少", "降到100M能省多少", "line_fee_difference", 8000.0),
+        ("50M专线不要云了一个月多少", "这个钱里的税是多少", "vat_split", {"tax": 288.68}),
+        ("断了30小时，月租5100，能减多少", "如果是计划割接呢", "outage_credit", 0.0),
+        ("断了30小时，月租5100，能减多少", "要是我们自己设备的问题呢", "outage_credit", 0.0),
+    ],
+)
+def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
+    last, last_result = last_of(first)
+    again = follow_up(then, TODAY, last, last_result)
+    assert again is not None and again.name == name
+    got = run(again.name, again.inputs).model_dump(mode="json")["result"]
+    assert (got == result) if not isinstance(result, dict) else all(got[k] == v for k, v in result.items())
+
+
+def test_a_new_complete_question_starts_fresh():
+    last, last_result = last_of("欠了5100，逾期12天，违约金多少")
+    assert follow_up("3月2日受理的，最晚哪天开通", TODAY, last, last_result) is None
