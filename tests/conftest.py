@@ -39,8 +39,8 @@ def fake_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def fake_assistant(fake_settings) -> Assistant:
-    # The fake's cosines sit far lower than a real model's, so its dense floor is lower too.
-    scope = ScopeModel(dense_floor=0.3)
+    # The fake's cosines are not the real model's, so the scope gate reads only its lexical evidence.
+    scope = ScopeModel.load(use_dense=False)
     return Assistant.from_settings(fake_settings, embedder=FakeEmbedder(), today=lambda: TODAY, scope=scope)
 
 

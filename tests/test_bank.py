@@ -34,13 +34,18 @@ def test_both_parts_are_large_enough_and_the_sealed_one_is_at_least_30_percent(p
     assert sum(q.kind == "out_of_scope" for p in parts.values() for q in p.questions) >= 400
 
 
-def test_the_split_depends_on_the_ids_alone(parts):
+# The batches the bank was written in (writer prefixes); each was split on its own ids (split.py --add).
+BATCHES = ({"A", "B", "C", "D", "E", "F", "G", "H"}, {"I"})
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_the_split_depends_on_the_ids_alone(parts, batch):
     spec = importlib.util.spec_from_file_location("split", SPLIT)
     split = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(split)
-    ids = [q.id for p in parts.values() for q in p.questions]
+    ids = [q.id for p in parts.values() for q in p.questions if q.id.split("-")[0] in batch]
     sealed = split.sealed_ids(ids)
-    assert sealed == {q.id for q in parts["sealed"].questions}
+    assert sealed == {q.id for q in parts["sealed"].questions if q.id.split("-")[0] in batch}
     assert split.sealed_ids(list(reversed(ids))) == sealed
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from assistant import calc
 from assistant.answer.quote import best_quote, plain_words
 from assistant.audit import AuditLog, AuditRecord, default_path
-from assistant.answer.scope import ScopeModel
+from assistant.answer.scope import ScopeModel, default_model
 from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
@@ -57,7 +57,7 @@ class Assistant:
         self.retriever = retriever
         self.settings = settings
         self.sessions = sessions or MemorySessionStore()
-        self.scope = scope or ScopeModel()
+        self.scope = scope or default_model()
         self.today = today
         self.audit = audit
 
@@ -137,8 +137,8 @@ class Assistant:
         )
 
     def _answer(self, query: str, state: SessionState, channel: Channel) -> Answer:
-        """Route one normalised question: a pending calculation's completion, a follow-up, a calculation, a lookup
-        or out of scope. Follow-ups resolve from the session's state, never by guessing."""
+        """Route one normalised question through the scope gate, then to a pending calculation's completion, a
+        follow-up, a calculation or a lookup. Follow-ups resolve from the session's state, never by guessing."""
         today = self.today()
         pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
         last = calc.CalcPlan.model_validate(state.last_calc) if state.last_calc else None
@@ -146,32 +146,39 @@ class Assistant:
         context = _previous_question(state) if follow_up else ""
         search_text = f"{context} {query}".strip()
         # Lexical retrieval costs about a millisecond and no model encode: its ranking is one of the signals the
-        # calculator selection weighs, and a calculation it backs never needs the model.
+        # calculator selection weighs, and with it the scope gate refuses or lets a calculation through without
+        # the model.
         lexical = self.retriever.search(query, k=LEXICAL_WINDOW, mode=Mode.bm25)
-        if _foreign(lexical):
-            return self._out_of_scope(channel)
         ranks = {"lexical": _ranks(lexical)}
         try:
             plan = calc.plan(query, today, pending=pending, ranks=ranks)
-            if last is not None and not (plan is not None and pending is not None and plan.name == pending.name):
+            continued = plan is not None and pending is not None and plan.name == pending.name
+            if last is not None and not continued:
                 again = calc.follow_up(query, today, last, state.last_result, ranks)
+                continued = again is not None
                 plan = again or plan
         except CalcInputError as e:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None
             return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}")
-        if plan is not None:
+        # A message that continues the conversation's calculation is about the contract by that fact.
+        fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
+        if self.scope.clearly_out(lexical.signals, fit):
+            state.pending = None
+            return self._out_of_scope(channel)
+        if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
             return self._calculate(plan, query, state)
         r = self.retrieve(search_text)
-        if _foreign(r):
+        if plan is None:
+            # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
+            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
+            fit = (plan.probability or 0.0) if plan is not None else 0.0
+        if not r.hits or not self.scope.in_scope(r.signals, fit):
+            state.pending = None
             return self._out_of_scope(channel)
-        # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
-        plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
         if plan is not None:
             return self._calculate(plan, query, state)
         state.pending = None
-        if not r.hits or not self.scope.in_scope(r.signals):
-            return self._out_of_scope(channel)
         return self._lookup(query, r, channel)
 
     # -- calculation -------------------------------------------------------------------------------
@@ -255,11 +262,6 @@ class Assistant:
     def _citations(self, clause_ids: list[str], query: str) -> list[Citation]:
         expansions = self.knowledge.expand(query)
         return [self._citation(cid, query, expansions, 1.0) for cid in clause_ids[:MAX_CITATIONS]]
-
-
-def _foreign(r: Retrieval) -> bool:
-    """The question names a subject this contract does not cover (手机, 家宽…) and none of its own products."""
-    return bool(r.signals.foreign_terms and not r.signals.core_terms)
 
 
 def _ranks(r: Retrieval) -> dict[str, int]:

@@ -1,35 +1,117 @@
-"""Decide whether the contract covers a question, from what it names and how retrieval agrees."""
+"""One scope gate before every answer: is the question about this contract at all?
+
+A logistic model over features that generalise, fitted on the dev part of the question bank (`assistant fit`):
+the kind of foreign subject a question names (another operator's product, another Unicom product, the text of a
+law, a fact the contract never states, chit-chat, an instruction to the assistant) from the lexicons in
+corpus/scope.toml, whether it names the contract's own products, how much of its wording the contract and the
+synonym data know, the lexical and dense retrieval scores and margins, and how well a calculator fits it.
+
+It is scored twice: from lexical evidence only (no model encode: most calculations and clear refusals are
+decided there) and, when that is not conclusive, with the dense scores as well.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from assistant.retrieval.search import Signals
+
+WEIGHTS_PATH = Path(__file__).with_name("scope_weights.toml")
+FOREIGN_KINDS = ("operators", "products", "laws", "topics", "chitchat", "injection")
+
+FEATURES = (
+    *(f"foreign_{k}" for k in FOREIGN_KINDS),
+    "law_content",      # asks what a law itself says ("第十三条原文"), not where the contract mentions it
+    "core",             # names the contract's own products (云专线, 沃云…)
+    "contract_ref",     # asks about the contract itself ("合同里…", "本协议…")
+    "known_share",      # share of its words the contract, notes and synonym data know
+    "unknown_words",    # how many of its words they do not know
+    "bm25_top",         # the best clause's BM25 score
+    "bm25_margin",      # …and its lead over the second
+    "dense",            # 1 when the dense scores below were computed
+    "dense_top",        # the best clause's cosine
+    "dense_margin",     # …and its lead over the second
+    "calc",             # the probability that a calculator is what is asked
+)
+
+
+def features(s: Signals, calc: float = 0.0) -> dict[str, float]:
+    """The feature vector of one question's retrieval signals (see FEATURES)."""
+    kinds = s.foreign_kinds or {}
+    x = {f"foreign_{k}": 1.0 if kinds.get(k) else 0.0 for k in FOREIGN_KINDS}
+    x.update(
+        law_content=1.0 if (kinds.get("laws") and s.law_content) else 0.0,
+        core=1.0 if s.core_terms else 0.0,
+        contract_ref=1.0 if s.contract_ref else 0.0,
+        known_share=s.known_share,
+        unknown_words=float(s.unknown_words),
+        bm25_top=s.bm25_top,
+        bm25_margin=s.bm25_margin,
+        dense=1.0 if s.dense_computed else 0.0,
+        dense_top=s.dense_top if s.dense_computed else 0.0,
+        dense_margin=s.dense_margin if s.dense_computed else 0.0,
+        calc=calc,
+    )
+    return x
 
 
 @dataclass(frozen=True)
 class ScopeModel:
-    """Scope from several signals, not one cosine threshold.
+    """P(in scope) from the fitted weights, with the thresholds that decide.
 
-    1. A question naming something this contract does not cover (corpus/scope.toml `foreign`: 手机, 5G, 家宽…)
-       and none of its own products (`core`: 云专线, 沃云…) is out of scope.
-    2. One naming the contract's own products is in scope.
-    3. Otherwise a linear score over the dense top cosine (above a floor) and the BM25 top score decides.
-       Weights and threshold were calibrated by grid search on tests/data/eval_questions.toml plus
-       tests/data/scope_calibration.toml (no in-scope question refused; see `assistant eval`).
+    `refuse_below` (lexical only) refuses without the model; `threshold` decides once the dense scores are in.
+    `use_dense=False` ignores the dense features (an embedder whose cosines are not the real model's, in tests).
     """
 
-    dense_floor: float = 0.85
-    w_dense: float = 10.0
-    w_bm25: float = 0.05
-    threshold: float = 1.0
+    weights: Mapping[str, float] = field(default_factory=dict)
+    bias: float = 0.0
+    threshold: float = 0.5
+    refuse_below: float = 0.05
+    use_dense: bool = True
 
-    def score(self, s: Signals) -> float:
-        """Higher means more likely in scope."""
-        if s.foreign_terms and not s.core_terms:
-            return -1.0
-        base = self.w_dense * max(0.0, s.dense_top - self.dense_floor) + self.w_bm25 * s.bm25_top
-        return base + (self.threshold if s.core_terms else 0.0)
+    def probability(self, s: Signals, calc: float = 0.0) -> float:
+        """How likely the question is about this contract."""
+        x = features(s, calc)
+        if not self.use_dense:
+            x.update(dense=0.0, dense_top=0.0, dense_margin=0.0)
+        return self.probability_of(x)
 
-    def in_scope(self, s: Signals) -> bool:
-        return self.score(s) >= self.threshold
+    def probability_of(self, x: Mapping[str, float]) -> float:
+        """The model on a feature vector."""
+        z = self.bias + sum(self.weights.get(k, 0.0) * v for k, v in x.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def score(self, s: Signals, calc: float = 0.0) -> float:
+        """The probability, as the older score API named it (higher means more likely in scope)."""
+        return self.probability(s, calc)
+
+    def in_scope(self, s: Signals, calc: float = 0.0) -> bool:
+        return self.probability(s, calc) >= self.threshold
+
+    def clearly_out(self, s: Signals, calc: float = 0.0) -> bool:
+        """Out of scope on lexical evidence alone: no need to run the model."""
+        return self.probability(s, calc) < self.refuse_below
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_PATH, **kw) -> ScopeModel:
+        """The fitted model; every weight must name a known feature and the thresholds must be in (0, 1)."""
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        weights = {k: float(v) for k, v in data["weights"].items()}
+        unknown = sorted(set(weights) - set(FEATURES))
+        if unknown:
+            raise ValueError(f"{path}: unknown features {unknown}; known: {', '.join(FEATURES)}")
+        threshold, refuse = float(data["threshold"]), float(data["refuse_below"])
+        if not (0 < refuse <= threshold < 1):
+            raise ValueError(f"{path}: need 0 < refuse_below <= threshold < 1, got {refuse}, {threshold}")
+        return cls(weights, float(data["bias"]), threshold, refuse, **kw)
+
+
+@lru_cache(maxsize=1)
+def default_model() -> ScopeModel:
+    """The project's fitted scope model, loaded once."""
+    return ScopeModel.load()

@@ -140,7 +140,8 @@ def write(m: Model, path: Path = WEIGHTS_PATH, note: str = "") -> None:
 
 
 def run_fit(settings, path: Path = WEIGHTS_PATH) -> int:
-    """Fit on the dev part and write selection.toml; prints how many dev questions are decided right."""
+    """Fit the selection model and then the scope gate on the dev part; writes selection.toml and
+    scope_weights.toml and prints how the dev questions fare."""
     from assistant import bank
     from assistant.answer.assistant import Assistant
     from assistant.answer.sessions import MemorySessionStore
@@ -154,6 +155,84 @@ def run_fit(settings, path: Path = WEIGHTS_PATH) -> int:
     right = decisions(m, rows, items, m.threshold)
     write(m, path, f"{len(items)} questions, {len(rows)} candidate rows; {right}/{3 * len(items)} decided right.")
     selection.model.cache_clear()
+    # The scope gate reads the calculator probability, so it is fitted with the new selection weights.
+    from assistant.answer import scope
+
+    srows = scope_rows(assistant, bank.load_bank(bank.DEV))
+    sm = fit_scope(srows)
+    kept = sum(sm.probability_of(f) >= sm.threshold for f, label, d in srows if label and d) / max(1, sum(1 for _, label, d in srows if label and d))
+    refused = sum(sm.probability_of(f) < sm.threshold for f, label, d in srows if not label and d) / max(1, sum(1 for _, label, d in srows if not label and d))
+    write_scope(sm, scope.WEIGHTS_PATH, f"{len(srows) // 2} questions and turns; dev in scope kept {kept:.1%}, out of scope refused {refused:.1%}.")
+    scope.default_model.cache_clear()
+    print(f"scope gate: dev in scope kept {kept:.1%}, out of scope refused {refused:.1%} (threshold {sm.threshold:.3f})")
     print(f"fitted on {len(items)} dev questions ({len(rows)} rows): {right}/{3 * len(items)} decisions right, "
           f"threshold {m.threshold}")
     return 0
+
+
+# ---- the scope gate (answer/scope.py) -------------------------------------------------------------------
+
+def scope_rows(assistant, part) -> list[tuple[dict[str, float], int, bool]]:
+    """(features, in scope, dense computed) for every dev question and conversation turn, scored lexically and
+    with the model's scores, as the service scores them."""
+    from assistant.answer.scope import features
+    from assistant.retrieval.search import Mode
+
+    from .selection import candidates, understand
+
+    rows = []
+    items = [(q.q, q.today, q.kind) for q in part.questions]
+    items += [(t.q, c.today, t.kind) for c in part.conversations for t in c.turn]
+    for q, today, kind in items:
+        query = normalize_query(q)
+        lexical = assistant.retriever.search(query, k=10, mode=Mode.bm25)
+        fused = assistant.retriever.search(query, k=10)
+        ranks = {"lexical": _ranks(lexical.hits)}
+        try:
+            found = candidates(understand(query, today), ranks)
+        except Exception:  # an impossible date: the question still has a scope
+            found = []
+        calc = found[0].probability if found else 0.0
+        label = int(kind != "out_of_scope")
+        rows.append((features(lexical.signals, calc), label, False))
+        rows.append((features(fused.signals, calc), label, True))
+    return rows
+
+
+def fit_scope(rows, keep: float = 0.985, keep_lexical: float = 0.997):
+    """Logistic regression over the scope features; the threshold keeps `keep` of in-scope questions (scored with
+    the model), the lexical refusal bound keeps `keep_lexical` of them (scored lexically only)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.answer.scope import FEATURES, ScopeModel
+
+    x = np.array([[f[k] for k in FEATURES] for f, _, _ in rows], dtype=float)
+    y = np.array([label for _, label, _ in rows])
+    lr = LogisticRegression(C=1.0, max_iter=5000)
+    lr.fit(x, y)
+    model = ScopeModel({k: float(w) for k, w in zip(FEATURES, lr.coef_[0])}, float(lr.intercept_[0]), 0.5, 0.5)
+
+    def bound(dense: bool, share: float) -> float:
+        kept = sorted(model.probability_of(f) for f, label, d in rows if label and d == dense)
+        return max(0.01, min(0.99, kept[int((1 - share) * len(kept))]))
+
+    threshold, refuse = bound(True, keep), bound(False, keep_lexical)
+    return ScopeModel(model.weights, model.bias, max(threshold, refuse), min(refuse, threshold))
+
+
+def write_scope(model, path: Path, note: str = "") -> None:
+    """scope_weights.toml with the fitted weights and thresholds."""
+    from assistant.answer.scope import FEATURES
+
+    lines = [
+        "# Weights of the scope gate (answer/scope.py), fitted by `assistant fit` on the dev part of the question bank.",
+        f"# {note}".rstrip(),
+        f"bias = {model.bias:.6f}",
+        f"threshold = {model.threshold:.4f}",
+        f"refuse_below = {model.refuse_below:.4f}",
+        "",
+        "[weights]",
+        *(f"{k} = {model.weights[k]:.6f}" for k in FEATURES),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

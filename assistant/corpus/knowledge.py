@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
@@ -37,11 +39,34 @@ class SynonymGroup:
 
 @dataclass(frozen=True)
 class ScopeLexicon:
-    """Words that say what a question is about: the contract's products, foreign subjects, generic words."""
+    """Words that say what a question is about: the contract's products, foreign subjects by kind, generic words,
+    and the words that ask what a law itself says (or where the contract mentions it)."""
 
     core: tuple[str, ...] = ()
     foreign: tuple[str, ...] = ()
     generic: frozenset[str] = frozenset()
+    # kind (operators, products, laws, topics, chitchat, injection) -> its plain words
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # kind -> its "re:" patterns, compiled
+    patterns: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    law_content: tuple[str, ...] = ()
+    law_content_patterns: tuple[re.Pattern[str], ...] = ()
+    law_reference: tuple[str, ...] = ()
+
+    def kinds_found(self, query: str) -> dict[str, list[str]]:
+        """Kind → the foreign words (and pattern matches) of that kind in a folded query."""
+        out: dict[str, list[str]] = {}
+        for kind, words in self.kinds.items():
+            hits = self.found(words, query) + [m.group(0) for rx in self.patterns.get(kind, ()) for m in rx.finditer(query)]
+            if hits:
+                out[kind] = hits
+        return out
+
+    def asks_law_content(self, query: str) -> bool:
+        """Whether the query asks what a law itself says rather than where the contract mentions it."""
+        if any(w in query for w in self.law_reference):
+            return False
+        return any(w in query for w in self.law_content) or any(rx.search(query) for rx in self.law_content_patterns)
 
     @staticmethod
     def found(words: tuple[str, ...], query: str) -> list[str]:
@@ -159,9 +184,39 @@ def load_knowledge(corpus_dir: Path) -> Knowledge:
     )
 
 
+def _split(words: list[str], where: str) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """Plain words folded; "re:" entries compiled (a bad pattern names itself)."""
+    plain, patterns = [], []
+    for w in words:
+        if not isinstance(w, str) or not w:
+            raise ValueError(f"{where}: entries must be non-empty strings, got {w!r}")
+        if w.startswith("re:"):
+            try:
+                patterns.append(re.compile(w[3:]))
+            except re.error as e:
+                raise ValueError(f"{where}: bad pattern {w!r}: {e}") from None
+        else:
+            plain.append(fold(w))
+    return tuple(plain), tuple(patterns)
+
+
 def _scope(raw: dict) -> ScopeLexicon:
+    foreign = raw.get("foreign", {})
+    if isinstance(foreign, list):  # the older flat list: one kind
+        foreign = {"foreign": foreign}
+    kinds, patterns = {}, {}
+    for kind, words in foreign.items():
+        kinds[kind], patterns[kind] = _split(words, f"scope.toml [foreign].{kind}")
+    law = raw.get("law", {})
+    content, content_patterns = _split(law.get("content", []), "scope.toml [law].content")
+    reference, _ = _split(law.get("reference", []), "scope.toml [law].reference")
     return ScopeLexicon(
         core=tuple(fold(w) for w in raw.get("core", [])),
-        foreign=tuple(fold(w) for w in raw.get("foreign", [])),
+        foreign=tuple(w for ws in kinds.values() for w in ws),
         generic=frozenset(fold(w) for w in raw.get("generic", [])),
+        kinds=kinds,
+        patterns=patterns,
+        law_content=content,
+        law_content_patterns=content_patterns,
+        law_reference=reference,
     )

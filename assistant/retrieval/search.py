@@ -56,6 +56,14 @@ class Signals(BaseModel):
     bm25_top: float
     dense_top: float
     dense_margin: float
+    # Added for the scope classifier (answer/scope.py); older readers ignore them.
+    foreign_kinds: dict[str, list[str]] = {}
+    law_content: bool = False
+    contract_ref: bool = False
+    known_share: float = 0.0
+    unknown_words: int = 0
+    bm25_margin: float = 0.0
+    dense_computed: bool = False
 
 
 @dataclass
@@ -82,6 +90,7 @@ class Retriever:
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
         self._row_clause = np.array([self._pos[r.clause_id] for r in artefacts.rows], dtype=np.int64)
         self._vocab = tuple(knowledge.vocabulary)
+        self._vocab_set = frozenset(knowledge.vocabulary)
         self._term_doc = _term_doc_scores(artefacts.bm25)
 
     def bm25_scores(self, query: str, expansions: list[str]) -> np.ndarray:
@@ -145,18 +154,28 @@ class Retriever:
             )
             for i, f, br, dr, bs, ds in columns
         ]
-        return Retrieval(query, expansions, hits, self._signals(query, bm25, dense), vec)
+        return Retrieval(query, expansions, hits, self._signals(query, bm25, dense, vec is not None), vec)
 
-    def _signals(self, query: str, bm25: np.ndarray, dense: np.ndarray) -> Signals:
+    def _signals(self, query: str, bm25: np.ndarray, dense: np.ndarray, dense_computed: bool) -> Signals:
         sorted_dense = np.sort(dense)[::-1]
+        sorted_bm25 = np.sort(bm25)[::-1]
         scope = self.knowledge.scope
+        words = [w for w in self.tokenizer.words(query) if len(w) >= 2 and w not in scope.generic]
+        known = [w for w in words if w in self.artefacts.bm25.vocab_dict or w in self._vocab_set]
         return Signals(
             domain_terms=scope.found(self._vocab, query),
             core_terms=scope.found(scope.core, query),
             foreign_terms=scope.found(scope.foreign, query),
-            bm25_top=float(bm25.max()),
+            bm25_top=float(sorted_bm25[0]),
             dense_top=float(sorted_dense[0]),
             dense_margin=float(sorted_dense[0] - sorted_dense[1]) if len(sorted_dense) > 1 else 0.0,
+            foreign_kinds=scope.kinds_found(query),
+            law_content=scope.asks_law_content(query),
+            contract_ref=any(w in query for w in scope.law_reference),
+            known_share=len(known) / len(words) if words else 0.0,
+            unknown_words=len(words) - len(known),
+            bm25_margin=float(sorted_bm25[0] - sorted_bm25[1]) if len(sorted_bm25) > 1 else 0.0,
+            dense_computed=dense_computed,
         )
 
 

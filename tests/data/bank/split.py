@@ -1,6 +1,7 @@
 """Merge the blind-written part files into the question bank and split it into dev and sealed.
 
     python tests/data/bank/split.py PART.toml [PART.toml ...]
+    python tests/data/bank/split.py --add PART.toml [...]   # a later batch, appended; earlier rows never move
 
 Questions and (whole) conversations are each ordered by the sha256 of their id, and the first SEALED_SHARE of
 each go to the sealed part, so the split is fixed by the ids alone and never by their content. Run once when
@@ -66,9 +67,17 @@ def dump(questions: list[dict], conversations: list[dict]) -> str:
 
 
 def main(paths: list[str]) -> None:
+    add = paths[:1] == ["--add"]
+    paths = paths[1:] if add else paths
     parts = {"dev": ([], []), "sealed": ([], [])}
+    if add:
+        # A later batch is split by the same rule among its own ids, so no row already in a part moves.
+        for name in parts:
+            old = tomllib.loads((HERE / f"{name}.toml").read_text(encoding="utf-8"))
+            parts[name][0].extend(old.get("question", []))
+            parts[name][1].extend(old.get("conversation", []))
     rows: dict[str, list[dict]] = {"question": [], "conversation": []}
-    seen: set[str] = set()
+    seen: set[str] = {r["id"] for name in parts for rows in parts[name] for r in rows}
     for path in paths:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         for kind in rows:
