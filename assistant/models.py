@@ -70,6 +70,14 @@ class CalcResult(BaseModel):
     clause_ids: list[str]
 
 
+class Option(BaseModel):
+    """One reading of an ambiguous question, offered back: choosing it asks `question`."""
+
+    label: str = Field(description="a short name of the reading, at most 8 characters")
+    question: str = Field(description="a question the assistant answers as it stands")
+    clause_ids: list[str] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
     """What every channel renders."""
 
@@ -78,3 +86,9 @@ class Answer(BaseModel):
     answer: str
     citations: list[Citation] = Field(default_factory=list, max_length=5)
     calculation: CalcResult | None = None
+    summary: str | None = Field(
+        default=None, description="the asked fact in one sentence of at most 40 characters, taken from what is cited"
+    )
+    options: list[Option] = Field(
+        default_factory=list, max_length=5, description="readings of an ambiguous question to choose from, most likely first"
+    )

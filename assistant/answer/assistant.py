@@ -8,7 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from assistant import calc
+from assistant.answer import ambiguity
 from assistant.answer.quote import best_quote, plain_words
+from assistant.answer.summary import lookup_summary, short
 from assistant.audit import AuditLog, AuditRecord, default_path
 from assistant.answer.scope import ScopeModel, default_model
 from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
@@ -16,7 +18,7 @@ from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
 from assistant.errors import AssistantError, CalcInputError, InputNeeded
-from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent
+from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent, Option
 from assistant.retrieval import index as index_mod
 from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
@@ -25,6 +27,8 @@ MAX_QUESTION = 500
 MAX_CITATIONS = 5
 # A runner-up is cited only when its fused score is close to the best one's.
 RUNNER_UP_RATIO = 0.85
+# An ambiguous question is asked back only when one of its readings' clauses ranks this high.
+AMBIGUITY_WINDOW = 5
 # How deep the lexical ranking the calculator selection reads goes (its agreement feature is 0 below it).
 LEXICAL_WINDOW = 10
 
@@ -60,6 +64,7 @@ class Assistant:
         self.scope = scope or default_model()
         self.today = today
         self.audit = audit
+        self.ambiguity = ambiguity.load_groups(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE, knowledge.corpus.ids)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:
@@ -101,7 +106,10 @@ class Assistant:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
         started = time.perf_counter()
         state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
-        query = normalize_query(text)
+        # A reply that picks one of the options last offered ("2", "第二个", its label) asks that option's question.
+        picked = ambiguity.chosen(text, state.options) if state.options else None
+        query = normalize_query(picked or text)
+        state.options = []
         answer = self._answer(query, state, channel)
         if channel in (Channel.widget, Channel.ivr):
             # Customers and callers get plain words: 您 and 联通 rather than the contract's 甲方 and 乙方.
@@ -160,7 +168,7 @@ class Assistant:
         except CalcInputError as e:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None
-            return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}")
+            return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}", summary=short(f"无法计算：{e.message}"))
         # A message that continues the conversation's calculation is about the contract by that fact.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
         if self.scope.clearly_out(lexical.signals, fit):
@@ -179,6 +187,12 @@ class Assistant:
         if plan is not None:
             return self._calculate(plan, query, state)
         state.pending = None
+        readings = ambiguity.readings_for(query, self.ambiguity)
+        # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
+        # equipment clause, not about the refunds the 赔 group offers).
+        top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
+        if readings and top & {c for rd in readings for c in rd.clauses}:
+            return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
         return self._lookup(query, r, channel)
 
     # -- calculation -------------------------------------------------------------------------------
@@ -197,7 +211,10 @@ class Assistant:
             state.pending = None
             # The inputs were understood but the contract cannot apply to them: say why, cite the clause.
             return Answer(
-                intent=Intent.clarify, answer=f"无法计算：{e.message}", citations=self._citations(clause_ids, query)
+                intent=Intent.clarify,
+                answer=f"无法计算：{e.message}",
+                citations=self._citations(clause_ids, query),
+                summary=short(f"无法计算：{e.message}"),
             )
         state.pending = None
         state.last_calc = plan.model_dump(mode="json")
@@ -207,12 +224,42 @@ class Assistant:
             answer=calc.answer_text(result, plan),
             citations=self._citations(result.clause_ids, query),
             calculation=result,
+            summary=calc.result_summary(result),
         )
 
     def _ask_for_inputs(self, plan: calc.CalcPlan, clause_ids: list[str], query: str, state: SessionState) -> Answer:
         """A clarifying question for the plan's missing inputs; the plan waits in the session for the reply."""
         state.pending = plan.model_dump(mode="json")
-        return Answer(intent=Intent.clarify, answer=calc.clarify_text(plan), citations=self._citations(clause_ids, query))
+        formula = calc.REGISTRY[plan.name]
+        wanted = "、".join(formula.field_title(n) for n in plan.missing)
+        return Answer(
+            intent=Intent.clarify,
+            answer=calc.clarify_text(plan),
+            citations=self._citations(clause_ids, query),
+            summary=short(f"请告诉我{wanted}"),
+        )
+
+    def _ask_which(self, query: str, readings: list[ambiguity.Reading], state: SessionState) -> Answer:
+        """Options for an ambiguous question, each a question answered as it stands; with three or fewer, each
+        reading's own rule is said at once."""
+        options = [Option(label=r.label, question=r.question, clause_ids=list(r.clauses)) for r in readings]
+        state.options = [o.model_dump() for o in options]
+        expansions = self.knowledge.expand(query)
+        parts = []
+        for i, r in enumerate(readings, 1):
+            line = f"{i}. {r.label}"
+            if len(readings) <= 3:
+                line += "：" + lookup_summary(r.question, [self.clause(r.clauses[0]).text], expansions)
+            parts.append(line)
+        text = "您的问题在合同里有几种情况，请选择您要问的一种：" + "；".join(parts) + "。"
+        cited = list(dict.fromkeys(c for r in readings for c in r.clauses[:1]))
+        return Answer(
+            intent=Intent.clarify,
+            answer=text,
+            citations=self._citations(cited, query),
+            options=options,
+            summary="请选择您要问的是哪一种",
+        )
 
     # -- lookup ------------------------------------------------------------------------------------
 
@@ -224,14 +271,16 @@ class Assistant:
         citations = [self._citation(h.clause_id, query, r.expansions, h.score) for h in hits]
         best = citations[0]
         name = self.clause(best.clause_id).name
+        quoted = "……".join(f"「{part}」" for part in best.quote.split("……"))
         if channel is Channel.widget:
             # Customers get plain words: the clause named, the rule itself, no list of other clauses.
             text = f"合同{name}规定：{best.quote}"
         else:
-            text = f"根据{name}：「{best.quote}」"
+            text = f"根据{name}：{quoted}"
             if len(citations) > 1:
                 text += "另见" + "、".join(self.clause(c.clause_id).name for c in citations[1:3]) + "。"
-        return Answer(intent=Intent.lookup, answer=text, citations=citations)
+        summary = lookup_summary(query, [c.text for c in citations[:2]], r.expansions)
+        return Answer(intent=Intent.lookup, answer=text, citations=citations, summary=summary)
 
     def _cited_hits(self, hits: list[Hit]) -> list[Hit]:
         """The best hit plus the runners-up that score close to it (at most MAX_CITATIONS)."""
@@ -247,7 +296,7 @@ class Assistant:
                 "这个问题不在《云专线产品入网协议》及其附件的约定范围内，我无法依据合同回答。"
                 f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
             )
-        return Answer(intent=Intent.out_of_scope, answer=text)
+        return Answer(intent=Intent.out_of_scope, answer=text, summary=f"不在本合同范围内，请拨打{s.hotline}")
 
     def _citation(self, clause_id: str, query: str, expansions: list[str], score: float) -> Citation:
         c = self.clause(clause_id)

@@ -44,8 +44,9 @@ def best_quote(clause_text: str, query: str, extra_terms: list[str] | None = Non
     keep = [scored[0][1]]
     if len(scored) > 1 and scored[1][0] >= 0.6 * scored[0][0] and MAX_SENTENCES > 1:
         keep.append(scored[1][1])
-    # A sentence that only introduces a list (ends with ：) needs the item that follows to make sense.
-    return "".join(sents[i] for i in sorted(keep))
+    # Sentences that are not next to each other in the clause are quoted as separate quotes, joined by "……".
+    keep.sort()
+    return "".join(sents[i] if k == 0 or keep[k - 1] == i - 1 else "……" + sents[i] for k, i in enumerate(keep))
 
 
 def plain_words(text: str) -> str:

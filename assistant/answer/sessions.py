@@ -58,6 +58,7 @@ class SessionState(BaseModel):
     pending: dict[str, Any] | None = None  # a CalcPlan still missing inputs, as JSON
     last_calc: dict[str, Any] | None = None  # the last completed CalcPlan, as JSON
     last_result: dict[str, Any] | None = None  # its result and unit, for "这个钱的税是多少"
+    options: list[dict[str, Any]] = Field(default_factory=list)  # the readings last offered, for "1" / "第二个"
     ivr_failures: int = 0  # failed IVR turns in a row; the third transfers the call
     last_clauses: list[str] = Field(default_factory=list)
     turns: int = 0

@@ -7,7 +7,7 @@ from . import formulas  # noqa: F401  (registers every formula)
 from .dialogue import follow_up, is_follow_up
 from .planner import CalcPlan, clarify_text, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
-from .wording import answer_text
+from .wording import answer_text, result_summary
 
 __all__ = [
     "REGISTRY",
@@ -15,6 +15,7 @@ __all__ = [
     "Formula",
     "Outcome",
     "answer_text",
+    "result_summary",
     "catalogue",
     "cited_clause_ids",
     "clarify_text",

@@ -92,3 +92,38 @@ def answer_text(result: CalcResult, plan: CalcPlan | None = None) -> str:
     if plan is not None and plan.assumptions:
         text += "说明：" + "；".join(plan.assumptions) + "。"
     return text
+
+
+# What each key of a several-part result is called in a summary.
+_KEY_NAMES = {
+    "end": "到期", "notice_by": "最晚通知", "latest": "最晚", "pay_by": "最晚缴清", "may_terminate_from": "可终止自",
+    "statement_on": "出账", "available_after": "可查询", "due": "缴费截止", "start": "起", "bill_month": "计入",
+    "total": "含税", "pre_tax": "不含税", "tax": "税额",
+}
+
+
+def result_summary(result: CalcResult) -> str:
+    """The result in at most 40 characters, the answer first: a yes/no before its deciding date or figure."""
+    from assistant.answer.summary import short
+
+    from .registry import get
+
+    title = get(result.name).title
+    value = result.result
+    money = "元" if result.unit == "元" else ""
+    if isinstance(value, bool):
+        text = ("是" if value else "否") + "：" + (result.steps[-1] if result.steps else title)
+    elif isinstance(value, dict) and "in_time" in value:
+        latest = value.get("latest") or value.get("notice_by")
+        text = ("来得及" if value["in_time"] else "来不及") + f"，最晚{_show(latest)}通知"
+    elif isinstance(value, dict) and "overdue" in value:
+        text = (f"已逾期{value['days_overdue']}天" if value["overdue"] else "未逾期") + f"，截止{_show(value['due'])}"
+    elif isinstance(value, dict) and all(k in _KEY_NAMES for k in value):
+        text = "，".join(f"{_KEY_NAMES[k]}{_show(v, money)}" for k, v in value.items())
+    elif isinstance(value, dict):
+        text = result.steps[0] if result.steps else title
+    elif value is None:
+        text = f"{title}：合同未列出，不作推算"
+    else:
+        text = f"{title}：{_show(value, result.unit)}"
+    return short(text)

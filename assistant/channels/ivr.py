@@ -24,6 +24,9 @@ from assistant.models import Answer, Intent
 
 # A caller hears this in one breath; longer answers are cut at a sentence or comma boundary.
 MAX_SPEECH_CHARS = 80
+# A spoken answer is its summary: about 10 s of speech at 4.5 characters a second.
+MAX_SUMMARY_SPEECH_CHARS = 45
+MAX_SPOKEN_OPTIONS = 3
 # Failed turns in a row (silence, a clarify that does not progress, out of scope) before a human takes over.
 MAX_FAILURES = 3
 
@@ -506,6 +509,13 @@ def _first_sentence(spans: list[Span], limit: int) -> list[list[Span]]:
 def _utterance(answer: Answer, hotline: str) -> list[list[Span]]:
     """What to say for an answer, as sentences of spans."""
     spans = tokenize(answer.answer)
+    if answer.options:
+        # At most three readings, each with its key: the caller presses it or says the reading.
+        keyed = "，".join(f"{o.label}请按{i}" for i, o in enumerate(answer.options[:MAX_SPOKEN_OPTIONS], 1))
+        return fit(phrases(tokenize(f"您问的是：{keyed}。")), MAX_SUMMARY_SPEECH_CHARS, max_sentences=1)
+    if answer.summary and answer.intent in (Intent.calculation, Intent.lookup):
+        # The answer first: the asked fact, short enough to hear in one breath.
+        return _first_sentence(tokenize(plain_words(answer.summary)), MAX_SUMMARY_SPEECH_CHARS)
     if answer.intent is Intent.calculation:
         return _first_sentence(spans, MAX_SPEECH_CHARS)
     if answer.intent is Intent.lookup and answer.citations:

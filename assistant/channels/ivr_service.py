@@ -32,8 +32,11 @@ def handle_turn(assistant: Assistant, call_id: str, transcript: str, dtmf: str |
     The call's state (the conversation and the count of failed turns in a row) lives in the session store under
     `call_id`, so a call survives a restart and is shared across workers.
     """
-    kind = classify_transcript(transcript or "", dtmf)
     before = assistant.sessions.get(call_id)
+    if dtmf and before is not None and before.options and dtmf.strip() in "12345" and dtmf.strip():
+        # A key pressed for one of the readings just offered: that digit is the caller's choice.
+        transcript, dtmf = dtmf.strip(), None
+    kind = classify_transcript(transcript or "", dtmf)
     failures = before.ivr_failures if before else 0
     if kind is not TurnKind.question:
         decision = decide(kind, failures)

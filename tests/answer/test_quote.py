@@ -14,7 +14,14 @@ def test_quote_is_part_of_the_clause(corpus):
     for cid in ("M-29", "M-36", "A1-6.4"):
         text = corpus.get(cid).text
         q = best_quote(text, "违约金怎么算")
-        assert q and all(s in text for s in q.split("。") if s)
+        assert q and all(part in text for part in q.split("……"))
+
+
+def test_sentences_apart_in_the_clause_are_separate_quotes(corpus):
+    text = corpus.get("M-29").text
+    q = best_quote(text, "违约金怎么算")
+    parts = q.split("……")
+    assert len(parts) == 2 and all(p in text for p in parts) and parts[0] + parts[1] not in text
 
 
 def test_short_clause_is_quoted_whole(corpus):

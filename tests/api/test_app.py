@@ -23,12 +23,28 @@ def test_ask_returns_the_documented_shape(client):
     r = client.post("/v1/ask", json={"question": "80端口和443端口为什么打不开，要备案吗", "channel": "agent"})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"session_id", "intent", "answer", "citations", "calculation"}
+    # The API is a contract with other teams: fields are added (summary, options), never changed or removed.
+    assert set(body) == {"session_id", "intent", "answer", "citations", "calculation", "summary", "options"}
     assert body["intent"] == "lookup"
     assert body["session_id"]
     assert 1 <= len(body["citations"]) <= 5
     assert set(body["citations"][0]) == {"clause_id", "title", "text", "quote", "score"}
-    assert body["citations"][0]["quote"] in body["citations"][0]["text"]
+    assert all(part in body["citations"][0]["text"] for part in body["citations"][0]["quote"].split("……"))
+    assert 0 < len(body["summary"]) <= 40 and body["options"] == []
+
+
+def test_summary_and_options_are_in_the_openapi_schema(client):
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"summary", "options"} <= set(schema["Answer"]["properties"])
+    assert set(schema["Option"]["properties"]) == {"label", "question", "clause_ids"}
+
+
+def test_an_ambiguous_question_offers_options_that_answer_as_they_stand(client):
+    first = client.post("/v1/ask", json={"question": "违约金多少？", "channel": "widget"}).json()
+    assert first["intent"] == "clarify" and 2 <= len(first["options"]) <= 5
+    pick = first["options"][0]
+    chosen = client.post("/v1/ask", json={"question": pick["question"], "session_id": first["session_id"]}).json()
+    assert chosen["intent"] != "out_of_scope" and set(pick["clause_ids"]) & {c["clause_id"] for c in chosen["citations"]}
 
 
 def test_session_id_is_kept(client):

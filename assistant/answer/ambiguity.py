@@ -1,0 +1,107 @@
+"""Questions with several readings the contract answers differently ("违约金多少？"), from corpus/ambiguity.toml.
+
+A question holding a group's cue words and no distinct word of exactly one reading is asked back: the readings
+become options, each a question the assistant answers as it stands.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.corpus.normalize import fold
+
+AMBIGUITY_FILE = "ambiguity.toml"
+MAX_LABEL = 8  # characters: the IVR reads labels with key numbers, so they must be short
+MAX_OPTIONS = 5
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of an ambiguous question."""
+
+    label: str
+    question: str
+    clauses: tuple[str, ...]
+    distinct: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Cue words and the readings they may mean."""
+
+    name: str
+    cues: tuple[str, ...]
+    readings: tuple[Reading, ...]
+
+
+def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
+    """The groups of an ambiguity file, checked: clause ids exist, labels are short, every group has two readings."""
+    known = set(clause_ids)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    groups = []
+    for raw in data.get("group", []):
+        name = raw.get("name", "?")
+        readings = []
+        for r in raw.get("reading", []):
+            label, question = r.get("label", ""), r.get("question", "")
+            if not label or len(label) > MAX_LABEL or not question:
+                raise ValueError(f"{path}: group {name}: each reading needs a label of 1–{MAX_LABEL} characters and a question, got {label!r}")
+            bad = [c for c in r.get("clauses", []) if c not in known]
+            if bad or not r.get("clauses"):
+                raise ValueError(f"{path}: group {name}, reading {label}: unknown or missing clause ids {bad}")
+            readings.append(Reading(label, question, tuple(r["clauses"]), tuple(fold(d) for d in r.get("distinct", []))))
+        if len(readings) < 2 or not raw.get("cues"):
+            raise ValueError(f"{path}: group {name} needs cues and at least two readings")
+        groups.append(Group(name, tuple(fold(c) for c in raw["cues"]), tuple(readings)))
+    return tuple(groups)
+
+
+def readings_for(query: str, groups: Iterable[Group]) -> list[Reading]:
+    """The readings to offer for a folded question, or [] when it is not ambiguous.
+
+    A question naming one reading's distinct words is not ambiguous; naming several narrows the choice to them.
+    """
+    for group in groups:
+        cues = [c for c in group.cues if c in query]
+        if not cues:
+            continue
+        # A distinct word that is only part of the cue itself ("第一次" in "第一次交多少") picks nothing.
+        rest = query
+        for c in cues:
+            rest = rest.replace(c, " ")
+        picked = [r for r in group.readings if any(d in rest for d in r.distinct)]
+        if len(picked) == 1:
+            return []
+        return list(picked or group.readings)
+    return []
+
+
+def ranked(readings: list[Reading], ranks: Mapping[str, int]) -> list[Reading]:
+    """Readings most likely first: by the best retrieval rank of their clauses (file order breaks ties)."""
+    def key(item: tuple[int, Reading]) -> tuple[int, int]:
+        i, r = item
+        return min((ranks.get(c, 999) for c in r.clauses), default=999), i
+
+    return [r for _, r in sorted(enumerate(readings), key=key)][:MAX_OPTIONS]
+
+
+_DIGIT = re.compile(r"^\s*(?:按|选|选择|第)?\s*([1-5一二三四五])\s*(?:个|号|项)?\s*(?:吧|的|啊)?\s*$")
+_CN = "一二三四五"
+
+
+def chosen(reply: str, options: list[Mapping[str, str]]) -> str | None:
+    """The question of the option a reply picks (a key digit, "第二个", the label or the question), or None."""
+    text = fold(reply).strip(" ，,。.！!？?")
+    m = _DIGIT.match(text)
+    if m:
+        d = m.group(1)
+        i = (int(d) if d.isdigit() else _CN.index(d) + 1) - 1
+        return options[i]["question"] if 0 <= i < len(options) else None
+    for o in options:
+        if text and (text == fold(o["question"]).strip("？?") or fold(o["label"]) in text):
+            return o["question"]
+    return None

@@ -1,0 +1,115 @@
+"""The answer first: one short sentence (at most 40 characters) stating the asked fact.
+
+For a lookup it is taken from the cited clause (the phrases that overlap the question most, a yes/no word in
+front for a yes/no question); for a calculation it is the result; for a clarification, what is needed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer.quote import _grams
+
+MAX_SUMMARY = 40
+_SEGMENT = re.compile(r"[^，,。；;！？!?\n]+")
+_YESNO = re.compile(r"(?:吗|么|嘛)\s*[?？。!！]*\s*$|能不能|可不可以|是不是|有没有|会不会|要不要|可否|能否|是否|行不行|算不算|用不用")
+_CAN = re.compile(r"能|可以|可否|行不行|允许|让不让")
+_NEGATIVE = (
+    "不得", "不能", "不可", "不予", "无须", "无需", "不承担", "不保证", "禁止", "严禁", "不会", "不再", "不退还",
+    "不能办理", "未经", "不属于", "不视为", "免责",
+)
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether the question asks for a yes or a no."""
+    return bool(_YESNO.search(question))
+
+
+def _segments(text: str) -> list[str]:
+    return [s.strip(" ：:") for s in _SEGMENT.findall(text) if s.strip(" ：:")]
+
+
+def _score(segment: str, terms: frozenset[str]) -> float:
+    grams = _grams(segment)
+    return len(terms & grams) / (1 + len(grams) ** 0.5) if grams else 0.0
+
+
+def best_phrase(clause_text: str, question: str, extra_terms: list[str] | None = None, limit: int = MAX_SUMMARY) -> str:
+    """The run of consecutive phrases of one sentence of a clause that overlaps the question most and fits in
+    `limit` characters, quoted as the clause writes it."""
+    terms = _grams(question + " " + " ".join(extra_terms or []))
+    spans = [(m.start(), m.end()) for m in _SEGMENT.finditer(clause_text) if clause_text[m.start(): m.end()].strip(" ：:")]
+    if not spans:
+        return clause_text[:limit]
+    scores = [_score(clause_text[a:b], terms) for a, b in spans]
+    i = max(range(len(spans)), key=lambda k: (scores[k], -k))
+    start, end = spans[i]
+    # Add the next phrase of the same sentence when it still fits: the fact often follows its condition
+    # ("…的，应提前四周…").
+    j = i + 1
+    while j < len(spans) and clause_text[end: spans[j][0]].strip() in ("，", ",") and spans[j][1] - start <= limit \
+            and (scores[j] > 0 or end - start < 12):
+        end = spans[j][1]
+        j += 1
+    text = clause_text[start:end].strip(" ：:")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | None = None) -> str:
+    """The asked fact from the cited clauses: from the best one, or from two that give different rules."""
+    if not clauses:
+        return ""
+    first = best_phrase(clauses[0], question, extra_terms)
+    if len(clauses) > 1:
+        second = best_phrase(clauses[1], question, extra_terms, limit=MAX_SUMMARY - len(first) - 1)
+        if second and second not in first and len(first) + 1 + len(second) <= MAX_SUMMARY and _related(first, second):
+            first = f"{first}；{second}"
+    word = _yes_no_word(question, first) if is_yes_no(question) else None
+    if word:
+        first = word + "，" + first
+    return first[:MAX_SUMMARY]
+
+
+def _related(a: str, b: str) -> bool:
+    """Two phrases that state a rule of the same kind (both a period, both an amount…)."""
+    kinds = (r"\d+\s*(?:个)?(?:工作日|日|天|周|小时|月)|[一二三四五六七八九十]+(?:个)?(?:工作日|日|天|周|小时|月)", r"\d+(?:\.\d+)?\s*元|‰|%")
+    return any(re.search(k, a) and re.search(k, b) for k in kinds)
+
+
+# Word pairs where the fact saying the second answers a question asking about the first in the negative.
+_OPPOSITES = (("开", "关闭"), ("开着", "关闭"), ("收费", "免费"), ("要钱", "免费"), ("收钱", "免费"))
+
+
+def _yes_no_word(question: str, fact: str) -> str | None:
+    """可以/不可以 for a question about being allowed, 是/否 otherwise, or None when the fact does not settle it.
+
+    Negative when a negator stands before one of the question's words in the same phrase of the fact ("不得擅自…
+    转租"), or the fact says the opposite of the question (关闭 for 开着); positive when the question's words are
+    there without one.
+    """
+    grams = _grams(question)
+    negative = positive = False
+    for seg in _segments(fact):
+        for g in grams:
+            at = seg.find(g)
+            if at < 0:
+                continue
+            # A strong negator anywhere in the phrase ("云专线产品不能办理暂关"), a bare 不 only before the word.
+            if any(n in seg for n in _NEGATIVE) or "不" in seg[:at]:
+                negative = True
+            else:
+                positive = True
+    negative = negative or any(a in question and b in fact and b not in question for a, b in _OPPOSITES)
+    if not (negative or positive):
+        return None
+    if _CAN.search(question):
+        return "不可以" if negative else "可以"
+    return "否" if negative else "是"
+
+
+def short(text: str, limit: int = MAX_SUMMARY) -> str:
+    """A text cut at its last phrase boundary within `limit` characters."""
+    if len(text) <= limit:
+        return text
+    cut = max((m.start() for m in re.finditer(r"[，,；;。]", text[: limit + 1])), default=-1)
+    return text[:cut] if cut > limit // 2 else text[: limit - 1] + "…"

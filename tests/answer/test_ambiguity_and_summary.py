@@ -1,0 +1,126 @@
+"""Asking back with options, and the answer first: the ambiguity data checked, readings picked by their words,
+choices read back, and summaries taken from what is cited."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import bank
+from assistant.answer import ambiguity
+from assistant.answer.summary import MAX_SUMMARY, lookup_summary, short
+from assistant.channels.ivr import MAX_SUMMARY_SPEECH_CHARS, render_speech
+from assistant.models import Channel, Intent
+from assistant.settings import PROJECT_ROOT
+
+GROUPS_FILE = PROJECT_ROOT / "corpus" / ambiguity.AMBIGUITY_FILE
+
+
+@pytest.fixture(scope="module")
+def groups(corpus):
+    return ambiguity.load_groups(GROUPS_FILE, corpus.ids)
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("违约金多少", {"逾期缴费", "提前终止沃云", "擅自转租", "严重违规被终止", "一般违约"}),
+        ("提前多久通知", {"解除合同", "提前终止沃云", "到期不续签", "联通转让协议", "不可抗力终止"}),
+        ("第一次交多少", {"停用沃云后专线", "开户费", "首次缴费", "云产品价格"}),
+        ("合同里那个十五天是什么", {"逾期15日", "不可抗力告知", "不可抗力终止"}),
+    ],
+)
+def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
+    assert {r.label for r in ambiguity.readings_for(question, groups)} == labels
+
+
+@pytest.mark.parametrize("question", ["逾期缴费的违约金多少", "转租的违约金多少", "不续签要提前多久通知", "云专线能暂停吗"])
+def test_a_question_naming_one_reading_is_not_ambiguous(groups, question):
+    assert ambiguity.readings_for(question, groups) == []
+
+
+def test_naming_two_readings_narrows_the_choice_to_them(groups):
+    labels = {r.label for r in ambiguity.readings_for("欠费或者转租的违约金多少", groups)}
+    assert labels == {"逾期缴费", "擅自转租"}
+
+
+OPTIONS = [{"label": "逾期缴费", "question": "逾期缴费的违约金怎么算？"}, {"label": "擅自转租", "question": "擅自转租要付多少违约金？"}]
+
+
+@pytest.mark.parametrize(
+    ("reply", "question"),
+    [("2", OPTIONS[1]["question"]), ("第一个", OPTIONS[0]["question"]), ("按1", OPTIONS[0]["question"]),
+     ("擅自转租", OPTIONS[1]["question"]), ("逾期缴费的违约金怎么算", OPTIONS[0]["question"]), ("7", None), ("谢谢", None)],
+)
+def test_a_reply_picks_an_option_by_key_ordinal_or_words(reply, question):
+    assert ambiguity.chosen(reply, OPTIONS) == question
+
+
+def test_the_ambiguity_file_is_checked_when_loaded(tmp_path, corpus):
+    bad = tmp_path / "a.toml"
+    bad.write_text('[[group]]\nname="x"\ncues=["x"]\n[[group.reading]]\nlabel="一"\nquestion="q"\nclauses=["M-99"]\n'
+                   '[[group.reading]]\nlabel="二"\nquestion="q"\nclauses=["M-1"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="M-99"):
+        ambiguity.load_groups(bad, corpus.ids)
+    bad.write_text('[[group]]\nname="x"\ncues=["x"]\n[[group.reading]]\nlabel="一个太长太长的标签名字"\nquestion="q"\nclauses=["M-1"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="label of 1"):
+        ambiguity.load_groups(bad, corpus.ids)
+
+
+@pytest.mark.parametrize(
+    ("question", "clause", "first"),
+    [("云专线能暂停吗", "M-9", "不可以"), ("可以转租吗", "M-11", "不可以"), ("数据要自己备份吗", "A1-2.9", "是"),
+     ("8080端口默认开着吗", "M-10", "否")],
+)
+def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, first):
+    summary = lookup_summary(question, [corpus.get(clause).text])
+    assert summary.startswith(first + "，") and len(summary) <= MAX_SUMMARY
+
+
+def test_two_clauses_with_different_rules_for_the_same_thing_are_both_said(corpus):
+    summary = lookup_summary("提前终止要提前多久申请", [corpus.get("A1-6.4").text, corpus.get("A1-13.1").text])
+    assert "四周" in summary and "20个工作日" in summary.replace(" ", "")
+
+
+def test_short_cuts_at_a_phrase_boundary():
+    assert short("甲方应提前四周向乙方提出书面申请，乙方同意后，将按照经乙方书面同意的终止时间终止该项服务", 30) == "甲方应提前四周向乙方提出书面申请，乙方同意后"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return bank.load_bank(bank.DEV)
+
+
+def _without_answer_word(summary: str) -> str:
+    for word in ("不可以，", "可以，", "是，", "否，"):
+        if summary.startswith(word):
+            return summary[len(word):]
+    return summary
+
+
+def test_every_lookup_summary_over_the_dev_bank_is_taken_from_what_is_cited(fake_assistant, dev):
+    checked = 0
+    for q in [q for q in dev.questions if q.kind == "lookup"]:
+        a = fake_assistant.ask(q.q)
+        if a.intent is not Intent.lookup:
+            continue
+        cited = "".join(c.text for c in a.citations).replace(" ", "")
+        for part in _without_answer_word(a.summary).rstrip("…").split("；"):
+            assert part.replace(" ", "").replace("，", "") in cited.replace("，", ""), (q.id, a.summary)
+        assert len(a.summary) <= MAX_SUMMARY
+        checked += 1
+    assert checked >= 200
+
+
+def test_every_calculation_summary_states_its_result(fake_assistant, dev):
+    for q in [q for q in dev.questions if q.kind == "calc"][:150]:
+        fake_assistant.today = lambda d=q.today: d
+        a = fake_assistant.ask(q.q)
+        if a.intent is Intent.calculation:
+            assert a.summary and len(a.summary) <= MAX_SUMMARY
+
+
+def test_the_ivr_speaks_every_labelled_question_in_at_most_45_characters(fake_assistant, dev):
+    for q in dev.questions[::3]:
+        a = fake_assistant.ask(q.q, channel=Channel.ivr)
+        if a.intent in (Intent.lookup, Intent.calculation) or a.options:
+            assert len(render_speech(a).speech) <= MAX_SUMMARY_SPEECH_CHARS, (q.id, render_speech(a).speech)
