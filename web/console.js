@@ -104,7 +104,7 @@ async function copyText(text) {
 }
 
 function answerAsText(answer) {
-  const lines = [answer.answer];
+  const lines = answer.summary ? [answer.summary, answer.answer] : [answer.answer];
   const calc = answer.calculation;
   if (calc && Array.isArray(calc.steps) && calc.steps.length) {
     lines.push("", "计算过程：", ...calc.steps.map((s, i) => `${i + 1}. ${s}`));
@@ -230,13 +230,28 @@ function answerCard(question, answer, turn) {
     "div",
     { class: "card-body" },
     h("div", { class: "card-meta" }, h("span", { class: `badge badge-${intent}`, text: INTENT_LABELS[intent] }), copyBtn),
-    h("p", { class: "answer-text", text: answer.answer }),
   );
+  // The answer first: the asked fact in one line above the quote.
+  if (answer.summary) body.append(h("p", { class: "answer-summary", text: answer.summary }));
+  body.append(h("p", { class: "answer-text", text: answer.answer }));
+  if (Array.isArray(answer.options) && answer.options.length) body.append(optionButtons(answer.options));
   const calc = answer.calculation;
   if (calc && Array.isArray(calc.steps) && calc.steps.length) body.append(calcTable(calc));
   if (answer.citations && answer.citations.length) body.append(citationBlock(answer.citations, cardId));
   if (state.sessionId && turn > 0) body.append(feedbackBar(state.sessionId, turn));
   return h("article", { class: `card card-${intent}`, id: cardId, "aria-label": "助手答复" }, questionHeader(question), body);
+}
+
+function optionButtons(options) {
+  // Each option is a question the assistant answers as it stands: choosing it asks it.
+  const buttons = options.map((o) => {
+    const btn = h("button", { type: "button", class: "btn btn-option", text: o.label, title: o.question });
+    btn.addEventListener("click", () => {
+      if (!state.busy) ask(o.question);
+    });
+    return btn;
+  });
+  return h("div", { class: "options", role: "group", "aria-label": "请选择您要问的是哪一种" }, ...buttons);
 }
 
 function errorCard(question, message) {

@@ -54,6 +54,9 @@
     ".msg.pending { color: #86909c; }",
     ".steps { margin: 8px 0 0; padding: 8px 10px 8px 28px; background: #f7f8fa; border-radius: 8px; font-size: 13px; white-space: normal; }",
     ".result { margin-top: 6px; font-weight: 600; color: #c8102e; }",
+    ".summary { margin: 0 0 4px; font-weight: 600; }",
+    ".options { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }",
+    ".option { border: 1px solid #c8102e; color: #c8102e; background: #fff; border-radius: 999px; padding: 4px 10px; font: inherit; cursor: pointer; }",
     ".cites { margin-top: 8px; border-top: 1px dashed #e5e6eb; padding-top: 6px; white-space: normal; }",
     ".cites-label { font-size: 12px; color: #86909c; }",
     "details { margin-top: 4px; font-size: 13px; }",
@@ -213,7 +216,25 @@
 
     function addBot(answer) {
       var m = el("div", "msg bot");
+      // The answer first: the asked fact in one line above the rest.
+      if (answer.summary) m.append(el("p", "summary", answer.summary));
       m.append(el("p", "answer", answer.answer));
+      if (answer.options && answer.options.length) {
+        // Each option is a question answered as it stands: tapping it asks it.
+        var opts = el("div", "options");
+        opts.setAttribute("role", "group");
+        opts.setAttribute("aria-label", "请选择您要问的是哪一种");
+        answer.options.forEach(function (o) {
+          var b = el("button", "option", o.label);
+          b.type = "button";
+          b.title = o.question;
+          b.addEventListener("click", function () {
+            if (!busy) ask(o.question);
+          });
+          opts.append(b);
+        });
+        m.append(opts);
+      }
       var calc = answer.calculation;
       if (calc && calc.steps && calc.steps.length) {
         var ol = el("ol", "steps");

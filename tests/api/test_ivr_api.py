@@ -56,3 +56,19 @@ def test_out_of_scope_transfers_with_a_handoff(client):
 @pytest.mark.parametrize("payload", [{"call_id": "bad id!", "transcript": "x"}, {"transcript": "x"}, {"call_id": "c", "dtmf": "abc"}])
 def test_bad_ivr_requests_are_422(client, payload):
     assert client.post("/v1/ivr/turn", json=payload, headers=KEY).status_code == 422
+
+
+def test_ivr_offers_readings_with_keys_and_a_key_press_chooses_one(client):
+    offered = turn(client, "call-6", "嗯 那个违约金 是多少啊").json()
+    assert offered["intent"] == "clarify" and offered["action"] == "clarify"
+    assert "请按一" in offered["speech"] and "请按二" in offered["speech"] and len(offered["speech"]) <= 45
+    chosen = turn(client, "call-6", "", dtmf="2").json()
+    assert chosen["intent"] in ("lookup", "calculation") and chosen["citations"]
+    assert len(chosen["speech"]) <= 45
+
+
+def test_ivr_a_spoken_choice_completes_the_question(client):
+    offered = turn(client, "call-7", "违约金多少").json()
+    label = offered["speech"].split("：", 1)[1].split("请按一")[0]
+    chosen = turn(client, "call-7", f"嗯 {label}").json()
+    assert chosen["intent"] in ("lookup", "calculation") and chosen["citations"]

@@ -290,3 +290,39 @@ def test_widget_demo_page_embeds_the_widget(page, site):
     assert payload["channel"] == "widget"
     expect(page.locator("#cu-assistant-widget .msg.bot").last).to_contain_text(PORTS_ANSWER)
     assert page.errors == []
+
+
+# ---------- options and the answer first ----------
+
+
+def test_console_shows_the_summary_and_an_option_click_asks_its_question(page, site):
+    page.goto(site.api + "/")
+    _, card = ask_console(page, "违约金多少？")
+    buttons = card.get_by_role("group", name="请选择您要问的是哪一种").get_by_role("button")
+    assert 2 <= buttons.count() <= 5
+    expect(card.locator(".answer-summary")).to_have_text("请选择您要问的是哪一种")
+    chosen = buttons.first.get_attribute("title")
+    cards = page.locator("#history .card:not(.card-pending)")
+    with page.expect_request("**/v1/ask") as req:
+        buttons.first.click()
+    assert json.loads(req.value.post_data)["question"] == chosen
+    expect(cards).to_have_count(2)
+    answer = cards.last
+    expect(answer.locator(".card-q-text")).to_have_text(chosen)
+    expect(answer.locator(".answer-summary")).not_to_be_empty()
+    assert page.errors == []
+
+
+def test_widget_option_buttons_ask_their_question(page, site):
+    page.goto(site.allowed_host + "/")
+    panel = open_widget(page)
+    ask_widget(page, "违约金多少？")
+    options = panel.locator(".msg.bot").last.get_by_role("group", name="请选择您要问的是哪一种").get_by_role("button")
+    expect(options.first).to_be_visible()
+    chosen = options.nth(1).get_attribute("title")
+    with page.expect_request("**/v1/ask") as req:
+        options.nth(1).click()
+    assert json.loads(req.value.post_data)["question"] == chosen
+    expect(panel.locator(".msg.user").last).to_have_text(chosen)
+    expect(panel.locator(".msg.bot .summary").last).not_to_be_empty()
+    assert page.errors == []
