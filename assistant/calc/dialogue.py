@@ -37,7 +37,7 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
     for name in pending.missing:
         wanted |= {s for d in formula.derivations(name) for s in d.sources}
         wanted |= {n for group in formula.one_of if name in group for n in group}
-    assignment, flags = fill(spec, reading, only=wanted | {r.name for r in spec.roles if r.kind == "flag"})
+    assignment, flags = fill(spec, reading, only=wanted | {r.name for r in spec.roles if r.kind == "flag"}, given=frozenset(pending.inputs))
     given = {**assignment.inputs, **flags}
     if not assignment.inputs:
         return None
@@ -123,10 +123,13 @@ def follow_up(
     if own is not None and not own.missing and not cue:
         return None
     last_spec = vocabulary().calculators[last.name]
+    changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))
     # Another calculator is meant only when the message names it in words the last one does not share
-    # ("降到100M能省多少" after a line fee; not "那逾期20天呢" after a late fee, which both know).
+    # ("降到100M能省多少" after a line fee; not "那逾期20天呢" after a late fee, which both know) — and strongly
+    # so when its values would also simply change the last calculation ("换成50M呢").
     own_words = reading.phrases - set(last_spec.triggers)
-    related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= OUTRIGHT_LEAD]
+    needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
+    related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed]
     if related:
         best = related[0]
         inputs = carry(best.name, best.inputs, last, last_result)
@@ -134,7 +137,6 @@ def follow_up(
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:
             return None
-    changed, flags = fill(last_spec, reading)
     if not changed.inputs and not flags:
         return None
     return build(last.name, {**last.inputs, **changed.inputs, **flags}, [*last.assumptions, *changed.assumptions])

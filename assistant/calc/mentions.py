@@ -24,7 +24,8 @@ _RETRACT = re.compile(r"^\s*[,，]?\s*(?:不对|不是不是|哦不|噢不|说�
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
 TIME_GAP = 16  # a clock time this close after a date belongs to it
-HOURS_GAP = 12  # at most this many characters between outages read as one month's list
+HOURS_GAP = 24  # at most this many characters between outages read as one month's list
+_RESTATED = re.compile(r"就是|也就是|即|相当于|等于|合计|总共|一共")
 _SEPARATOR = re.compile(r"^\s*(?:、|,|，|/|和|及|与|跟|加上|加|\+|还有)\s*(?:元|块)?\s*$")
 
 
@@ -161,6 +162,8 @@ _LIST_LABEL = re.compile(
     r"[\s、,，/和及与跟+;；:：]|还有|以及|然后|加上"
 )
 _SENTENCE_END = re.compile(r"[。！!？?]")
+# Words that add one more line to those already named ("4个网点用10M专线，另外仓库用的是1条20M").
+_LINE_JOIN = re.compile(r"^[^。！!？?\d]{0,14}(?:另外|还有|以及|加上|然后还有|再加)[^。！!？?\d]{0,10}$")
 _LABEL_AFTER = re.compile(r"\s*(?:个是|月|个月)")
 
 
@@ -192,7 +195,10 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
     close()
     hours = [i for i, m in enumerate(items) if m.kind == "duration" and m.unit == "hour"]
     if len(hours) >= 2 and all(
-        items[b].start - items[a].end <= HOURS_GAP and not any(items[a].end <= o.start < items[b].start for o in items)
+        items[b].start - items[a].end <= HOURS_GAP
+        and not _RESTATED.search(text[items[a].end: items[b].start])
+        # Only the dates of the outages may stand between them ("3日断了6小时，8日断了9小时").
+        and not any(items[a].end <= o.start < items[b].start and o.kind not in ("date", "datetime") for o in items)
         for a, b in zip(hours, hours[1:])
     ):
         # Several outages of one month ("5h、9h、14h", "第一次15小时、第二次13小时"): the month's total.
@@ -204,7 +210,8 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
         extra.extend(lines)
         groups: list[list[Mention]] = [[lines[0]]]
         for line in lines[1:]:
-            if _SEPARATOR.match(text[groups[-1][-1].end: line.start]) or re.match(r"^\s*(?:再)?(?:加|和|还有|另外)?\s*$", text[groups[-1][-1].end: line.start]):
+            gap = text[groups[-1][-1].end: line.start]
+            if _SEPARATOR.match(gap) or re.match(r"^\s*(?:再)?(?:加|和|还有|另外)?\s*$", gap) or _LINE_JOIN.search(gap):
                 groups[-1].append(line)
             else:
                 groups.append([line])
@@ -226,6 +233,8 @@ def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
         before = _COUNT_BEFORE.search(text[max(0, m.start - 8): m.start])
         after = _COUNT_AFTER.match(text[m.end: m.end + 8])
         counts = [j for j, c in enumerate(items) if c.kind in ("number", "count") and j != i]
+        if after and after.start(0) == 0 and (not before or re.match(r"^\s*的?\s*\d", text[m.end:])):
+            before = None  # "200兆的2条 100兆的1条": a count right after its bandwidth is its own
         if before:
             start = m.start - len(before.group(0))
             part = next((j for j in counts if items[j].start >= start and items[j].end <= m.start), None)

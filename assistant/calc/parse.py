@@ -177,6 +177,8 @@ def _pre_normalise(text: str) -> str:
     text = _TAIL.sub(_safe(_tail), text)
     # 6,789.50 / 20,000: thousands separators.
     text = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d)(?!,\d)", lambda m: m.group(0).replace(",", ""), text)
+    # A quarter is three months.
+    text = re.sub(rf"({_CN_NUM}|\d+)\s*个\s*季度", _safe(lambda m: f"{_plain(_cn_number(m.group(1)) * 3)}个月"), text)
     # 俩 / 仨 are two and three; 两月 is two months (February is 二月).
     text = text.replace("俩", "两").replace("仨", "三")
     text = re.sub(r"两月(?!份)", "两个月", text)
@@ -458,7 +460,8 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
     # References, not inputs, taken first: ordinals ("第6个工作日", "第二个月", "第一次"), "一次性", a bare year
     # ("2026年被删了6次"), a label before an amount ("一个是2400").
     scan.take(re.compile(
-        r"第\s*\d+\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|次|天|年|季度)?|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
+        # "第四次了" (the fourth time now) is a count, not a label.
+        r"第\s*\d+(?!\s*次\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|次|天|年|季度)?|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
     ))
     for kind, pattern, unit, factor in _QUANTITY_PATTERNS:

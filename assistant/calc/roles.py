@@ -183,7 +183,7 @@ def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = ()) -> float
             continue
         at = _find(m.right, cue, last=False)
         if at >= 0 and not _covered(m.right, at, cue, others) and not _ASKED.match(m.right[at + len(cue):]):
-            best = max(best, 0.6)
+            best = max(best, 0.9 if at <= ADJACENT else 0.6)
     return best
 
 
@@ -200,6 +200,7 @@ class Assignment:
     used: set[int] = field(default_factory=set)
     score: float = 0.0
     cued: int = 0  # roles filled by a mention one of whose cue words stands next to it
+    cue_total: float = 0.0  # the sum of their cue scores
 
 
 @dataclass(frozen=True)
@@ -209,9 +210,10 @@ class _Option:
     note: str | None
     score: float
     cued: bool
+    cue: float = 0.0
 
 
-def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, required: bool) -> list[_Option]:
+def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, required: bool, known: bool = False) -> list[_Option]:
     """Every mention this role could take, with its score."""
     filler = FILLERS[role.kind]
     out = []
@@ -227,14 +229,14 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         if m.kind == "number" and role.kind != "money" and cue == 0:
             # A bare number is a duration, bandwidth or count only where a cue word says so ("用了 11").
             continue
-        if cue == 0 and role.name in spec.sources_only:
+        if cue == 0 and role.name in spec.sources_only and not known:
             # A fact read only to derive an input (a term, a payment date) is taken where a cue word names it:
             # otherwise any two values would pass for the term and the months used.
             continue
         fit += REQUIRED_BONUS if required else 0.0
         # A sum or list covers more of what was said than any one of its parts.
-        whole = COMPOSITE_BONUS * max(0, len(m.parts) - 1) if m.kind == "duration" else 0.0
-        out.append(_Option(i, converted[0], converted[1], 1.0 + fit + cue + whole, cue > 0))
+        whole = COMPOSITE_BONUS * max(0, len(m.parts) - 1)
+        out.append(_Option(i, converted[0], converted[1], 1.0 + fit + cue + whole, cue > 0, cue))
     return out
 
 
@@ -257,10 +259,16 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def assign(spec: CalcSpec, mentions: Mentions, today: date, only: set[str] | None = None) -> Assignment:
-    """The best joint assignment of mentions to the calculator's value roles (`only` restricts the roles)."""
+def assign(
+    spec: CalcSpec, mentions: Mentions, today: date, only: set[str] | None = None, given: frozenset[str] = frozenset()
+) -> Assignment:
+    """The best joint assignment of mentions to the calculator's value roles (`only` restricts the roles).
+
+    `given` are inputs the conversation already has (a follow-up changes some of them): they count as filled
+    when deciding what a required input still needs, and a new value for one needs no cue word ("8月20号呢").
+    """
     roles = [r for r in spec.roles if r.kind != FLAG and (only is None or r.name in only)]
-    options = {r.name: _options(r, spec, mentions, today, r.name in spec.required) for r in roles}
+    options = {r.name: _options(r, spec, mentions, today, r.name in spec.required and r.name not in given, r.name in given) for r in roles}
     items = mentions.items
     best: tuple[float, dict[str, _Option]] = (0.0, {})
 
@@ -284,14 +292,39 @@ def assign(spec: CalcSpec, mentions: Mentions, today: date, only: set[str] | Non
         search(k + 1, chosen, total)
 
     search(0, {}, 0.0)
+    chosen = _required_first(spec, roles, best[1], options, given)
     out = Assignment(score=best[0])
-    for name, opt in best[1].items():
+    for name, opt in chosen.items():
         out.inputs[name] = opt.value
         out.used.add(opt.index)
         out.used.update(items[opt.index].parts)
         out.cued += opt.cued
+        out.cue_total += opt.cue
         if opt.note and opt.note not in out.assumptions:
             out.assumptions.append(opt.note)
+    return out
+
+
+def _required_first(
+    spec: CalcSpec, roles: list[RoleSpec], chosen: dict[str, _Option], options: dict[str, list[_Option]], given: frozenset[str]
+) -> dict[str, _Option]:
+    """A required input left empty while an optional input of the same kind took the value it could have had:
+    the value goes to the required one ("7月15日把沃云停了，申请最晚哪天" is the end date, not a notice date)."""
+    out = dict(chosen)
+    for role in roles:
+        if role.name not in spec.required or role.name in out or role.name in given:
+            continue
+        if any(role.name in g and other in g for g in spec.exclusive for other in out if other != role.name):
+            continue  # given another way: the facts it is derived from, or a one_of alternative
+        for other in roles:
+            taken = out.get(other.name)
+            if other.name in spec.required or taken is None or other.kind != role.kind:
+                continue
+            move = next((o for o in options[role.name] if o.index == taken.index), None)
+            if move is not None:
+                del out[other.name]
+                out[role.name] = move
+                break
     return out
 
 

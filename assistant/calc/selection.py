@@ -30,6 +30,7 @@ FEATURES = (
     "fill",           # share of the required inputs the question gives (or derivable facts)
     "complete",       # 1 when nothing required is missing
     "cued",           # inputs filled by a value a cue word names
+    "cue_strength",   # how strongly, on average: a cue right before the value counts most
     "unused",         # values in the question the calculator leaves unused
     "composite",      # it takes a list or sum the question gives (several lines, monthly amounts, outages)
     "coverage",       # share of the question's values it uses
@@ -129,9 +130,14 @@ class Candidate:
         return {**self.fill.inputs, **self.flags}
 
 
-def fill(spec: CalcSpec, reading: Reading, only: set[str] | None = None) -> tuple[Assignment, dict[str, bool]]:
-    """The calculator's inputs from this question: values by joint assignment, flags, and 'now' dates."""
-    assignment = assign(spec, reading.mentions, reading.today, only)
+def fill(
+    spec: CalcSpec, reading: Reading, only: set[str] | None = None, given: frozenset[str] = frozenset()
+) -> tuple[Assignment, dict[str, bool]]:
+    """The calculator's inputs from this question: values by joint assignment, flags, and 'now' dates.
+
+    `given` are the inputs the conversation already has (see roles.assign).
+    """
+    assignment = assign(spec, reading.mentions, reading.today, only, given)
     flags = flag_values(spec, reading.flags, only)
     skip = set(assignment.inputs) | ({r.name for r in spec.roles} - only if only is not None else set())
     now, notes = today_values(spec, reading.mentions.original, reading.today, skip)
@@ -165,6 +171,7 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "fill": (needed - len(missing)) / needed if needed else 1.0,
         "complete": 0.0 if missing else 1.0,
         "cued": float(assignment.cued),
+        "cue_strength": assignment.cue_total / max(1, len(assignment.inputs)),
         "unused": float(unused),
         "coverage": (len(values) - unused) / len(values) if values else 0.0,
         "composite": 1.0 if any(reading.mentions.items[i].parts for i in used if i < len(reading.mentions.items)) else 0.0,

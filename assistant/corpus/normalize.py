@@ -12,6 +12,8 @@ import opencc
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
+_NUMERAL = "零〇一二两三四五六七八九十百千万"
+_SPACE_BETWEEN_NUMERALS = re.compile(rf"(?<=[{_NUMERAL}])\s+(?=[{_NUMERAL}])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 # Spoken fillers an ASR transcript carries; removed only where they stand alone as a word.
 _FILLERS = ("喂", "嗯", "啊", "呃", "额", "哦", "那个", "就是说", "就是", "然后", "这个", "请问一下", "请问", "你好", "您好")
@@ -80,6 +82,8 @@ def fold(text: str) -> str:
     text = to_simplified(text)
     if "帐" in text:
         text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], text)
+    # An ASR transcript's "一千 一千二 九百" is a list, not one numeral: the space stays as a separator.
+    text = _SPACE_BETWEEN_NUMERALS.sub("、", text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     return _SPACES.sub(" ", text).strip().lower()
 
