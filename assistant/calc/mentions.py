@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -79,6 +80,12 @@ class Mentions:
 
     def of_kind(self, *kinds: str) -> list[Mention]:
         return [m for m in self.items if m.kind in kinds]
+
+    @cached_property
+    def clashes(self) -> frozenset[tuple[int, int]]:
+        """Pairs of (different) mentions that share text: a list and its parts, a line and its bandwidth."""
+        n = len(self.items)
+        return frozenset((a, b) for a in range(n) for b in range(n) if a != b and self.items[a].overlaps(self.items[b]))
 
 
 def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, str]:
@@ -291,10 +298,14 @@ def find_flags(text: str, lexicons: dict[str, tuple[str, ...]]) -> list[Flag]:
     matches. Different lexicons may overlap (a fault in Unicom's network is also Unicom's fault); a role reading
     two opposite lexicons keeps the longer match (flag_values)."""
     matches: list[tuple[int, int, str, str]] = []
-    for name, phrases in lexicons.items():
-        for phrase in phrases:
-            pattern = phrase[3:] if phrase.startswith("re:") else re.escape(phrase)
-            matches += [(m.start(), m.end(), name, phrase) for m in re.finditer(pattern, text)]
+    for name, phrase, pattern in _compiled(tuple((k, tuple(v)) for k, v in lexicons.items())):
+        if pattern is None:
+            at = text.find(phrase)
+            while at >= 0:
+                matches.append((at, at + len(phrase), name, phrase))
+                at = text.find(phrase, at + 1)
+        else:
+            matches += [(m.start(), m.end(), name, phrase) for m in pattern.finditer(text)]
     found: list[Flag] = []
     taken: dict[str, list[tuple[int, int]]] = {}
     for start, end, name, phrase in sorted(matches, key=lambda x: x[0] - x[1]):
@@ -304,6 +315,12 @@ def find_flags(text: str, lexicons: dict[str, tuple[str, ...]]) -> list[Flag]:
         spans.append((start, end))
         found.append(Flag(name, phrase, start, negated(text, start), end))
     return sorted(found, key=lambda f: f.start)
+
+
+@lru_cache(maxsize=8)
+def _compiled(lexicons: tuple[tuple[str, tuple[str, ...]], ...]) -> list[tuple[str, str, re.Pattern[str] | None]]:
+    """(lexicon, phrase, compiled pattern or None for a plain phrase), built once per lexicon set."""
+    return [(name, p, re.compile(p[3:]) if p.startswith("re:") else None) for name, ps in lexicons for p in ps]
 
 
 def as_time(value: date | datetime) -> datetime:

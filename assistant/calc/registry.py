@@ -88,11 +88,16 @@ class Formula:
 
     def derivations(self, name: str) -> list[Derivation]:
         """The derivations that can supply input `name` of this formula."""
-        return DERIVATIONS.get(name, []) if name in self.inputs.model_fields else []
+        return self._derivations.get(name, [])
+
+    @cached_property
+    def _derivations(self) -> dict[str, list[Derivation]]:
+        """Input name → its derivations, worked out once (every formula is registered before any question)."""
+        return {n: list(DERIVATIONS.get(n, [])) for n in self.inputs.model_fields}
 
     def source_names(self) -> set[str]:
         """Every fact a derivation of one of this formula's inputs reads."""
-        return {s for n in self.inputs.model_fields for d in self.derivations(n) for s in d.sources}
+        return {s for ds in self._derivations.values() for d in ds for s in d.sources}
 
     def satisfied(self, name: str, given: Iterable[str]) -> bool:
         """Whether input `name` is given, or derivable from the given facts."""

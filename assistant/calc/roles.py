@@ -224,8 +224,7 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         converted = filler.convert(m, today)
         if converted is None:
             continue
-        others = tuple(c for r in spec.roles if r.name != role.name for c in r.cues)
-        cue = cue_score(role, m, others)
+        cue = cue_score(role, m, spec.other_cues(role.name))
         if m.kind == "number" and role.kind != "money" and cue == 0:
             # A bare number is a duration, bandwidth or count only where a cue word says so ("用了 11").
             continue
@@ -271,6 +270,9 @@ def assign(
     options = {r.name: _options(r, spec, mentions, today, r.name in spec.required and r.name not in given, r.name in given) for r in roles}
     items = mentions.items
     best: tuple[float, dict[str, _Option]] = (0.0, {})
+    # Worked out once per question rather than at every step of the search.
+    clash = mentions.clashes
+    exclusive = {frozenset((a, b)) for g in spec.exclusive for a in g for b in g if a != b}
 
     def search(k: int, chosen: dict[str, _Option], total: float) -> None:
         nonlocal best
@@ -279,13 +281,12 @@ def assign(
                 best = (total, dict(chosen))
             return
         role = roles[k]
-        blocked = any(role.name in group and other in group and role.name != other for group in spec.exclusive for other in chosen)
+        blocked = any(frozenset((role.name, other)) in exclusive for other in chosen)
         for opt in [] if blocked else options[role.name]:
-            if any(items[o.index].overlaps(items[opt.index]) for o in chosen.values()):
+            if any(o.index == opt.index or (o.index, opt.index) in clash for o in chosen.values()):
                 continue
             # Roles declared in text order: a small bonus when the mentions follow it too.
-            prior = [o for o in chosen.values()]
-            bonus = ORDER_BONUS if all(o.index < opt.index for o in prior) else 0.0
+            bonus = ORDER_BONUS if all(o.index < opt.index for o in chosen.values()) else 0.0
             chosen[role.name] = opt
             search(k + 1, chosen, total + opt.score + bonus)
             del chosen[role.name]

@@ -95,8 +95,22 @@ class Reading:
 
 
 def understand(question: str, today: date, vocab: Vocabulary | None = None) -> Reading:
-    """Read a question once for every calculator. Raises CalcInputError for an impossible date."""
-    vocab = vocab or vocabulary()
+    """Read a question once for every calculator. Raises CalcInputError for an impossible date.
+
+    Reading is a pure function of the question and the day, and a Reading is never changed once made, so the
+    project's vocabulary's readings are remembered for repeated questions (FAQ and IVR traffic repeats).
+    """
+    if vocab is None:
+        return _understood(question, today)
+    return _understand(question, today, vocab)
+
+
+@lru_cache(maxsize=2048)
+def _understood(question: str, today: date) -> Reading:
+    return _understand(question, today, vocabulary())
+
+
+def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
     mentions = read(question, today)
     texts = (mentions.original, mentions.text)
     return Reading(

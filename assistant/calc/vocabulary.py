@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,14 @@ class CalcSpec:
 
     def role(self, name: str) -> RoleSpec | None:
         return next((r for r in self.roles if r.name == name), None)
+
+    def other_cues(self, name: str) -> tuple[str, ...]:
+        """The cue words of every role but `name` (a cue inside a longer one of theirs does not count)."""
+        return self._other_cues[name]
+
+    @cached_property
+    def _other_cues(self) -> dict[str, tuple[str, ...]]:
+        return {r.name: tuple(c for o in self.roles if o.name != r.name for c in o.cues) for r in self.roles}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from enum import Enum
 
 import numpy as np
@@ -89,13 +90,16 @@ class Retriever:
         self.ids = artefacts.bm25_ids
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
         self._row_clause = np.array([self._pos[r.clause_id] for r in artefacts.rows], dtype=np.int64)
+        # A lexical search is a pure function of the question: repeated questions (FAQ, IVR) skip it.
+        self._lexical = lru_cache(maxsize=2048)(self._search)
         self._vocab = tuple(knowledge.vocabulary)
         self._vocab_set = frozenset(knowledge.vocabulary)
         self._term_doc = _term_doc_scores(artefacts.bm25)
 
-    def bm25_scores(self, query: str, expansions: list[str]) -> np.ndarray:
-        """BM25 score of every clause for the query plus its synonym expansions."""
-        tokens = self.tokenizer(query) + [t for e in expansions for t in self.tokenizer.term_words(e)]
+    def bm25_scores(self, query: str, expansions: list[str], words: list[str] | None = None) -> np.ndarray:
+        """BM25 score of every clause for the query plus its synonym expansions (`words`: the query's jieba words,
+        when the caller already has them)."""
+        tokens = self.tokenizer(query, words) + [t for e in expansions for t in self.tokenizer.term_words(e)]
         known = self.artefacts.bm25.get_tokens_ids(tokens)
         if not known:
             return np.zeros(len(self.ids), dtype=np.float32)
@@ -117,11 +121,20 @@ class Retriever:
         return self.embedder.encode_queries([query])[0]
 
     def search(self, question: str, k: int | None = None, mode: Mode = Mode.hybrid) -> Retrieval:
-        """Rank clauses for a question; hits best first, at most k (settings.top_k by default)."""
+        """Rank clauses for a question; hits best first, at most k (settings.top_k by default).
+
+        The Retrieval returned is shared with later identical lexical searches: callers read it, never change it.
+        """
         k = k or self.settings.top_k
+        if mode is Mode.bm25:
+            return self._lexical(question, k, mode)
+        return self._search(question, k, mode)
+
+    def _search(self, question: str, k: int, mode: Mode) -> Retrieval:
         query = normalize_query(question)
         expansions = self.knowledge.expand(query)
-        bm25 = self.bm25_scores(query, expansions)
+        words = self.tokenizer.words(query)
+        bm25 = self.bm25_scores(query, expansions, words)
         b_rank = _ranks(bm25)
         if mode is Mode.bm25:
             # Lexical only: no model encode, so this costs about a millisecond.
@@ -154,13 +167,13 @@ class Retriever:
             )
             for i, f, br, dr, bs, ds in columns
         ]
-        return Retrieval(query, expansions, hits, self._signals(query, bm25, dense, vec is not None), vec)
+        return Retrieval(query, expansions, hits, self._signals(query, words, bm25, dense, vec is not None), vec)
 
-    def _signals(self, query: str, bm25: np.ndarray, dense: np.ndarray, dense_computed: bool) -> Signals:
+    def _signals(self, query: str, words: list[str], bm25: np.ndarray, dense: np.ndarray, dense_computed: bool) -> Signals:
         sorted_dense = np.sort(dense)[::-1]
         sorted_bm25 = np.sort(bm25)[::-1]
         scope = self.knowledge.scope
-        words = [w for w in self.tokenizer.words(query) if len(w) >= 2 and w not in scope.generic]
+        words = [w for w in words if len(w) >= 2 and w not in scope.generic]
         known = [w for w in words if w in self.artefacts.bm25.vocab_dict or w in self._vocab_set]
         return Signals(
             domain_terms=scope.found(self._vocab, query),

@@ -44,10 +44,10 @@ class Tokenizer:
             if t and t not in _STOPWORDS and _TOKEN_OK.search(t)
         ]
 
-    def __call__(self, text: str) -> list[str]:
+    def __call__(self, text: str, words: list[str] | None = None) -> list[str]:
         # Bigrams catch words jieba segments differently in a question and in a clause.
         grams = [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
-        return self.words(text) + ["#" + g for g in grams if not set(g) <= _STOP_CHARS]
+        return (self.words(text) if words is None else words) + ["#" + g for g in grams if not set(g) <= _STOP_CHARS]
 
 
 _STOP_CHARS = frozenset("的了吗呢吧啊是在和与及或就都也还有没不要会能可我你您他这那哪什么怎多少几个一下请问想")
