@@ -30,6 +30,8 @@ FEATURES = (
     "core",             # names the contract's own products (云专线, 沃云…)
     "contract_ref",     # asks about the contract itself ("合同里…", "本协议…")
     "known_share",      # share of its words the contract, notes and synonym data know
+    "coverage1",        # share of its words the best clause (text and notes) speaks of
+    "coverage3",        # …and any of the best three
     "unknown_words",    # how many of its words they do not know
     "bm25_top",         # the best clause's BM25 score
     "bm25_margin",      # …and its lead over the second
@@ -37,6 +39,7 @@ FEATURES = (
     "dense_top",        # the best clause's cosine
     "dense_margin",     # …and its lead over the second
     "calc",             # the probability that a calculator is what is asked
+    "length",           # log of the length: a long e-mail names many things in passing
 )
 
 
@@ -49,6 +52,8 @@ def features(s: Signals, calc: float = 0.0) -> dict[str, float]:
         core=1.0 if s.core_terms else 0.0,
         contract_ref=1.0 if s.contract_ref else 0.0,
         known_share=s.known_share,
+        coverage1=s.coverage1,
+        coverage3=s.coverage3,
         unknown_words=float(s.unknown_words),
         bm25_top=s.bm25_top,
         bm25_margin=s.bm25_margin,
@@ -56,6 +61,7 @@ def features(s: Signals, calc: float = 0.0) -> dict[str, float]:
         dense_top=s.dense_top if s.dense_computed else 0.0,
         dense_margin=s.dense_margin if s.dense_computed else 0.0,
         calc=calc,
+        length=math.log1p(s.length / 50),
     )
     return x
 

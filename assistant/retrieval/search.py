@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from assistant.corpus.knowledge import Knowledge
-from assistant.corpus.normalize import normalize_query
+from assistant.corpus.normalize import fold, normalize_query
 from assistant.embedding.model import Embedder
 from assistant.models import Hit
 from assistant.retrieval.index import Artefacts, domain_words
@@ -61,6 +61,10 @@ class Signals(BaseModel):
     foreign_kinds: dict[str, list[str]] = {}
     law_content: bool = False
     contract_ref: bool = False
+    length: int = 0
+    # Share of the question's own words found in the best clauses' text and notes (top 1, top 3).
+    coverage1: float = 0.0
+    coverage3: float = 0.0
     known_share: float = 0.0
     unknown_words: int = 0
     bm25_margin: float = 0.0
@@ -94,6 +98,11 @@ class Retriever:
         self._lexical = lru_cache(maxsize=2048)(self._search)
         self._vocab = tuple(knowledge.vocabulary)
         self._vocab_set = frozenset(knowledge.vocabulary)
+        # Each clause's words as a question could use them: its text, topic, keywords and typical questions.
+        self._docs = {
+            c.id: fold(" ".join([c.text, (n := knowledge.note(c.id)).topic, *n.keywords, *n.questions]))
+            for c in knowledge.corpus.clauses
+        }
         self._term_doc = _term_doc_scores(artefacts.bm25)
 
     def bm25_scores(self, query: str, expansions: list[str], words: list[str] | None = None) -> np.ndarray:
@@ -167,7 +176,23 @@ class Retriever:
             )
             for i, f, br, dr, bs, ds in columns
         ]
-        return Retrieval(query, expansions, hits, self._signals(query, words, bm25, dense, vec is not None), vec)
+        signals = self._signals(query, words, bm25, dense, vec is not None)
+        signals.coverage1, signals.coverage3 = self._coverage(words, expansions, [h.clause_id for h in hits[:3]])
+        return Retrieval(query, expansions, hits, signals, vec)
+
+    def _coverage(self, words: list[str], expansions: list[str], best: list[str]) -> tuple[float, float]:
+        """How much of the question the best clauses speak of: its content words (or a synonym's contract term)
+        found in the first clause, and in any of the first three."""
+        scope = self.knowledge.scope
+        content = [w for w in words if len(w) >= 2 and w not in scope.generic]
+        if not content or not best:
+            return 0.0, 0.0
+        terms = " ".join(expansions)
+
+        def share(docs: list[str]) -> float:
+            return sum(1 for w in content if any(w in d for d in docs) or w in terms) / len(content)
+
+        return share([self._docs[best[0]]]), share([self._docs[c] for c in best])
 
     def _signals(self, query: str, words: list[str], bm25: np.ndarray, dense: np.ndarray, dense_computed: bool) -> Signals:
         sorted_dense = np.sort(dense)[::-1]
@@ -189,6 +214,7 @@ class Retriever:
             unknown_words=len(words) - len(known),
             bm25_margin=float(sorted_bm25[0] - sorted_bm25[1]) if len(sorted_bm25) > 1 else 0.0,
             dense_computed=dense_computed,
+            length=len(query),
         )
 
 

@@ -55,7 +55,7 @@ def test_out_of_scope_questions_are_refused_even_with_numbers(fake_assistant, qu
     assert "10010" in a.answer
 
 
-@pytest.mark.parametrize("question", ["合同里对IP地址有规定吗", "50M专线不要云了每个月多少钱", "合同里哪里提到电信条例"])
+@pytest.mark.parametrize("question", ["合同里对IP地址有规定吗", "50M专线不要云了每个月多少钱"])
 def test_questions_about_what_the_contract_says_pass_the_gate(fake_assistant, question):
     assert fake_assistant.ask(question).intent is not Intent.out_of_scope
 
