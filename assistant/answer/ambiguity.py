@@ -60,10 +60,12 @@ def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
     return tuple(groups)
 
 
-def readings_for(query: str, groups: Iterable[Group]) -> list[Reading]:
+def readings_for(query: str, groups: Iterable[Group], context: str = "") -> list[Reading]:
     """The readings to offer for a folded question, or [] when it is not ambiguous.
 
     A question naming one reading's distinct words is not ambiguous; naming several narrows the choice to them.
+    `context` is the conversation's previous question: its words choose a reading too ("那要提前多久跟你们说"
+    after a question about ending 沃云 early).
     """
     for group in groups:
         cues = [c for c in group.cues if c in query]
@@ -74,6 +76,9 @@ def readings_for(query: str, groups: Iterable[Group]) -> list[Reading]:
         for c in cues:
             rest = rest.replace(c, " ")
         picked = [r for r in group.readings if any(d in rest for d in r.distinct)]
+        if len(picked) != 1 and context:
+            in_context = [r for r in group.readings if any(d in context for d in r.distinct)]
+            picked = in_context if len(in_context) == 1 else picked
         if len(picked) == 1:
             return []
         return list(picked or group.readings)

@@ -27,6 +27,8 @@ MAX_QUESTION = 500
 MAX_CITATIONS = 5
 # A runner-up is cited only when its fused score is close to the best one's.
 RUNNER_UP_RATIO = 0.85
+# A message this short, in a conversation, is read with the previous question.
+SHORT_FOLLOW_UP = 12
 # An ambiguous question is asked back only when one of its readings' clauses ranks this high.
 AMBIGUITY_WINDOW = 5
 # How deep the lexical ranking the calculator selection reads goes (its agreement feature is 0 below it).
@@ -150,7 +152,9 @@ class Assistant:
         today = self.today()
         pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
         last = calc.CalcPlan.model_validate(state.last_calc) if state.last_calc else None
-        follow_up = calc.is_follow_up(query)
+        # A follow-up is read with the previous question: one introduced as such ("那…呢"), one pointing back
+        # ("这个违约金…"), or one too short to stand on its own.
+        follow_up = calc.is_follow_up(query) or calc.refers_back(query) or (len(query) <= SHORT_FOLLOW_UP and bool(state.history))
         context = _previous_question(state) if follow_up else ""
         search_text = f"{context} {query}".strip()
         # Lexical retrieval costs about a millisecond and no model encode: its ranking is one of the signals the
@@ -187,7 +191,7 @@ class Assistant:
         if plan is not None:
             return self._calculate(plan, query, state)
         state.pending = None
-        readings = ambiguity.readings_for(query, self.ambiguity)
+        readings = ambiguity.readings_for(query, self.ambiguity, _previous_question(state))
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
         # equipment clause, not about the refunds the 赔 group offers).
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}

@@ -4,7 +4,7 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, a
 """
 
 from . import formulas  # noqa: F401  (registers every formula)
-from .dialogue import follow_up, is_follow_up
+from .dialogue import follow_up, is_follow_up, refers_back
 from .planner import CalcPlan, clarify_text, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
@@ -22,6 +22,7 @@ __all__ = [
     "follow_up",
     "is_follow_up",
     "plan",
+    "refers_back",
     "run",
     "unknown_clause_ids",
 ]

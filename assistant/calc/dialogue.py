@@ -118,7 +118,7 @@ def follow_up(
     reading = understand(question, today)
     found = candidates(reading, ranks)
     own = choose(found)
-    cue = is_follow_up(question) or _refers_back(question)
+    cue = is_follow_up(question) or refers_back(question)
     # A complete question of its own, not introduced as a follow-up, starts fresh.
     if own is not None and not own.missing and not cue:
         return None
@@ -145,6 +145,6 @@ def follow_up(
 _REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")
 
 
-def _refers_back(question: str) -> bool:
+def refers_back(question: str) -> bool:
     """Whether the message points at the previous answer ("这个钱", "刚才算的")."""
     return bool(_REFERS_BACK.search(question))
