@@ -245,7 +245,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.post("/v1/ivr/turn", response_model=IvrReply, responses={401: {"model": ErrorOut}, **errors})
     async def ivr_turn(body: IvrRequest, request: Request, x_api_key: str | None = Header(default=None)) -> Response:
-        if not x_api_key or not any(secrets.compare_digest(x_api_key, k) for k in settings.api_keys):
+        # Compared as bytes: a key with non-ASCII characters is simply not one of ours (401), never an error.
+        given = (x_api_key or "").encode("utf-8", "surrogateescape")
+        if not given or not any(secrets.compare_digest(given, k.encode("utf-8")) for k in settings.api_keys):
             raise Unauthorized("a valid X-API-Key header is required for IVR calls")
         started = time.perf_counter()
         a = _assistant(request)

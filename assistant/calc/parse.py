@@ -13,6 +13,7 @@ import cn2an
 
 from assistant.errors import CalcInputError
 
+from .values import FIRST_YEAR, LAST_YEAR
 from .workdays import days_in_month
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
@@ -236,7 +237,9 @@ def to_digits(text: str) -> str:
 
 
 def _make_date(year: int, month: int, day: int, raw: str) -> date:
-    """A real date, or CalcInputError explaining why it is not (2月30日)."""
+    """A real date, or CalcInputError explaining why it is not (2月30日, 9999年)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise CalcInputError("date", f"“{raw}”超出可计算的年份范围（{FIRST_YEAR}—{LAST_YEAR}年）")
     if not 1 <= month <= 12:
         raise CalcInputError("date", f"“{raw}”不是有效日期：月份只能是1—12")
     if not 1 <= day <= days_in_month(year, month):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from assistant.errors import CalcInputError, CalculatorNotFound
 from assistant.models import CalcResult
 
-from .values import q2
+from .values import FIRST_YEAR, LAST_YEAR, MAX_DECIMALS, q2
 
 ResultValue = Decimal | int | bool | date | datetime | str | dict[str, Any] | None
 
@@ -210,7 +210,9 @@ def _error_text(title: str, err: dict[str, Any]) -> str:
     if kind.startswith(("date", "datetime")):
         return f"{title}不是有效的日期：{given}（请核对该月是否有这一天）"
     if kind == "string_pattern_mismatch":
-        return f"{title}格式应为 YYYY-MM（例如 2026-04），收到 {given}"
+        return f"{title}格式应为 YYYY-MM（例如 2026-04，年份 {FIRST_YEAR}—{LAST_YEAR}），收到 {given}"
+    if kind == "decimal_max_places":
+        return f"{title}最多保留{MAX_DECIMALS}位小数，收到 {str(given)[:40]}"
     if kind.startswith(("int", "decimal", "float", "finite")):
         return f"{title}应为有效数字，收到 {given!r}"
     if kind.startswith("bool"):
@@ -221,7 +223,13 @@ def _error_text(title: str, err: dict[str, Any]) -> str:
 def _validated(model: type[BaseModel], inputs: dict[str, Any], owner: str, valid: Iterable[str]) -> BaseModel:
     """`inputs` as `model`; CalcInputError naming the first bad field (and, for an unknown one, the valid names)."""
     try:
-        return model.model_validate(inputs)
+        checked = model.model_validate(inputs)
+        for name in model.model_fields:
+            value = getattr(checked, name)
+            if isinstance(value, (date, datetime)) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                info = model.model_fields[name]
+                raise CalcInputError(name, f"{info.title or name}为{value.year}年，超出可计算的范围（{FIRST_YEAR}—{LAST_YEAR}年）")
+        return checked
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "inputs"

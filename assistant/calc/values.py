@@ -15,10 +15,14 @@ MAX_DAYS = 3650
 MAX_MONTHS = 1200
 MAX_MONTH_HOURS = 744  # 31 days × 24: the most a "月累计" outage can be
 
-Money = Annotated[Decimal, Field(gt=0, le=MAX_MONEY, allow_inf_nan=False)]
+# At most four decimals: an amount is in fen, and a longer fraction ("1e-999999") is no amount at all.
+MAX_DECIMALS = 4
+Money = Annotated[Decimal, Field(gt=0, le=MAX_MONEY, allow_inf_nan=False, decimal_places=MAX_DECIMALS)]
 Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 Months = Annotated[int, Field(ge=1, le=MAX_MONTHS)]
-YearMonth = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+# The years a deadline can be worked out for: dates outside them are refused with a clear error, never overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+YearMonth = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM (1900–2099)")]
 
 
 def q2(amount: Decimal) -> Decimal:

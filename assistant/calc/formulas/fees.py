@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.errors import CalcInputError, InputNeeded
 
 from ..registry import DEFERRED, Derived, Outcome, derivation, formula
-from ..values import MAX_MONTH_HOURS, Money, Months, cn_date, cn_datetime, num, q2, yuan
+from ..values import MAX_DECIMALS, MAX_MONTH_HOURS, Money, Months, cn_date, cn_datetime, num, q2, yuan
 from ..workdays import count_workdays, days_in_month, workday_steps
 
 # 主协议第二十三条: the line's price once 沃云 stops, by bandwidth in Mbps.
@@ -217,7 +217,7 @@ def outage_hours_from_times(
 
 @formula("outage_credit", title="线路中断租费核减", clauses=("M-36",))
 def outage_credit(
-    outage_hours: Annotated[Decimal, Field(gt=0, le=MAX_MONTH_HOURS, allow_inf_nan=False, title="当月累计中断小时数")],
+    outage_hours: Annotated[Decimal, Field(gt=0, le=MAX_MONTH_HOURS, allow_inf_nan=False, decimal_places=MAX_DECIMALS, title="当月累计中断小时数")],
     # Needed only when a credit is due: under 24 hours (or planned, or on the customer's side) nothing is.
     monthly_fee: Annotated[Money | None, Field(title="基本月租费（元）"), DEFERRED] = None,
     planned: Annotated[bool, Field(title="是否计划中断")] = False,
