@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     top_k: int = 5
     rrf_k: int = 60
     bm25_weight: float = 1.0
-    dense_weight: float = 1.0
+    # Fitted on the dev lookups of the question bank: BM25 ranks clauses better than the dense model on blind
+    # questions (top-1 83 % → 87 % with half the dense weight; the project's own questions 89.8 % → 90.6 %).
+    dense_weight: float = 0.5
 
     host: str = "127.0.0.1"
     port: int = 8000
