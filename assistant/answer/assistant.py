@@ -173,8 +173,11 @@ class Assistant:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None
             return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}", summary=short(f"无法计算：{e.message}"))
-        # A message that continues the conversation's calculation is about the contract by that fact.
+        # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
+        # ("那能直接终止吗") is judged with the question it follows.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
+        if context:
+            lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
         if self.scope.clearly_out(lexical.signals, fit):
             state.pending = None
             return self._out_of_scope(channel)

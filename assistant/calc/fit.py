@@ -180,13 +180,24 @@ def scope_rows(assistant, part) -> list[tuple[dict[str, float], int, bool]]:
 
     from .selection import candidates, understand
 
+    from .dialogue import is_follow_up, refers_back
+
     rows = []
-    items = [(q.q, q.today, q.kind) for q in part.questions]
-    items += [(t.q, c.today, t.kind) for c in part.conversations for t in c.turn]
-    for q, today, kind in items:
+    items = [(q.q, q.today, q.kind, "") for q in part.questions]
+    for c in part.conversations:
+        previous = ""
+        for t in c.turn:
+            query = normalize_query(t.q)
+            # As the service does: a follow-up is judged with the question it follows.
+            follows = previous and (is_follow_up(query) or refers_back(query) or len(query) <= 12)
+            items.append((t.q, c.today, t.kind, previous if follows else ""))
+            if t.kind != "out_of_scope":
+                previous = query
+    for q, today, kind, context in items:
         query = normalize_query(q)
-        lexical = assistant.retriever.search(query, k=10, mode=Mode.bm25)
-        fused = assistant.retriever.search(query, k=10)
+        text = f"{context} {query}".strip()
+        lexical = assistant.retriever.search(text, k=10, mode=Mode.bm25)
+        fused = assistant.retriever.search(text, k=10)
         ranks = {"lexical": _ranks(lexical.hits)}
         try:
             found = candidates(understand(query, today), ranks)
