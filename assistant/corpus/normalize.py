@@ -96,12 +96,19 @@ def _spelling() -> tuple[dict[str, str], re.Pattern[str] | None]:
     """corpus/spelling.toml: misspelling → the contract's word, checked when loaded."""
     import tomllib
 
-    fixes = tomllib.loads(SPELLING_PATH.read_text(encoding="utf-8")).get("fix", {})
-    for wrong, right in fixes.items():
+    data = tomllib.loads(SPELLING_PATH.read_text(encoding="utf-8"))
+    fixes = dict(data.get("fix", {}))
+    english = {k.lower(): v for k, v in data.get("english", {}).items()}
+    for wrong, right in [*fixes.items(), *english.items()]:
         if not (isinstance(right, str) and wrong and right and wrong != right and wrong not in right):
             raise ValueError(f"{SPELLING_PATH}: bad correction {wrong!r} → {right!r}")
-    keys = sorted(fixes, key=len, reverse=True)
-    return fixes, re.compile("|".join(map(re.escape, keys))) if keys else None
+    fixes.update(english)
+    # English entries match whole words only ("bill" is not in "billion"); Chinese ones anywhere.
+    parts = [
+        rf"(?<![a-z]){re.escape(k)}(?![a-z])" if k.isascii() else re.escape(k)
+        for k in sorted(fixes, key=len, reverse=True)
+    ]
+    return fixes, re.compile("|".join(parts)) if parts else None
 
 
 def correct_spelling(text: str) -> str:

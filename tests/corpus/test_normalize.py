@@ -53,3 +53,22 @@ def test_to_simplified_skips_only_texts_that_t2s_leaves_unchanged():
 def test_to_simplified_converts_everything_without_the_dictionaries(monkeypatch):
     monkeypatch.setattr(normalize, "_convertible", lambda: None)
     assert to_simplified("雲專線") == "云专线" and to_simplified("云专线") == "云专线"
+
+
+import pytest as _pytest
+
+from assistant.corpus.normalize import correct_spelling
+
+
+@_pytest.mark.parametrize(
+    ("said", "read"),
+    [
+        ("握云不用了 光留专限", "沃云不用了 光留专线"),
+        ("late fee怎么算 overdue 10 days", "滞纳金怎么算 逾期 10 days"),
+        ("our line went live yesterday", "our line 开通了 yesterday"),
+        ("vat多少 invoice", "增值税多少 发票"),
+        ("billion", "billion"),  # English entries match whole words only
+    ],
+)
+def test_misspellings_homophones_and_english_words_are_read_as_the_contract_writes(said, read):
+    assert correct_spelling(said) == read
