@@ -82,6 +82,21 @@ class Mentions:
         return [m for m in self.items if m.kind in kinds]
 
     @cached_property
+    def asked(self) -> tuple[tuple[int, int], ...]:
+        """The spans of the sentences that ask something (多少, 哪天, 吗, ？…), when the text has several sentences:
+        in a long e-mail the values beside the question matter more than those in its greeting or signature."""
+        spans, start = [], 0
+        for m in _SENTENCE_BREAK.finditer(self.text + "\n"):
+            spans.append((start, m.end()))
+            start = m.end()
+        if len(spans) < 2:
+            return ()
+        return tuple((a, b) for a, b in spans if _ASKING.search(self.text[a:b]))
+
+    def in_question(self, m: Mention) -> bool:
+        return any(a <= m.start < b for a, b in self.asked)
+
+    @cached_property
     def clashes(self) -> frozenset[tuple[int, int]]:
         """Pairs of (different) mentions that share text: a list and its parts, a line and its bandwidth."""
         n = len(self.items)
@@ -169,6 +184,8 @@ _LIST_LABEL = re.compile(
     r"[\s、,，/和及与跟+;；:：]|还有|以及|然后|加上"
 )
 _SENTENCE_END = re.compile(r"[。！!？?]")
+_SENTENCE_BREAK = re.compile(r"[。！!？?\n]")
+_ASKING = re.compile(r"多少|几[号天月点个]|哪[天一个]|什么时候|何时|吗|么|是否|能否|？|\?|最晚|最迟|最早")
 # Words that add one more line to those already named ("4个网点用10M专线，另外仓库用的是1条20M").
 _LINE_JOIN = re.compile(r"^[^。！!？?\d]{0,14}(?:另外|还有|以及|加上|然后还有|再加)[^。！!？?\d]{0,10}$")
 _LABEL_AFTER = re.compile(r"\s*(?:个是|月|个月)")

@@ -144,6 +144,7 @@ KINDS = frozenset(FILLERS) | {FLAG}
 ADJACENT = 3  # a cue ending this close before a value names it
 COMPOSITE_BONUS = 0.4
 REQUIRED_BONUS = 0.3  # an input the calculator cannot do without is filled before an optional one
+QUESTION_BONUS = 0.3  # a value in the sentence that asks, in a text of several sentences
 ORDER_BONUS = 0.05
 
 
@@ -233,6 +234,8 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
             # otherwise any two values would pass for the term and the months used.
             continue
         fit += REQUIRED_BONUS if required else 0.0
+        if mentions.in_question(m):
+            fit += QUESTION_BONUS
         # A sum or list covers more of what was said than any one of its parts.
         whole = COMPOSITE_BONUS * max(0, len(m.parts) - 1)
         out.append(_Option(i, converted[0], converted[1], 1.0 + fit + cue + whole, cue > 0, cue))
