@@ -202,6 +202,7 @@ class Assignment:
     score: float = 0.0
     cued: int = 0  # roles filled by a mention one of whose cue words stands next to it
     cue_total: float = 0.0  # the sum of their cue scores
+    cue_of: dict[int, float] = field(default_factory=dict)  # mention index → the cue score of the role it fills
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,7 @@ def assign(
         out.used.update(items[opt.index].parts)
         out.cued += opt.cued
         out.cue_total += opt.cue
+        out.cue_of[opt.index] = opt.cue
         if opt.note and opt.note not in out.assumptions:
             out.assumptions.append(opt.note)
     return out

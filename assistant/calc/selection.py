@@ -31,6 +31,7 @@ FEATURES = (
     "complete",       # 1 when nothing required is missing
     "cued",           # inputs filled by a value a cue word names
     "cue_strength",   # how strongly, on average: a cue right before the value counts most
+    "cue_deficit",    # how much more strongly another candidate's input words name the values this one takes
     "unused",         # values in the question the calculator leaves unused
     "composite",      # it takes a list or sum the question gives (several lines, monthly amounts, outages)
     "coverage",       # share of the question's values it uses
@@ -217,11 +218,22 @@ def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None =
         for name, formula in REGISTRY.items():
             if name not in scored and top & set(formula.clauses):
                 scored[name] = 0.0
+    filled = {name: fill(vocab.calculators[name], reading) for name in scored}
     out = []
     for name, keywords in scored.items():
         spec = vocab.calculators[name]
         best_other = max((s for n, s in scored.items() if n != name), default=0.0)
-        assignment, flags = fill(spec, reading)
+        assignment, flags = filled[name]
         x = features(spec, keywords, best_other, assignment, reading, ranks or {})
+        x["cue_deficit"] = _cue_deficit(assignment, [a for n, (a, _) in filled.items() if n != name])
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x)))
     return sorted(out, key=lambda c: (-c.probability, -c.keywords, c.name))
+
+
+def _cue_deficit(mine: Assignment, others: list[Assignment]) -> float:
+    """For each value this candidate takes, how much more strongly some other candidate's input words name it
+    ("不含税25500" names a pre-tax amount, not a tax-inclusive one): the value is probably that other input."""
+    return sum(
+        max(0.0, max((o.cue_of.get(i, 0.0) for o in others), default=0.0) - cue)
+        for i, cue in mine.cue_of.items()
+    )

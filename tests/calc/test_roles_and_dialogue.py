@@ -9,6 +9,7 @@ import pytest
 from assistant.calc import follow_up, plan, run
 from assistant.calc.mentions import find_flags, read
 from assistant.calc.roles import assign, flag_values
+from assistant.calc.selection import candidates, understand
 from assistant.calc.vocabulary import vocabulary
 
 TODAY = date(2026, 6, 1)
@@ -96,3 +97,16 @@ def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, resu
 def test_a_new_complete_question_starts_fresh():
     last, last_result = last_of("欠了5100，逾期12天，违约金多少")
     assert follow_up("3月2日受理的，最晚哪天开通", TODAY, last, last_result) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "unnamed"),
+    [
+        ("预算是按不含税25500做的，问实际要付多少", "vat_from_pre_tax", "vat_split"),
+        ("我们付了2333.33元（含税），拆成未税与税额", "vat_split", "vat_from_pre_tax"),
+    ],
+)
+def test_a_value_another_calculators_input_words_name_counts_against_a_candidate(question, named, unnamed):
+    found = {c.name: c for c in candidates(understand(question, TODAY))}
+    assert found[named].features["cue_deficit"] == 0
+    assert found[unnamed].features["cue_deficit"] >= 1.0
