@@ -23,9 +23,17 @@ from .vocabulary import keyword_score, vocabulary
 _FOLLOW_UP = re.compile(r"^(那么?|如果|要是|假如|假设|换成|改成|换|改|那要是|那如果|还是|再)|呢[?？。!！]*$|的话[?？。!！]*$")
 
 
+# "客户更正：是4条20M", "说错了，是五千一", "把100M那条换成50M": a correction restates part of the last question.
+_CORRECTION = re.compile(
+    r"更正|纠正|说错|搞错|记错|弄错|写错|其实是|应该是|不对"
+    r"|^把[^，,。？?！!]{0,12}?(?:换成|改成|改为|变成|升到|升级到|降到|降为|调到)"
+)
+
+
 def is_follow_up(question: str) -> bool:
-    """Whether a message reads as a follow-up to the previous turn rather than a new question."""
-    return bool(_FOLLOW_UP.search(question.strip()))
+    """Whether a message reads as a follow-up to the previous turn (or corrects it) rather than a new question."""
+    text = question.strip()
+    return bool(_FOLLOW_UP.search(text) or _CORRECTION.search(text))
 
 
 def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]) -> CalcPlan | None:
@@ -137,9 +145,44 @@ def follow_up(
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:
             return None
-    if not changed.inputs and not flags:
+    edited = _edit_lists(last_spec, last.inputs, reading)
+    if not changed.inputs and not flags and not edited:
         return None
-    return build(last.name, {**last.inputs, **changed.inputs, **flags}, [*last.assumptions, *changed.assumptions])
+    return build(last.name, {**last.inputs, **changed.inputs, **edited, **flags}, [*last.assumptions, *changed.assumptions])
+
+
+# "把100M那条换成50M", "两条10M也都升到20M": one bandwidth of a list turned into another.
+_TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
+
+
+def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
+    """A list of lines the last calculation had, edited by this message rather than replaced.
+
+    A bandwidth turned into another ("把100M那条换成50M") changes those lines; new counts for bandwidths already in
+    the list ("50兆的是3条") change those counts and keep the rest; a list with a bandwidth not yet in it
+    ("是4条20M，外加1条10M") replaces the whole list.
+    """
+    out: dict[str, Any] = {}
+    items = reading.mentions.items
+    for role in spec.roles:
+        old = inputs.get(role.name)
+        if role.kind != "line_list" or not isinstance(old, list):
+            continue
+        counts = {int(e["bandwidth_mbps"]): int(e["count"]) for e in old}
+        bandwidths = [m for m in items if m.kind == "bandwidth"]
+        turned = [(a, b) for a, b in zip(bandwidths, bandwidths[1:])
+                  if int(a.value) in counts and _TURNED_INTO.search(reading.text[a.end: b.start])]
+        lines = next((m for m in items if m.kind == "line_list"), None)
+        if turned:
+            for a, b in turned:
+                moved = counts.pop(int(a.value))
+                counts[int(b.value)] = counts.get(int(b.value), 0) + moved
+        elif lines is not None and all(bw in counts for bw, _ in lines.value):
+            counts.update({bw: n for bw, n in lines.value})
+        else:
+            continue
+        out[role.name] = [{"bandwidth_mbps": bw, "count": n} for bw, n in counts.items() if n > 0]
+    return out
 
 
 _REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")

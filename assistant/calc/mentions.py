@@ -232,34 +232,60 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
     lines = _line_counts(text, items)
     if lines:
         extra.extend(lines)
-        groups: list[list[Mention]] = [[lines[0]]]
-        for line in lines[1:]:
+        counted = {p for ln in lines for p in ln.parts}
+        # A bandwidth said without a count beside counted ones is one line ("总部100M，2个分部各20M").
+        single = [Mention("line", (int(m.value), 1), m.start, m.end, parts=(i,))
+                  for i, m in enumerate(items) if m.kind == "bandwidth" and i not in counted]
+        every = sorted(lines + single, key=lambda ln: ln.start)
+        groups: list[list[Mention]] = [[every[0]]]
+        for line in every[1:]:
             gap = text[groups[-1][-1].end: line.start]
-            if _SEPARATOR.match(gap) or re.match(r"^\s*(?:再)?(?:加|和|还有|另外)?\s*$", gap) or _LINE_JOIN.search(gap):
+            if _SEPARATOR.match(gap) or re.match(r"^\s*[,，、;；]?\s*(?:再|外|另外)?\s*(?:加上?|和|还有|以及|及|与|跟)?\s*$", gap) or _LINE_JOIN.search(gap):
                 groups[-1].append(line)
             else:
                 groups.append([line])
         for g in groups:
-            extra.append(Mention("line_list", [ln.value for ln in g], g[0].start, g[-1].end, parts=tuple(p for ln in g for p in ln.parts)))
+            if any(ln in lines for ln in g):
+                extra.append(Mention("line_list", [ln.value for ln in g], g[0].start, g[-1].end,
+                                     parts=tuple(p for ln in g for p in ln.parts)))
     return extra
 
 
-_COUNT_BEFORE = re.compile(r"(\d+)\s*(?:条|根|路|个网点|个点)[^\d，,。；;！？!?]{0,8}$")
-_COUNT_AFTER = re.compile(r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+))")
+_COUNT_BEFORE = re.compile(r"(\d+)\s*(?:(?:条|根|路|个网点|个点)[^\d，,。；;！？!?]{0,8}|个\s*)$")
+_COUNT_AFTER = re.compile(
+    r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:是|共|一共|总共|共有|有)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+))"
+)
+# Several sites with the same line each: "2个分部各20M", "3个点每个点1条20M", "三个车间分别一条50M".
+_PER_SITE = re.compile(
+    r"(\d+)\s*(?:个|家|处)[^\d，,。；;！？!?\s]{0,4}?\s*(?:各|每个[^\d，,。；;！？!?]{0,3}?|每[^\d，,。；;！？!?]{0,2}?|分别|都)"
+    r"\s*(?:有|用|拉|是)?\s*(?:(\d+)\s*(?:条|根|路))?\s*$"
+)
 
 
 def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
-    """Bandwidths with a number of lines: "3条20M", "20M的3条", "20M专线3条"."""
+    """Bandwidths with a number of lines: "3条20M", "20M的3条", "20M专线共8条", "2个分部各20M".
+
+    A count both before and after a bandwidth ("2条200M 1条50M", "200兆的2条 100兆的1条") belongs to the side
+    the text's first counted bandwidth uses: people keep one order within a list.
+    """
+    bandwidths = [i for i, m in enumerate(items) if m.kind == "bandwidth"]
+    sides = {i: (_COUNT_BEFORE.search(text[max(0, items[i].start - 8): items[i].start]),
+                 _COUNT_AFTER.match(text[items[i].end: items[i].end + 10])) for i in bandwidths}
+    order = next(("before" if b else "after" for b, a in sides.values() if bool(b) != bool(a)), "before")
+    counts = [j for j, c in enumerate(items) if c.kind in ("number", "count")]
     out = []
-    for i, m in enumerate(items):
-        if m.kind != "bandwidth":
-            continue
-        before = _COUNT_BEFORE.search(text[max(0, m.start - 8): m.start])
-        after = _COUNT_AFTER.match(text[m.end: m.end + 8])
-        counts = [j for j, c in enumerate(items) if c.kind in ("number", "count") and j != i]
-        if after and after.start(0) == 0 and (not before or re.match(r"^\s*的?\s*\d", text[m.end:])):
-            before = None  # "200兆的2条 100兆的1条": a count right after its bandwidth is its own
-        if before:
+    for i in bandwidths:
+        m = items[i]
+        before, after = sides[i]
+        site = _PER_SITE.search(text[max(0, m.start - 16): m.start])
+        if before and after:
+            before, after = (before, None) if order == "before" else (None, after)
+        if site:
+            start = m.start - len(site.group(0))
+            per = int(site.group(2)) if site.group(2) else 1
+            parts = tuple(j for j in counts if items[j].start >= start and items[j].end <= m.start)
+            out.append(Mention("line", (int(m.value), int(site.group(1)) * per), start, m.end, parts=(i, *parts)))
+        elif before:
             start = m.start - len(before.group(0))
             part = next((j for j in counts if items[j].start >= start and items[j].end <= m.start), None)
             out.append(Mention("line", (int(m.value), int(before.group(1))), start, m.end, parts=(i,) + ((part,) if part is not None else ())))
@@ -280,7 +306,10 @@ def read(question: str, today: date) -> Mentions:
     text = features.text
     items, retracted = _drop_retracted(text, _carry_year(_raw(features)))
     items = items + _lists(text, items)
-    items.sort(key=lambda m: (m.start, -m.end))
+    # Sorted into text order; a list's parts are indices, so they follow their mentions to the new places.
+    order = sorted(range(len(items)), key=lambda i: (items[i].start, -items[i].end))
+    moved = {old: new for new, old in enumerate(order)}
+    items = [replace(items[i], parts=tuple(moved[p] for p in items[i].parts)) for i in order]
     bounds = sorted({0, len(text), *(m.start for m in items), *(m.end for m in items)})
     out = []
     for m in items:

@@ -16,7 +16,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from .mentions import Flag, Mentions, find_flags, read
+from .mentions import Flag, Mention, Mentions, find_flags, read
 from .registry import REGISTRY
 from .roles import Assignment, assign, flag_values, today_values
 from .vocabulary import CalcSpec, Vocabulary, keyword_score, trigger_index, vocabulary
@@ -34,6 +34,7 @@ FEATURES = (
     "cue_deficit",    # how much more strongly another candidate's input words name the values this one takes
     "unused",         # values in the question the calculator leaves unused
     "composite",      # it takes a list or sum the question gives (several lines, monthly amounts, outages)
+    "partial",        # it takes one part of such a list or sum and leaves the whole unused ("5条20M" read as one 20M)
     "coverage",       # share of the question's values it uses
     "no_values",      # the question has no value at all
     "asks",           # it asks for a number or a date (多少, 哪天…)
@@ -190,6 +191,8 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "unused": float(unused),
         "coverage": (len(values) - unused) / len(values) if values else 0.0,
         "composite": 1.0 if any(reading.mentions.items[i].parts for i in used if i < len(reading.mentions.items)) else 0.0,
+        "partial": float(sum(1 for m in reading.mentions.items
+                             if _plural(m) and m.parts and set(m.parts) & used and not set(m.parts) <= used)),
         "no_values": 0.0 if reading.mentions.has_values else 1.0,
         "asks": 1.0 if reading.asks else 0.0,
         "compute": 1.0 if reading.compute else 0.0,
@@ -198,6 +201,15 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "lexical": agreement("lexical"),
         "dense": agreement("dense"),
     }
+
+
+def _plural(m: Mention) -> bool:
+    """Whether a composite mention stands for more than one thing (3 lines, several amounts or outages)."""
+    if m.kind == "line":
+        return m.value[1] > 1
+    if m.kind == "line_list":
+        return sum(count for _, count in m.value) > 1
+    return m.kind == "money_list" or (m.kind == "duration" and len(m.parts) > 1)
 
 
 def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None = None,

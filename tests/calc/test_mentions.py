@@ -96,11 +96,30 @@ def test_runs_of_amounts_are_lists(question, amounts):
 
 @pytest.mark.parametrize(
     ("question", "lines"),
-    [("3条20M加1条100M", [(20, 3), (100, 1)]), ("20M×2 + 200M×1", [(20, 2), (200, 1)])],
+    [
+        ("3条20M加1条100M", [(20, 3), (100, 1)]),
+        ("20M×2 + 200M×1", [(20, 2), (200, 1)]),
+        ("总部100M，2个分部各20M，不要云了每月多少", [(100, 1), (20, 2)]),
+        ("3个点每个点1条20M", [(20, 3)]),
+        ("2条200M 1条50M", [(200, 2), (50, 1)]),
+        ("200兆的2条 100兆的1条", [(200, 2), (100, 1)]),
+        ("20M专线共8条", [(20, 8)]),
+        ("1个100M和3条20M", [(100, 1), (20, 3)]),
+    ],
 )
 def test_lines_of_several_bandwidths(question, lines):
     found = [m.value for m in read(question, TODAY).items if m.kind == "line_list"]
     assert found == [lines]
+
+
+@pytest.mark.parametrize(
+    "question", ["总部100M，2个分部各20M", "前三个月分别是一千、一千二、一千一", "2条200M 1条50M，逾期10天"]
+)
+def test_a_lists_parts_are_the_mentions_inside_it(question):
+    items = read(question, TODAY).items
+    for m in items:
+        for p in m.parts:
+            assert m.start <= items[p].start and items[p].end <= m.end and items[p] is not m
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,21 @@ def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, resu
     assert (got == result) if not isinstance(result, dict) else all(got[k] == v for k, v in result.items())
 
 
+@pytest.mark.parametrize(
+    ("then", "lines"),
+    [
+        ("客户更正：是4条20M", {20: 4, 100: 1}),
+        ("把100M那条换成50M", {20: 3, 50: 1}),
+        ("不对，是4条20M，外加1条10M", {20: 4, 10: 1}),
+    ],
+)
+def test_a_correction_edits_the_lines_of_the_last_calculation(then, lines):
+    last, last_result = last_of("3条20M加1条100M，不要云每月一共多少钱")
+    again = follow_up(then, TODAY, last, last_result)
+    assert again is not None and again.name == "line_fee_total"
+    assert {e["bandwidth_mbps"]: e["count"] for e in again.inputs["lines"]} == lines
+
+
 def test_a_new_complete_question_starts_fresh():
     last, last_result = last_of("欠了5100，逾期12天，违约金多少")
     assert follow_up("3月2日受理的，最晚哪天开通", TODAY, last, last_result) is None
