@@ -103,11 +103,17 @@ class Mentions:
         return frozenset((a, b) for a in range(n) for b in range(n) if a != b and self.items[a].overlaps(self.items[b]))
 
 
+_UNIT = re.compile(r"^(?:个)?(?:月份|月|日|号|年|天|小时|个)")
+
+
 def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, str]:
     """The words before (back to a clause boundary or the previous value) and after a span."""
     left = text[max(lo, start - LEFT_WINDOW): start]
     cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
     left = left[cut:]
+    if lo > 0 and start - len(left) == lo and text[lo - 1].isdigit():
+        # "3月 2470": the unit of the number before belongs to that number, not to this value's words.
+        left = _UNIT.sub("", left, count=1)
     right = text[end: min(hi, end + RIGHT_WINDOW)]
     stop = _BOUNDARY.search(right)
     return left, right[: stop.start()] if stop else right

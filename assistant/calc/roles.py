@@ -148,13 +148,14 @@ QUESTION_BONUS = 0.3  # a value in the sentence that asks, in a text of several 
 ORDER_BONUS = 0.05
 
 
-_NEGATING = "不未非没"
+NEGATING = "不未非没"  # a character that makes the word after it its opposite ("不含税")
 
 
 def _find(text: str, cue: str, last: bool) -> int:
-    """Where a cue stands in a window, skipping uses negated by the character before it ("不含税" is no "含税")."""
+    """Where a cue stands in a window, skipping uses negated by the character before it ("不含税" is no "含税")
+    and uses that are the unit of a number before them ("3月 2470": 月 is a month, not a monthly fee)."""
     at = text.rfind(cue) if last else text.find(cue)
-    while at >= 0 and at > 0 and text[at - 1] in _NEGATING:
+    while at > 0 and (text[at - 1] in NEGATING or text[at - 1].isdigit()):
         at = text.rfind(cue, 0, at) if last else text.find(cue, at + 1)
     return at
 
@@ -180,12 +181,27 @@ def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = ()) -> float
     for cue in role.cues:
         at = _find(m.left, cue, last=True)
         if at >= 0 and not _covered(m.left, at, cue, others):
-            best = max(best, 1.5 if len(m.left) - (at + len(cue)) <= ADJACENT else 1.0)
+            gap = m.left[at + len(cue):]
+            # Another input's word between this one and the value is nearer, so it names the value first.
+            near = len(gap) <= ADJACENT and not any(o in gap for o in others)
+            best = max(best, 1.5 if near else 1.0)
             continue
         at = _find(m.right, cue, last=False)
         if at >= 0 and not _covered(m.right, at, cue, others) and not _ASKED.match(m.right[at + len(cue):]):
             best = max(best, 0.9 if at <= ADJACENT else 0.6)
     return best
+
+
+def _beside(words: tuple[str, ...], m: Mention) -> bool:
+    """Whether one of the words stands right beside the mention, stating what it is (not asking for it)."""
+    for word in words:
+        at = _find(m.left, word, last=True)
+        if at >= 0 and len(m.left) - (at + len(word)) <= ADJACENT:
+            return True
+        at = _find(m.right, word, last=False)
+        if 0 <= at <= ADJACENT and not _ASKED.match(m.right[at + len(word):]):
+            return True
+    return False
 
 
 # A cue word after a value that asks for that quantity ("5100元，不含税是多少") names what is wanted, not the value.
@@ -227,6 +243,9 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         if converted is None:
             continue
         cue = cue_score(role, m, spec.other_cues(role.name))
+        if role.never and _beside(role.never, m):
+            # "不含税25500" is a pre-tax amount whatever else the question says: never a tax-inclusive total.
+            continue
         if m.kind == "number" and role.kind != "money" and cue == 0:
             # A bare number is a duration, bandwidth or count only where a cue word says so ("用了 11").
             continue
@@ -240,6 +259,25 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         # A sum or list covers more of what was said than any one of its parts.
         whole = COMPOSITE_BONUS * max(0, len(m.parts) - 1)
         out.append(_Option(i, converted[0], converted[1], 1.0 + fit + cue + whole, cue > 0, cue))
+    return out
+
+
+def refused(spec: CalcSpec, mentions: Mentions) -> int:
+    """How many values of an input's kind the question states as something else (its `never` words beside them)."""
+    return sum(
+        1 for role in spec.roles if role.never and role.kind in FILLERS
+        for m in mentions.items if m.kind in FILLERS[role.kind].accepts and _beside(role.never, m)
+    )
+
+
+def _strongest_of_exclusive(spec: CalcSpec, options: dict[str, list[_Option]]) -> dict[str, list[_Option]]:
+    """Options without a value that an exclusive input's words name more strongly ("合同还剩9个月" is the months
+    remaining, not the term): filling two facts would otherwise outscore the one input the value states."""
+    out = {}
+    for name, opts in options.items():
+        rivals = {o for g in spec.exclusive if name in g for o in g if o != name and o in options}
+        stronger = {o.index: o.cue for r in rivals for o in options[r]}
+        out[name] = [o for o in opts if stronger.get(o.index, 0.0) <= o.cue]
     return out
 
 
@@ -272,6 +310,7 @@ def assign(
     """
     roles = [r for r in spec.roles if r.kind != FLAG and (only is None or r.name in only)]
     options = {r.name: _options(r, spec, mentions, today, r.name in spec.required and r.name not in given, r.name in given) for r in roles}
+    options = _strongest_of_exclusive(spec, options)
     items = mentions.items
     best: tuple[float, dict[str, _Option]] = (0.0, {})
     # Worked out once per question rather than at every step of the search.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .mentions import Flag, Mention, Mentions, find_flags, read
 from .registry import REGISTRY
-from .roles import Assignment, assign, flag_values, today_values
+from .roles import Assignment, assign, flag_values, refused, today_values
 from .vocabulary import CalcSpec, Vocabulary, keyword_score, trigger_index, vocabulary
 
 WEIGHTS_PATH = Path(__file__).with_name("selection.toml")
@@ -32,6 +32,7 @@ FEATURES = (
     "cued",           # inputs filled by a value a cue word names
     "cue_strength",   # how strongly, on average: a cue right before the value counts most
     "cue_deficit",    # how much more strongly another candidate's input words name the values this one takes
+    "refused",        # values of an input's kind the question states as something else ("不含税25500" for a total)
     "unused",         # values in the question the calculator leaves unused
     "composite",      # it takes a list or sum the question gives (several lines, monthly amounts, outages)
     "partial",        # it takes one part of such a list or sum and leaves the whole unused ("5条20M" read as one 20M)
@@ -191,6 +192,7 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "unused": float(unused),
         "coverage": (len(values) - unused) / len(values) if values else 0.0,
         "composite": 1.0 if any(reading.mentions.items[i].parts for i in used if i < len(reading.mentions.items)) else 0.0,
+        "refused": float(refused(spec, reading.mentions)),
         "partial": float(sum(1 for m in reading.mentions.items
                              if _plural(m) and m.parts and set(m.parts) & used and not set(m.parts) <= used)),
         "no_values": 0.0 if reading.mentions.has_values else 1.0,
@@ -237,7 +239,8 @@ def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None =
         best_other = max((s for n, s in scored.items() if n != name), default=0.0)
         assignment, flags = filled[name]
         x = features(spec, keywords, best_other, assignment, reading, ranks or {})
-        x["cue_deficit"] = _cue_deficit(assignment, [a for n, (a, _) in filled.items() if n != name])
+        others = [a for n, (a, _) in filled.items() if n != name]
+        x["cue_deficit"] = _cue_deficit(assignment, others)
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x)))
     return sorted(out, key=lambda c: (-c.probability, -c.keywords, c.name))
 

@@ -12,7 +12,7 @@ from typing import Any
 from assistant.corpus.phrases import PhraseIndex
 
 from .registry import REGISTRY
-from .roles import FLAG, KINDS
+from .roles import FLAG, KINDS, NEGATING
 
 TRIGGERS_PATH = Path(__file__).with_name("triggers.toml")
 
@@ -31,6 +31,7 @@ class RoleSpec:
     now: tuple[str, ...] = ()
     yes: tuple[str, ...] = ()
     no: tuple[str, ...] = ()
+    never: tuple[str, ...] = ()  # words that, right beside a value, state it is something else ("不含税" for a total)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     where = f"calculators.{calc}.roles.{name}"
     if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
         raise VocabularyError(f"{where}: kind must be one of {sorted(KINDS)}, got {raw!r}")
-    unknown = set(raw) - {"kind", "cues", "now", "yes", "no"}
+    unknown = set(raw) - {"kind", "cues", "now", "yes", "no", "never"}
     if unknown:
         raise VocabularyError(f"{where}: unknown keys {sorted(unknown)}")
     spec = RoleSpec(
@@ -97,6 +98,7 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
         _strings(f"{where}.now", raw.get("now", [])),
         _strings(f"{where}.yes", raw.get("yes", [])),
         _strings(f"{where}.no", raw.get("no", [])),
+        _strings(f"{where}.never", raw.get("never", [])),
     )
     if spec.kind == FLAG:
         missing = [f for f in (*spec.yes, *spec.no) if f not in flags]
@@ -204,7 +206,10 @@ class TriggerIndex:
     def found(self, *texts: str) -> set[str]:
         """The trigger phrases (and 're:' patterns) present in any of the texts."""
         matched = {p for p, rx in self.patterns.items() if any(rx.search(t) for t in texts)}
-        return self.plain.found(*texts) | matched
+        # A phrase negated by the character before it is its opposite ("含税" in "不含税"), unless the
+        # negation is part of another occurrence of the phrase itself.
+        plain = {p for t in texts for at, p in self.plain.occurrences(t) if at == 0 or t[at - 1] not in NEGATING}
+        return plain | matched
 
     def triggered(self, found: set[str]) -> set[str]:
         """The calculators with at least one of the found phrases among their triggers."""

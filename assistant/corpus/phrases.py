@@ -31,3 +31,9 @@ class PhraseIndex:
         if self._automaton is None:
             return set()
         return {p for t in texts if t for _, p in self._automaton.iter(t)}
+
+    def occurrences(self, text: str) -> list[tuple[int, str]]:
+        """Every occurrence of a phrase in the text, as (start, phrase)."""
+        if self._automaton is None or not text:
+            return []
+        return [(end - len(p) + 1, p) for end, p in self._automaton.iter(text)]

@@ -8,9 +8,9 @@ import pytest
 
 from assistant.calc import follow_up, plan, run
 from assistant.calc.mentions import find_flags, read
-from assistant.calc.roles import assign, flag_values
+from assistant.calc.roles import assign, flag_values, refused
 from assistant.calc.selection import candidates, understand
-from assistant.calc.vocabulary import vocabulary
+from assistant.calc.vocabulary import trigger_index, vocabulary
 
 TODAY = date(2026, 6, 1)
 
@@ -34,6 +34,11 @@ def assigned(calculator: str, question: str) -> dict:
         ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}),
         ("late_fee", "4月的账单6月10号才交，欠5000", {"bill_month": "2026-04", "paid_on": "2026-06-10", "owed": "5000"}),
         ("line_fee_difference", "100M→10M差多少", {"from_mbps": 100, "to_mbps": 10}),
+        # The nearest input word names a value: "合同还剩" is the months remaining, not the term.
+        ("early_termination_penalty", "按量计费，合同还剩9个月，每月2700", {"remaining_months": 9, "monthly_fee": "2700"}),
+        # "3月 2470": 月 is the unit of the 3 before, not a word naming a monthly fee.
+        ("early_termination_penalty", "之前的账单：1月 2350、2月 2180、3月 2470 元，合约还剩 10 个月",
+         {"remaining_months": 10, "served_monthly_amounts": ["2350", "2180", "2470"]}),
         ("line_fee_difference", "流量峰值80M左右，想把200M专线降为100M", {"from_mbps": 200, "to_mbps": 100}),
     ],
 )
@@ -115,13 +120,38 @@ def test_a_new_complete_question_starts_fresh():
 
 
 @pytest.mark.parametrize(
+    ("calculator", "question", "taken", "refused_values"),
+    [
+        ("vat_split", "预算是按不含税25500做的，问含税要付多少", {}, 1),
+        ("vat_split", "税前1999元加完增值税的总价", {}, 1),
+        ("vat_split", "一千一 含税价 帮我拆一下 不含税多少", {"amount": "1100"}, 0),
+        ("vat_from_pre_tax", "发票上含税2120元，不含税多少", {}, 1),
+        ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}, 0),
+    ],
+)
+def test_a_value_stated_as_something_else_is_never_that_input(calculator, question, taken, refused_values):
+    spec = vocabulary().calculators[calculator]
+    mentions = read(question, TODAY)
+    assert {k: str(v) for k, v in assign(spec, mentions, TODAY).inputs.items()} == taken
+    assert refused(spec, mentions) == refused_values
+
+
+@pytest.mark.parametrize(
     ("question", "named", "unnamed"),
     [
-        ("预算是按不含税25500做的，问实际要付多少", "vat_from_pre_tax", "vat_split"),
-        ("我们付了2333.33元（含税），拆成未税与税额", "vat_split", "vat_from_pre_tax"),
+        ("不含税的报价是25500，问含税多少", "vat_from_pre_tax", "vat_split"),
+        ("含税的发票总额是2333.33元，拆成未税与税额", "vat_split", "vat_from_pre_tax"),
     ],
 )
 def test_a_value_another_calculators_input_words_name_counts_against_a_candidate(question, named, unnamed):
     found = {c.name: c for c in candidates(understand(question, TODAY))}
     assert found[named].features["cue_deficit"] == 0
     assert found[unnamed].features["cue_deficit"] >= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "found"),
+    [("不含税25500", "含税", False), ("不含税25500", "不含税", True), ("不含税价，含税多少", "含税", True), ("未逾期", "逾期", False)],
+)
+def test_a_trigger_phrase_negated_by_the_character_before_it_is_not_found(text, phrase, found):
+    assert (phrase in trigger_index().found(text)) is found

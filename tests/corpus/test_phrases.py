@@ -37,3 +37,7 @@ def test_no_phrases_finds_nothing():
 )
 def test_found_is_exactly_the_contained_phrases(phrases, texts):
     assert PhraseIndex(phrases).found(*texts) == {p for p in phrases if p and any(p in t for t in texts)}
+
+
+def test_occurrences_give_every_start():
+    assert sorted(PhraseIndex(PHRASES).occurrences("逾期违约金，逾期")) == [(0, "逾期"), (0, "逾期违约金"), (2, "违约金"), (6, "逾期")]
