@@ -135,7 +135,7 @@ class Assistant:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
         started = time.perf_counter()
         if owner is None:
-            owner = (agent or "") if channel is Channel.agent else ""
+            owner = (agent or "") if channel == Channel.agent else ""
         state = belongs_to(self.sessions.get(session), channel, owner) if session else None
         is_new = state is None
         if state is None:
