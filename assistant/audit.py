@@ -200,6 +200,7 @@ class AuditRecord(BaseModel):
 
     time: float = Field(default_factory=time.time, description="epoch seconds when the answer was given")
     channel: Channel
+    agent: str | None = Field(default=None, description="the signed-in agent who asked, if any")
     session_id: str
     turn: int = Field(ge=1)
     question: str
@@ -309,6 +310,7 @@ class Feedback(BaseModel):
     helpful: bool
     comment: str | None = Field(default=None, max_length=500)
     time: float = Field(default_factory=time.time)
+    agent: str | None = Field(default=None, description="the signed-in agent who gave it, if any")
 
     @field_validator("comment")
     @classmethod
@@ -324,10 +326,22 @@ CREATE TABLE IF NOT EXISTS feedback (
     session_id TEXT NOT NULL,
     turn INTEGER NOT NULL,
     helpful INTEGER NOT NULL,
-    comment TEXT
+    comment TEXT,
+    agent TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_time ON feedback(time);
 """
+
+
+def _add_column(conn: sqlite3.Connection, table: str, column: str, decl: str) -> None:
+    """Add a column a file made by an older version lacks (several workers may race to do it)."""
+    if column in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+        return
+    try:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    except sqlite3.OperationalError as e:
+        if "duplicate column" not in str(e):
+            raise
 
 
 class FeedbackStore:
@@ -341,13 +355,14 @@ class FeedbackStore:
         self.path = Path(path)
         with _errors(self.path, "open"):
             self._db = SqliteConnections(self.path, busy_timeout, _FEEDBACK_SCHEMA)
+            _add_column(self._db.get(), "feedback", "agent", "TEXT")
 
     def add(self, fb: Feedback) -> int:
         """Store one piece of feedback; returns its id."""
         with _errors(self.path, "write"):
             cur = self._db.get().execute(
-                "INSERT INTO feedback (time, session_id, turn, helpful, comment) VALUES (?, ?, ?, ?, ?)",
-                (fb.time, fb.session_id, fb.turn, int(fb.helpful), fb.comment),
+                "INSERT INTO feedback (time, session_id, turn, helpful, comment, agent) VALUES (?, ?, ?, ?, ?, ?)",
+                (fb.time, fb.session_id, fb.turn, int(fb.helpful), fb.comment, fb.agent),
             )
         return int(cur.lastrowid)
 
@@ -355,11 +370,13 @@ class FeedbackStore:
         """Feedback with since <= time < until, oldest first."""
         with _errors(self.path, "read"):
             rows = self._db.get().execute(
-                "SELECT time, session_id, turn, helpful, comment FROM feedback WHERE time >= ? AND time < ?"
+                "SELECT time, session_id, turn, helpful, comment, agent FROM feedback WHERE time >= ? AND time < ?"
                 " ORDER BY time, id",
                 (since, until),
             ).fetchall()
-        return [Feedback(time=t, session_id=s, turn=n, helpful=bool(h), comment=c) for t, s, n, h, c in rows]
+        return [
+            Feedback(time=t, session_id=s, turn=n, helpful=bool(h), comment=c, agent=a) for t, s, n, h, c, a in rows
+        ]
 
     def close(self) -> None:
         """Close this process's connections."""

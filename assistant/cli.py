@@ -33,14 +33,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         assistant = Assistant.from_settings(s, rebuild=not args.no_build)
     except AssistantError as e:
         sys.exit(f"cannot start: {e}")
+    # Forwarded headers are the app's to judge, from ASSISTANT_TRUSTED_PROXIES only (assistant.api.agents);
+    # uvicorn's own handling would believe them from 127.0.0.1 and hide the proxy's address from the app.
     if args.workers > 1:
         del assistant
         uvicorn.run(
             "assistant.api.app:create_app", factory=True, workers=args.workers, host=host, port=port,
-            access_log=s.access_log,
+            access_log=s.access_log, proxy_headers=False,
         )
     else:
-        uvicorn.run(create_app(s, assistant), host=host, port=port, log_level="info", access_log=s.access_log)
+        uvicorn.run(
+            create_app(s, assistant), host=host, port=port, log_level="info", access_log=s.access_log,
+            proxy_headers=False,
+        )
     return 0
 
 

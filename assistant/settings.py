@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# An agent id as it appears in audit records, feedback and rate-limit buckets (also an SSO user name).
+AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+# Shorter keys could be guessed through the sign-in endpoint.
+MIN_AGENT_KEY = 16
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 class Settings(BaseSettings):
     """All knobs of the service. Every value is checked when the object is built."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+    # Inputs stay out of error messages: several fields hold secrets (API keys, agent keys).
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", hide_input_in_errors=True)
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
@@ -58,6 +67,21 @@ class Settings(BaseSettings):
     rate_per_minute_ip: int = 120
     rate_per_minute_key: int = 600
     trust_forwarded: bool = False
+    # Addresses or networks (CIDR) of the reverse proxies in front of the service: only requests from them may
+    # set X-Forwarded-For / X-Forwarded-Proto and the agent header. Empty means no proxy is trusted.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+
+    # Agents signing in to the console: "alice:KEY1,bob:KEY2" (or a JSON object). None configured, and no
+    # agent_header, means the console is open as before (development, `make run`).
+    agent_keys: Annotated[dict[str, SecretStr], NoDecode] = {}
+    # Behind a company SSO proxy: the header naming the signed-in user (e.g. X-Forwarded-User), believed only on
+    # requests from trusted_proxies.
+    agent_header: str = ""
+    # Signs the agents' session cookie; empty derives it from agent_keys (changing a key then signs everyone out).
+    agent_cookie_secret: SecretStr = SecretStr("")
+    # How long a sign-in lasts (a shift), and whether the cookie is sent over HTTPS only (set it in production).
+    agent_session_hours: float = 12.0
+    agent_cookie_secure: bool = False
 
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
@@ -78,7 +102,7 @@ class Settings(BaseSettings):
             raise ValueError(f"top_k must be <= 50, got {v}")
         return v
 
-    @field_validator("api_keys", "allowed_origins", mode="before")
+    @field_validator("api_keys", "allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _list(cls, v: object) -> object:
         """Accept a JSON list or a comma-separated string from the environment."""
@@ -88,6 +112,79 @@ class Settings(BaseSettings):
                 return json.loads(v)
             return [item.strip() for item in v.split(",") if item.strip()]
         return v
+
+    @field_validator("agent_keys", mode="before")
+    @classmethod
+    def _agent_keys(cls, v: object) -> object:
+        """Accept "alice:KEY1,bob:KEY2" or a JSON object; every entry needs an agent id and a key."""
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("{"):
+                return json.loads(v)
+            pairs: dict[str, str] = {}
+            for n, item in enumerate((i.strip() for i in v.split(",") if i.strip()), 1):
+                agent, sep, key = item.partition(":")
+                if not sep:
+                    raise ValueError(f"agent_keys entry {n} must be AGENT:KEY (e.g. alice:a-long-random-key)")
+                if agent.strip() in pairs:
+                    raise ValueError(f"agent_keys names agent {agent.strip()!r} twice")
+                pairs[agent.strip()] = key.strip()
+            return pairs
+        return v
+
+    @field_validator("agent_keys")
+    @classmethod
+    def _agent_keys_valid(cls, v: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        bad = [a for a in v if not AGENT_ID.match(a)]
+        if bad:
+            raise ValueError(f"agent_keys: agent ids must be letters, digits and . _ @ + - (at most 64), got {bad}")
+        short = [a for a, k in v.items() if len(k.get_secret_value()) < MIN_AGENT_KEY]
+        if short:
+            raise ValueError(f"agent_keys: the keys of {short} are shorter than {MIN_AGENT_KEY} characters")
+        keys = [k.get_secret_value() for k in v.values()]
+        if len(set(keys)) != len(keys):
+            raise ValueError("agent_keys: two agents share one key; each agent needs a key of their own")
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        out = []
+        for item in v:
+            try:
+                out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"trusted_proxies must be IP addresses or networks (CIDR), got {item!r}") from None
+        return out
+
+    @field_validator("agent_header")
+    @classmethod
+    def _agent_header(cls, v: str) -> str:
+        v = v.strip()
+        if v and not _HEADER_NAME.match(v):
+            raise ValueError(f"agent_header must be an HTTP header name such as X-Forwarded-User, got {v!r}")
+        return v
+
+    @field_validator("agent_session_hours")
+    @classmethod
+    def _session_hours(cls, v: float) -> float:
+        if not 0 < v <= 24 * 30:
+            raise ValueError(f"agent_session_hours must be > 0 and at most 720, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _header_needs_proxies(self) -> Settings:
+        if self.agent_header and not self.trusted_proxies:
+            raise ValueError(
+                "agent_header needs trusted_proxies: the addresses of the SSO proxy allowed to set it "
+                "(otherwise any client could name itself an agent)"
+            )
+        return self
+
+    @property
+    def agent_sign_in(self) -> bool:
+        """Whether the console requires a signed-in agent (agent keys or an SSO header are configured)."""
+        return bool(self.agent_keys or self.agent_header)
 
     @field_validator("allowed_origins")
     @classmethod

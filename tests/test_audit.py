@@ -434,3 +434,21 @@ def test_parse_period(since, until, expected):
 def test_parse_period_errors(since, until, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
         parse_period(since, until, NOW)
+
+
+def test_feedback_from_a_file_made_before_agents_were_recorded_gains_the_column(tmp_path):
+    import sqlite3
+
+    from assistant.audit import Feedback, FeedbackStore
+
+    path = tmp_path / "audit.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY, time REAL NOT NULL, session_id TEXT NOT NULL,"
+            " turn INTEGER NOT NULL, helpful INTEGER NOT NULL, comment TEXT)"
+        )
+        old.execute("INSERT INTO feedback (time, session_id, turn, helpful) VALUES (1.0, 's1', 1, 1)")
+    store = FeedbackStore(path)
+    store.add(Feedback(session_id="s2", turn=1, helpful=False, agent="alice", time=2.0))
+    assert [(f.session_id, f.agent) for f in store.query(0, 10)] == [("s1", None), ("s2", "alice")]
+    FeedbackStore(path).close()  # a second worker opening the migrated file changes nothing

@@ -13,7 +13,14 @@ from assistant.answer.quote import best_quote, plain_words
 from assistant.answer.summary import lookup_summary, short
 from assistant.audit import AuditLog, AuditRecord, default_path
 from assistant.answer.scope import ScopeModel, default_model
-from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
+from assistant.answer.sessions import (
+    MemorySessionStore,
+    SessionState,
+    SessionStore,
+    belongs_to,
+    make_store,
+    new_session_id,
+)
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
@@ -33,6 +40,9 @@ SHORT_FOLLOW_UP = 12
 AMBIGUITY_WINDOW = 5
 # How deep the lexical ranking the calculator selection reads goes (its agreement feature is 0 below it).
 LEXICAL_WINDOW = 10
+# Said when a client names a session that is not one of its own: whether it expired or never was, or is another
+# client's, is deliberately not told apart.
+NEW_SESSION_NOTICE = "未找到该会话（可能已过期），已开始新的会话"
 
 
 class QuestionError(AssistantError, ValueError):
@@ -91,12 +101,29 @@ class Assistant:
         """One clause by id; ClauseNotFound names the valid ids."""
         return self.corpus.get(clause_id)
 
-    def ask(self, question: str, session: str | None = None, channel: Channel = Channel.agent) -> Answer:
-        """Answer one question, continuing the conversation `session` when given.
+    def ask(
+        self,
+        question: str,
+        session: str | None = None,
+        channel: Channel = Channel.agent,
+        *,
+        agent: str | None = None,
+        owner: str | None = None,
+        issue_id: bool = True,
+    ) -> Answer:
+        """Answer one question, continuing the conversation `session` when it is one of the asker's own.
 
         Returns an Answer whose intent is `calculation` (a calculator ran; every number comes from it),
         `clarify` (a calculation needs more input; the question asked is in `answer`), `lookup` (the best
         clauses, quoted and cited) or `out_of_scope` (no citations; the hotline is named).
+
+        A conversation belongs to its channel and owner: `owner` when given (the IVR passes its API key's
+        fingerprint), else the signed-in `agent` on the agent channel, else no one in particular (the widget).
+        A `session` that is not a conversation of this channel and owner (unknown, expired, someone else's) is
+        never read or changed: the question starts a new conversation under a fresh id issued here, and the
+        answer says so (`session_started`, `session_notice`). With `issue_id=False` the new conversation keeps
+        the id given instead (IVR call ids, which the phone system names and the caller has namespaced).
+        `agent` is recorded in the audit.
 
         Nothing is stored before the answer is complete, so inside `retrieval.search.model_free()` a question
         that needs the model raises ModelNeeded having written nothing, and may simply be asked again.
@@ -107,7 +134,13 @@ class Assistant:
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
         started = time.perf_counter()
-        state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
+        if owner is None:
+            owner = (agent or "") if channel == Channel.agent else ""
+        state = belongs_to(self.sessions.get(session), channel, owner) if session else None
+        is_new = state is None
+        if state is None:
+            sid = session if session and not issue_id else new_session_id()
+            state = SessionState(session_id=sid, channel=channel, owner=owner)
         # A reply that picks one of the options last offered ("2", "第二个", its label) asks that option's question.
         picked = ambiguity.chosen(text, state.options) if state.options else None
         query = normalize_query(picked or text)
@@ -117,15 +150,24 @@ class Assistant:
             # Customers and callers get plain words: 您 and 联通 rather than the contract's 甲方 and 乙方.
             answer.answer = plain_words(answer.answer)
         answer.session_id = state.session_id
+        answer.session_started = is_new
+        if is_new and session and issue_id:
+            answer.session_notice = NEW_SESSION_NOTICE
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         state.add_turn(text, answer.intent, answer.answer)
         self.sessions.put(state)
         # Written before the answer is returned: an acknowledged answer always has its audit record.
-        self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000)
+        self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000, agent)
         return answer
 
-    def _audit(self, question: str, channel: Channel, state: SessionState, answer: Answer, latency_ms: float) -> None:
+    def session(self, session_id: str, channel: Channel, owner: str) -> SessionState | None:
+        """The stored conversation `session_id` when it belongs to this channel and owner, else None."""
+        return belongs_to(self.sessions.get(session_id), channel, owner)
+
+    def _audit(
+        self, question: str, channel: Channel, state: SessionState, answer: Answer, latency_ms: float, agent: str | None
+    ) -> None:
         if self.audit is None:
             return
         manifest = self.retriever.artefacts.manifest
@@ -133,6 +175,7 @@ class Assistant:
         self.audit.record(
             AuditRecord(
                 channel=channel,
+                agent=agent,
                 session_id=state.session_id,
                 turn=state.turns,
                 question=question,

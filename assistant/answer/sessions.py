@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -22,6 +22,7 @@ import redis
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import AssistantError
+from assistant.models import Channel
 from assistant.storage import SqliteConnections
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,13 @@ class SessionState(BaseModel):
     """What a follow-up needs: the last calculation, a pending clarification, the last clauses.
 
     ``history`` holds the most recent turns, oldest first; stores keep at most their ``max_history``.
-    ``updated_at`` is set by the store on every ``put`` and drives expiry.
+    ``updated_at`` is set by the store on every ``put`` and drives expiry. ``channel`` and ``owner`` say whose
+    conversation this is (see :func:`belongs_to`); a state stored without them belongs to no one.
     """
 
     session_id: str
+    channel: Channel | None = None
+    owner: str = ""  # the signed-in agent, the IVR API key's fingerprint; "" for the public widget
     pending: dict[str, Any] | None = None  # a CalcPlan still missing inputs, as JSON
     last_calc: dict[str, Any] | None = None  # the last completed CalcPlan, as JSON
     last_result: dict[str, Any] | None = None  # its result and unit, for "这个钱的税是多少"
@@ -310,5 +314,20 @@ def make_store(settings: Any, clock: Clock = time.time) -> SessionStore:
 
 
 def new_session_id() -> str:
-    """A fresh random session id (32 hex characters)."""
-    return uuid.uuid4().hex
+    """A fresh unguessable session id: 32 URL-safe characters carrying 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
+def belongs_to(state: SessionState | None, channel: Channel, owner: str) -> SessionState | None:
+    """state when it is a conversation of this channel and owner, else None (another's session is unknown)."""
+    if state is None or state.channel != channel or state.owner != owner:
+        return None
+    return state
+
+
+def call_session_id(owner: str, call_id: str) -> str:
+    """The store key of an IVR call: in its API key's namespace, and never of the form of an issued id.
+
+    The colons keep it apart from every id :func:`new_session_id` issues and every id a client may send.
+    """
+    return f"ivr:{owner}:{call_id}"

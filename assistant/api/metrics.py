@@ -8,6 +8,7 @@ Counts are per process: with several workers, Prometheus scrapes whichever worke
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -86,18 +87,36 @@ def route_template(app: Any, scope: Scope, initial: Scope | None = None) -> str:
     if route is None:
         # FastAPI records only its own routes, and a 413 or 429 from the guard never reaches the router, so match
         # ourselves: against the scope as it came in, since a Mount rewrites root_path on the way down.
-        partial = None
-        for candidate in getattr(getattr(app, "router", None), "routes", ()):
-            match, _ = candidate.matches(initial if initial is not None else scope)
-            if match is Match.FULL:
-                route = candidate
-                break
-            if match is Match.PARTIAL and partial is None:
-                partial = candidate
-        route = route or partial
+        route = _match(getattr(getattr(app, "router", None), "routes", ()), initial if initial is not None else scope)
     if route is None:
         return UNMATCHED
     return getattr(route, "path_format", None) or getattr(route, "path", None) or UNMATCHED
+
+
+def _match(routes: Any, scope: Scope) -> Any:
+    """The route among `routes` that matches scope fully, else the first partial match, else None."""
+    partial = None
+    for candidate in _flat(routes):
+        match, _ = candidate.matches(scope)
+        if match is Match.FULL:
+            return candidate
+        if match is Match.PARTIAL and partial is None:
+            partial = candidate
+    return partial
+
+
+def _flat(routes: Any) -> Iterator[Any]:
+    """The routes with each included router replaced by its own routes.
+
+    FastAPI keeps an included router whole (it has no path of its own); the service includes its routers
+    without a prefix, so their routes match the request's path as they stand.
+    """
+    for route in routes:
+        inner = getattr(getattr(route, "original_router", None), "routes", None)
+        if inner is None:
+            yield route
+        else:
+            yield from _flat(inner)
 
 
 class MetricsMiddleware:

@@ -24,10 +24,12 @@ from assistant.answer.sessions import (
     SessionStore,
     SessionStoreUnavailable,
     SqliteSessionStore,
+    belongs_to,
+    call_session_id,
     make_store,
     new_session_id,
 )
-from assistant.models import Intent
+from assistant.models import Channel, Intent
 from assistant.settings import Settings
 from tests.concurrency import run_writers
 
@@ -189,6 +191,24 @@ def test_roundtrip(backend):
     assert got.model_dump() == state.model_dump()
     assert got.history[0].intent == "clarify"
     assert store.get(new_session_id()) is None
+
+
+def test_ownership_roundtrips_and_an_ivr_call_key_is_a_session_of_its_own(backend):
+    store = backend.make()
+    call = _state(session_id=call_session_id("0123abcd0123abcd", "call-0001"), channel=Channel.ivr, owner="0123abcd0123abcd")
+    store.put(call)
+    store.put(_state(session_id="call-0001", channel=Channel.widget))
+    got = store.get(call.session_id)
+    assert (got.channel, got.owner) == (Channel.ivr, "0123abcd0123abcd")
+    assert belongs_to(got, Channel.ivr, "0123abcd0123abcd") is not None
+    assert belongs_to(got, Channel.ivr, "another-key") is None and belongs_to(got, Channel.widget, "") is None
+    assert store.get("call-0001").channel is Channel.widget
+
+
+def test_issued_ids_are_unguessable_and_fit_the_api_pattern():
+    ids = {new_session_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 32 and i.replace("-", "").replace("_", "").isalnum() and i.isascii() for i in ids)
 
 
 def test_put_overwrites(backend):

@@ -326,3 +326,58 @@ def test_widget_option_buttons_ask_their_question(page, site):
     expect(panel.locator(".msg.user").last).to_have_text(chosen)
     expect(panel.locator(".msg.bot .summary").last).not_to_be_empty()
     assert page.errors == []
+
+
+# ---------- signing in ----------
+
+
+def test_console_asks_agents_to_sign_in_when_keys_are_configured(page, agents_site):
+    from tests.web.conftest import AGENT_KEY
+
+    page.goto(agents_site + "/")
+    form = page.locator("#sign-in-form")
+    expect(form).to_be_visible()
+    expect(page.locator("#console")).to_be_hidden()
+    expect(page.get_by_label("坐席密钥")).to_be_focused()
+
+    page.get_by_label("坐席密钥").fill("not-the-key-0123456789")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#sign-in-error")).to_have_text("密钥不正确，请重试。")
+    expect(page.locator("#console")).to_be_hidden()
+
+    page.get_by_label("坐席密钥").fill(AGENT_KEY)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#console")).to_be_visible()
+    expect(page.locator("#agent-id")).to_have_text("alice")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "assistant_agent")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # not readable by scripts
+
+    payload, card = ask_console(page, PORTS_Q)
+    assert payload["channel"] == "agent"
+    expect(card.locator(".answer-text")).to_contain_text(PORTS_ANSWER)
+
+    # A reload keeps the sign-in; signing out asks for the key again and the API refuses the agent channel.
+    page.reload()
+    expect(page.locator("#agent-id")).to_have_text("alice")
+    page.get_by_role("button", name="退出登录").click()
+    expect(form).to_be_visible()
+    status = page.evaluate(
+        """() => fetch('/v1/ask', {method: 'POST', headers: {'content-type': 'application/json'},
+                                   body: JSON.stringify({question: '开户费多少钱', channel: 'agent'})}).then(r => r.status)"""
+    )
+    assert status == 401
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_console_takes_a_new_session_from_the_server_and_says_so(page, site):
+    page.goto(site.api + "/")
+    # A session id the server never issued (as after an expiry): the answer comes in a new session, with a note.
+    page.route(
+        "**/v1/ask",
+        lambda route: route.continue_(post_data=json.dumps({"question": PORTS_Q, "session_id": "expired-session", "channel": "agent"})),
+    )
+    _, card = ask_console(page, PORTS_Q)
+    expect(card.locator(".session-notice")).to_contain_text("已开始新的会话")
+    session = page.locator("#session-id").get_attribute("title")
+    assert session and session != "expired-session"
