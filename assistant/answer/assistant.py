@@ -9,9 +9,12 @@ from pathlib import Path
 
 from assistant import calc
 from assistant.answer import ambiguity
+from assistant.answer.health import Health, check_health
 from assistant.answer.quote import best_quote, plain_words
 from assistant.answer.summary import lookup_summary, short
 from assistant.audit import AuditLog, AuditRecord, default_path
+from assistant.calc import workdays
+from assistant.calc.holidays import HOLIDAYS_DIR, load_calendar
 from assistant.answer.scope import ScopeModel, default_model
 from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
 from assistant.corpus.knowledge import Knowledge, load_knowledge
@@ -72,6 +75,8 @@ class Assistant:
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:
         """Load corpus, model and index as configured; rebuild a missing or stale index unless rebuild=False."""
         knowledge = load_knowledge(Path(settings.corpus_dir))
+        # Official holiday schedules beyond the chinese-calendar package: a mistake in one stops start-up here.
+        workdays.use_holidays(load_calendar(Path(settings.corpus_dir) / HOLIDAYS_DIR, settings.holidays_file))
         embedder = embedder or load_embedder(settings)
         artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
         kw.setdefault("sessions", make_store(settings))
@@ -82,6 +87,13 @@ class Assistant:
     def stores_are_local(self) -> bool:
         """Sessions and audit live on this host, so answering costs no network wait (the audit is SQLite)."""
         return self.sessions.local
+
+    def health(self) -> Health:
+        """Readiness: both stores accept a write and the index files on disk match their recorded checksums."""
+        return check_health(
+            self.knowledge, self.retriever.artefacts.manifest.model_id, Path(self.settings.index_dir),
+            self.sessions, self.audit,
+        )
 
     @property
     def corpus(self):

@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant import calc
 from assistant.answer.assistant import MAX_QUESTION, Assistant
 from assistant.answer.sessions import SessionStoreUnavailable
+from assistant.api.caching import NoStoreMiddleware
+from assistant.api.docs import mount_docs
 from assistant.api.guard import GuardConfig, install_guard
 from assistant.api.metrics import install_metrics, observe_answer
 from assistant.api.web import mount_web
@@ -41,6 +43,14 @@ STATUS = {
     SessionStoreUnavailable: 503,
     AuditStoreUnavailable: 503,
 }
+
+# What a client is told when a backend is down; the error's own message (with paths and hosts) is only logged.
+UNAVAILABLE = {
+    "index_unavailable": "检索索引暂时不可用，请稍后再试",
+    "session_store_unavailable": "会话存储暂时不可用，请稍后再试",
+    "audit_store_unavailable": "审计记录暂时无法写入，请稍后再试",
+}
+UNAVAILABLE_DEFAULT = "服务暂时不可用，请稍后再试"
 
 
 SESSION_ID = r"^[A-Za-z0-9_-]{1,64}$"
@@ -171,6 +181,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         version="1.0",
         description="Cited answers and traced calculations over the 云专线产品入网协议 and its annexes.",
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN; mount_docs serves Swagger UI from here.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        openapi_url="/openapi.json" if settings.expose_docs else None,
         # The guard answers these on any operation, before the route runs.
         responses={
             413: {"model": ErrorOut, "description": "request body over the size limit"},
@@ -184,6 +199,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @app.exception_handler(AssistantError)
     async def _domain(_: Request, e: AssistantError):
         status = next((s for t, s in STATUS.items() if isinstance(e, t)), 400)
+        if status >= 500:
+            # The message names files and hosts: it goes to the log, the client gets a generic one.
+            log.warning("%s: %s", e.code, e)
+            return _error(status, e.code, UNAVAILABLE.get(e.code, UNAVAILABLE_DEFAULT))
         extra: dict[str, Any] = {}
         if isinstance(e, (ClauseNotFound, CalculatorNotFound)):
             extra["valid"] = e.valid
@@ -222,12 +241,19 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.get("/readyz", responses={503: {"model": ErrorOut}})
     def readyz(request: Request):
-        """Ready: the model and the index are loaded."""
+        """Ready: model and index loaded, both stores accept a write, the index files match their checksums."""
         a = getattr(request.app.state, "assistant", None)
         if a is None:
             return _error(503, "not_ready", "model and index are still loading")
+        health = a.health()
+        checks = [c.model_dump() for c in health.checks]
+        if not health.ready:
+            return _error(503, "not_ready", f"not ready: {', '.join(health.failed)} failed", checks=checks)
         m = a.retriever.artefacts.manifest
-        return {"status": "ready", "model_id": m.model_id, "corpus_sha256": m.corpus_sha256, "clauses": m.clauses}
+        return {
+            "status": "ready", "model_id": m.model_id, "corpus_sha256": m.corpus_sha256, "clauses": m.clauses,
+            "checks": checks,
+        }
 
     @app.post("/v1/ask", response_model=Answer, responses=errors)
     async def ask(body: AskRequest, request: Request) -> Response:
@@ -283,5 +309,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             api_keys=settings.api_keys,
         ),
     )
-    install_metrics(app)  # last, so it times and counts everything installed before it
+    if settings.expose_docs:
+        mount_docs(app)
+    app.add_middleware(NoStoreMiddleware)
+    install_metrics(app, serve=settings.expose_metrics)  # last, so it times and counts everything installed before it
     return app
