@@ -132,9 +132,10 @@ class Assistant:
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         state.add_turn(text, answer.intent, answer.answer)
-        self.sessions.put(state)
-        # Written before the answer is returned: an acknowledged answer always has its audit record.
+        # The audit record first: an acknowledged answer always has one, and a turn whose record cannot be
+        # written is not saved either (the client gets the error and may ask again).
         self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000)
+        self.sessions.put(state)
         return answer
 
     def _audit(self, question: str, channel: Channel, state: SessionState, answer: Answer, latency_ms: float) -> None:

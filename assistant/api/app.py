@@ -48,7 +48,7 @@ STATUS = {
 UNAVAILABLE = {
     "index_unavailable": "检索索引暂时不可用，请稍后再试",
     "session_store_unavailable": "会话存储暂时不可用，请稍后再试",
-    "audit_store_unavailable": "审计记录暂时无法写入，请稍后再试",
+    "audit_store_unavailable": "审计存储暂时不可用，请稍后再试",
 }
 UNAVAILABLE_DEFAULT = "服务暂时不可用，请稍后再试"
 

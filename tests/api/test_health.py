@@ -161,3 +161,17 @@ def test_not_ready_when_an_index_file_no_longer_matches_its_checksum(make_client
     assert _failed(r) == {"session_store": True, "audit_store": True, "index": False}
     _assert_generic(r, str(tmp_path))
 
+
+
+def test_a_turn_whose_audit_record_cannot_be_written_is_not_saved(make_client):
+    from assistant.answer.sessions import SessionState
+    from assistant.audit import AuditStoreUnavailable
+
+    _, a = make_client()
+    a.sessions.put(SessionState(session_id="call-1", turns=1))
+    a.audit.close()
+    _corrupt(a.audit.path)
+    with pytest.raises(AuditStoreUnavailable):
+        a.ask("开户费多少钱", session="call-1")
+    state = a.sessions.get("call-1")
+    assert state.turns == 1 and state.history == []
