@@ -291,6 +291,11 @@ class AuditLog:
         found = _load_records(rows, self.path)
         return found[0] if found else None
 
+    def probe(self) -> None:
+        """One write to the file through a fresh connection; AuditStoreUnavailable when it is refused."""
+        with _errors(self.path, "write"):
+            self._db.probe()
+
     def close(self) -> None:
         """Close this process's connections."""
         self._db.close()

@@ -90,6 +90,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     if args.if_stale and reason is None:
         print(f"index in {s.index_dir} is up to date")
         return 0
+    if reason:
+        print(f"rebuilding: {reason}")
     m = index.build(k, embedder, Path(s.index_dir))
     print(f"built {m.rows} vectors for {m.clauses} clauses with {m.model_id} in {m.build_seconds}s → {s.index_dir}")
     return 0

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     agent_session_hours: float = 12.0
     agent_cookie_secure: bool = False
 
+    # Interactive API docs (/docs and the /openapi.json schema) and Prometheus /metrics; on by default. Turn them
+    # off where the service faces the internet and nothing there should read them.
+    expose_docs: bool = True
+    expose_metrics: bool = True
+
+    # One more official holiday schedule (the format of corpus/holidays/<year>.toml), e.g. a year published after
+    # this release; checked at start-up like the files in corpus/holidays.
+    holidays_file: Path | None = None
+
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
 
@@ -213,6 +222,16 @@ class Settings(BaseSettings):
     def _non_negative(cls, v: float, info) -> float:
         if v < 0:
             raise ValueError(f"{info.field_name} must be >= 0, got {v}")
+        return v
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _holidays_file(cls, v: object) -> object:
+        """An empty value means none; a value given must name an existing file."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if not Path(str(v)).is_file():
+            raise ValueError(f"holidays_file {v} is not a file")
         return v
 
     @property

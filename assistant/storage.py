@@ -47,6 +47,21 @@ class SqliteConnections:
                 self._opened.append(conn)
         return conn
 
+    def probe(self) -> None:
+        """Write one row to a small ``_probe`` table through a fresh connection; sqlite3 errors propagate.
+
+        A fresh connection, not this thread's: an open connection can keep writing to its WAL after the
+        file itself was damaged or made read-only, while every new connection (another worker thread, the
+        next process) fails. The table holds only the time of the last probe.
+        """
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("CREATE TABLE IF NOT EXISTS _probe (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL)")
+            conn.execute("INSERT OR REPLACE INTO _probe (id, at) VALUES (1, strftime('%s', 'now'))")
+        finally:
+            conn.close()
+
     def close(self) -> None:
         """Close every connection opened in this process."""
         with self._opened_lock:

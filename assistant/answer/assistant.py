@@ -9,9 +9,12 @@ from pathlib import Path
 
 from assistant import calc
 from assistant.answer import ambiguity
+from assistant.answer.health import Health, check_health
 from assistant.answer.quote import best_quote, plain_words
 from assistant.answer.summary import lookup_summary, short
 from assistant.audit import AuditLog, AuditRecord, default_path
+from assistant.calc import workdays
+from assistant.calc.holidays import HOLIDAYS_DIR, load_calendar
 from assistant.answer.scope import ScopeModel, default_model
 from assistant.answer.sessions import (
     MemorySessionStore,
@@ -82,6 +85,8 @@ class Assistant:
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:
         """Load corpus, model and index as configured; rebuild a missing or stale index unless rebuild=False."""
         knowledge = load_knowledge(Path(settings.corpus_dir))
+        # Official holiday schedules beyond the chinese-calendar package: a mistake in one stops start-up here.
+        workdays.use_holidays(load_calendar(Path(settings.corpus_dir) / HOLIDAYS_DIR, settings.holidays_file))
         embedder = embedder or load_embedder(settings)
         artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
         kw.setdefault("sessions", make_store(settings))
@@ -92,6 +97,13 @@ class Assistant:
     def stores_are_local(self) -> bool:
         """Sessions and audit live on this host, so answering costs no network wait (the audit is SQLite)."""
         return self.sessions.local
+
+    def health(self) -> Health:
+        """Readiness: both stores accept a write and the index files on disk match their recorded checksums."""
+        return check_health(
+            self.knowledge, self.retriever.artefacts.manifest.model_id, Path(self.settings.index_dir),
+            self.sessions, self.audit,
+        )
 
     @property
     def corpus(self):
@@ -156,9 +168,10 @@ class Assistant:
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         state.add_turn(text, answer.intent, answer.answer)
-        self.sessions.put(state)
-        # Written before the answer is returned: an acknowledged answer always has its audit record.
+        # The audit record first: an acknowledged answer always has one, and a turn whose record cannot be
+        # written is not saved either (the client gets the error and may ask again).
         self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000, agent)
+        self.sessions.put(state)
         return answer
 
     def session(self, session_id: str, channel: Channel, owner: str) -> SessionState | None:

@@ -94,6 +94,10 @@ class SessionStore(Protocol):
 
     def put(self, state: SessionState) -> None: ...
 
+    def probe(self) -> None:
+        """Make one cheap write; SessionStoreUnavailable when the store does not accept writes now."""
+        ...
+
 
 def _snapshot(state: SessionState, now: float, max_history: int, deep: bool = True) -> SessionState:
     """Stamp state with now and return a copy whose history keeps only the newest max_history turns.
@@ -166,6 +170,9 @@ class MemorySessionStore:
                 oldest = min(self._data.values(), key=lambda s: s.updated_at)
                 del self._data[oldest.session_id]
 
+    def probe(self) -> None:
+        """Process memory always accepts a write."""
+
 
 class SqliteSessionStore:
     """Sessions in one SQLite file that several threads and worker processes on one host share.
@@ -235,6 +242,11 @@ class SqliteSessionStore:
             if next(self._puts) % self.purge_every == 0:
                 self.purge()
 
+    def probe(self) -> None:
+        """One write to the file through a fresh connection (see SqliteConnections.probe)."""
+        with self._errors("write"):
+            self._db.probe()
+
     def purge(self) -> int:
         """Delete sessions idle longer than ttl; returns how many were removed."""
         with self._errors("purge"):
@@ -297,6 +309,11 @@ class RedisSessionStore:
         snap = _snapshot(state, self.clock(), self.max_history, deep=False)
         with self._errors("write"):
             self.client.set(self._key(snap.session_id), snap.model_dump_json(), px=max(1, int(self.ttl * 1000)))
+
+    def probe(self) -> None:
+        """Set a short-lived key; a read-only replica or an unreachable server raises SessionStoreUnavailable."""
+        with self._errors("write"):
+            self.client.set("assistant:probe", "1", px=60_000)
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 
 from assistant.answer.assistant import Assistant
 from assistant.api.agents import install_agent_auth
+from assistant.api.caching import NoStoreMiddleware
+from assistant.api.docs import mount_docs
 from assistant.api.errors import install_error_handlers
 from assistant.api.guard import GuardConfig, install_guard
 from assistant.api.metrics import install_metrics
@@ -41,6 +43,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         version="1.0",
         description="Cited answers and traced calculations over the 云专线产品入网协议 and its annexes.",
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN; mount_docs serves Swagger UI from here.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        openapi_url="/openapi.json" if settings.expose_docs else None,
         # The guard answers these on any operation, before the route runs.
         responses={
             413: {"model": ErrorOut, "description": "request body over the size limit"},
@@ -68,5 +75,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             api_keys=settings.api_keys,
         ),
     )
-    install_metrics(app)  # last, so it times and counts everything installed before it
+    if settings.expose_docs:
+        mount_docs(app)
+    app.add_middleware(NoStoreMiddleware)
+    install_metrics(app, serve=settings.expose_metrics)  # last, so it times and counts everything installed before it
     return app

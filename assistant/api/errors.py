@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.answer.assistant import QuestionError
 from assistant.answer.sessions import SessionStoreUnavailable
 from assistant.audit import AuditStoreUnavailable
+from assistant.calc.holidays import HolidayDataError
 from assistant.errors import (
     AssistantError,
     CalcInputError,
@@ -59,9 +60,22 @@ STATUS: dict[type[Exception], int] = {
     ModelUnavailable: 503,
     SessionStoreUnavailable: 503,
     AuditStoreUnavailable: 503,
+    # Raised while loading the schedules at start-up; should one surface in a request, the service is misconfigured.
+    HolidayDataError: 503,
     Unauthorized: 401,
     SignInUnavailable: 404,
 }
+
+
+# What a client is told when a backend is down; the error's own message (with paths and hosts) is only logged.
+UNAVAILABLE = {
+    "index_unavailable": "检索索引暂时不可用，请稍后再试",
+    "session_store_unavailable": "会话存储暂时不可用，请稍后再试",
+    "audit_store_unavailable": "审计存储暂时不可用，请稍后再试",
+    "model_unavailable": "语义模型暂时不可用，请稍后再试",
+    "holiday_data_invalid": "节假日数据暂时不可用，请稍后再试",
+}
+UNAVAILABLE_DEFAULT = "服务暂时不可用，请稍后再试"
 
 
 def status_of(error: Exception) -> int | None:
@@ -85,16 +99,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EdgeError)
     async def _known(_: Request, e: Exception):
         status = status_of(e)
+        code = getattr(e, "code", "error")
         if status is None:
             # A new error class nobody gave a status: a client error, and a bug to fix (tests list every class).
             log.error("no HTTP status for %s", type(e).__name__)
             status = 400
+        if status >= 500:
+            # The message names files and hosts: it goes to the log, the client gets a generic one.
+            log.warning("%s: %s", code, e)
+            return error_response(status, code, UNAVAILABLE.get(code, UNAVAILABLE_DEFAULT))
         extra: dict[str, Any] = {}
         if isinstance(e, (ClauseNotFound, CalculatorNotFound)):
             extra["valid"] = e.valid
         if isinstance(e, CalcInputError):
             extra["field"] = e.field
-        return error_response(status, getattr(e, "code", "error"), str(e), **extra)
+        return error_response(status, code, str(e), **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, e: RequestValidationError):
@@ -114,4 +133,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", "内部错误，请稍后再试")
 
 
-__all__ = ["STATUS", "EdgeError", "SignInUnavailable", "Unauthorized", "error_response", "install_error_handlers", "status_of"]
+__all__ = [
+    "STATUS",
+    "UNAVAILABLE",
+    "UNAVAILABLE_DEFAULT",
+    "EdgeError",
+    "SignInUnavailable",
+    "Unauthorized",
+    "error_response",
+    "install_error_handlers",
+    "status_of",
+]

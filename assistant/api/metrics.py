@@ -160,7 +160,7 @@ def metrics_endpoint(request: Request) -> Response:
     return Response(encoder(REGISTRY), headers={"Content-Type": content_type})
 
 
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI, serve: bool = True) -> None:
     """Count and time every request of `app` and serve the module's registry at GET /metrics.
 
     The middleware goes outermost among the user middleware present when this is called, so call it last
@@ -173,6 +173,7 @@ def install_metrics(app: FastAPI) -> None:
 
     Args:
         app: the application; its middleware stack must not be built yet.
+        serve: whether to serve GET /metrics (Settings.expose_metrics); without it requests are still counted.
 
     Raises:
         RuntimeError: the application has already started.
@@ -181,7 +182,8 @@ def install_metrics(app: FastAPI) -> None:
         return
     if app.middleware_stack is not None:
         raise RuntimeError("install_metrics must be called before the application starts")
-    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    if serve:
+        app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.add_middleware(MetricsMiddleware, fastapi_app=app)
 
 

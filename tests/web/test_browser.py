@@ -381,3 +381,18 @@ def test_console_takes_a_new_session_from_the_server_and_says_so(page, site):
     expect(card.locator(".session-notice")).to_contain_text("已开始新的会话")
     session = page.locator("#session-id").get_attribute("title")
     assert session and session != "expired-session"
+
+
+# ---------- the API docs ----------
+
+
+def test_docs_render_under_the_strict_csp_with_no_request_to_another_origin(page, site):
+    requests, violations = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(site.api + "/docs")
+    # Swagger UI built the operations list from /openapi.json: its start-up script ran, its styles applied.
+    expect(page.locator(".opblock-summary-path", has_text="/v1/ask").first).to_be_visible()
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("云专线协议助手 API")
+    assert page.errors == [] and violations == []
+    assert requests and all(u.startswith(site.api + "/") or u.startswith("data:") for u in requests), requests
