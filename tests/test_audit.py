@@ -340,3 +340,8 @@ def test_parse_period(since, until, expected):
 def test_parse_period_errors(since, until, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
         parse_period(since, until, NOW)
+
+
+def test_a_comment_at_the_length_limit_is_accepted_although_its_placeholders_are_longer():
+    comment = "我叫张三" + "好" * 496  # 500 characters; "[姓名]" is longer than 张三
+    assert Feedback(session_id="a", turn=1, helpful=False, comment=comment).comment.startswith("我叫[姓名]好")

@@ -13,6 +13,7 @@ from assistant.answer import ambiguity
 from assistant.answer.quote import best_quote, plain_words
 from assistant.answer.summary import lookup_summary, short
 from assistant.audit import AuditLog, AuditRecord, AuditStoreUnavailable, default_path
+from assistant.audit.redaction import default_rules
 from assistant.answer.scope import ScopeModel, default_model
 from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
 from assistant.corpus.knowledge import Knowledge, load_knowledge
@@ -70,6 +71,8 @@ class Assistant:
         self.today = today
         self.audit = audit
         self.ambiguity = ambiguity.load_groups(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE, knowledge.corpus.ids)
+        # Loaded (and checked) now, so a bad rules file stops start-up instead of failing the first answer.
+        default_rules()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import to_jsonable_python
 
-from assistant.audit.redaction import Subject, redact, redact_values, subjects_in
+from assistant.audit.redaction import Subject, scan_values
 from assistant.errors import AssistantError
 from assistant.models import Channel, Intent
 
@@ -20,10 +20,12 @@ class AuditStoreUnavailable(AssistantError, RuntimeError):
 
 
 class _Redacted(BaseModel):
-    """A model whose text fields are redacted when it is built; the identifiers they held stay in memory only.
+    """A model whose text fields (``scanned_fields``) are redacted when it is built from values, so an unredacted
+    one cannot exist; the identifiers they held stay in memory only.
 
-    ``subjects`` lists what was found in the fields named by ``scanned_fields`` before redaction (a phone number,
-    an ID number), so a store can record a keyed digest of each; it is never serialised.
+    ``subjects`` lists what was found before redaction (a phone number, an ID number), so a store can record a
+    keyed digest of each; it is never serialised. A model parsed from JSON (read back from a store) was redacted
+    when it was written and is taken as it is.
     """
 
     scanned_fields: ClassVar[tuple[str, ...]] = ()
@@ -31,10 +33,18 @@ class _Redacted(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _find_subjects(cls, data: Any, handler: Any) -> Any:
-        found = subjects_in([data.get(f) for f in cls.scanned_fields]) if isinstance(data, dict) else ()
+    def _redact(cls, data: Any, handler: Any) -> Any:
+        # Validated first, so limits (a comment's 500 characters) apply to what was sent, not to the placeholders.
         obj = handler(data)
-        obj._subjects = found
+        found: list[Subject] = []
+        if isinstance(data, dict):
+            for f in cls.scanned_fields:
+                value = getattr(obj, f)
+                if value is not None:
+                    # The JSON form, so dates and amounts inside are the strings that get stored.
+                    obj.__dict__[f], subjects = scan_values(to_jsonable_python(value))
+                    found.extend(subjects)
+        obj._subjects = tuple(dict.fromkeys(found))
         return obj
 
     @property
@@ -70,15 +80,6 @@ class AuditRecord(_Redacted):
     model_id: str
     latency_ms: float = Field(ge=0)
 
-    @field_validator("question")
-    @classmethod
-    def _redact_question(cls, v: str) -> str:
-        return redact(v)
-
-    @field_validator("calc_inputs")
-    @classmethod
-    def _redact_inputs(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if v is None else redact_values(to_jsonable_python(v))
 
 
 class Feedback(_Redacted):
@@ -97,6 +98,5 @@ class Feedback(_Redacted):
 
     @field_validator("comment")
     @classmethod
-    def _redact_comment(cls, v: str | None) -> str | None:
-        v = (v or "").strip()
-        return redact(v) if v else None
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return (v or "").strip() or None

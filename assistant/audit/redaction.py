@@ -12,7 +12,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +97,7 @@ class PatternSpec(BaseModel):
     check: Literal["id_checksum", "birth_date", "luhn", "card_grouped"] | None = None
     subject: SubjectKind | None = None
     digits: bool = True
+    needs: list[str] = Field(default_factory=list)
 
 
 class NameSpec(BaseModel):
@@ -131,6 +132,7 @@ class Pattern:
     check: Callable[[str], bool] | None
     subject: SubjectKind | None
     digits: bool = True  # matched against the text with Chinese digits read as ASCII ones
+    needs: tuple[str, ...] = ()  # the pattern runs only on text containing one of these
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,11 @@ class Rules:
     placeholders: Mapping[str, str]
     digits: Mapping[str, str]
     patterns: tuple[Pattern, ...]
+
+    _table: Mapping[int, str] = field(default_factory=dict, repr=False)  # the digit map for str.translate
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_table", str.maketrans(dict(self.digits)))
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,10 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
             regex = re.compile(source)
         except re.error as e:
             raise ValueError(f"{path}: pattern {p.name}: {e}") from e
-        patterns.append(Pattern(p.name, p.kind, regex, CHECKS[p.check] if p.check else None, p.subject, p.digits))
+        if any(not n for n in p.needs):
+            raise ValueError(f"{path}: pattern {p.name}: needs must not hold an empty string")
+        check = CHECKS[p.check] if p.check else None
+        patterns.append(Pattern(p.name, p.kind, regex, check, p.subject, p.digits, tuple(p.needs)))
     rules = Rules(dict(spec.placeholders), dict(digits), tuple(patterns))
     for kind, placeholder in spec.placeholders.items():
         if _matches(placeholder, rules)[1]:
@@ -217,9 +227,12 @@ def default_rules() -> Rules:
 # -- scanning ----------------------------------------------------------------------------------------------
 
 
-def _fold(text: str, digits: Mapping[str, str]) -> tuple[str, str, list[int]]:
+def _fold(text: str, digits: Mapping[str, str], table: Mapping[int, str]) -> tuple[str, str, list[int]]:
     """text NFKC-folded character by character, the same with Chinese digits read as ASCII ones, and per folded
     character the index of the original character it came from (the two folds align: a digit is one character)."""
+    if unicodedata.is_normalized("NFKC", text):
+        # The common case, and a quick one: nothing to fold but the digits, one character for one.
+        return text, text.translate(table), list(range(len(text)))
     plain: list[str] = []
     numeric: list[str] = []
     owner: list[int] = []
@@ -244,9 +257,11 @@ def _subject(kind: SubjectKind, pattern_kind: str, matched: str) -> Subject:
 def _matches(text: str, rules: Rules) -> tuple[list[int], list[tuple[int, int, int, Pattern, str]]]:
     """Every match of every pattern in folded text, as (start, end, priority, pattern, matched text), with the
     folded-to-original index map."""
-    plain, numeric, owner = _fold(text, rules.digits)
+    plain, numeric, owner = _fold(text, rules.digits, rules._table)
     found: list[tuple[int, int, int, Pattern, str]] = []
     for priority, p in enumerate(rules.patterns):
+        if p.needs and not any(n in plain for n in p.needs):
+            continue
         for m in p.regex.finditer(numeric if p.digits else plain):
             group = "pii" if "pii" in p.regex.groupindex else 0
             start, end = m.span(group)
@@ -292,26 +307,27 @@ def redact(text: str) -> str:
     return scan(text).text
 
 
+def scan_values(value: Any) -> tuple[Any, tuple[Subject, ...]]:
+    """value with every string inside it (dict values, list items) redacted, and the identifiers found, in one pass."""
+    found: list[Subject] = []
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            r = scan(v)
+            found.extend(r.subjects)
+            return r.text
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [walk(x) for x in v]
+        return v
+
+    return walk(value), tuple(dict.fromkeys(found))
+
+
 def redact_values(value: Any) -> Any:
     """value with every string inside it (dict values, list items) redacted."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_values(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_values(v) for v in value]
-    return value
-
-
-def subjects_in(value: Any) -> tuple[Subject, ...]:
-    """Every identifier in the strings inside value (a string, or dicts and lists of them)."""
-    if isinstance(value, str):
-        return scan(value).subjects
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        return tuple(dict.fromkeys(s for v in value for s in subjects_in(v)))
-    return ()
+    return scan_values(value)[0]
 
 
 def phone_subject(number: str) -> Subject | None:

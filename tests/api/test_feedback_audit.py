@@ -39,6 +39,16 @@ def test_feedback_is_stored(client, fake_settings):
     assert stored[0].helpful is False and "a@b.cn" not in stored[0].comment
 
 
+def test_feedback_comments_are_redacted_with_the_wider_patterns(client, fake_settings):
+    """Issue 12: names, dotted and Chinese-digit phone numbers and addresses in comments were stored in clear."""
+    t0 = time.time()
+    sid = client.post("/v1/ask", json={"question": "开户费多少钱"}).json()["session_id"]
+    comment = "我叫张三，回电138.1234.5678或一三九零零零零一一一一，地址北京市朝阳区建国路88号"
+    assert client.post("/v1/feedback", json={"session_id": sid, "turn": 1, "helpful": False, "comment": comment}).status_code == 201
+    stored = [f for f in FeedbackStore(default_path(fake_settings)).query(t0, time.time() + 1) if f.session_id == sid]
+    assert stored[0].comment == "我叫[姓名],回电[手机号]或[手机号],地址[地址]"  # NFKC-folded by the API
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -209,9 +209,10 @@ def test_the_shipped_rules_load_and_a_copy_loads_too(tmp_path):
         ('"九" = "9"', '"九" = "9", "十" = "10"', "[fold].digits must map single characters to one ASCII digit"),
         ("[placeholders]", "[extra]\nx = 1\n\n[placeholders]", "extra"),
         ("[placeholders]", "[placeholders", "Expected ']'"),
+        ('needs = ["@"]', 'needs = [""]', "pattern email: needs must not hold an empty string"),
     ],
     ids=["bad-regex", "unknown-kind", "unknown-check", "duplicate-name", "unknown-fragment", "placeholder-matches",
-         "bad-digit", "unknown-table", "not-toml"],
+         "bad-digit", "unknown-table", "not-toml", "empty-needs"],
 )
 def test_bad_rules_are_refused_with_a_clear_message(tmp_path, old, new, message):
     path = _rules_with(tmp_path, old, new)
