@@ -243,7 +243,7 @@ class SqliteSessionStore:
                     "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
                 ),
             )
-        self.purge()
+        self._purge_quietly()
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection."""
@@ -256,7 +256,14 @@ class SqliteSessionStore:
     def _purge_if_due(self) -> None:
         """purge() when purge_interval has passed since the last one."""
         if self.clock() - self._last_purge >= self.purge_interval:
+            self._purge_quietly()
+
+    def _purge_quietly(self) -> None:
+        """purge(), logging a failure instead of raising: expired rows are unreadable anyway and go next time."""
+        try:
             self.purge()
+        except SessionStoreUnavailable as e:
+            log.warning("%s", e)
 
     def get(self, session_id: str) -> SessionState | None:
         self._purge_if_due()
@@ -278,7 +285,7 @@ class SqliteSessionStore:
                 (snap.session_id, snap.model_dump_json(), snap.updated_at),
             )
         if next(self._puts) % self.purge_every == 0:
-            self.purge()
+            self._purge_quietly()
         else:
             self._purge_if_due()
 

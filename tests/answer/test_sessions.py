@@ -455,6 +455,18 @@ def test_sqlite_purges_when_opened(sqlite_backend):
         assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
 
 
+def test_sqlite_a_failed_purge_fails_no_read_or_write(sqlite_backend, caplog):
+    clock = FakeClock()
+    store = sqlite_backend.make(clock=clock, purge_interval=10)
+    with sqlite3.connect(sqlite_backend.path) as conn:
+        conn.execute("CREATE TRIGGER no_delete BEFORE DELETE ON sessions BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+    store.put(SessionState(session_id="old"))
+    clock.advance(TTL + 10)
+    store.put(SessionState(session_id="new", turns=2))  # the purge due now fails
+    assert store.get("new").turns == 2 and store.get("old") is None
+    assert "could not purge" in caplog.text
+
+
 def test_sqlite_delete_leaves_no_copy_on_disk(sqlite_backend):
     store = sqlite_backend.make()
     store.put(SessionState(session_id="forget-me", last_clauses=["MARKER-QW42"] * 20))
