@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     session_ttl: float = 3600.0
     session_history: int = 20
+    # Audit records, feedback and their subject digests older than this are deleted (on start-up, then hourly).
+    audit_retention_days: int = 180
 
     # Keys accepted in X-API-Key for the IVR API; none configured means IVR calls are refused.
     api_keys: Annotated[list[str], NoDecode] = []
@@ -96,7 +98,14 @@ class Settings(BaseSettings):
     cloud_hotline: str = "4000111000"
 
     @field_validator(
-        "top_k", "rrf_k", "port", "worker_threads", "max_body_bytes", "rate_per_minute_ip", "rate_per_minute_key"
+        "top_k",
+        "rrf_k",
+        "port",
+        "worker_threads",
+        "max_body_bytes",
+        "rate_per_minute_ip",
+        "rate_per_minute_key",
+        "audit_retention_days",
     )
     @classmethod
     def _positive(cls, v: int, info) -> int:

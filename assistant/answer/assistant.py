@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import date
@@ -12,7 +13,8 @@ from assistant.answer import ambiguity
 from assistant.answer.health import Health, check_health
 from assistant.answer.quote import best_quote, plain_words
 from assistant.answer.summary import lookup_summary, short
-from assistant.audit import AuditLog, AuditRecord, default_path
+from assistant.audit import AuditLog, AuditRecord, AuditStoreUnavailable, default_path
+from assistant.audit.redaction import default_rules
 from assistant.calc import workdays
 from assistant.calc.holidays import HOLIDAYS_DIR, load_calendar
 from assistant.answer.scope import ScopeModel, default_model
@@ -32,6 +34,8 @@ from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent, Opt
 from assistant.retrieval import index as index_mod
 from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION = 500
 MAX_CITATIONS = 5
@@ -80,6 +84,8 @@ class Assistant:
         self.today = today
         self.audit = audit
         self.ambiguity = ambiguity.load_groups(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE, knowledge.corpus.ids)
+        # Loaded (and checked) now, so a bad rules file stops start-up instead of failing the first answer.
+        default_rules()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:
@@ -90,7 +96,8 @@ class Assistant:
         embedder = embedder or load_embedder(settings)
         artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
         kw.setdefault("sessions", make_store(settings))
-        kw.setdefault("audit", AuditLog(default_path(settings)))
+        if "audit" not in kw:
+            kw["audit"] = AuditLog(default_path(settings), retention_days=settings.audit_retention_days)
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
 
     @property
@@ -138,7 +145,10 @@ class Assistant:
         `agent` is recorded in the audit.
 
         Nothing is stored before the answer is complete, so inside `retrieval.search.model_free()` a question
-        that needs the model raises ModelNeeded having written nothing, and may simply be asked again.
+        that needs the model raises ModelNeeded having written nothing, and may simply be asked again. Then the
+        audit record is written, then the turn: when either write fails the request fails (AuditStoreUnavailable,
+        SessionStoreUnavailable) and neither is kept. What is stored is redacted; the answer is computed from the
+        question as asked.
         """
         text = (question or "").strip()
         if not text:
@@ -168,10 +178,15 @@ class Assistant:
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         state.add_turn(text, answer.intent, answer.answer)
-        # The audit record first: an acknowledged answer always has one, and a turn whose record cannot be
-        # written is not saved either (the client gets the error and may ask again).
-        self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000, agent)
-        self.sessions.put(state)
+        # The audit record is written first: a turn whose record cannot be written is not saved (the request
+        # fails), and a record whose turn cannot be saved is taken back, so the two never disagree.
+        record_id = self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000, agent)
+        try:
+            self.sessions.put(state)
+        except BaseException:
+            if record_id is not None:
+                self._discard(record_id)
+            raise
         return answer
 
     def session(self, session_id: str, channel: Channel, owner: str) -> SessionState | None:
@@ -180,12 +195,13 @@ class Assistant:
 
     def _audit(
         self, question: str, channel: Channel, state: SessionState, answer: Answer, latency_ms: float, agent: str | None
-    ) -> None:
+    ) -> int | None:
+        """Write the audit record of this answer; its id, or None without an audit log."""
         if self.audit is None:
-            return
+            return None
         manifest = self.retriever.artefacts.manifest
         calc_ = answer.calculation
-        self.audit.record(
+        return self.audit.record(
             AuditRecord(
                 channel=channel,
                 agent=agent,
@@ -201,6 +217,13 @@ class Assistant:
                 latency_ms=round(latency_ms, 2),
             )
         )
+
+    def _discard(self, record_id: int) -> None:
+        """Take back an audit record whose turn was not saved; a failure here leaves the log as the only trace."""
+        try:
+            self.audit.discard(record_id)
+        except AuditStoreUnavailable:
+            log.warning("audit record %s describes a turn that was not saved, and could not be removed", record_id)
 
     def _answer(self, query: str, state: SessionState, channel: Channel) -> Answer:
         """Route one normalised question through the scope gate, then to a pending calculation's completion, a

@@ -2,6 +2,10 @@
 
 Three stores implement :class:`SessionStore`: in process memory (tests, single worker), SQLite on local
 disk (several workers on one host) and Redis (several hosts). :func:`make_store` picks one from settings.
+
+Nothing personal is stored: a :class:`Turn`'s question and answer are redacted when it is built, and every
+string of the rest of the state when it is put. Sessions really expire: Redis drops a key ``ttl`` seconds after
+its last write, and SQLite deletes expired rows (``secure_delete``, then a truncated WAL) so no copy stays on disk.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import redis
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
+from assistant.audit.redaction import redact, redact_values
 from assistant.errors import AssistantError
 from assistant.models import Channel
 from assistant.storage import SqliteConnections
@@ -31,6 +36,10 @@ Clock = Callable[[], float]
 
 DEFAULT_TTL = 3600.0
 DEFAULT_HISTORY = 20
+# How often, at most, the SQLite store deletes expired sessions (on a read or write, besides every purge_every puts).
+PURGE_INTERVAL = 300.0
+# Validation context of a state read back from a store: its text was redacted when it was written.
+_STORED = {"stored": True}
 
 
 class SessionStoreUnavailable(AssistantError, RuntimeError):
@@ -40,12 +49,22 @@ class SessionStoreUnavailable(AssistantError, RuntimeError):
 
 
 class Turn(BaseModel):
-    """One question and the answer given to it, kept so later turns can refer back."""
+    """One question and the answer given to it, kept so later turns can refer back.
+
+    ``question`` and ``answer`` are redacted when the turn is built, so an unredacted turn cannot be stored; the
+    answer to the question itself was computed from the question as asked.
+    """
 
     question: str
     intent: str
     answer: str
     time: float
+
+    @field_validator("question", "answer")
+    @classmethod
+    def _redact(cls, v: str, info: ValidationInfo) -> str:
+        # Read back from a store, the text was redacted when it was written; redacting again would only cost time.
+        return v if info.context == _STORED else redact(v)
 
 
 class SessionState(BaseModel):
@@ -98,23 +117,34 @@ class SessionStore(Protocol):
         """Make one cheap write; SessionStoreUnavailable when the store does not accept writes now."""
         ...
 
+    def delete(self, session_id: str) -> bool:
+        """Remove one session now; True when there was one."""
+        ...
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        """Ids of the stored sessions whose state contains text verbatim (data written before redaction)."""
+        ...
+
 
 def _snapshot(state: SessionState, now: float, max_history: int, deep: bool = True) -> SessionState:
-    """Stamp state with now and return a copy whose history keeps only the newest max_history turns.
+    """Stamp state with now and return a copy whose history keeps only the newest max_history turns, and whose
+    other text (a pending calculation's inputs, the options offered) is redacted.
 
     Stores that keep the object need a deep copy; stores that serialise it at once only need a shallow one.
     """
     state.updated_at = now
     # Slicing with [-0:] would keep everything, so a zero bound needs its own case.
     history = state.history[-max_history:] if max_history > 0 else []
-    copy = state.model_copy(update={"history": history})
+    # redact_values builds new dicts and lists, so the caller's objects are left as they were.
+    redacted = {f: redact_values(getattr(state, f)) for f in ("pending", "last_calc", "last_result", "options")}
+    copy = state.model_copy(update={"history": history, **redacted})
     return copy.model_copy(deep=True) if deep else copy
 
 
 def _parse(raw: str | bytes, session_id: str, where: str) -> SessionState | None:
     """Decode a stored state, logging and returning None when it is not a valid SessionState."""
     try:
-        return SessionState.model_validate_json(raw)
+        return SessionState.model_validate_json(raw, context=_STORED)
     except ValidationError as e:
         # Types and locations only: the input itself may hold a customer's words.
         problems = [f"{'.'.join(map(str, err['loc'])) or '<root>'}: {err['type']}" for err in e.errors()[:3]]
@@ -173,6 +203,14 @@ class MemorySessionStore:
     def probe(self) -> None:
         """Process memory always accepts a write."""
 
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            return self._data.pop(session_id, None) is not None
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        with self._lock:
+            return [sid for sid, s in self._data.items() if text in s.model_dump_json()]
+
 
 class SqliteSessionStore:
     """Sessions in one SQLite file that several threads and worker processes on one host share.
@@ -180,7 +218,9 @@ class SqliteSessionStore:
     The file runs in WAL mode so readers never block the writer; each thread (and each process after a
     fork) opens its own connection, and ``busy_timeout`` makes a writer wait for another instead of failing.
     Every ``put`` is committed before it returns, so an acknowledged turn survives the process being killed.
-    Sessions idle for more than ``ttl`` seconds are not returned and are deleted every ``purge_every`` puts.
+    Sessions idle for more than ``ttl`` seconds are not returned, and are deleted when the store opens, every
+    ``purge_every`` puts and on any read or write at least ``purge_interval`` seconds after the last purge; a
+    purge that deleted rows truncates the WAL, so with ``secure_delete`` no copy of them stays in either file.
     SQLite errors (locked past the timeout, unreadable file) raise :class:`SessionStoreUnavailable`.
     """
 
@@ -194,6 +234,7 @@ class SqliteSessionStore:
         clock: Clock = time.time,
         busy_timeout: float = 5.0,
         purge_every: int = 100,
+        purge_interval: float = PURGE_INTERVAL,
     ):
         self.path = Path(path)
         self.ttl = ttl
@@ -201,6 +242,7 @@ class SqliteSessionStore:
         self.clock = clock
         self.busy_timeout = busy_timeout
         self.purge_every = max(1, purge_every)
+        self.purge_interval = purge_interval
         self._puts = itertools.count(1)
         with self._errors("open"):
             self._db = SqliteConnections(
@@ -212,6 +254,7 @@ class SqliteSessionStore:
                     "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
                 ),
             )
+        self._purge_quietly()
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection."""
@@ -221,7 +264,20 @@ class SqliteSessionStore:
         """Context manager turning sqlite3 errors into SessionStoreUnavailable."""
         return _translate(sqlite3.Error, f"session store {self.path} could not {action}")
 
+    def _purge_if_due(self) -> None:
+        """purge() when purge_interval has passed since the last one."""
+        if self.clock() - self._last_purge >= self.purge_interval:
+            self._purge_quietly()
+
+    def _purge_quietly(self) -> None:
+        """purge(), logging a failure instead of raising: expired rows are unreadable anyway and go next time."""
+        try:
+            self.purge()
+        except SessionStoreUnavailable as e:
+            log.warning("%s", e)
+
     def get(self, session_id: str) -> SessionState | None:
+        self._purge_if_due()
         with self._errors("read"):
             row = self._conn().execute(
                 "SELECT state, updated_at FROM sessions WHERE session_id = ?", (session_id,)
@@ -239,8 +295,10 @@ class SqliteSessionStore:
                 "ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
                 (snap.session_id, snap.model_dump_json(), snap.updated_at),
             )
-            if next(self._puts) % self.purge_every == 0:
-                self.purge()
+        if next(self._puts) % self.purge_every == 0:
+            self._purge_quietly()
+        else:
+            self._purge_if_due()
 
     def probe(self) -> None:
         """One write to the file through a fresh connection (see SqliteConnections.probe)."""
@@ -248,10 +306,26 @@ class SqliteSessionStore:
             self._db.probe()
 
     def purge(self) -> int:
-        """Delete sessions idle longer than ttl; returns how many were removed."""
+        """Delete sessions idle longer than ttl, leaving no copy on disk; returns how many were removed."""
+        self._last_purge = self.clock()
         with self._errors("purge"):
             cur = self._conn().execute("DELETE FROM sessions WHERE updated_at < ?", (self.clock() - self.ttl,))
+            if cur.rowcount:
+                self._db.truncate_wal()
         return cur.rowcount
+
+    def delete(self, session_id: str) -> bool:
+        with self._errors("delete"):
+            cur = self._conn().execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+            if cur.rowcount:
+                self._db.truncate_wal()
+        return cur.rowcount > 0
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        # instr, not LIKE: the text is matched verbatim, % and _ included.
+        with self._errors("read"):
+            rows = self._conn().execute("SELECT session_id FROM sessions WHERE instr(state, ?) > 0", (text,)).fetchall()
+        return [r[0] for r in rows]
 
     def close(self) -> None:
         """Close every connection this store opened in this process."""
@@ -314,6 +388,19 @@ class RedisSessionStore:
         """Set a short-lived key; a read-only replica or an unreachable server raises SessionStoreUnavailable."""
         with self._errors("write"):
             self.client.set("assistant:probe", "1", px=60_000)
+
+    def delete(self, session_id: str) -> bool:
+        with self._errors("delete"):
+            return bool(self.client.delete(self._key(session_id)))
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        found = []
+        with self._errors("read"):
+            for key in self.client.scan_iter(match=self.prefix + "*", count=500):
+                raw = self.client.get(key)
+                if raw is not None and text.encode() in raw:
+                    found.append(key.decode()[len(self.prefix):])
+        return found
 
     def close(self) -> None:
         """Release the connection pool."""
