@@ -45,6 +45,7 @@ EXEMPT_PREFIXES = ("/static/",)
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 # Redis URLs as Settings.redis_url takes them, and the async schemes `limits` names them by.
 _REDIS_SCHEMES = {"redis://": "async+redis://", "rediss://": "async+rediss://", "unix://": "async+redis+unix://"}
+REDIS_TIMEOUT = 1.0  # seconds
 
 
 class GuardConfig(BaseModel):
@@ -165,7 +166,11 @@ class Budgets:
         if storage_url:
             scheme = next(s for s in _REDIS_SCHEMES if storage_url.startswith(s))
             url = _REDIS_SCHEMES[scheme] + storage_url.removeprefix(scheme)
-            storage = RedisStorage(url, implementation="redispy", key_prefix="assistant-budget", wrap_exceptions=True)
+            # Short timeouts, as the session store's: a hung Redis must not hold every request up.
+            storage = RedisStorage(
+                url, implementation="redispy", key_prefix="assistant-budget", wrap_exceptions=True,
+                socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
+            )
             self._async: AsyncMovingWindow | None = AsyncMovingWindow(storage)
         else:
             self._async = None

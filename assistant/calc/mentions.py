@@ -100,8 +100,17 @@ class Mentions:
     @cached_property
     def clashes(self) -> frozenset[tuple[int, int]]:
         """Pairs of (different) mentions that share text: a list and its parts, a line and its bandwidth."""
-        n = len(self.items)
-        return frozenset((a, b) for a in range(n) for b in range(n) if a != b and self.items[a].overlaps(self.items[b]))
+        items = self.items
+        order = sorted(range(len(items)), key=lambda i: items[i].start)
+        pairs: set[tuple[int, int]] = set()
+        # In order of start, a mention can only overlap those starting before it ends: a sweep, not all pairs.
+        for x, a in enumerate(order):
+            for b in order[x + 1:]:
+                if items[b].start >= items[a].end:
+                    break
+                if items[a].overlaps(items[b]):
+                    pairs |= {(a, b), (b, a)}
+        return frozenset(pairs)
 
 
 def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, str]:
