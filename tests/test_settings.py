@@ -11,6 +11,11 @@ from assistant.settings import Settings
         ("worker_threads", 0, "worker_threads must be > 0, got 0"),
         ("session_ttl", 0, "session_ttl must be > 0"),
         ("allowed_origins", ["ftp://x"], "allowed_origins must be http(s) origins"),
+        ("rate_per_minute_agent", 0, "rate_per_minute_agent must be > 0, got 0"),
+        ("rate_per_minute_session", -5, "rate_per_minute_session must be > 0, got -5"),
+        ("trusted_proxies", ["proxy.example"], "trusted_proxies must be IP addresses or networks"),
+        ("trusted_proxies", ["*", "10.0.0.1"], "cannot be combined"),
+        ("max_query_tokens", 4, "max_query_tokens must be between 8 and 512"),
     ],
 )
 def test_invalid_settings_are_refused_with_a_clear_message(field, value, message):
@@ -71,3 +76,16 @@ def test_an_agent_header_needs_trusted_proxies():
         Settings(agent_header="X Forwarded User", trusted_proxies=["10.0.0.1"])
     assert Settings(agent_header="X-Forwarded-User", trusted_proxies=["10.0.0.1"]).agent_sign_in
     assert not Settings().agent_sign_in
+
+
+def test_trusted_proxies_default_to_none_and_star_trusts_every_peer(monkeypatch):
+    assert Settings().trusted_proxies == []  # by default no peer may name another client
+    monkeypatch.setenv("ASSISTANT_TRUSTED_PROXIES", "*")
+    assert Settings().trusted_proxies == ["*"]
+    with pytest.raises(ValueError, match="agent_header needs trusted_proxies"):
+        Settings(agent_header="X-Forwarded-User", trusted_proxies=["*"])
+
+
+def test_the_older_trust_forwarded_switch_trusts_every_peer():
+    assert Settings(trust_forwarded=True).trusted_proxies == ["*"]
+    assert Settings(trust_forwarded=True, trusted_proxies=["10.0.0.1"]).trusted_proxies == ["10.0.0.1/32"]

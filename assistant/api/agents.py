@@ -115,8 +115,9 @@ class ForwardedMiddleware:
     """Believes X-Forwarded-For / X-Forwarded-Proto only from ``trusted_proxies``, and remembers the real peer.
 
     The socket peer is kept in the request state (``peer``) before uvicorn's proxy-header logic rewrites the
-    client address, so the SSO header can be checked against the proxy that actually connected. The server
-    must not rewrite the client address itself (``assistant serve`` runs uvicorn with ``proxy_headers=False``).
+    client address, so the SSO header can be checked against the proxy that actually connected. The rewritten
+    client address is the one the rate limits charge (assistant.api.guard.budget_for). The server must not
+    rewrite the client address itself (``assistant serve`` runs uvicorn with ``proxy_headers=False``).
     """
 
     def __init__(self, app: ASGIApp, trusted_proxies: list[str]):
@@ -137,7 +138,8 @@ class AgentIdentityMiddleware:
         self.app = app
         self.directory = directory
         self.header = directory.header.lower().encode("latin-1")
-        self.proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        # "*" (every peer may forward) never vouches for the agent header; Settings refuses agent_header with it.
+        self.proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies if p != "*"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

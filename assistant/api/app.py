@@ -21,6 +21,7 @@ from assistant.api.metrics import install_metrics
 from assistant.api.routes import ROUTERS
 from assistant.api.schemas import ErrorOut
 from assistant.api.web import mount_web
+from assistant.api.widget_sessions import WidgetSessionMiddleware
 from assistant.audit import FeedbackStore, default_path
 from assistant.settings import Settings
 
@@ -62,7 +63,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         app.include_router(router)
 
     mount_web(app, settings.allowed_origins)
-    # Outside CORS and inside the guard's headers; the rate limits (innermost) then know the agent.
+    # Outside CORS and inside the guard's headers; the rate limits (innermost) then know the agent, the widget
+    # session the server issued, and the client address as resolved from the trusted proxies only.
+    app.add_middleware(WidgetSessionMiddleware, state=app.state)
     app.state.agents = install_agent_auth(app, settings)
     install_guard(
         app,
@@ -70,7 +73,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             max_body_bytes=settings.max_body_bytes,
             rate_per_minute_ip=settings.rate_per_minute_ip,
             rate_per_minute_key=settings.rate_per_minute_key,
-            trust_forwarded=settings.trust_forwarded,
+            rate_per_minute_agent=settings.rate_per_minute_agent,
+            rate_per_minute_session=settings.rate_per_minute_session,
+            storage_url=settings.redis_url,
             allowed_origins=settings.allowed_origins,
             api_keys=settings.api_keys,
         ),

@@ -105,7 +105,8 @@ def mount_web(app: FastAPI, allowed_origins: list[str], web_dir: Path = WEB_DIR)
         CORSMiddleware,
         allow_origins=origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["content-type"],
+        # X-Session-Id: the widget names its server-issued session, so the rate limits charge the session.
+        allow_headers=["content-type", "x-session-id"],
         allow_credentials=False,
         max_age=600,
     )

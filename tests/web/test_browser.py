@@ -223,7 +223,10 @@ def test_widget_on_an_allowed_origin_answers_and_keeps_its_session(page, site):
     # Same tab, next page: the session carries on.
     page.reload()
     open_widget(page)
-    assert ask_widget(page, "开户费多少钱")["session_id"] == session
+    with page.expect_response(lambda r: r.url.endswith("/v1/ask") and r.request.method == "POST") as response:
+        assert ask_widget(page, "开户费多少钱")["session_id"] == session
+    # The session is named in a header too (CORS allows it), so the server charges the session's own budget.
+    assert response.value.ok and response.value.request.headers.get("x-session-id") == session
 
     # Escape closes and gives focus back to the launcher.
     page.keyboard.press("Escape")
