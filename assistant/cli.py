@@ -1,4 +1,4 @@
-"""Command line: serve, clauses, ask, index build, eval."""
+"""Command line: serve, clauses, ask, index build, report, forget, eval, fit."""
 
 from __future__ import annotations
 
@@ -33,14 +33,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         assistant = Assistant.from_settings(s, rebuild=not args.no_build)
     except AssistantError as e:
         sys.exit(f"cannot start: {e}")
+    # Forwarded headers are the app's to judge, from ASSISTANT_TRUSTED_PROXIES only (assistant.api.agents);
+    # uvicorn's own handling would believe them from 127.0.0.1 and hide the proxy's address from the app.
     if args.workers > 1:
         del assistant
         uvicorn.run(
             "assistant.api.app:create_app", factory=True, workers=args.workers, host=host, port=port,
-            access_log=s.access_log,
+            access_log=s.access_log, proxy_headers=False,
         )
     else:
-        uvicorn.run(create_app(s, assistant), host=host, port=port, log_level="info", access_log=s.access_log)
+        uvicorn.run(
+            create_app(s, assistant), host=host, port=port, log_level="info", access_log=s.access_log,
+            proxy_headers=False,
+        )
     return 0
 
 
@@ -85,6 +90,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     if args.if_stale and reason is None:
         print(f"index in {s.index_dir} is up to date")
         return 0
+    if reason:
+        print(f"rebuilding: {reason}")
     m = index.build(k, embedder, Path(s.index_dir))
     print(f"built {m.rows} vectors for {m.clauses} clauses with {m.model_id} in {m.build_seconds}s → {s.index_dir}")
     return 0
@@ -101,8 +108,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as e:
         sys.exit(f"report: {e}")
     path = default_path(s)
-    report = build_report(AuditLog(path), FeedbackStore(path), since, until, top=args.top)
+    report = build_report(AuditLog(path, retention_days=s.audit_retention_days), FeedbackStore(path), since, until, top=args.top)
     print(report.model_dump_json(indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from assistant.audit.forget import forget
+    from assistant.errors import AssistantError
+
+    s = _settings()
+    try:
+        done = forget(s, session_id=args.session, phone=args.phone)
+    except ValueError as e:
+        sys.exit(f"forget: {e}")
+    except AssistantError as e:
+        sys.exit(f"forget: {e}; nothing was reported removed, run it again when the store is back")
+    if args.json:
+        print(done.model_dump_json(indent=2))
+    else:
+        print(
+            f"removed: {done.sessions} live session(s) of {done.sessions_matched} matched, "
+            f"{done.audit_records} audit record(s), {done.feedback} feedback, {done.subjects} subject digest(s)"
+        )
+        nothing = done.sessions + done.audit_records + done.feedback + done.subjects == 0
+        if args.session and nothing and not args.session.startswith("ivr:"):
+            # The likeliest slip: a phone system's bare call id, which is stored in its API key's namespace.
+            print("nothing was stored under that id; an IVR call is stored as ivr:<API key fingerprint>:<call id>")
     return 0
 
 
@@ -155,6 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--top", type=int, default=10, help="how many questions to list per group")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_report)
+
+    sp = sub.add_parser("forget", help="delete one person's sessions, audit records and feedback everywhere")
+    who = sp.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--session",
+        help="a session id as stored and audited: the id the console or widget was issued, or for an IVR call "
+        "ivr:<API key fingerprint>:<call id> (the fingerprint is the first 16 hex digits of the key's SHA-256)",
+    )
+    who.add_argument("--phone", help="a phone number the person gave (mobile, or landline with area code)")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_forget)
 
     sp = sub.add_parser("eval", help="retrieval and calculation accuracy on the labelled questions")
     sp.add_argument("--questions", help="a TOML file of labelled questions (default tests/data/eval_questions.toml)")

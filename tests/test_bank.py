@@ -70,3 +70,20 @@ def test_every_calculation_label_agrees_with_its_calculator(parts, name):
 )
 def test_results_compare_to_the_cent_and_on_the_asked_keys(got, want, same):
     assert bank.same(got, want) is same
+
+
+def test_the_bank_conversations_continue_in_the_session_the_server_issued(fake_assistant):
+    """Conversation turns carry the session id of the previous answer (the server ignores ids it did not issue)."""
+    from assistant.bank import Bank, Conversation
+    from assistant.evaluation import bank_report
+
+    conv = Conversation.model_validate(
+        {"id": "T-1", "style": "chat", "today": "2026-03-12", "turn": [
+            {"q": "50M专线不要云了每个月多少钱", "kind": "calc", "calculator": "line_fee", "expect": 5100.0,
+             "inputs": {"bandwidth_mbps": 50}, "relation": "new"},
+            {"q": "一年呢", "kind": "calc", "calculator": "line_fee", "expect": 61200.0,
+             "inputs": {"bandwidth_mbps": 50, "months": 12}, "relation": "same_calc_changed_input"},
+        ]}
+    )
+    score = bank_report(fake_assistant, Bank(conversations=[conv]))
+    assert (score.follow_ups.ok, score.follow_ups.n) == (1, 1)

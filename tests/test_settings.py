@@ -11,6 +11,11 @@ from assistant.settings import Settings
         ("worker_threads", 0, "worker_threads must be > 0, got 0"),
         ("session_ttl", 0, "session_ttl must be > 0"),
         ("allowed_origins", ["ftp://x"], "allowed_origins must be http(s) origins"),
+        ("rate_per_minute_agent", 0, "rate_per_minute_agent must be > 0, got 0"),
+        ("rate_per_minute_session", -5, "rate_per_minute_session must be > 0, got -5"),
+        ("trusted_proxies", ["proxy.example"], "trusted_proxies must be IP addresses or networks"),
+        ("trusted_proxies", ["*", "10.0.0.1"], "cannot be combined"),
+        ("max_query_tokens", 4, "max_query_tokens must be between 8 and 512"),
     ],
 )
 def test_invalid_settings_are_refused_with_a_clear_message(field, value, message):
@@ -29,3 +34,58 @@ def test_lists_come_from_json_or_commas(monkeypatch):
 def test_env_prefix(monkeypatch):
     monkeypatch.setenv("ASSISTANT_TOP_K", "3")
     assert Settings().top_k == 3
+
+
+def test_agent_keys_come_from_pairs_and_are_kept_secret(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_AGENT_KEYS", "alice:alice-key-0123456789, bob:bob-key-0123456789")
+    s = Settings()
+    assert {a: k.get_secret_value() for a, k in s.agent_keys.items()} == {
+        "alice": "alice-key-0123456789", "bob": "bob-key-0123456789",
+    }
+    assert s.agent_sign_in and "alice-key" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("alice", "entry 1 must be AGENT:KEY"),
+        ("alice:short", "shorter than 16 characters"),
+        ("al ice:alice-key-0123456789", "agent ids must be"),
+        ("a:same-key-0123456789,b:same-key-0123456789", "share one key"),
+        ("a:a-key-0123456789xx,a:b-key-0123456789xx", "names agent 'a' twice"),
+    ],
+)
+def test_bad_agent_keys_are_refused_without_echoing_them(monkeypatch, value, message):
+    monkeypatch.setenv("ASSISTANT_AGENT_KEYS", value)
+    with pytest.raises(ValueError, match=message) as e:
+        Settings()
+    assert "0123456789" not in str(e.value)
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16, ::1")
+    assert Settings().trusted_proxies == ["10.0.0.1/32", "192.168.0.0/16", "::1/128"]
+    with pytest.raises(ValueError, match="trusted_proxies must be IP addresses or networks"):
+        Settings(trusted_proxies=["proxy.internal"])
+
+
+def test_an_agent_header_needs_trusted_proxies():
+    with pytest.raises(ValueError, match="agent_header needs trusted_proxies"):
+        Settings(agent_header="X-Forwarded-User")
+    with pytest.raises(ValueError, match="agent_header must be an HTTP header name"):
+        Settings(agent_header="X Forwarded User", trusted_proxies=["10.0.0.1"])
+    assert Settings(agent_header="X-Forwarded-User", trusted_proxies=["10.0.0.1"]).agent_sign_in
+    assert not Settings().agent_sign_in
+
+
+def test_trusted_proxies_default_to_none_and_star_trusts_every_peer(monkeypatch):
+    assert Settings().trusted_proxies == []  # by default no peer may name another client
+    monkeypatch.setenv("ASSISTANT_TRUSTED_PROXIES", "*")
+    assert Settings().trusted_proxies == ["*"]
+    with pytest.raises(ValueError, match="agent_header needs trusted_proxies"):
+        Settings(agent_header="X-Forwarded-User", trusted_proxies=["*"])
+
+
+def test_the_older_trust_forwarded_switch_trusts_every_peer():
+    assert Settings(trust_forwarded=True).trusted_proxies == ["*"]
+    assert Settings(trust_forwarded=True, trusted_proxies=["10.0.0.1"]).trusted_proxies == ["10.0.0.1/32"]

@@ -8,6 +8,8 @@ const INTENT_LABELS = {
 };
 
 const state = {
+  agent: null, // the signed-in agent's id; null when nobody is (or nobody needs to be) signed in
+  signIn: "none", // how this deployment signs agents in: "none" (open console), "key" or "sso"
   sessionId: null,
   clauses: [],
   clauseById: new Map(),
@@ -231,6 +233,8 @@ function answerCard(question, answer, turn) {
     { class: "card-body" },
     h("div", { class: "card-meta" }, h("span", { class: `badge badge-${intent}`, text: INTENT_LABELS[intent] }), copyBtn),
   );
+  // The server could not continue the conversation (expired, or not this agent's): say a new one began.
+  if (answer.session_notice) body.append(h("p", { class: "session-notice", role: "status", text: answer.session_notice }));
   // The answer first: the asked fact in one line above the quote.
   if (answer.summary) body.append(h("p", { class: "answer-summary", text: answer.summary }));
   body.append(h("p", { class: "answer-text", text: answer.answer }));
@@ -298,7 +302,11 @@ async function ask(question) {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ question, session_id: state.sessionId, channel: "agent" }),
     });
-    if (!res.ok) {
+    if (res.status === 401 && state.signIn !== "none") {
+      // The sign-in ran out (or the key was changed): ask again, keep nothing of the answer that never came.
+      card = errorCard(question, "登录已失效，请重新登录后再提问。");
+      showSignIn("登录已失效，请重新登录。");
+    } else if (!res.ok) {
       card = errorCard(question, await errorMessage(res));
     } else {
       const answer = await res.json();
@@ -379,9 +387,95 @@ async function loadClauses() {
   }
 }
 
+/* ---------- signing in ---------- */
+
+/** Who is signed in, and how this deployment signs agents in; an open console when the server cannot say. */
+async function whoAmI() {
+  try {
+    const res = await fetch("/v1/agents/me", { credentials: "same-origin" });
+    if (res.ok) return await res.json();
+  } catch {
+    /* fall through */
+  }
+  return { agent: null, sign_in: "none" };
+}
+
+function showSignIn(message = "") {
+  state.agent = null;
+  $("console").hidden = true;
+  $("agent").hidden = true;
+  $("sign-out").hidden = true;
+  $("session").hidden = true;
+  $("new-chat").hidden = true;
+  $("sign-in").hidden = false;
+  // Behind the company's single sign-on there is no key to type: the proxy names the agent.
+  $("sign-in-form").hidden = state.signIn !== "key";
+  $("sso-note").hidden = state.signIn !== "sso";
+  $("sign-in-error").textContent = message;
+  if (state.signIn === "key") $("agent-key").focus();
+}
+
+function showConsole(agent) {
+  state.agent = agent || null;
+  $("sign-in").hidden = true;
+  $("console").hidden = false;
+  $("session").hidden = false;
+  $("new-chat").hidden = false;
+  $("agent").hidden = !state.agent;
+  $("agent-id").textContent = state.agent || "";
+  $("sign-out").hidden = !(state.agent && state.signIn === "key");
+  $("question").focus();
+}
+
+async function submitSignIn() {
+  const box = $("agent-key");
+  const key = box.value;
+  if (!key) {
+    $("sign-in-error").textContent = "请输入坐席密钥。";
+    box.focus();
+    return;
+  }
+  $("sign-in-submit").disabled = true;
+  let message = "";
+  try {
+    const res = await fetch("/v1/agents/sign-in", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ key }),
+    });
+    if (res.ok) {
+      const me = await res.json();
+      box.value = "";
+      newConversation();
+      showConsole(me.agent);
+    } else {
+      message = res.status === 401 ? "密钥不正确，请重试。" : await errorMessage(res);
+    }
+  } catch {
+    message = "无法连接助手服务，请检查网络后重试。";
+  } finally {
+    $("sign-in-submit").disabled = false;
+  }
+  if (message) {
+    $("sign-in-error").textContent = message;
+    box.select();
+  }
+}
+
+async function signOut() {
+  try {
+    await fetch("/v1/agents/sign-out", { method: "POST", credentials: "same-origin" });
+  } catch {
+    /* the cookie may outlive this page; the server still checks it */
+  }
+  newConversation();
+  showSignIn();
+}
+
 /* ---------- wiring ---------- */
 
-function init() {
+async function init() {
   const box = $("question");
   $("ask-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -406,8 +500,16 @@ function init() {
     clearTimeout(timer);
     timer = setTimeout(() => renderClauses(e.target.value), 120);
   });
+  $("sign-in-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    submitSignIn();
+  });
+  $("sign-out").addEventListener("click", signOut);
   loadClauses();
-  box.focus();
+  const me = await whoAmI();
+  state.signIn = me.sign_in;
+  if (me.sign_in !== "none" && !me.agent) showSignIn();
+  else showConsole(me.agent);
 }
 
 init();

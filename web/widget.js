@@ -290,11 +290,14 @@
       var timer = setTimeout(function () {
         if (ctrl) ctrl.abort();
       }, TIMEOUT_MS);
+      var headers = { "content-type": "application/json" };
+      /* the server charges a session it issued its own request budget, not the visitor's (shared) address */
+      if (memorySession) headers["x-session-id"] = memorySession;
       fetch(api + "/v1/ask", {
         method: "POST",
         mode: "cors",
         credentials: "omit",
-        headers: { "content-type": "application/json" },
+        headers: headers,
         body: JSON.stringify({ question: question, session_id: memorySession, channel: "widget" }),
         signal: ctrl ? ctrl.signal : undefined,
       })

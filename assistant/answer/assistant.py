@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import date
@@ -9,11 +10,22 @@ from pathlib import Path
 
 from assistant import calc
 from assistant.answer import ambiguity
+from assistant.answer.health import Health, check_health
 from assistant.answer.quote import best_quote, plain_words
 from assistant.answer.summary import lookup_summary, short
-from assistant.audit import AuditLog, AuditRecord, default_path
+from assistant.audit import AuditLog, AuditRecord, AuditStoreUnavailable, default_path
+from assistant.audit.redaction import default_rules
+from assistant.calc import workdays
+from assistant.calc.holidays import HOLIDAYS_DIR, load_calendar
 from assistant.answer.scope import ScopeModel, default_model
-from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStore, make_store, new_session_id
+from assistant.answer.sessions import (
+    MemorySessionStore,
+    SessionState,
+    SessionStore,
+    belongs_to,
+    make_store,
+    new_session_id,
+)
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
@@ -22,6 +34,8 @@ from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent, Opt
 from assistant.retrieval import index as index_mod
 from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION = 500
 MAX_CITATIONS = 5
@@ -33,6 +47,9 @@ SHORT_FOLLOW_UP = 12
 AMBIGUITY_WINDOW = 5
 # How deep the lexical ranking the calculator selection reads goes (its agreement feature is 0 below it).
 LEXICAL_WINDOW = 10
+# Said when a client names a session that is not one of its own: whether it expired or never was, or is another
+# client's, is deliberately not told apart.
+NEW_SESSION_NOTICE = "未找到该会话（可能已过期），已开始新的会话"
 
 
 class QuestionError(AssistantError, ValueError):
@@ -67,21 +84,33 @@ class Assistant:
         self.today = today
         self.audit = audit
         self.ambiguity = ambiguity.load_groups(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE, knowledge.corpus.ids)
+        # Loaded (and checked) now, so a bad rules file stops start-up instead of failing the first answer.
+        default_rules()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None, rebuild: bool = True, **kw) -> Assistant:
         """Load corpus, model and index as configured; rebuild a missing or stale index unless rebuild=False."""
         knowledge = load_knowledge(Path(settings.corpus_dir))
+        # Official holiday schedules beyond the chinese-calendar package: a mistake in one stops start-up here.
+        workdays.use_holidays(load_calendar(Path(settings.corpus_dir) / HOLIDAYS_DIR, settings.holidays_file))
         embedder = embedder or load_embedder(settings)
         artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
         kw.setdefault("sessions", make_store(settings))
-        kw.setdefault("audit", AuditLog(default_path(settings)))
+        if "audit" not in kw:
+            kw["audit"] = AuditLog(default_path(settings), retention_days=settings.audit_retention_days)
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
 
     @property
     def stores_are_local(self) -> bool:
         """Sessions and audit live on this host, so answering costs no network wait (the audit is SQLite)."""
         return self.sessions.local
+
+    def health(self) -> Health:
+        """Readiness: both stores accept a write and the index files on disk match their recorded checksums."""
+        return check_health(
+            self.knowledge, self.retriever.artefacts.manifest.model_id, Path(self.settings.index_dir),
+            self.sessions, self.audit,
+        )
 
     @property
     def corpus(self):
@@ -91,15 +120,35 @@ class Assistant:
         """One clause by id; ClauseNotFound names the valid ids."""
         return self.corpus.get(clause_id)
 
-    def ask(self, question: str, session: str | None = None, channel: Channel = Channel.agent) -> Answer:
-        """Answer one question, continuing the conversation `session` when given.
+    def ask(
+        self,
+        question: str,
+        session: str | None = None,
+        channel: Channel = Channel.agent,
+        *,
+        agent: str | None = None,
+        owner: str | None = None,
+        issue_id: bool = True,
+    ) -> Answer:
+        """Answer one question, continuing the conversation `session` when it is one of the asker's own.
 
         Returns an Answer whose intent is `calculation` (a calculator ran; every number comes from it),
         `clarify` (a calculation needs more input; the question asked is in `answer`), `lookup` (the best
         clauses, quoted and cited) or `out_of_scope` (no citations; the hotline is named).
 
+        A conversation belongs to its channel and owner: `owner` when given (the IVR passes its API key's
+        fingerprint), else the signed-in `agent` on the agent channel, else no one in particular (the widget).
+        A `session` that is not a conversation of this channel and owner (unknown, expired, someone else's) is
+        never read or changed: the question starts a new conversation under a fresh id issued here, and the
+        answer says so (`session_started`, `session_notice`). With `issue_id=False` the new conversation keeps
+        the id given instead (IVR call ids, which the phone system names and the caller has namespaced).
+        `agent` is recorded in the audit.
+
         Nothing is stored before the answer is complete, so inside `retrieval.search.model_free()` a question
-        that needs the model raises ModelNeeded having written nothing, and may simply be asked again.
+        that needs the model raises ModelNeeded having written nothing, and may simply be asked again. Then the
+        audit record is written, then the turn: when either write fails the request fails (AuditStoreUnavailable,
+        SessionStoreUnavailable) and neither is kept. What is stored is redacted; the answer is computed from the
+        question as asked.
         """
         text = (question or "").strip()
         if not text:
@@ -107,7 +156,13 @@ class Assistant:
         if len(text) > MAX_QUESTION:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
         started = time.perf_counter()
-        state = (self.sessions.get(session) if session else None) or SessionState(session_id=session or new_session_id())
+        if owner is None:
+            owner = (agent or "") if channel == Channel.agent else ""
+        state = belongs_to(self.sessions.get(session), channel, owner) if session else None
+        is_new = state is None
+        if state is None:
+            sid = session if session and not issue_id else new_session_id()
+            state = SessionState(session_id=sid, channel=channel, owner=owner)
         # A reply that picks one of the options last offered ("2", "第二个", its label) asks that option's question.
         picked = ambiguity.chosen(text, state.options) if state.options else None
         query = normalize_query(picked or text)
@@ -117,22 +172,39 @@ class Assistant:
             # Customers and callers get plain words: 您 and 联通 rather than the contract's 甲方 and 乙方.
             answer.answer = plain_words(answer.answer)
         answer.session_id = state.session_id
+        answer.session_started = is_new
+        if is_new and session and issue_id:
+            answer.session_notice = NEW_SESSION_NOTICE
         state.turns += 1
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         state.add_turn(text, answer.intent, answer.answer)
-        self.sessions.put(state)
-        # Written before the answer is returned: an acknowledged answer always has its audit record.
-        self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000)
+        # The audit record is written first: a turn whose record cannot be written is not saved (the request
+        # fails), and a record whose turn cannot be saved is taken back, so the two never disagree.
+        record_id = self._audit(text, channel, state, answer, (time.perf_counter() - started) * 1000, agent)
+        try:
+            self.sessions.put(state)
+        except BaseException:
+            if record_id is not None:
+                self._discard(record_id)
+            raise
         return answer
 
-    def _audit(self, question: str, channel: Channel, state: SessionState, answer: Answer, latency_ms: float) -> None:
+    def session(self, session_id: str, channel: Channel, owner: str) -> SessionState | None:
+        """The stored conversation `session_id` when it belongs to this channel and owner, else None."""
+        return belongs_to(self.sessions.get(session_id), channel, owner)
+
+    def _audit(
+        self, question: str, channel: Channel, state: SessionState, answer: Answer, latency_ms: float, agent: str | None
+    ) -> int | None:
+        """Write the audit record of this answer; its id, or None without an audit log."""
         if self.audit is None:
-            return
+            return None
         manifest = self.retriever.artefacts.manifest
         calc_ = answer.calculation
-        self.audit.record(
+        return self.audit.record(
             AuditRecord(
                 channel=channel,
+                agent=agent,
                 session_id=state.session_id,
                 turn=state.turns,
                 question=question,
@@ -145,6 +217,13 @@ class Assistant:
                 latency_ms=round(latency_ms, 2),
             )
         )
+
+    def _discard(self, record_id: int) -> None:
+        """Take back an audit record whose turn was not saved; a failure here leaves the log as the only trace."""
+        try:
+            self.audit.discard(record_id)
+        except AuditStoreUnavailable:
+            log.warning("audit record %s describes a turn that was not saved, and could not be removed", record_id)
 
     def _answer(self, query: str, state: SessionState, channel: Channel) -> Answer:
         """Route one normalised question through the scope gate, then to a pending calculation's completion, a

@@ -2,16 +2,20 @@
 
 Three stores implement :class:`SessionStore`: in process memory (tests, single worker), SQLite on local
 disk (several workers on one host) and Redis (several hosts). :func:`make_store` picks one from settings.
+
+Nothing personal is stored: a :class:`Turn`'s question and answer are redacted when it is built, and every
+string of the rest of the state when it is put. Sessions really expire: Redis drops a key ``ttl`` seconds after
+its last write, and SQLite deletes expired rows (``secure_delete``, then a truncated WAL) so no copy stays on disk.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -19,9 +23,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import redis
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
+from assistant.audit.redaction import redact, redact_values
 from assistant.errors import AssistantError
+from assistant.models import Channel
 from assistant.storage import SqliteConnections
 
 log = logging.getLogger(__name__)
@@ -30,6 +36,10 @@ Clock = Callable[[], float]
 
 DEFAULT_TTL = 3600.0
 DEFAULT_HISTORY = 20
+# How often, at most, the SQLite store deletes expired sessions (on a read or write, besides every purge_every puts).
+PURGE_INTERVAL = 300.0
+# Validation context of a state read back from a store: its text was redacted when it was written.
+_STORED = {"stored": True}
 
 
 class SessionStoreUnavailable(AssistantError, RuntimeError):
@@ -39,22 +49,35 @@ class SessionStoreUnavailable(AssistantError, RuntimeError):
 
 
 class Turn(BaseModel):
-    """One question and the answer given to it, kept so later turns can refer back."""
+    """One question and the answer given to it, kept so later turns can refer back.
+
+    ``question`` and ``answer`` are redacted when the turn is built, so an unredacted turn cannot be stored; the
+    answer to the question itself was computed from the question as asked.
+    """
 
     question: str
     intent: str
     answer: str
     time: float
 
+    @field_validator("question", "answer")
+    @classmethod
+    def _redact(cls, v: str, info: ValidationInfo) -> str:
+        # Read back from a store, the text was redacted when it was written; redacting again would only cost time.
+        return v if info.context == _STORED else redact(v)
+
 
 class SessionState(BaseModel):
     """What a follow-up needs: the last calculation, a pending clarification, the last clauses.
 
     ``history`` holds the most recent turns, oldest first; stores keep at most their ``max_history``.
-    ``updated_at`` is set by the store on every ``put`` and drives expiry.
+    ``updated_at`` is set by the store on every ``put`` and drives expiry. ``channel`` and ``owner`` say whose
+    conversation this is (see :func:`belongs_to`); a state stored without them belongs to no one.
     """
 
     session_id: str
+    channel: Channel | None = None
+    owner: str = ""  # the signed-in agent, the IVR API key's fingerprint; "" for the public widget
     pending: dict[str, Any] | None = None  # a CalcPlan still missing inputs, as JSON
     last_calc: dict[str, Any] | None = None  # the last completed CalcPlan, as JSON
     last_result: dict[str, Any] | None = None  # its result and unit, for "这个钱的税是多少"
@@ -90,23 +113,38 @@ class SessionStore(Protocol):
 
     def put(self, state: SessionState) -> None: ...
 
+    def probe(self) -> None:
+        """Make one cheap write; SessionStoreUnavailable when the store does not accept writes now."""
+        ...
+
+    def delete(self, session_id: str) -> bool:
+        """Remove one session now; True when there was one."""
+        ...
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        """Ids of the stored sessions whose state contains text verbatim (data written before redaction)."""
+        ...
+
 
 def _snapshot(state: SessionState, now: float, max_history: int, deep: bool = True) -> SessionState:
-    """Stamp state with now and return a copy whose history keeps only the newest max_history turns.
+    """Stamp state with now and return a copy whose history keeps only the newest max_history turns, and whose
+    other text (a pending calculation's inputs, the options offered) is redacted.
 
     Stores that keep the object need a deep copy; stores that serialise it at once only need a shallow one.
     """
     state.updated_at = now
     # Slicing with [-0:] would keep everything, so a zero bound needs its own case.
     history = state.history[-max_history:] if max_history > 0 else []
-    copy = state.model_copy(update={"history": history})
+    # redact_values builds new dicts and lists, so the caller's objects are left as they were.
+    redacted = {f: redact_values(getattr(state, f)) for f in ("pending", "last_calc", "last_result", "options")}
+    copy = state.model_copy(update={"history": history, **redacted})
     return copy.model_copy(deep=True) if deep else copy
 
 
 def _parse(raw: str | bytes, session_id: str, where: str) -> SessionState | None:
     """Decode a stored state, logging and returning None when it is not a valid SessionState."""
     try:
-        return SessionState.model_validate_json(raw)
+        return SessionState.model_validate_json(raw, context=_STORED)
     except ValidationError as e:
         # Types and locations only: the input itself may hold a customer's words.
         problems = [f"{'.'.join(map(str, err['loc'])) or '<root>'}: {err['type']}" for err in e.errors()[:3]]
@@ -162,6 +200,17 @@ class MemorySessionStore:
                 oldest = min(self._data.values(), key=lambda s: s.updated_at)
                 del self._data[oldest.session_id]
 
+    def probe(self) -> None:
+        """Process memory always accepts a write."""
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            return self._data.pop(session_id, None) is not None
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        with self._lock:
+            return [sid for sid, s in self._data.items() if text in s.model_dump_json()]
+
 
 class SqliteSessionStore:
     """Sessions in one SQLite file that several threads and worker processes on one host share.
@@ -169,7 +218,9 @@ class SqliteSessionStore:
     The file runs in WAL mode so readers never block the writer; each thread (and each process after a
     fork) opens its own connection, and ``busy_timeout`` makes a writer wait for another instead of failing.
     Every ``put`` is committed before it returns, so an acknowledged turn survives the process being killed.
-    Sessions idle for more than ``ttl`` seconds are not returned and are deleted every ``purge_every`` puts.
+    Sessions idle for more than ``ttl`` seconds are not returned, and are deleted when the store opens, every
+    ``purge_every`` puts and on any read or write at least ``purge_interval`` seconds after the last purge; a
+    purge that deleted rows truncates the WAL, so with ``secure_delete`` no copy of them stays in either file.
     SQLite errors (locked past the timeout, unreadable file) raise :class:`SessionStoreUnavailable`.
     """
 
@@ -183,6 +234,7 @@ class SqliteSessionStore:
         clock: Clock = time.time,
         busy_timeout: float = 5.0,
         purge_every: int = 100,
+        purge_interval: float = PURGE_INTERVAL,
     ):
         self.path = Path(path)
         self.ttl = ttl
@@ -190,6 +242,7 @@ class SqliteSessionStore:
         self.clock = clock
         self.busy_timeout = busy_timeout
         self.purge_every = max(1, purge_every)
+        self.purge_interval = purge_interval
         self._puts = itertools.count(1)
         with self._errors("open"):
             self._db = SqliteConnections(
@@ -201,6 +254,7 @@ class SqliteSessionStore:
                     "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
                 ),
             )
+        self._purge_quietly()
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection."""
@@ -210,7 +264,20 @@ class SqliteSessionStore:
         """Context manager turning sqlite3 errors into SessionStoreUnavailable."""
         return _translate(sqlite3.Error, f"session store {self.path} could not {action}")
 
+    def _purge_if_due(self) -> None:
+        """purge() when purge_interval has passed since the last one."""
+        if self.clock() - self._last_purge >= self.purge_interval:
+            self._purge_quietly()
+
+    def _purge_quietly(self) -> None:
+        """purge(), logging a failure instead of raising: expired rows are unreadable anyway and go next time."""
+        try:
+            self.purge()
+        except SessionStoreUnavailable as e:
+            log.warning("%s", e)
+
     def get(self, session_id: str) -> SessionState | None:
+        self._purge_if_due()
         with self._errors("read"):
             row = self._conn().execute(
                 "SELECT state, updated_at FROM sessions WHERE session_id = ?", (session_id,)
@@ -228,14 +295,37 @@ class SqliteSessionStore:
                 "ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
                 (snap.session_id, snap.model_dump_json(), snap.updated_at),
             )
-            if next(self._puts) % self.purge_every == 0:
-                self.purge()
+        if next(self._puts) % self.purge_every == 0:
+            self._purge_quietly()
+        else:
+            self._purge_if_due()
+
+    def probe(self) -> None:
+        """One write to the file through a fresh connection (see SqliteConnections.probe)."""
+        with self._errors("write"):
+            self._db.probe()
 
     def purge(self) -> int:
-        """Delete sessions idle longer than ttl; returns how many were removed."""
+        """Delete sessions idle longer than ttl, leaving no copy on disk; returns how many were removed."""
+        self._last_purge = self.clock()
         with self._errors("purge"):
             cur = self._conn().execute("DELETE FROM sessions WHERE updated_at < ?", (self.clock() - self.ttl,))
+            if cur.rowcount:
+                self._db.truncate_wal()
         return cur.rowcount
+
+    def delete(self, session_id: str) -> bool:
+        with self._errors("delete"):
+            cur = self._conn().execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+            if cur.rowcount:
+                self._db.truncate_wal()
+        return cur.rowcount > 0
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        # instr, not LIKE: the text is matched verbatim, % and _ included.
+        with self._errors("read"):
+            rows = self._conn().execute("SELECT session_id FROM sessions WHERE instr(state, ?) > 0", (text,)).fetchall()
+        return [r[0] for r in rows]
 
     def close(self) -> None:
         """Close every connection this store opened in this process."""
@@ -294,6 +384,24 @@ class RedisSessionStore:
         with self._errors("write"):
             self.client.set(self._key(snap.session_id), snap.model_dump_json(), px=max(1, int(self.ttl * 1000)))
 
+    def probe(self) -> None:
+        """Set a short-lived key; a read-only replica or an unreachable server raises SessionStoreUnavailable."""
+        with self._errors("write"):
+            self.client.set("assistant:probe", "1", px=60_000)
+
+    def delete(self, session_id: str) -> bool:
+        with self._errors("delete"):
+            return bool(self.client.delete(self._key(session_id)))
+
+    def ids_mentioning(self, text: str) -> list[str]:
+        found = []
+        with self._errors("read"):
+            for key in self.client.scan_iter(match=self.prefix + "*", count=500):
+                raw = self.client.get(key)
+                if raw is not None and text.encode() in raw:
+                    found.append(key.decode()[len(self.prefix):])
+        return found
+
     def close(self) -> None:
         """Release the connection pool."""
         self.client.close()
@@ -310,5 +418,20 @@ def make_store(settings: Any, clock: Clock = time.time) -> SessionStore:
 
 
 def new_session_id() -> str:
-    """A fresh random session id (32 hex characters)."""
-    return uuid.uuid4().hex
+    """A fresh unguessable session id: 32 URL-safe characters carrying 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
+def belongs_to(state: SessionState | None, channel: Channel, owner: str) -> SessionState | None:
+    """state when it is a conversation of this channel and owner, else None (another's session is unknown)."""
+    if state is None or state.channel != channel or state.owner != owner:
+        return None
+    return state
+
+
+def call_session_id(owner: str, call_id: str) -> str:
+    """The store key of an IVR call: in its API key's namespace, and never of the form of an issued id.
+
+    The colons keep it apart from every id :func:`new_session_id` issues and every id a client may send.
+    """
+    return f"ivr:{owner}:{call_id}"

@@ -1,4 +1,4 @@
-"""Edge protection for the API: request body limit, per-client and per-key rate limits, security headers.
+"""Edge protection for the API: request body limit, request budgets, security headers.
 
 Pure ASGI middleware (no BaseHTTPMiddleware), so streamed requests and responses pass through untouched.
 `install_guard(app, GuardConfig(...))` adds two layers:
@@ -7,22 +7,35 @@ Pure ASGI middleware (no BaseHTTPMiddleware), so streamed requests and responses
   `X-Content-Type-Options`, `Referrer-Policy` and a `Content-Security-Policy` with `frame-ancestors`;
 * `LimitMiddleware`, innermost, just outside the router, so its 413 and 429 answers still pass through
   mount_web's CORS middleware (a widget on an allowed origin can read them) and are counted by the metrics.
+
+Budgets are counted by the `limits` library: in this process's memory, or in Redis when `storage_url` is set, so
+that every worker of every instance spends from one budget per caller.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import math
 import re
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from fastapi import FastAPI
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field, field_validator
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("assistant.api.guard")
 
 # Probes, the scraper and the static front end; a browser loading the console fetches several of these at once.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/", "/widget.js", "/widget-demo"})
@@ -30,16 +43,22 @@ EXEMPT_PREFIXES = ("/static/",)
 
 # An origin as it may appear in a CSP source list; anything else could smuggle in extra directives.
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+# Redis URLs as Settings.redis_url takes them, and the async schemes `limits` names them by.
+_REDIS_SCHEMES = {"redis://": "async+redis://", "rediss://": "async+rediss://", "unix://": "async+redis+unix://"}
+REDIS_TIMEOUT = 1.0  # seconds
 
 
 class GuardConfig(BaseModel):
     """Limits and header policy for `install_guard`; the lead fills it from Settings."""
 
     max_body_bytes: int = Field(default=16384, gt=0)
+    # Requests per minute for each kind of caller (see `budget_for`).
     rate_per_minute_ip: int = Field(default=120, gt=0)
     rate_per_minute_key: int = Field(default=600, gt=0)
-    # Only behind a proxy that overwrites X-Forwarded-For: otherwise any client can pick its own address.
-    trust_forwarded: bool = False
+    rate_per_minute_agent: int = Field(default=300, gt=0)
+    rate_per_minute_session: int = Field(default=60, gt=0)
+    # Where budgets are counted: empty for this process's memory, else a Redis URL shared by every worker.
+    storage_url: str = ""
     # Origins allowed to frame our pages (besides 'self'); normally Settings.allowed_origins.
     allowed_origins: list[str] = []
     # Keys that earn the per-key budget (normally Settings.api_keys). An X-API-Key not listed here is charged
@@ -56,103 +75,130 @@ class GuardConfig(BaseModel):
             raise ValueError(f"allowed_origins must be http(s) origins, got {bad}")
         return out
 
+    @field_validator("storage_url")
+    @classmethod
+    def _storage(cls, v: str) -> str:
+        """Empty, or a redis://, rediss:// or unix:// URL."""
+        v = v.strip()
+        if v and not v.startswith(tuple(_REDIS_SCHEMES)):
+            raise ValueError("storage_url must be empty or a redis://, rediss:// or unix:// URL")
+        return v
+
+    def per_minute(self) -> dict[str, int]:
+        """Each kind of budget and its requests per minute."""
+        return {
+            "agent": self.rate_per_minute_agent,
+            "key": self.rate_per_minute_key,
+            "session": self.rate_per_minute_session,
+            "address": self.rate_per_minute_ip,
+        }
+
 
 # ---------------------------------------------------------------------------------------------------------------
-# Rate limiting
+# Whose budget a request spends
 
 
-class RateLimiter:
-    """Token buckets keyed by client, in memory.
+BudgetKind = Literal["agent", "key", "session", "address"]
 
-    Each bucket holds up to `per_minute` tokens and refills continuously at `per_minute / 60` per second, so a
-    client may burst a whole minute's budget and then continues at the steady rate.
 
-    State is per process: with N workers (`assistant serve --workers N`) a client can get up to N times the
-    budget, and a restart forgets it. Memory stays bounded: a bucket idle long enough to have refilled is
-    dropped (forgetting it changes nothing), and past `max_buckets` the least recently used one goes.
+@dataclass(frozen=True)
+class Budget:
+    """The caller a request is charged to: its kind and an id unique within that kind."""
+
+    kind: BudgetKind
+    id: str
+
+
+def budget_for(scope: Scope, known_keys: frozenset[str] = frozenset()) -> Budget:
+    """Whose budget a request spends: a signed-in agent, else a known API key, else a widget session, else the
+    client address.
+
+    Agent and session are read from the request state (`scope["state"]`, Starlette's `request.state`), where
+    sign-in and session middleware running outside the guard put them: `agent` and `session` (an object with an
+    `id`, or the id itself; in the service, assistant.api.agents.AgentIdentityMiddleware and
+    assistant.api.widget_sessions.WidgetSessionMiddleware). Only server-verified identities may be put there; a
+    client-chosen one would mint a fresh budget per request. `known_keys` are the `key_id`s of the configured API
+    keys. Keys and session ids are bearer secrets, so their budgets are named by hashes (`key_id`). The address is
+    `scope["client"]`, which the app's forwarded-header middleware (assistant.api.agents.ForwardedMiddleware)
+    replaces by the forwarded client only on requests from Settings.trusted_proxies.
     """
-
-    def __init__(self, per_minute: int, clock: Callable[[], float], max_buckets: int = 100_000) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self.max_buckets = max_buckets
-        # key -> (tokens, last update); ordered oldest access first, so eviction looks only at the front.
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._buckets)
-
-    def take(self, key: str) -> float:
-        """Spend one token for `key`: 0.0 when allowed, otherwise the seconds until a token is available."""
-        now = self.clock()
-        self._evict(now)
-        tokens, last = self._buckets.pop(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
-            return 0.0
-        self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / self.rate
-
-    def _evict(self, now: float) -> None:
-        """Drop buckets that have refilled completely, then the oldest ones beyond the cap."""
-        full_after = self.capacity / self.rate
-        while self._buckets:
-            key, (_, last) = next(iter(self._buckets.items()))
-            if now - last < full_after and len(self._buckets) < self.max_buckets:
-                break
-            del self._buckets[key]
-
-
-def client_address(scope: Scope, trust_forwarded: bool) -> str:
-    """The caller's address: the first X-Forwarded-For hop when trusted, else the socket peer."""
-    if trust_forwarded:
-        forwarded = _header(scope, b"x-forwarded-for")
-        if forwarded:
-            # Capped: the header is the client's to fill, and each distinct value holds a bucket.
-            first = forwarded.split(",")[0].strip()[:64]
-            if first:
-                return first
+    state = scope.get("state")
+    state = state if isinstance(state, Mapping) else {}
+    agent = _identity(state.get("agent"))
+    if agent:
+        return Budget("agent", agent)
+    key = Headers(scope=scope).get("x-api-key")
+    if key and key_id(key) in known_keys:
+        return Budget("key", key_id(key))
+    session = _identity(state.get("session"))
+    if session:
+        return Budget("session", key_id(session))
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    return Budget("address", client[0] if client else "unknown")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    """The first value of a request header, decoded as latin-1 like the ASGI servers do."""
-    for k, v in scope.get("headers", ()):
-        if k.lower() == name:
-            return v.decode("latin-1")
+def _identity(value: Any) -> str | None:
+    """An id from whatever the state holds: a string, or an object with an `id` (absent or unusable: None)."""
+    ident = value if isinstance(value, str) else getattr(value, "id", None)
+    if isinstance(ident, (str, int)) and str(ident):
+        return str(ident)[:128]
     return None
 
 
-def _key_id(key: str) -> str:
-    """A stable bucket name for an API key that does not keep the key itself in memory."""
+def key_id(key: str) -> str:
+    """A stable budget name for a secret (an API key, a session token) from which the secret cannot be read back."""
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Budgets
+
+
+class Budgets:
+    """Requests per minute per caller, as a moving window: at most N requests in any 60 seconds.
+
+    Counted in this process's memory, or in Redis (`storage_url`) so that every worker and every instance
+    spends from one budget. The Redis client is asynchronous: a network round trip never stalls the event loop.
+    """
+
+    def __init__(self, per_minute: Mapping[str, int], storage_url: str = "") -> None:
+        self.items: dict[str, RateLimitItem] = {kind: RateLimitItemPerMinute(n) for kind, n in per_minute.items()}
+        self.shared = bool(storage_url)
+        if storage_url:
+            scheme = next(s for s in _REDIS_SCHEMES if storage_url.startswith(s))
+            url = _REDIS_SCHEMES[scheme] + storage_url.removeprefix(scheme)
+            # Short timeouts, as the session store's: a hung Redis must not hold every request up.
+            storage = RedisStorage(
+                url, implementation="redispy", key_prefix="assistant-budget", wrap_exceptions=True,
+                socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT,
+            )
+            self._async: AsyncMovingWindow | None = AsyncMovingWindow(storage)
+        else:
+            self._async = None
+            self._local = MovingWindowRateLimiter(MemoryStorage())
+
+    async def spend(self, budget: Budget) -> float:
+        """Charge one request: 0.0 when allowed, otherwise the seconds until the budget has room again."""
+        item = self.items[budget.kind]
+        ids = (budget.kind, budget.id)
+        if self._async is not None:
+            if await self._async.hit(item, *ids):
+                return 0.0
+            stats = await self._async.get_window_stats(item, *ids)
+        else:
+            if self._local.hit(item, *ids):
+                return 0.0
+            stats = self._local.get_window_stats(item, *ids)
+        return max(0.0, stats.reset_time - time.time())
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Middleware
 
 
-async def _send_error(
-    send: Send, status: int, code: str, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()
-) -> None:
-    """Send the API's `{"error": {"code", "message"}}` JSON body (same shape as app._error)."""
-    error = {"error": {"code": code, "message": message}}
-    body = json.dumps(error, ensure_ascii=False, separators=(",", ":")).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The API's `{"error": {"code", "message"}}` JSON body (same shape as app._error)."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 class _BodyTooLarge(Exception):
@@ -167,16 +213,21 @@ class LimitMiddleware:
     count passes the limit the app's `receive` raises and nothing more is pulled from the client, so at most
     the limit plus one server-sized chunk is ever held. Whatever the app then tries to send is dropped and the
     client gets the 413 instead.
+
+    When the budget store cannot be reached (Redis down) requests are let through and a warning logged at most
+    once a minute: the answers that need Redis fail on their own with a clear 503, the rest keep working.
     """
 
-    def __init__(self, app: ASGIApp, config: GuardConfig, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, app: ASGIApp, config: GuardConfig, identify: Callable[[Scope, frozenset[str]], Budget] = budget_for
+    ) -> None:
         self.app = app
         self.config = config
-        self.ip_limiter = RateLimiter(config.rate_per_minute_ip, clock)
-        self.key_limiter = RateLimiter(config.rate_per_minute_key, clock)
-        self._known_keys = frozenset(_key_id(k) for k in config.api_keys)
-        limit = config.max_body_bytes
-        self._too_large = f"request body must be at most {limit} bytes"
+        self.identify = identify
+        self.budgets = Budgets(config.per_minute(), config.storage_url)
+        self._known_keys = frozenset(key_id(k) for k in config.api_keys)
+        self._too_large = f"request body must be at most {config.max_body_bytes} bytes"
+        self._warned = -math.inf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -184,22 +235,17 @@ class LimitMiddleware:
             return
 
         if not _exempt(scope.get("path", "")):
-            wait = self._take(scope)
+            wait = await self._spend(scope)
             if wait > 0:
                 retry = max(1, math.ceil(wait))
-                await _send_error(
-                    send,
-                    429,
-                    "rate_limited",
-                    f"too many requests; retry after {retry} s",
-                    ((b"retry-after", str(retry).encode()),),
-                )
+                message = f"too many requests; retry after {retry} s"
+                await _error(429, "rate_limited", message, {"Retry-After": str(retry)})(scope, receive, send)
                 return
 
         limit = self.config.max_body_bytes
-        declared = _header(scope, b"content-length")
+        declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-            await _send_error(send, 413, "payload_too_large", self._too_large)
+            await _error(413, "payload_too_large", self._too_large)(scope, receive, send)
             return
 
         received = 0
@@ -235,16 +281,19 @@ class LimitMiddleware:
             if not overflow:
                 raise
         if overflow and not started:
-            await _send_error(send, 413, "payload_too_large", self._too_large)
+            await _error(413, "payload_too_large", self._too_large)(scope, receive, send)
 
-    def _take(self, scope: Scope) -> float:
-        """Charge the request to its API key's budget when the key is known, else to its client address."""
-        key = _header(scope, b"x-api-key")
-        if key:
-            kid = _key_id(key)
-            if kid in self._known_keys:
-                return self.key_limiter.take(kid)
-        return self.ip_limiter.take(client_address(scope, self.config.trust_forwarded))
+    async def _spend(self, scope: Scope) -> float:
+        """Charge the request to its caller's budget; 0.0 (let through) when the budget store is unreachable."""
+        budget = self.identify(scope, self._known_keys)
+        try:
+            return await self.budgets.spend(budget)
+        except Exception as e:  # the storage's connection and timeout errors, wrapped by limits or not
+            now = time.monotonic()
+            if now - self._warned >= 60:
+                self._warned = now
+                log.warning("request budgets not enforced: the budget store is unreachable (%s)", type(e).__name__)
+            return 0.0
 
 
 def _exempt(path: str) -> bool:
@@ -273,57 +322,58 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": self._headers(list(message.get("headers", [])))}
+                message = {**message, "headers": list(message.get("headers", []))}
+                self._add(MutableHeaders(scope=message))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-        """The response headers with ours added or merged in."""
-        names = {k.lower() for k, _ in headers}
-        if b"x-content-type-options" not in names:
-            headers.append((b"x-content-type-options", b"nosniff"))
-        if b"referrer-policy" not in names:
-            headers.append((b"referrer-policy", b"no-referrer"))
-        csp_at = [i for i, (k, _) in enumerate(headers) if k.lower() == b"content-security-policy"]
-        if not csp_at:
-            content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-            html = content_type.split(b";")[0].strip().lower() == b"text/html"
-            policy = self.frame_ancestors if html else f"default-src 'none'; {self.frame_ancestors}"
-            headers.append((b"content-security-policy", policy.encode("latin-1")))
-        elif not any(_has_frame_ancestors(headers[i][1]) for i in csp_at):
-            i = csp_at[0]
-            existing = headers[i][1].decode("latin-1").strip().rstrip(";").strip()
-            merged = f"{existing}; {self.frame_ancestors}" if existing else self.frame_ancestors
-            headers[i] = (headers[i][0], merged.encode("latin-1"))
-        return headers
+    def _add(self, headers: MutableHeaders) -> None:
+        """Add ours to the response headers, or merge frame-ancestors into the route's own CSP."""
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        policies = headers.getlist("Content-Security-Policy")
+        if not policies:
+            html = headers.get("Content-Type", "").split(";")[0].strip().lower() == "text/html"
+            headers["Content-Security-Policy"] = self.frame_ancestors if html else f"default-src 'none'; {self.frame_ancestors}"
+        elif not any(_has_frame_ancestors(p) for p in policies):
+            if len(policies) == 1:
+                existing = policies[0].strip().rstrip(";").strip()
+                headers["Content-Security-Policy"] = f"{existing}; {self.frame_ancestors}" if existing else self.frame_ancestors
+            else:
+                # Browsers enforce every policy sent, so one more carrying only frame-ancestors restricts framing.
+                headers.append("Content-Security-Policy", self.frame_ancestors)
 
 
-def _has_frame_ancestors(policy: bytes) -> bool:
+def _has_frame_ancestors(policy: str) -> bool:
     """Whether a CSP header value already has a frame-ancestors directive."""
-    return any(d.strip().lower().split(b" ")[0] == b"frame-ancestors" for d in policy.split(b";"))
+    return any(d.strip().lower().split(" ")[0] == "frame-ancestors" for d in policy.split(";"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Installation
 
 
-def install_guard(app: FastAPI, config: GuardConfig, clock: Callable[[], float] = time.monotonic) -> None:
-    """Add the body limit, the rate limits and the security headers to `app`.
+def install_guard(
+    app: FastAPI, config: GuardConfig, identify: Callable[[Scope, frozenset[str]], Budget] = budget_for
+) -> None:
+    """Add the body limit, the request budgets and the security headers to `app`.
 
     Call it before the app serves its first request, after `mount_web` (so the security headers also cover
     the CORS middleware's own preflight answers). The limits go innermost, inside CORS and metrics, so a 413
-    or 429 still gets CORS headers and is counted; the security headers go outermost. The app's 500 page for
-    an unhandled exception comes from Starlette's ServerErrorMiddleware, outside all user middleware, and so
+    or 429 still gets CORS headers and is counted; the security headers go outermost. Any other middleware of
+    the app, added before or after, runs outside the limits, so a sign-in or session middleware can put the
+    agent or session on the request state before the budget is chosen (see `budget_for`). The app's 500 page for an
+    unhandled exception comes from Starlette's ServerErrorMiddleware, outside all user middleware, and so
     carries none of these headers.
 
     Calling it again on the same app replaces the earlier configuration instead of stacking a second guard,
-    so create_app can install it from Settings and a test can still install its own limits and clock.
+    so create_app can install it from Settings and a test can still install its own limits.
 
     Args:
         app: the application; its middleware stack must not be built yet.
-        config: limits and the origins allowed to frame our pages.
-        clock: monotonic seconds, for the rate limiter's refill; tests pass a fake one.
+        config: limits, where budgets are counted, and the origins allowed to frame our pages.
+        identify: whose budget a request spends; `budget_for` unless a caller knows better.
 
     Raises:
         RuntimeError: the application has already started.
@@ -335,15 +385,17 @@ def install_guard(app: FastAPI, config: GuardConfig, clock: Callable[[], float] 
     ]
     # user_middleware runs first-to-last from the outside in.
     app.user_middleware.insert(0, Middleware(SecurityHeadersMiddleware, allowed_origins=config.allowed_origins))
-    app.user_middleware.append(Middleware(LimitMiddleware, config=config, clock=clock))
+    app.user_middleware.append(Middleware(LimitMiddleware, config=config, identify=identify))
 
 
 __all__ = [
     "EXEMPT_PATHS",
+    "Budget",
+    "Budgets",
     "GuardConfig",
     "LimitMiddleware",
-    "RateLimiter",
     "SecurityHeadersMiddleware",
-    "client_address",
+    "budget_for",
     "install_guard",
+    "key_id",
 ]

@@ -8,6 +8,7 @@ Counts are per process: with several workers, Prometheus scrapes whichever worke
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -86,18 +87,36 @@ def route_template(app: Any, scope: Scope, initial: Scope | None = None) -> str:
     if route is None:
         # FastAPI records only its own routes, and a 413 or 429 from the guard never reaches the router, so match
         # ourselves: against the scope as it came in, since a Mount rewrites root_path on the way down.
-        partial = None
-        for candidate in getattr(getattr(app, "router", None), "routes", ()):
-            match, _ = candidate.matches(initial if initial is not None else scope)
-            if match is Match.FULL:
-                route = candidate
-                break
-            if match is Match.PARTIAL and partial is None:
-                partial = candidate
-        route = route or partial
+        route = _match(getattr(getattr(app, "router", None), "routes", ()), initial if initial is not None else scope)
     if route is None:
         return UNMATCHED
     return getattr(route, "path_format", None) or getattr(route, "path", None) or UNMATCHED
+
+
+def _match(routes: Any, scope: Scope) -> Any:
+    """The route among `routes` that matches scope fully, else the first partial match, else None."""
+    partial = None
+    for candidate in _flat(routes):
+        match, _ = candidate.matches(scope)
+        if match is Match.FULL:
+            return candidate
+        if match is Match.PARTIAL and partial is None:
+            partial = candidate
+    return partial
+
+
+def _flat(routes: Any) -> Iterator[Any]:
+    """The routes with each included router replaced by its own routes.
+
+    FastAPI keeps an included router whole (it has no path of its own); the service includes its routers
+    without a prefix, so their routes match the request's path as they stand.
+    """
+    for route in routes:
+        inner = getattr(getattr(route, "original_router", None), "routes", None)
+        if inner is None:
+            yield route
+        else:
+            yield from _flat(inner)
 
 
 class MetricsMiddleware:
@@ -141,7 +160,7 @@ def metrics_endpoint(request: Request) -> Response:
     return Response(encoder(REGISTRY), headers={"Content-Type": content_type})
 
 
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI, serve: bool = True) -> None:
     """Count and time every request of `app` and serve the module's registry at GET /metrics.
 
     The middleware goes outermost among the user middleware present when this is called, so call it last
@@ -154,6 +173,7 @@ def install_metrics(app: FastAPI) -> None:
 
     Args:
         app: the application; its middleware stack must not be built yet.
+        serve: whether to serve GET /metrics (Settings.expose_metrics); without it requests are still counted.
 
     Raises:
         RuntimeError: the application has already started.
@@ -162,7 +182,8 @@ def install_metrics(app: FastAPI) -> None:
         return
     if app.middleware_stack is not None:
         raise RuntimeError("install_metrics must be called before the application starts")
-    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    if serve:
+        app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.add_middleware(MetricsMiddleware, fastapi_app=app)
 
 

@@ -5,12 +5,15 @@ Plain files from `web/` (no build step). create_app is meant to call `mount_web(
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from assistant.settings import PROJECT_ROOT
 
@@ -22,6 +25,8 @@ _CONSOLE_CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'"
 )
 _DEMO_CSP = _CONSOLE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# The API docs page (assistant.api.docs): the console's policy; it is framed by nobody but this site.
+DOCS_CSP = f"{_CONSOLE_CSP}; frame-ancestors 'self'"
 
 
 def _with_frame_ancestors(csp: str, origins: list[str]) -> str:
@@ -32,6 +37,27 @@ def _with_frame_ancestors(csp: str, origins: list[str]) -> str:
 def _normalise(origins: list[str]) -> list[str]:
     """Origins exactly as a browser sends them: scheme://host[:port], no path, no trailing slash."""
     return [o.strip().rstrip("/") for o in origins if o and o.strip()]
+
+
+class _WebFiles(StaticFiles):
+    """`web/` under /static, each HTML page with the same CSP and headers as its own route.
+
+    Without this, /static/index.html would serve the console without its Content-Security-Policy.
+    """
+
+    def __init__(self, *, directory: Path, page_headers: dict[str, dict[str, str]], default: dict[str, str]):
+        super().__init__(directory=directory)
+        self.page_headers = page_headers
+        self.default = default
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        name = Path(full_path).name
+        if name.endswith((".html", ".htm")):
+            response.headers.update(self.page_headers.get(name, self.default))
+        return response
 
 
 def mount_web(app: FastAPI, allowed_origins: list[str], web_dir: Path = WEB_DIR) -> None:
@@ -45,21 +71,16 @@ def mount_web(app: FastAPI, allowed_origins: list[str], web_dir: Path = WEB_DIR)
     console_csp = _with_frame_ancestors(_CONSOLE_CSP, origins)
     demo_csp = _with_frame_ancestors(_DEMO_CSP, origins)
 
+    console_headers = {**html_headers, "Content-Security-Policy": console_csp}
+    demo_headers = {**html_headers, "Content-Security-Policy": demo_csp}
+
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:
-        return FileResponse(
-            web_dir / "index.html",
-            media_type="text/html; charset=utf-8",
-            headers={**html_headers, "Content-Security-Policy": console_csp},
-        )
+        return FileResponse(web_dir / "index.html", media_type="text/html; charset=utf-8", headers=console_headers)
 
     @app.get("/widget-demo", include_in_schema=False)
     def widget_demo() -> FileResponse:
-        return FileResponse(
-            web_dir / "widget-demo.html",
-            media_type="text/html; charset=utf-8",
-            headers={**html_headers, "Content-Security-Policy": demo_csp},
-        )
+        return FileResponse(web_dir / "widget-demo.html", media_type="text/html; charset=utf-8", headers=demo_headers)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> FileResponse:
@@ -74,13 +95,18 @@ def mount_web(app: FastAPI, allowed_origins: list[str], web_dir: Path = WEB_DIR)
             },
         )
 
-    app.mount("/static", StaticFiles(directory=web_dir), name="static")
+    app.mount(
+        "/static",
+        _WebFiles(directory=web_dir, page_headers={"widget-demo.html": demo_headers}, default=console_headers),
+        name="static",
+    )
 
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["content-type"],
+        # X-Session-Id: the widget names its server-issued session, so the rate limits charge the session.
+        allow_headers=["content-type", "x-session-id"],
         allow_credentials=False,
         max_age=600,
     )

@@ -8,6 +8,7 @@ retracted values ("十号 不对 十二号") are dropped, runs of amounts become
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from datetime import date, datetime, time
@@ -99,8 +100,17 @@ class Mentions:
     @cached_property
     def clashes(self) -> frozenset[tuple[int, int]]:
         """Pairs of (different) mentions that share text: a list and its parts, a line and its bandwidth."""
-        n = len(self.items)
-        return frozenset((a, b) for a in range(n) for b in range(n) if a != b and self.items[a].overlaps(self.items[b]))
+        items = self.items
+        order = sorted(range(len(items)), key=lambda i: items[i].start)
+        pairs: set[tuple[int, int]] = set()
+        # In order of start, a mention can only overlap those starting before it ends: a sweep, not all pairs.
+        for x, a in enumerate(order):
+            for b in order[x + 1:]:
+                if items[b].start >= items[a].end:
+                    break
+                if items[a].overlaps(items[b]):
+                    pairs |= {(a, b), (b, a)}
+        return frozenset(pairs)
 
 
 _UNIT = re.compile(r"^(?:个)?(?:月份|月|日|号|年|天|小时|个)")
@@ -162,21 +172,30 @@ def _carry_year(items: list[Mention]) -> list[Mention]:
 def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], list[Mention]]:
     """Values the speaker took back, when another value of the same kind follows."""
     dropped: set[int] = set()
+    # The next mention of each family, found walking back from the end (one pass rather than one per mention).
+    following: list[int | None] = [None] * len(items)
+    nearest: dict[int, int] = {}
+    for i in range(len(items) - 1, -1, -1):
+        following[i] = min((nearest[f] for f in _families(items[i]) if f in nearest), default=None)
+        for f in _families(items[i]):
+            nearest[f] = i
     for i, m in enumerate(items):
-        later = [j for j in range(i + 1, len(items)) if _same_family(items[j], m)]
-        if not later:
+        if following[i] is None:
             continue
-        after = text[m.end: items[later[0]].start]
+        after = text[m.end: items[following[i]].start]
         before = text[max(0, m.start - 4): m.start]
         if _RETRACT.match(after) or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after)):
             dropped.add(i)
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]
 
 
-def _same_family(a: Mention, b: Mention) -> bool:
-    """Whether two mentions could be the same input (a corrected amount, date or duration)."""
-    families = ({"money", "number"}, {"date", "datetime"}, {"duration"}, {"bandwidth"}, {"month"}, {"count"})
-    return any(a.kind in f and b.kind in f for f in families)
+_FAMILIES = ({"money", "number"}, {"date", "datetime"}, {"duration"}, {"bandwidth"}, {"month"}, {"count"})
+
+
+def _families(m: Mention) -> list[int]:
+    """The families of kinds a mention belongs to: two mentions of one family could be the same input (a corrected
+    amount, date or duration)."""
+    return [i for i, f in enumerate(_FAMILIES) if m.kind in f]
 
 
 def _list_gap(text: str) -> bool:
@@ -316,11 +335,16 @@ def read(question: str, today: date) -> Mentions:
     order = sorted(range(len(items)), key=lambda i: (items[i].start, -items[i].end))
     moved = {old: new for new, old in enumerate(order)}
     items = [replace(items[i], parts=tuple(moved[p] for p in items[i].parts)) for i in order]
-    bounds = sorted({0, len(text), *(m.start for m in items), *(m.end for m in items)})
+    # A mention's windows stop at the nearest other value: the last one ending before it and the first one
+    # starting after it. Looked up by bisection, so a text full of values costs n log n rather than n³.
+    ends = sorted(m.end for m in items)
+    starts = sorted(m.start for m in items)
     out = []
     for m in items:
-        lo = max((b for b in bounds if b <= m.start and any(o.end == b for o in items if not o.overlaps(m))), default=0)
-        hi = min((b for b in bounds if b >= m.end and any(o.start == b for o in items if not o.overlaps(m))), default=len(text))
+        before = bisect_right(ends, m.start)
+        lo = ends[before - 1] if before else 0
+        after = bisect_left(starts, m.end)
+        hi = starts[after] if after < len(starts) else len(text)
         left, right = _windows(text, m.start, m.end, lo, hi)
         out.append(replace(m, left=left, right=right))
     return Mentions(text=text, original=features.original, items=out, retracted=retracted)

@@ -146,6 +146,11 @@ COMPOSITE_BONUS = 0.4
 REQUIRED_BONUS = 0.3  # an input the calculator cannot do without is filled before an optional one
 QUESTION_BONUS = 0.3  # a value in the sentence that asks, in a text of several sentences
 ORDER_BONUS = 0.05
+# The assignment search weighs every joint choice but cuts the branches that cannot win, so an ordinary question
+# takes at most about a hundred steps (tests/calc: the labelled questions and the bank); a text listing dozens of
+# values could still take millions, so past this many steps the best assignment found so far stands.
+MAX_STEPS = 1000
+_TIE = 1e-9  # two totals this close are a tie, and a tie never replaces the assignment found first
 
 
 NEGATING = "不未非没"  # a character that makes the word after it its opposite ("不含税")
@@ -219,6 +224,7 @@ class Assignment:
     cued: int = 0  # roles filled by a mention one of whose cue words stands next to it
     cue_total: float = 0.0  # the sum of their cue scores
     cue_of: dict[int, float] = field(default_factory=dict)  # mention index → the cue score of the role it fills
+    steps: int = 0  # how many steps the search took (at most MAX_STEPS)
 
 
 @dataclass(frozen=True)
@@ -317,8 +323,17 @@ def assign(
     clash = mentions.clashes
     exclusive = {frozenset((a, b)) for g in spec.exclusive for a in g for b in g if a != b}
 
+    # What the roles from k on could add at most: a branch that cannot beat the best found so far is cut.
+    rest = [0.0] * (len(roles) + 1)
+    for k in range(len(roles) - 1, -1, -1):
+        rest[k] = rest[k + 1] + max((o.score for o in options[roles[k].name]), default=0.0) + ORDER_BONUS
+    steps = 0
+
     def search(k: int, chosen: dict[str, _Option], total: float) -> None:
-        nonlocal best
+        nonlocal best, steps
+        steps += 1
+        if steps > MAX_STEPS or total + rest[k] <= best[0] + _TIE:
+            return
         if k == len(roles):
             if total > best[0] and _ordered(spec, chosen):
                 best = (total, dict(chosen))
@@ -326,6 +341,8 @@ def assign(
         role = roles[k]
         blocked = any(frozenset((role.name, other)) in exclusive for other in chosen)
         for opt in [] if blocked else options[role.name]:
+            if steps > MAX_STEPS:
+                break
             if any(o.index == opt.index or (o.index, opt.index) in clash for o in chosen.values()):
                 continue
             # Roles declared in text order: a small bonus when the mentions follow it too.
@@ -337,7 +354,7 @@ def assign(
 
     search(0, {}, 0.0)
     chosen = _required_first(spec, roles, best[1], options, given)
-    out = Assignment(score=best[0])
+    out = Assignment(score=best[0], steps=min(steps, MAX_STEPS))
     for name, opt in chosen.items():
         out.inputs[name] = opt.value
         out.used.add(opt.index)

@@ -1,4 +1,9 @@
-"""Calendar-day and PRC business-day arithmetic (official holidays and make-up workdays via chinese_calendar)."""
+"""Calendar-day and PRC business-day arithmetic.
+
+Official holidays and make-up workdays come from the schedule files in ``corpus/holidays`` (see
+:mod:`assistant.calc.holidays`) for the years they cover, and from the chinese_calendar package otherwise; a
+year neither covers is refused with a clear message rather than guessed.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from functools import lru_cache
 import chinese_calendar
 
 from assistant.errors import CalcInputError
+from assistant.settings import PROJECT_ROOT
 
+from .holidays import HOLIDAYS_DIR, HolidayCalendar, load_calendar
 from .values import cn_date
 
 _HOLIDAY_NAMES = {
@@ -26,31 +33,70 @@ _HOLIDAY_NAMES = {
 _WEEKDAYS = "一二三四五六日"
 
 
+# The schedule files in use; read from the project's corpus on first use unless use_holidays installed others.
+_files: HolidayCalendar | None = None
+
+
+def use_holidays(cal: HolidayCalendar) -> None:
+    """Use these schedule files from now on (start-up calls this with the configured ones, already checked)."""
+    global _files
+    _files = cal
+    _holiday_detail.cache_clear()
+
+
+def _schedule_files() -> HolidayCalendar:
+    """The schedule files in use, loading the project's own on first use."""
+    global _files
+    if _files is None:
+        _files = load_calendar(PROJECT_ROOT / "corpus" / HOLIDAYS_DIR)
+    return _files
+
+
+def covered_years() -> list[int]:
+    """Every year with official holiday data, from the package or a schedule file, in order."""
+    years = {d.year for d in chinese_calendar.holidays} | set(_schedule_files().years)
+    return sorted(years)
+
+
 def calendar_years() -> tuple[int, int]:
-    """The first and last year the installed holiday calendar covers."""
-    years = {d.year for d in chinese_calendar.holidays}
-    return min(years), max(years)
+    """The first and last year with official holiday data (there may be gaps; see covered_years)."""
+    years = covered_years()
+    return years[0], years[-1]
+
+
+def _year_ranges(years: list[int]) -> str:
+    """[2004, …, 2026, 2028] → "2004—2026、2028"."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][1] + 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    return "、".join(f"{a}—{b}" if a != b else f"{a}" for a, b in runs)
 
 
 @lru_cache(maxsize=16384)
 def _holiday_detail(d: date) -> tuple[bool, str | None]:
-    """chinese_calendar.get_holiday_detail, remembered: (on holiday, holiday name or None).
+    """(on holiday, holiday name or None), from a schedule file for its year, else chinese_calendar; remembered.
 
-    The calendar's data are fixed, each call validates its argument again, and one deadline asks about
-    dozens of days. A day is a working day exactly when it is not a holiday (weekends included).
+    The data are fixed, each call validates its argument again, and one deadline asks about dozens of days.
+    A day is a working day exactly when it is not a holiday (weekends included). NotImplementedError when no
+    source covers the year.
     """
+    found = _schedule_files().detail(d)
+    if found is not None:
+        return found
     return chinese_calendar.get_holiday_detail(d)
 
 
 def _is_workday(d: date, field: str) -> bool:
-    """Whether d is a PRC working day; CalcInputError when the calendar has no data for that year."""
+    """Whether d is a PRC working day; CalcInputError when no source has data for that year."""
     try:
         return not _holiday_detail(d)[0]
     except NotImplementedError:
-        first, last = calendar_years()
         raise CalcInputError(
             field,
-            f"工作日计算需要国务院公布的法定节假日和调休安排，目前只有{first}—{last}年的数据，"
+            f"工作日计算需要国务院公布的法定节假日和调休安排，目前只有{_year_ranges(covered_years())}年的数据，"
             f"{d.year}年的安排尚未收录，无法准确推算工作日",
         ) from None
 

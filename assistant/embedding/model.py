@@ -37,7 +37,7 @@ def _fingerprint(folder: Path) -> str:
 class SentenceTransformerEmbedder:
     """A local sentence-transformers folder, loaded offline on the CPU."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, max_query_tokens: int | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if not (folder / "modules.json").exists() and not (folder / "config.json").exists():
@@ -52,6 +52,9 @@ class SentenceTransformerEmbedder:
         prompts = getattr(self.model, "prompts", {}) or {}
         self._query_prompt = prompts.get("query", "")
         self._passage_prompt = prompts.get("passage", prompts.get("document", ""))
+        # The encode's cost grows with the query's length (a 500-character question costs 8 times a short one);
+        # past this many tokens the rest of a query is not encoded. Passages are always encoded whole.
+        self.max_query_tokens = max_query_tokens
 
     def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
         vecs = self.model.encode(
@@ -64,7 +67,15 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self._query_prompt)
+        return self._encode([self._clip(t) for t in texts], self._query_prompt)
+
+    def _clip(self, text: str) -> str:
+        """The text up to the end of its max_query_tokens-th token."""
+        limit = self.max_query_tokens
+        if limit is None:
+            return text
+        spans = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        return text if len(spans) <= limit else text[: spans[limit - 1][1]]
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._passage_prompt)
@@ -92,4 +103,4 @@ def load_embedder(settings: Settings) -> Embedder:
         ensure_model(folder)
     elif not folder.is_dir():
         raise ModelUnavailable(f"ASSISTANT_EMBEDDING_MODEL={folder} is not a folder")
-    return SentenceTransformerEmbedder(folder)
+    return SentenceTransformerEmbedder(folder, max_query_tokens=settings.max_query_tokens)

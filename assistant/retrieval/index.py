@@ -1,8 +1,15 @@
-"""Built retrieval artefacts in `index/`: faiss vectors, the BM25 index and a manifest that says what built them."""
+"""Built retrieval artefacts in `index/`: faiss vectors, the BM25 index and a manifest that says what built them.
+
+The manifest also records the sha256 of every artefact file, so a file damaged after the build (a disk error,
+a partial copy, an edit by hand) makes the index count as corrupt: start-up rebuilds it, `assistant index build
+--if-stale` reports and rebuilds it, and `/readyz` says not ready.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -27,7 +34,10 @@ ROWS = "rows.json"
 BM25_DIR = "bm25"
 BM25_IDS = "bm25_ids.json"
 # Bump when the way documents are built changes, so old indexes count as stale.
-FORMAT = 3
+# 4: the manifest records each file's sha256.
+FORMAT = 4
+
+log = logging.getLogger(__name__)
 
 
 class Manifest(BaseModel):
@@ -42,6 +52,8 @@ class Manifest(BaseModel):
     versions: dict[str, str]
     built_at: str
     build_seconds: float
+    # sha256 of every artefact file, by its path relative to the index folder ("bm25/vocab.index.json").
+    files: dict[str, str] = {}
 
 
 class Row(BaseModel):
@@ -135,6 +147,7 @@ def build(k: Knowledge, embedder: Embedder, index_dir: Path) -> Manifest:
         (tmp / ROWS).write_text(json.dumps([r.model_dump() for r in rows], ensure_ascii=False), encoding="utf-8")
         bm25.save(str(tmp / BM25_DIR), show_progress=False)
         (tmp / BM25_IDS).write_text(json.dumps(ids), encoding="utf-8")
+        manifest.files = {name: _sha256(tmp / name) for name in _artefact_files(tmp)}
         (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         _swap_in(tmp, index_dir)
     finally:
@@ -154,6 +167,39 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
     # The manifest goes last: an index is valid only once its manifest is there.
     for name in (DENSE, ROWS, BM25_IDS, BM25_DIR, MANIFEST):
         shutil.move(str(tmp / name), str(index_dir / name))
+
+
+def _artefact_files(folder: Path) -> list[str]:
+    """The artefact files under folder (the BM25 folder's files included), relative and sorted."""
+    names = [name for name in (DENSE, ROWS, BM25_IDS) if (folder / name).is_file()]
+    bm25_dir = folder / BM25_DIR
+    if bm25_dir.is_dir():
+        names += [p.relative_to(folder).as_posix() for p in bm25_dir.rglob("*") if p.is_file()]
+    return sorted(names)
+
+
+def _sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def corrupt_files(index_dir: Path, manifest: Manifest) -> list[str]:
+    """The artefact files recorded in the manifest that are missing or no longer match their checksum.
+
+    A manifest that records no files at all counts as one whole corrupt index ("manifest.json").
+    """
+    if not manifest.files:
+        return [MANIFEST]
+    bad = []
+    for name, digest in sorted(manifest.files.items()):
+        path = Path(index_dir) / name
+        try:
+            if _sha256(path) != digest:
+                bad.append(name)
+        except OSError:
+            bad.append(name)
+    return bad
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -176,6 +222,9 @@ def staleness(k: Knowledge, model_id: str, index_dir: Path) -> str | None:
         return "the corpus (contract, clause notes or synonyms) changed since the index was built"
     if m.model_id != model_id:
         return f"the index was built with model {m.model_id}, not {model_id}"
+    bad = corrupt_files(index_dir, m)
+    if bad:
+        return f"index files are corrupt (missing or not matching the manifest's sha256): {', '.join(bad)}"
     return None
 
 
@@ -187,20 +236,37 @@ def load(k: Knowledge, model_id: str, index_dir: Path) -> Artefacts:
         raise IndexUnavailable(f"{reason}; run `assistant index build`")
     manifest = read_manifest(index_dir)
     assert manifest is not None
-    rows = [Row.model_validate(r) for r in json.loads((index_dir / ROWS).read_text(encoding="utf-8"))]
-    dense = faiss.read_index(str(index_dir / DENSE))
-    bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
-    bm25_ids = json.loads((index_dir / BM25_IDS).read_text(encoding="utf-8"))
+    try:
+        rows = [Row.model_validate(r) for r in json.loads((index_dir / ROWS).read_text(encoding="utf-8"))]
+        dense = faiss.read_index(str(index_dir / DENSE))
+        bm25 = bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False)
+        bm25_ids = json.loads((index_dir / BM25_IDS).read_text(encoding="utf-8"))
+    except Exception as e:
+        # The checksums matched, yet a file does not parse (changed between the check and the read, or a
+        # library that reads it differently): a broken index, reported like the others, never a traceback.
+        log.warning("index in %s could not be read: %s: %s", index_dir, type(e).__name__, e)
+        raise IndexUnavailable(f"index in {index_dir} could not be read ({type(e).__name__}); run `assistant index build`") from e
     if dense.ntotal != len(rows) or bm25_ids != k.corpus.ids:
         raise IndexUnavailable(f"index in {index_dir} is inconsistent; run `assistant index build`")
     return Artefacts(manifest, dense, rows, bm25, bm25_ids)
 
 
 def ensure(k: Knowledge, embedder: Embedder, index_dir: Path, rebuild: bool = True) -> Artefacts:
-    """Load the index, rebuilding it first when it is missing or stale (or refusing, if rebuild is False)."""
+    """Load the index, rebuilding it first when it is missing, stale or corrupt (or refusing, if rebuild is False).
+
+    An index whose files pass their checksums but still cannot be read is rebuilt once too.
+    """
     reason = staleness(k, embedder.model_id, index_dir)
     if reason:
         if not rebuild:
             raise IndexUnavailable(f"{reason}; run `assistant index build`")
+        log.warning("rebuilding the index in %s: %s", index_dir, reason)
         build(k, embedder, index_dir)
-    return load(k, embedder.model_id, index_dir)
+        return load(k, embedder.model_id, index_dir)
+    try:
+        return load(k, embedder.model_id, index_dir)
+    except IndexUnavailable:
+        if not rebuild:
+            raise
+        build(k, embedder, index_dir)
+        return load(k, embedder.model_id, index_dir)

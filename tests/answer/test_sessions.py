@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -24,12 +22,16 @@ from assistant.answer.sessions import (
     SessionStore,
     SessionStoreUnavailable,
     SqliteSessionStore,
+    Turn,
+    belongs_to,
+    call_session_id,
     make_store,
     new_session_id,
 )
-from assistant.models import Intent
+from assistant.models import Channel, Intent
 from assistant.settings import Settings
 from tests.concurrency import run_writers
+from tests.conftest import free_port
 
 TTL = 60.0
 
@@ -46,48 +48,6 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         """Move time forward."""
         self.now += seconds
-
-
-def _free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A throwaway redis-server on a free local port, without persistence, for the whole test session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server not installed (apt-get install redis-server); Redis store rows skipped")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.2)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server on port {port} did not answer PING (exit code {proc.poll()})")
-                time.sleep(0.05)
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass
@@ -114,8 +74,13 @@ def sqlite_backend(tmp_path) -> Backend:
         with sqlite3.connect(path) as conn:
             conn.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)", (session_id, raw, at))
 
+    def read_raw(session_id: str) -> bytes:
+        with sqlite3.connect(path) as conn:
+            return conn.execute("SELECT state FROM sessions WHERE session_id = ?", (session_id,)).fetchone()[0].encode()
+
     backend = Backend("sqlite", make, plant)
     backend.path = path  # type: ignore[attr-defined]
+    backend.read_raw = read_raw  # type: ignore[attr-defined]
     yield backend
     for s in stores:
         s.close()
@@ -137,6 +102,7 @@ def redis_backend(redis_url) -> Backend:
 
     backend = Backend("redis", make, plant)
     backend.url = redis_url  # type: ignore[attr-defined]
+    backend.read_raw = lambda session_id: client.get(RedisSessionStore.prefix + session_id)  # type: ignore[attr-defined]
     backend.client = client  # type: ignore[attr-defined]
     yield backend
     for s in stores:
@@ -189,6 +155,24 @@ def test_roundtrip(backend):
     assert got.model_dump() == state.model_dump()
     assert got.history[0].intent == "clarify"
     assert store.get(new_session_id()) is None
+
+
+def test_ownership_roundtrips_and_an_ivr_call_key_is_a_session_of_its_own(backend):
+    store = backend.make()
+    call = _state(session_id=call_session_id("0123abcd0123abcd", "call-0001"), channel=Channel.ivr, owner="0123abcd0123abcd")
+    store.put(call)
+    store.put(_state(session_id="call-0001", channel=Channel.widget))
+    got = store.get(call.session_id)
+    assert (got.channel, got.owner) == (Channel.ivr, "0123abcd0123abcd")
+    assert belongs_to(got, Channel.ivr, "0123abcd0123abcd") is not None
+    assert belongs_to(got, Channel.ivr, "another-key") is None and belongs_to(got, Channel.widget, "") is None
+    assert store.get("call-0001").channel is Channel.widget
+
+
+def test_issued_ids_are_unguessable_and_fit_the_api_pattern():
+    ids = {new_session_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 32 and i.replace("-", "").replace("_", "").isalnum() and i.isascii() for i in ids)
 
 
 def test_put_overwrites(backend):
@@ -270,7 +254,68 @@ def test_zero_history_keeps_none(backend):
     assert store.get(state.session_id).history == []
 
 
+PHONE, ID_NUMBER = "13812345678", "11010519491231002X"
+
+
+def _personal_state() -> SessionState:
+    """A session whose every text field holds a phone number, an ID number or a name."""
+    s = SessionState(
+        session_id=new_session_id(),
+        pending={"calculator": "late_fee", "inputs": {"owed": "5100", "contact": "138.1234.5678"}},
+        last_calc={"calculator": "late_fee", "inputs": {"note": f"身份证{ID_NUMBER}"}},
+        options=[{"label": "回电", "question": "我叫张三，回电一三八一二三四五六七八"}],
+    )
+    s.add_turn(f"我叫张三，手机{PHONE}，身份证{ID_NUMBER}，欠费5100元逾期12天", Intent.calculation, f"已记录{PHONE}")
+    return s
+
+
+def test_nothing_personal_is_stored_and_figures_stay(backend):
+    store = backend.make()
+    state = _personal_state()
+    assert state.history[0].question == "我叫[姓名]，手机[手机号]，身份证[身份证号]，欠费5100元逾期12天"
+    store.put(state)
+    got = store.get(state.session_id)
+    assert got.history[0].question == "我叫[姓名]，手机[手机号]，身份证[身份证号]，欠费5100元逾期12天"
+    assert got.history[0].answer == "已记录[手机号]"
+    assert got.pending["inputs"] == {"owed": "5100", "contact": "[手机号]"}
+    assert got.last_calc["inputs"] == {"note": "身份证[身份证号]"}
+    assert got.options == [{"label": "回电", "question": "我叫[姓名]，回电[手机号]"}]
+    assert state.pending["inputs"]["contact"] == "138.1234.5678"  # the caller's own object is left as it was
+    dumped = got.model_dump_json()
+    assert PHONE not in dumped and ID_NUMBER not in dumped and "张三" not in dumped
+
+
+def test_delete_removes_one_session(backend):
+    store = backend.make()
+    a, b = _state(), _state()
+    store.put(a)
+    store.put(b)
+    assert store.delete(a.session_id) is True
+    assert store.get(a.session_id) is None
+    assert store.get(b.session_id) is not None
+    assert store.delete(a.session_id) is False
+
+
 # --- stores shared between objects and processes -----------------------------------------------------
+
+
+def test_raw_storage_holds_no_personal_data(shared_backend):
+    store = shared_backend.make()
+    state = _personal_state()
+    store.put(state)
+    raw = shared_backend.read_raw(state.session_id)
+    assert PHONE.encode() not in raw and ID_NUMBER.encode() not in raw and "张三".encode() not in raw
+
+
+def test_ids_mentioning_finds_text_stored_before_redaction(shared_backend):
+    clock = FakeClock()
+    store = shared_backend.make(clock=clock)
+    legacy = SessionState(session_id="legacy", updated_at=clock.now)
+    legacy.history.append(Turn.model_construct(question=f"手机{PHONE}", intent="lookup", answer="", time=1.0))
+    shared_backend.plant("legacy", legacy.model_dump_json(), clock.now)
+    store.put(SessionState(session_id="other"))
+    assert store.ids_mentioning(PHONE) == ["legacy"]
+    assert store.ids_mentioning("13900000000") == []
 
 
 @pytest.mark.parametrize(
@@ -401,6 +446,54 @@ def test_sqlite_purges_expired_rows_lazily(sqlite_backend):
     assert rows() == {"new"}
 
 
+def _on_disk(path) -> bytes:
+    """Everything SQLite keeps on disk for one database: the file, its WAL and its shared-memory index."""
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_sqlite_expired_sessions_leave_no_copy_on_disk(sqlite_backend):
+    """Issue 12: expired rows stayed until a purge ran, and their copies survived in the -wal file."""
+    clock = FakeClock()
+    store = sqlite_backend.make(clock=clock, purge_interval=600)
+    store.put(SessionState(session_id="expiring", last_clauses=["MARKER-ZX81"] * 20))
+    store.put(SessionState(session_id="kept"))
+    assert b"MARKER-ZX81" in _on_disk(sqlite_backend.path)
+    clock.advance(TTL + 1)
+    store.put(SessionState(session_id="kept"))  # expired, but the purge is not due yet
+    clock.advance(600)
+    assert store.get("kept") is None and store.get("expiring") is None  # this read is the one that purges
+    assert b"MARKER-ZX81" not in _on_disk(sqlite_backend.path)
+    assert sqlite_backend.path.with_name("sessions.sqlite3-wal").stat().st_size == 0
+
+
+def test_sqlite_purges_when_opened(sqlite_backend):
+    clock = FakeClock()
+    sqlite_backend.make(clock=clock).put(SessionState(session_id="old"))
+    clock.advance(TTL + 1)
+    sqlite_backend.make(clock=clock)
+    with sqlite3.connect(sqlite_backend.path) as conn:
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+
+
+def test_sqlite_a_failed_purge_fails_no_read_or_write(sqlite_backend, caplog):
+    clock = FakeClock()
+    store = sqlite_backend.make(clock=clock, purge_interval=10)
+    with sqlite3.connect(sqlite_backend.path) as conn:
+        conn.execute("CREATE TRIGGER no_delete BEFORE DELETE ON sessions BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+    store.put(SessionState(session_id="old"))
+    clock.advance(TTL + 10)
+    store.put(SessionState(session_id="new", turns=2))  # the purge due now fails
+    assert store.get("new").turns == 2 and store.get("old") is None
+    assert "could not purge" in caplog.text
+
+
+def test_sqlite_delete_leaves_no_copy_on_disk(sqlite_backend):
+    store = sqlite_backend.make()
+    store.put(SessionState(session_id="forget-me", last_clauses=["MARKER-QW42"] * 20))
+    assert store.delete("forget-me")
+    assert b"MARKER-QW42" not in _on_disk(sqlite_backend.path)
+
+
 def test_sqlite_unreadable_file_is_a_domain_error(tmp_path):
     path = tmp_path / "sessions.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
@@ -421,7 +514,7 @@ def test_redis_key_layout_and_server_side_expiry(redis_backend):
 
 
 def test_unreachable_redis_is_a_domain_error():
-    store = RedisSessionStore(f"redis://:s3cret@127.0.0.1:{_free_port()}/0", ttl=TTL, max_history=20, timeout=0.5)
+    store = RedisSessionStore(f"redis://:s3cret@127.0.0.1:{free_port()}/0", ttl=TTL, max_history=20, timeout=0.5)
     with pytest.raises(SessionStoreUnavailable, match="127.0.0.1") as e:
         store.get("x")
     assert "s3cret" not in str(e.value)

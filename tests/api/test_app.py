@@ -23,8 +23,13 @@ def test_ask_returns_the_documented_shape(client):
     r = client.post("/v1/ask", json={"question": "80端口和443端口为什么打不开，要备案吗", "channel": "agent"})
     assert r.status_code == 200
     body = r.json()
-    # The API is a contract with other teams: fields are added (summary, options), never changed or removed.
-    assert set(body) == {"session_id", "intent", "answer", "citations", "calculation", "summary", "options"}
+    # The API is a contract with other teams: fields are added (summary, options, session_started,
+    # session_notice), never changed or removed.
+    assert set(body) == {
+        "session_id", "intent", "answer", "citations", "calculation", "summary", "options", "session_started",
+        "session_notice",
+    }
+    assert body["session_started"] is True and body["session_notice"] is None
     assert body["intent"] == "lookup"
     assert body["session_id"]
     assert 1 <= len(body["citations"]) <= 5
@@ -47,9 +52,18 @@ def test_an_ambiguous_question_offers_options_that_answer_as_they_stand(client):
     assert chosen["intent"] != "out_of_scope" and set(pick["clause_ids"]) & {c["clause_id"] for c in chosen["citations"]}
 
 
-def test_session_id_is_kept(client):
-    r = client.post("/v1/ask", json={"question": "开户费多少钱", "session_id": "abc-123"})
-    assert r.json()["session_id"] == "abc-123"
+def test_an_issued_session_id_is_kept(client):
+    first = client.post("/v1/ask", json={"question": "开户费多少钱"}).json()
+    again = client.post("/v1/ask", json={"question": "开户费含税吗", "session_id": first["session_id"]}).json()
+    assert again["session_id"] == first["session_id"]
+    assert again["session_started"] is False and again["session_notice"] is None
+
+
+def test_a_client_chosen_session_id_starts_a_new_session(client):
+    # Changed deliberately by issue 12: the server used to adopt any id the client sent ("abc-123").
+    r = client.post("/v1/ask", json={"question": "开户费多少钱", "session_id": "abc-123"}).json()
+    assert r["session_id"] != "abc-123" and len(r["session_id"]) >= 32
+    assert r["session_started"] is True and r["session_notice"]
 
 
 @pytest.mark.parametrize(
@@ -147,17 +161,18 @@ POOL = "AnyIO worker thread"
 def test_calculations_run_on_the_loop_and_lookups_in_the_pool(fake_settings, fake_assistant, monkeypatch):
     threads = _record_threads(monkeypatch, fake_assistant)
     with TestClient(create_app(fake_settings, fake_assistant)) as c:
-        calc = c.post("/v1/ask", json={"question": "欠费5000元逾期10天违约金多少", "session_id": "inline-calc"})
+        calc = c.post("/v1/ask", json={"question": "欠费5000元逾期10天违约金多少"})
         assert calc.json()["intent"] == "calculation"
         assert len(threads) == 1 and threads[0] != POOL  # no model needed: answered on the event loop
         threads.clear()
-        lookup = c.post("/v1/ask", json={"question": "80端口为什么打不开，要备案吗", "session_id": "pooled-lookup"})
-        assert lookup.json()["intent"] == "lookup"
+        lookup = c.post("/v1/ask", json={"question": "80端口为什么打不开，要备案吗"}).json()
+        assert lookup["intent"] == "lookup"
         assert threads[0] != POOL and threads[1:] == [POOL]  # stopped at the encode, answered in the pool
     # The attempt that stopped wrote nothing: one turn and one audit record.
-    assert fake_assistant.sessions.get("pooled-lookup").turns == 1
-    assert fake_assistant.audit.find("pooled-lookup", 1) is not None
-    assert fake_assistant.audit.find("pooled-lookup", 2) is None
+    sid = lookup["session_id"]
+    assert fake_assistant.sessions.get(sid).turns == 1
+    assert fake_assistant.audit.find(sid, 1) is not None
+    assert fake_assistant.audit.find(sid, 2) is None
 
 
 def test_a_networked_session_store_keeps_every_answer_off_the_loop(fake_settings, fake_assistant, monkeypatch):

@@ -1,10 +1,13 @@
+import sqlite3
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.answer.assistant import Assistant
+from assistant.answer.sessions import MemorySessionStore, SessionState, SessionStoreUnavailable
 from assistant.api.app import create_app
-from assistant.audit import AuditLog, FeedbackStore, default_path
+from assistant.audit import AuditLog, AuditStoreUnavailable, FeedbackStore, default_path
 from assistant.cli import main
 
 
@@ -36,6 +39,16 @@ def test_feedback_is_stored(client, fake_settings):
     assert stored[0].helpful is False and "a@b.cn" not in stored[0].comment
 
 
+def test_feedback_comments_are_redacted_with_the_wider_patterns(client, fake_settings):
+    """Issue 12: names, dotted and Chinese-digit phone numbers and addresses in comments were stored in clear."""
+    t0 = time.time()
+    sid = client.post("/v1/ask", json={"question": "开户费多少钱"}).json()["session_id"]
+    comment = "我叫张三，回电138.1234.5678或一三九零零零零一一一一，地址北京市朝阳区建国路88号"
+    assert client.post("/v1/feedback", json={"session_id": sid, "turn": 1, "helpful": False, "comment": comment}).status_code == 201
+    stored = [f for f in FeedbackStore(default_path(fake_settings)).query(t0, time.time() + 1) if f.session_id == sid]
+    assert stored[0].comment == "我叫[姓名],回电[手机号]或[手机号],地址[地址]"  # NFKC-folded by the API
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -63,3 +76,53 @@ def test_report_command_refuses_a_bad_period(monkeypatch, fake_settings):
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(fake_settings.data_dir))
     with pytest.raises(SystemExit, match="not a date"):
         main(["report", "--since", "2026-13-01"])
+
+
+# -- an answer's audit record and its turn are kept together or not at all (issue 12) -------------------------
+
+
+def _break_audit(settings) -> None:
+    """Make every later audit write fail, as a corrupt or read-only audit file would."""
+    with sqlite3.connect(default_path(settings)) as conn:
+        conn.execute("DROP TABLE audit")
+
+
+def test_a_turn_whose_audit_record_cannot_be_written_is_not_saved(tmp_path, fake_settings, assistant_in):
+    settings = fake_settings.model_copy(update={"data_dir": tmp_path / "data"})
+    a = assistant_in(settings)
+    sid = a.ask("开户费多少钱").session_id
+    _break_audit(settings)
+    with pytest.raises(AuditStoreUnavailable):
+        a.ask("那月租呢", session=sid)
+    assert a.sessions.get(sid).turns == 1  # the second turn was not saved
+    with pytest.raises(AuditStoreUnavailable):
+        a.ask("付款方式有哪些", session="brand-new", issue_id=False)  # kept under that id, as an IVR call is
+    assert a.sessions.get("brand-new") is None
+
+
+def test_the_failure_is_a_generic_503_and_the_details_go_to_the_log(tmp_path, fake_settings, assistant_in, caplog):
+    settings = fake_settings.model_copy(update={"data_dir": tmp_path / "data"})
+    a = assistant_in(settings)
+    with TestClient(create_app(settings, a), raise_server_exceptions=False) as c:
+        _break_audit(settings)
+        r = c.post("/v1/ask", json={"question": "开户费多少钱"})
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "audit_store_unavailable"
+    assert str(tmp_path) not in r.text and "audit.sqlite3" not in r.text and "no such table" not in r.text
+    assert str(default_path(settings)) in caplog.text and "no such table" in caplog.text
+
+
+class _UnsaveableSessions(MemorySessionStore):
+    """A session store that reads but cannot write, as an unreachable Redis would."""
+
+    def put(self, state: SessionState) -> None:
+        raise SessionStoreUnavailable("session store could not write")
+
+
+def test_an_audit_record_whose_turn_cannot_be_saved_is_taken_back(tmp_path, fake_assistant):
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    a = Assistant(fake_assistant.knowledge, fake_assistant.retriever, fake_assistant.settings,
+                  sessions=_UnsaveableSessions(), scope=fake_assistant.scope, audit=log)
+    with pytest.raises(SessionStoreUnavailable):
+        a.ask("开户费多少钱")
+    assert log.query(0, time.time() + 1) == []

@@ -111,7 +111,7 @@ def test_installing_twice_adds_nothing(fake_settings, fake_assistant):
 
 def test_guard_refusals_are_counted_under_their_route(fake_settings, fake_assistant):
     app = create_app(fake_settings, fake_assistant)
-    install_guard(app, GuardConfig(rate_per_minute_ip=2, max_body_bytes=10), clock=lambda: 0.0)
+    install_guard(app, GuardConfig(rate_per_minute_ip=2, max_body_bytes=10))
     install_metrics(app)
     too_large = value("assistant_http_errors_total", route="/v1/ask", status="413")
     limited = value("assistant_http_requests_total", method="GET", route="/v1/calculators", status="429")

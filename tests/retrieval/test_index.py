@@ -63,3 +63,76 @@ def test_corrupt_manifest_counts_as_missing(built, knowledge):
     d, emb, _ = built
     (d / index.MANIFEST).write_text("{not json", encoding="utf-8")
     assert index.staleness(knowledge, emb.model_id, d).startswith("no built index")
+
+
+# --- checksums: a damaged file is found, rebuilt at start-up, reported by `index build --if-stale` ---------------
+
+# One file of each kind the index holds; the BM25 folder's files are found through the manifest.
+CORRUPTIONS = {
+    "dense.faiss": lambda p: p.write_bytes(p.read_bytes()[:-100]),
+    "rows.json": lambda p: p.write_text('[{"clause_id": "M-1"', encoding="utf-8"),
+    "bm25_ids.json": lambda p: p.write_text("[]", encoding="utf-8"),
+    "bm25/params.index.json": lambda p: p.write_text("{", encoding="utf-8"),
+    "bm25/data.csc.index.npy": lambda p: p.write_bytes(b"\x00" * 64),
+    "bm25/vocab.index.json": lambda p: p.unlink(),
+}
+
+
+def test_manifest_records_the_sha256_of_every_file(built):
+    d, _, m = built
+    assert {"dense.faiss", "rows.json", "bm25_ids.json", "bm25/params.index.json", "bm25/vocab.index.json"} <= set(m.files)
+    assert all(len(digest) == 64 for digest in m.files.values())
+    assert index.corrupt_files(d, m) == []
+
+
+@pytest.mark.parametrize("name", CORRUPTIONS)
+def test_a_corrupt_file_makes_the_index_stale_and_start_up_rebuilds_it(built, knowledge, name):
+    d, emb, m = built
+    CORRUPTIONS[name](d / name)
+    assert index.corrupt_files(d, m) == [name]
+    reason = index.staleness(knowledge, emb.model_id, d)
+    assert reason and "corrupt" in reason and name in reason
+    # Refused with a clear reason when rebuilding is not allowed (workers, `serve --no-build`)…
+    with pytest.raises(IndexUnavailable, match="corrupt"):
+        index.ensure(knowledge, emb, d, rebuild=False)
+    # …and rebuilt, not a traceback, at start-up.
+    art = index.ensure(knowledge, emb, d)
+    assert art.dense.ntotal == m.rows
+    assert index.staleness(knowledge, emb.model_id, d) is None
+
+
+def test_an_unreadable_file_that_passes_its_checksum_is_an_index_error(built, knowledge):
+    # Checksums recorded for a file that was broken at build time: load reports it, ensure rebuilds.
+    d, emb, _ = built
+    (d / "rows.json").write_text("not json", encoding="utf-8")
+    manifest = index.read_manifest(d)
+    manifest.files["rows.json"] = index._sha256(d / "rows.json")
+    (d / index.MANIFEST).write_text(manifest.model_dump_json(), encoding="utf-8")
+    assert index.staleness(knowledge, emb.model_id, d) is None
+    with pytest.raises(IndexUnavailable, match="could not be read"):
+        index.load(knowledge, emb.model_id, d)
+    assert index.ensure(knowledge, emb, d).dense.ntotal > 0
+
+
+def test_a_manifest_without_checksums_is_stale(built, knowledge):
+    d, emb, _ = built
+    manifest = index.read_manifest(d)
+    (d / index.MANIFEST).write_text(manifest.model_copy(update={"files": {}}).model_dump_json(), encoding="utf-8")
+    assert "corrupt" in index.staleness(knowledge, emb.model_id, d)
+
+
+@pytest.mark.parametrize("name", ["dense.faiss", "rows.json", "bm25/data.csc.index.npy"])
+def test_index_build_if_stale_reports_a_corrupt_file_and_rebuilds(built, knowledge, monkeypatch, capsys, name):
+    from assistant import cli
+    from assistant.embedding import model
+
+    d, emb, _ = built
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(d))
+    monkeypatch.setattr(model, "load_embedder", lambda settings: emb)
+    assert cli.main(["index", "build", "--if-stale"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    CORRUPTIONS[name](d / name)
+    assert cli.main(["index", "build", "--if-stale"]) == 0
+    out = capsys.readouterr().out
+    assert "corrupt" in out and name in out and "built" in out
+    assert index.staleness(knowledge, emb.model_id, d) is None

@@ -44,6 +44,22 @@ def site(fake_settings, fake_assistant, tmp_path_factory):
             yield Site(api=api, allowed_host=allowed, other_host=other)
 
 
+AGENT_KEY = "alice-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def agents_site(fake_settings, fake_assistant):
+    """The API with agent sign-in configured (alice's key is AGENT_KEY); yields its origin."""
+    from pydantic import SecretStr
+
+    from assistant.api.app import create_app
+
+    sock = bound_socket()
+    settings = fake_settings.model_copy(update={"agent_keys": {"alice": SecretStr(AGENT_KEY)}})
+    with serve_app(create_app(settings, fake_assistant), sock) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")

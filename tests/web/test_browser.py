@@ -223,7 +223,10 @@ def test_widget_on_an_allowed_origin_answers_and_keeps_its_session(page, site):
     # Same tab, next page: the session carries on.
     page.reload()
     open_widget(page)
-    assert ask_widget(page, "开户费多少钱")["session_id"] == session
+    with page.expect_response(lambda r: r.url.endswith("/v1/ask") and r.request.method == "POST") as response:
+        assert ask_widget(page, "开户费多少钱")["session_id"] == session
+    # The session is named in a header too (CORS allows it), so the server charges the session's own budget.
+    assert response.value.ok and response.value.request.headers.get("x-session-id") == session
 
     # Escape closes and gives focus back to the launcher.
     page.keyboard.press("Escape")
@@ -326,3 +329,73 @@ def test_widget_option_buttons_ask_their_question(page, site):
     expect(panel.locator(".msg.user").last).to_have_text(chosen)
     expect(panel.locator(".msg.bot .summary").last).not_to_be_empty()
     assert page.errors == []
+
+
+# ---------- signing in ----------
+
+
+def test_console_asks_agents_to_sign_in_when_keys_are_configured(page, agents_site):
+    from tests.web.conftest import AGENT_KEY
+
+    page.goto(agents_site + "/")
+    form = page.locator("#sign-in-form")
+    expect(form).to_be_visible()
+    expect(page.locator("#console")).to_be_hidden()
+    expect(page.get_by_label("坐席密钥")).to_be_focused()
+
+    page.get_by_label("坐席密钥").fill("not-the-key-0123456789")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#sign-in-error")).to_have_text("密钥不正确，请重试。")
+    expect(page.locator("#console")).to_be_hidden()
+
+    page.get_by_label("坐席密钥").fill(AGENT_KEY)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#console")).to_be_visible()
+    expect(page.locator("#agent-id")).to_have_text("alice")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "assistant_agent")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # not readable by scripts
+
+    payload, card = ask_console(page, PORTS_Q)
+    assert payload["channel"] == "agent"
+    expect(card.locator(".answer-text")).to_contain_text(PORTS_ANSWER)
+
+    # A reload keeps the sign-in; signing out asks for the key again and the API refuses the agent channel.
+    page.reload()
+    expect(page.locator("#agent-id")).to_have_text("alice")
+    page.get_by_role("button", name="退出登录").click()
+    expect(form).to_be_visible()
+    status = page.evaluate(
+        """() => fetch('/v1/ask', {method: 'POST', headers: {'content-type': 'application/json'},
+                                   body: JSON.stringify({question: '开户费多少钱', channel: 'agent'})}).then(r => r.status)"""
+    )
+    assert status == 401
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_console_takes_a_new_session_from_the_server_and_says_so(page, site):
+    page.goto(site.api + "/")
+    # A session id the server never issued (as after an expiry): the answer comes in a new session, with a note.
+    page.route(
+        "**/v1/ask",
+        lambda route: route.continue_(post_data=json.dumps({"question": PORTS_Q, "session_id": "expired-session", "channel": "agent"})),
+    )
+    _, card = ask_console(page, PORTS_Q)
+    expect(card.locator(".session-notice")).to_contain_text("已开始新的会话")
+    session = page.locator("#session-id").get_attribute("title")
+    assert session and session != "expired-session"
+
+
+# ---------- the API docs ----------
+
+
+def test_docs_render_under_the_strict_csp_with_no_request_to_another_origin(page, site):
+    requests, violations = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(site.api + "/docs")
+    # Swagger UI built the operations list from /openapi.json: its start-up script ran, its styles applied.
+    expect(page.locator(".opblock-summary-path", has_text="/v1/ask").first).to_be_visible()
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("云专线协议助手 API")
+    assert page.errors == [] and violations == []
+    assert requests and all(u.startswith(site.api + "/") or u.startswith("data:") for u in requests), requests

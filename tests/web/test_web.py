@@ -23,7 +23,11 @@ def client(fake_settings, fake_assistant):
 def preflight(client, origin, method="POST"):
     return client.options(
         "/v1/ask",
-        headers={"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": origin, "Access-Control-Request-Method": method,
+            # The widget names its server-issued session in X-Session-Id (its request budget).
+            "Access-Control-Request-Headers": "content-type, x-session-id",
+        },
     )
 
 
@@ -86,7 +90,7 @@ def test_preflight_from_allowed_origin(client):
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == ALLOWED
     assert "POST" in r.headers["access-control-allow-methods"]
-    assert "content-type" in r.headers["access-control-allow-headers"].lower()
+    assert {"content-type", "x-session-id"} <= set(r.headers["access-control-allow-headers"].lower().split(", "))
 
 
 def test_preflight_from_other_origin_gets_no_allow_origin(client):

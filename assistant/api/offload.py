@@ -1,0 +1,42 @@
+"""Where an answer is computed: on the event loop when it is cheap, in the thread pool when it needs the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio.to_thread
+from fastapi import Response
+from pydantic import BaseModel
+
+from assistant.answer.assistant import Assistant
+from assistant.retrieval.search import ModelNeeded, model_free
+
+T = TypeVar("T")
+
+
+async def run_answer(assistant: Assistant, call: Callable[[], T]) -> T:
+    """call() on the event loop when it needs no model encode, otherwise in the thread pool.
+
+    Most calculations cost a couple of milliseconds of Python and no model: answered inline they skip the
+    thread hop and the GIL contention between pool threads (bench/load.py: about a third less server CPU per
+    calculation). An answer that needs the model stops at the encode, before anything is stored (see
+    Assistant.ask), and runs again from the start in the pool, where the encode does not hold up the loop.
+    With a networked session store (Redis) every answer goes to the pool: a slow network must not stall the loop.
+    """
+    if assistant.stores_are_local:
+        try:
+            with model_free():
+                return call()
+        except ModelNeeded:
+            pass
+    return await anyio.to_thread.run_sync(call)
+
+
+def json_response(model: BaseModel, status_code: int = 200) -> Response:
+    """The model serialised once, by pydantic.
+
+    Returned as a Response, FastAPI neither validates it against the response model again nor serialises it
+    twice; the route's response_model still documents it.
+    """
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")

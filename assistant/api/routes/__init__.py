@@ -1,0 +1,9 @@
+"""One router per resource; create_app includes them all (see ROUTERS)."""
+
+from __future__ import annotations
+
+from assistant.api.routes import agents, ask, calculators, clauses, feedback, health, ivr
+
+ROUTERS = [health.router, ask.router, feedback.router, ivr.router, clauses.router, calculators.router, agents.router]
+
+__all__ = ["ROUTERS"]
