@@ -86,17 +86,18 @@ def test_signed_in_agents_and_widget_sessions_behind_one_address_have_their_own_
     # The real server, the real sign-in and the real widget sessions: one NAT address, budgets of its callers.
     keys = {"alice": "alice-key-0123456789abcdef", "bob": "bob-key-0123456789abcdef"}
     port = _free_port()
-    proc = _serve(port, tmp_path, rate_per_minute_ip="3", rate_per_minute_agent="3", rate_per_minute_session="2",
+    proc = _serve(port, tmp_path, rate_per_minute_ip="5", rate_per_minute_agent="3", rate_per_minute_session="2",
                   agent_keys=",".join(f"{a}:{k}" for a, k in keys.items()))
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=60) as alice, httpx.Client(base_url=base, timeout=60) as bob, \
                 httpx.Client(base_url=base, timeout=60) as visitor:
             signed_in = [c.post("/v1/agents/sign-in", json={"key": keys[a]}).status_code
-                         for a, c in (("alice", alice), ("bob", bob))]  # the address: 2 of 3
+                         for a, c in (("alice", alice), ("bob", bob))]  # the address: 2 of 5
             agents = [[c.get("/v1/calculators").status_code for _ in range(4)] for c in (alice, bob)]
             widget = {"question": "开户费多少钱", "channel": "widget"}
-            sid = visitor.post("/v1/ask", json=widget).json()["session_id"]  # the address: 3 of 3
+            sid = visitor.post("/v1/ask", json=widget).json()["session_id"]  # the address: 3 of 5
+            # The session's own budget, and the address's too (4 and 5 of 5): sessions do not multiply it.
             session = [visitor.post("/v1/ask", json={**widget, "session_id": sid}, headers={"X-Session-Id": sid}).status_code
                        for _ in range(3)]
             address = visitor.get("/v1/calculators", headers={"X-Forwarded-For": "198.51.100.7"}).status_code

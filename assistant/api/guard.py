@@ -133,6 +133,11 @@ def budget_for(scope: Scope, known_keys: frozenset[str] = frozenset()) -> Budget
     session = _identity(state.get("session"))
     if session:
         return Budget("session", key_id(session))
+    return address_budget(scope)
+
+
+def address_budget(scope: Scope) -> Budget:
+    """The budget of the request's client address."""
     client = scope.get("client")
     return Budget("address", client[0] if client else "unknown")
 
@@ -286,8 +291,15 @@ class LimitMiddleware:
     async def _spend(self, scope: Scope) -> float:
         """Charge the request to its caller's budget; 0.0 (let through) when the budget store is unreachable."""
         budget = self.identify(scope, self._known_keys)
+        # Anyone can start a widget session, so a session's requests also spend its address's budget: otherwise
+        # fresh sessions would multiply what one address may send.
+        budgets = [budget, address_budget(scope)] if budget.kind == "session" else [budget]
         try:
-            return await self.budgets.spend(budget)
+            for b in budgets:
+                wait = await self.budgets.spend(b)
+                if wait:
+                    return wait
+            return 0.0
         except Exception as e:  # the storage's connection and timeout errors, wrapped by limits or not
             now = time.monotonic()
             if now - self._warned >= 60:

@@ -230,12 +230,14 @@ def test_agents_behind_one_address_each_have_their_own_budget(make_app):
         assert [c.get("/v1/calculators").status_code for _ in range(3)] == [200, 200, 429]
 
 
-def test_widget_sessions_each_have_their_own_budget(make_app):
-    with limited(make_app, rate_per_minute_ip=1, rate_per_minute_session=2) as c:
-        for sid in ("s-1", "s-2", "s-3"):
+def test_a_widget_session_spends_its_own_budget_and_its_addresss(make_app):
+    # Anyone can start a widget session: fresh sessions must not multiply what one address may send.
+    with limited(make_app, rate_per_minute_ip=4, rate_per_minute_session=2) as c:
+        for sid in ("s-1", "s-2"):
             codes = [c.get("/v1/calculators", headers={"X-Test-Session": sid}).status_code for _ in range(3)]
             assert codes == [200, 200, 429]
-        assert [c.get("/v1/calculators").status_code for _ in range(2)] == [200, 429]
+        assert c.get("/v1/calculators", headers={"X-Test-Session": "s-3"}).status_code == 429
+        assert c.get("/v1/calculators").status_code == 429
 
 
 def test_forwarded_for_from_a_trusted_proxy_names_the_client_the_budget_charges(make_app):
@@ -267,15 +269,16 @@ def test_signed_in_agents_behind_one_address_each_have_their_own_budget(make_app
 
 
 def test_a_widget_session_the_server_issued_has_its_own_budget(make_app):
-    with limited(make_app, rate_per_minute_ip=3, rate_per_minute_session=3) as c:
+    with limited(make_app, rate_per_minute_ip=6, rate_per_minute_session=3) as c:
         widget = {"question": "开户费多少钱", "channel": "widget"}
-        sid = c.post("/v1/ask", json=widget).json()["session_id"]  # address: 1 of 3
+        sid = c.post("/v1/ask", json=widget).json()["session_id"]  # address: 1 of 6
         own = {"X-Session-Id": sid}
+        # The session's budget (and the address's, 2-4 of 6) until the session's is spent.
         codes = [c.post("/v1/ask", json={**widget, "session_id": sid}, headers=own).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         # A console conversation's id, or one the server never issued, is no widget session: the address pays.
-        console = c.post("/v1/ask", json={"question": "开户费多少钱", "channel": "agent"}).json()["session_id"]  # 2 of 3
-        assert c.get("/v1/calculators", headers={"X-Session-Id": console}).status_code == 200  # 3 of 3
+        console = c.post("/v1/ask", json={"question": "开户费多少钱", "channel": "agent"}).json()["session_id"]  # 5 of 6
+        assert c.get("/v1/calculators", headers={"X-Session-Id": console}).status_code == 200  # 6 of 6
         assert c.get("/v1/calculators", headers={"X-Session-Id": "made-up-session-0001"}).status_code == 429
         assert c.get("/v1/calculators", headers=own).status_code == 429  # the session's own budget is spent too
 

@@ -225,7 +225,7 @@ def test_widget_on_an_allowed_origin_answers_and_keeps_its_session(page, site):
     open_widget(page)
     with page.expect_response(lambda r: r.url.endswith("/v1/ask") and r.request.method == "POST") as response:
         assert ask_widget(page, "开户费多少钱")["session_id"] == session
-    # The session is named in a header too (CORS allows it), so the server charges the session's own budget.
+    # The session is named in a header too (CORS allows it), so the server charges the session's budget as well.
     assert response.value.ok and response.value.request.headers.get("x-session-id") == session
 
     # Escape closes and gives focus back to the launcher.
