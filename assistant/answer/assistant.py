@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -405,11 +406,16 @@ def _ranks(r: Retrieval) -> dict[str, int]:
 
 
 def _previous_question(state: SessionState) -> str:
-    """The last question of the conversation that the contract covered, or ''."""
+    """The last question of the conversation that the contract covered, or '', without redaction placeholders."""
     for turn in reversed(state.history):
         if turn.intent != Intent.out_of_scope.value:
-            return turn.question
+            # The history is stored redacted: a placeholder ([姓名], [地址]) says nothing about the contract, and
+            # read as words it would make the follow-up look less like a contract question.
+            return _PLACEHOLDERS.sub("", turn.question)
     return ""
+
+
+_PLACEHOLDERS = re.compile("|".join(re.escape(p) for p in default_rules().placeholders.values()))
 
 
 __all__ = ["Assistant", "QuestionError"]

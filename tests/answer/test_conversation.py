@@ -71,3 +71,13 @@ def test_widget_calculations_use_plain_words(fake_assistant):
     a = fake_assistant.ask("月租5100元，专线断网30小时能减多少", channel=Channel.widget)
     assert a.intent is Intent.calculation
     assert "甲方" not in a.answer and "乙方" not in a.answer
+
+
+def test_a_follow_up_is_read_with_the_previous_question_without_its_redaction_placeholders():
+    from assistant.answer.assistant import _previous_question
+    from assistant.answer.sessions import SessionState, Turn
+
+    turn = Turn(question="我叫张三，住北京市朝阳区建国路88号，欠了5100逾期12天违约金多少", intent="calculation", answer="…", time=0.0)
+    assert "[姓名]" in turn.question and "[地址]" in turn.question  # stored redacted
+    previous = _previous_question(SessionState(session_id="s", history=[turn]))
+    assert "[" not in previous and "张三" not in previous and "欠了5100逾期12天违约金多少" in previous
