@@ -249,6 +249,9 @@ class Assistant:
                 again = calc.follow_up(query, today, last, state.last_result, ranks)
                 continued = again is not None
                 plan = again or plan
+            if plan is None and last is None and context:
+                # A value given for the question before, which nothing has calculated yet.
+                plan = calc.with_context(query, context, today, ranks)
         except CalcInputError as e:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None

@@ -4,7 +4,7 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, a
 """
 
 from . import formulas  # noqa: F401  (registers every formula)
-from .dialogue import follow_up, is_follow_up, refers_back
+from .dialogue import follow_up, is_follow_up, refers_back, with_context
 from .planner import CalcPlan, clarify_text, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
@@ -25,4 +25,5 @@ __all__ = [
     "refers_back",
     "run",
     "unknown_clause_ids",
+    "with_context",
 ]

@@ -191,3 +191,14 @@ _REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|
 def refers_back(question: str) -> bool:
     """Whether the message points at the previous answer ("这个钱", "刚才算的")."""
     return bool(_REFERS_BACK.search(question))
+
+
+def with_context(question: str, previous: str, today: date, ranks: Ranks | None = None) -> CalcPlan | None:
+    """A reply giving a value for the question before it, which was not yet calculated ("二月二十六号开的" after
+    "开了以后一直没确认，什么时候开始算钱"; "说错了，是上午九点半交的"): planned on the two read together.
+
+    Returns None when the reply states no value of its own, so a new question without one stays a lookup.
+    """
+    if not previous or not understand(question, today).mentions.has_values:
+        return None
+    return choose(candidates(understand(f"{previous}，{question}", today), ranks))

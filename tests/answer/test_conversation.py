@@ -81,3 +81,14 @@ def test_a_follow_up_is_read_with_the_previous_question_without_its_redaction_pl
     assert "[姓名]" in turn.question and "[地址]" in turn.question  # stored redacted
     previous = _previous_question(SessionState(session_id="s", history=[turn]))
     assert "[" not in previous and "张三" not in previous and "欠了5100逾期12天违约金多少" in previous
+
+
+def test_a_value_given_for_the_question_before_is_calculated_with_it(fake_assistant):
+    a = fake_assistant.ask("我们那个云专线开了以后一直没确认，那什么时候开始算钱")
+    assert a.calculation is None
+    b = fake_assistant.ask("二月二十六号开的", session=a.session_id)
+    assert b.intent is Intent.calculation and b.calculation.name == "billing_start"
+    # A reply without a value of its own stays a question about the clause.
+    c = fake_assistant.ask("我们那个云专线开了以后一直没确认，那什么时候开始算钱")
+    d = fake_assistant.ask("要书面确认吗", session=c.session_id)
+    assert d.calculation is None
