@@ -418,8 +418,12 @@ def make_store(settings: Any, clock: Clock = time.time) -> SessionStore:
 
 
 def new_session_id() -> str:
-    """A fresh unguessable session id: 32 URL-safe characters carrying 192 random bits."""
-    return secrets.token_urlsafe(24)
+    """A fresh unguessable session id: 32 URL-safe characters carrying about 192 random bits, never starting with
+    "-" or "_", so that command lines (`assistant forget --session ID`) do not read it as an option."""
+    while True:
+        sid = secrets.token_urlsafe(24)
+        if sid[0].isalnum():
+            return sid
 
 
 def belongs_to(state: SessionState | None, channel: Channel, owner: str) -> SessionState | None:

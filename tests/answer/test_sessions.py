@@ -548,3 +548,10 @@ def test_make_store_uses_redis_when_a_url_is_set(tmp_path):
     assert isinstance(store, RedisSessionStore)
     assert (store.ttl, store.max_history) == (90, 5)
     assert not (tmp_path / "sessions.sqlite3").exists()
+
+
+def test_issued_session_ids_never_start_like_a_command_line_option():
+    from assistant.answer.sessions import new_session_id
+
+    ids = {new_session_id() for _ in range(2000)}
+    assert len(ids) == 2000 and all(len(i) == 32 and i[0].isalnum() for i in ids)
