@@ -1,38 +1,12 @@
 """Request budgets on the real server: who the client is comes from trusted proxies only, and workers and instances
 sharing Redis spend one budget."""
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 
-from assistant.settings import PROJECT_ROOT
-from tests.test_server import _free_port, _kill
+from tests.test_server import _free_port, _kill, _serve
 
 pytestmark = pytest.mark.slow
-
-
-def _serve(port: int, data_dir: Path, workers: int = 1, **env: str) -> subprocess.Popen:
-    """`assistant serve` on 127.0.0.1:port with ASSISTANT_* settings from `env`, once it answers /healthz."""
-    settings = {f"ASSISTANT_{k.upper()}": v for k, v in env.items()}
-    full = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": str(data_dir), **settings}
-    cmd = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--workers", str(workers), "--no-build"]
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=full, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        assert proc.poll() is None, "server exited during start-up"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    _kill(proc)
-    raise AssertionError("server did not become ready")
 
 
 def _get(port: int, **headers: str) -> int:

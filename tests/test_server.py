@@ -22,11 +22,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(port: int, data_dir: Path, workers: int = 2) -> subprocess.Popen:
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "ASSISTANT_API_KEYS": '["k"]',
-           "ASSISTANT_RATE_PER_MINUTE_IP": "100000"}
+def _serve(port: int, data_dir: Path, workers: int = 1, **env: str) -> subprocess.Popen:
+    """`assistant serve` on 127.0.0.1:port with ASSISTANT_* settings from `env`, once it answers /healthz."""
+    settings = {f"ASSISTANT_{k.upper()}": v for k, v in env.items()}
+    full = {**os.environ, "HF_HUB_OFFLINE": "1", "ASSISTANT_DATA_DIR": str(data_dir), **settings}
     cmd = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--workers", str(workers), "--no-build"]
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True,
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=full, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -38,6 +39,11 @@ def _start(port: int, data_dir: Path, workers: int = 2) -> subprocess.Popen:
             time.sleep(0.5)
     _kill(proc)
     raise AssertionError("server did not become ready")
+
+
+def _start(port: int, data_dir: Path, workers: int = 2) -> subprocess.Popen:
+    """The server these tests share: two workers, an API key, no rate limit in the way."""
+    return _serve(port, data_dir, workers, api_keys='["k"]', rate_per_minute_ip="100000")
 
 
 def _kill(proc: subprocess.Popen) -> None:
