@@ -282,7 +282,9 @@ def _strongest_of_exclusive(spec: CalcSpec, options: dict[str, list[_Option]]) -
     out = {}
     for name, opts in options.items():
         rivals = {o for g in spec.exclusive if name in g for o in g if o != name and o in options}
-        stronger = {o.index: o.cue for r in rivals for o in options[r]}
+        stronger: dict[int, float] = {}
+        for o in (o for r in rivals for o in options[r]):
+            stronger[o.index] = max(stronger.get(o.index, 0.0), o.cue)
         out[name] = [o for o in opts if stronger.get(o.index, 0.0) <= o.cue]
     return out
 

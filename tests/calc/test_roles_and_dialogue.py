@@ -155,3 +155,17 @@ def test_a_value_another_calculators_input_words_name_counts_against_a_candidate
 )
 def test_a_trigger_phrase_negated_by_the_character_before_it_is_not_found(text, phrase, found):
     assert (phrase in trigger_index().found(text)) is found
+
+
+def test_an_exclusive_input_yields_to_its_strongest_rival_not_its_last():
+    """With two rivals naming one value, the stronger cue decides whichever rival is listed last."""
+    from assistant.calc.roles import _Option, _strongest_of_exclusive
+
+    spec = vocabulary().calculators["early_termination_penalty"]
+    assert {frozenset({"remaining_months", "term_months"}), frozenset({"remaining_months", "months_used"})} <= set(spec.exclusive)
+    mine = _Option(index=0, value=9, note=None, score=1.0, cued=True, cue=1.2)
+    for strong_first in (True, False):
+        rivals = {"term_months": [_Option(0, 9, None, 1.0, True, 1.5)], "months_used": [_Option(0, 9, None, 1.0, True, 0.5)]}
+        order = ["term_months", "months_used"] if strong_first else ["months_used", "term_months"]
+        options = {"remaining_months": [mine], **{k: rivals[k] for k in order}}
+        assert _strongest_of_exclusive(spec, options)["remaining_months"] == []
