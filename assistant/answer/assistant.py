@@ -31,7 +31,7 @@ from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
 from assistant.errors import AssistantError, CalcInputError, InputNeeded
-from assistant.models import Answer, Channel, Citation, Clause, Hit, Intent, Option
+from assistant.models import Answer, CalcResult, Channel, Citation, Clause, Hit, Intent, Option
 from assistant.retrieval import index as index_mod
 from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
@@ -265,7 +265,8 @@ class Assistant:
             state.pending = None
             return self._out_of_scope(channel)
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
-            return self._calculate(plan, query, state)
+            before = context or (_previous_question(state) if continued else "")
+            return self._calculate(plan, query, state, f"{before} {query}")
         r = self.retrieve(search_text)
         if plan is None:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
@@ -275,7 +276,7 @@ class Assistant:
             state.pending = None
             return self._out_of_scope(channel)
         if plan is not None:
-            return self._calculate(plan, query, state)
+            return self._calculate(plan, query, state, search_text)
         state.pending = None
         readings = ambiguity.readings_for(query, self.ambiguity, _previous_question(state))
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
@@ -287,7 +288,8 @@ class Assistant:
 
     # -- calculation -------------------------------------------------------------------------------
 
-    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
+    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState, said: str) -> Answer:
+        """Run a runnable plan (or ask for its inputs); `said` is the question with what it continues."""
         clause_ids = list(calc.REGISTRY[plan.name].clauses)
         if not plan.runnable:
             return self._ask_for_inputs(plan, clause_ids, query, state)
@@ -307,6 +309,10 @@ class Assistant:
                 summary=short(f"无法计算：{e.message}"),
             )
         state.pending = None
+        if result.result is None and not calc.states_situation(plan.name, said):
+            # The contract lists no figure for these inputs, and the question is not about the situation its
+            # figures apply to ("500M专线多少钱一个月"): a price the contract never gives, so out of scope.
+            return self._not_in_contract(calc.answer_text(result, plan), result, query)
         state.last_calc = plan.model_dump(mode="json")
         state.last_result = {"result": result.result, "unit": result.unit}
         return Answer(
@@ -387,6 +393,17 @@ class Assistant:
                 f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
             )
         return Answer(intent=Intent.out_of_scope, answer=text, summary=f"不在本合同范围内，请拨打{s.hotline}")
+
+    def _not_in_contract(self, why: str, result: CalcResult, query: str) -> Answer:
+        """Out of scope because the contract gives no such figure: what it does list, and where to ask."""
+        s = self.settings
+        return Answer(
+            intent=Intent.out_of_scope,
+            answer=f"{why}请拨打联通客服热线 {s.hotline} 咨询。",
+            citations=self._citations(result.clause_ids, query),
+            calculation=result,
+            summary=f"合同没有这个价格，请拨打{s.hotline}",
+        )
 
     def _citation(self, clause_id: str, query: str, expansions: list[str], score: float) -> Citation:
         c = self.clause(clause_id)

@@ -8,6 +8,13 @@ from .dialogue import follow_up, is_follow_up, refers_back, with_context
 from .planner import CalcPlan, clarify_text, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
+from .vocabulary import vocabulary as _vocabulary
+
+
+def states_situation(calculator: str, text: str) -> bool:
+    """The text states the situation the calculator's contract figures apply to (see triggers.toml)."""
+    return _vocabulary().calculators[calculator].states_situation(text)
+
 
 __all__ = [
     "REGISTRY",
@@ -24,6 +31,7 @@ __all__ = [
     "plan",
     "refers_back",
     "run",
+    "states_situation",
     "unknown_clause_ids",
     "with_context",
 ]

@@ -46,11 +46,16 @@ class CalcSpec:
     defaults: dict[str, str] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
+    situation: tuple[str, ...] = ()
     # Inputs a question gives one way or the other, never both: a derived input and the facts it is derived
     # from are one group member each side (days_overdue | bill_month + paid_on), one_of alternatives likewise.
     exclusive: tuple[frozenset[str], ...] = ()
     required: frozenset[str] = frozenset()
     sources_only: frozenset[str] = frozenset()  # roles that are facts a derivation reads, not formula inputs
+
+    def states_situation(self, text: str) -> bool:
+        """The text states the situation the contract's figures apply to (always, when none is listed)."""
+        return not self.situation or any(w in text for w in self.situation)
 
     def role(self, name: str) -> RoleSpec | None:
         return next((r for r in self.roles if r.name == name), None)
@@ -107,7 +112,16 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     return spec
 
 
-def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]]) -> CalcSpec:
+def _situation(calc: str, key: Any, situations: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The [situations] lexicon a calculator names, or VocabularyError naming the valid ones."""
+    if key is None:
+        return ()
+    if key not in situations:
+        raise VocabularyError(f"calculators.{calc}.situation: no lexicon {key!r}; valid: {sorted(situations)}")
+    return situations[key]
+
+
+def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]], situations: dict[str, tuple[str, ...]]) -> CalcSpec:
     """One calculator's spec, checked against its registered formula and derivations."""
     if name not in REGISTRY:
         raise VocabularyError(f"calculators.{name}: no such calculator; registered: {', '.join(sorted(REGISTRY))}")
@@ -154,6 +168,7 @@ def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]
         defaults=defaults,
         answers=answers,
         conditions=_strings(f"calculators.{name}.conditions", raw.get("conditions", [])),
+        situation=_situation(name, raw.get("situation"), situations),
     )
 
 
@@ -165,7 +180,8 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         # A calculator none of whose phrases occur scores 0; it must never be chosen for that.
         raise VocabularyError(f"{path}: [intent].threshold must be > 0, got {threshold}")
     flags = {k: _strings(f"flags.{k}", v) for k, v in data.get("flags", {}).items()}
-    calculators = {name: _calculator(name, raw, flags) for name, raw in data["calculators"].items()}
+    situations = {k: _strings(f"situations.{k}", v) for k, v in data.get("situations", {}).items()}
+    calculators = {name: _calculator(name, raw, flags, situations) for name, raw in data["calculators"].items()}
     missing = sorted(set(REGISTRY) - set(calculators))
     if missing:
         raise VocabularyError(f"{path}: calculators without a vocabulary entry: {missing}")

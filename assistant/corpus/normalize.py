@@ -12,6 +12,8 @@ import opencc
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
+# An ASR transcript spells an acronym letter by letter ("A W S", "I P v 6"): one word again.
+_SPELLED_OUT = re.compile(r"(?<![A-Za-z])[A-Za-z](?:\s[A-Za-z](?![A-Za-z]))+")
 _NUMERAL = "零〇一二两三四五六七八九十百千万"
 _SPACE_BETWEEN_NUMERALS = re.compile(rf"(?<=[{_NUMERAL}])\s+(?=[{_NUMERAL}])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -85,6 +87,7 @@ def fold(text: str) -> str:
     # An ASR transcript's "一千 一千二 九百" is a list, not one numeral: the space stays as a separator.
     text = _SPACE_BETWEEN_NUMERALS.sub("、", text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
+    text = _SPELLED_OUT.sub(lambda m: re.sub(r"\s", "", m.group(0)), text)
     return _SPACES.sub(" ", text).strip().lower()
 
 

@@ -20,6 +20,26 @@ def test_out_of_scope_has_no_citations_and_names_the_hotline(fake_assistant):
     assert "10010" in a.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # No price of this bandwidth in the contract, and not M-23's situation: a price the contract never gives.
+        ("500M的专线多少钱一个月？", Intent.out_of_scope),
+        ("200M降到500M每月能省多少", Intent.out_of_scope),
+        # M-23's situation stated: the contract's table answers that it lists no such price.
+        ("三百兆的专线 单独用 一个月是个什么价", Intent.calculation),
+        ("千兆的专线 沃云停了以后一个月啥价位啊", Intent.calculation),
+    ],
+)
+def test_an_unlisted_bandwidth_price_is_out_of_scope_unless_the_cloud_part_stopped(fake_assistant, question, intent):
+    a = fake_assistant.ask(question)
+    assert a.intent is intent
+    assert a.calculation is not None and a.calculation.result is None
+    assert [c.clause_id for c in a.citations] == ["M-23"]
+    if intent is Intent.out_of_scope:
+        assert "10010" in a.answer and "合同只列出" in a.answer
+
+
 def test_calculation_is_traced_and_cited(fake_assistant):
     a = fake_assistant.ask("50M专线不用沃云了以后每个月多少钱")
     assert a.intent is Intent.calculation

@@ -36,7 +36,8 @@ def test_line_fee(bandwidth, months, expected):
 
 def test_line_fee_unlisted_bandwidth_names_the_listed_ones():
     steps = run("line_fee", {"bandwidth_mbps": 30}).steps
-    assert "10M、20M、50M、100M、200M" in steps[0] and "30M" in steps[0]
+    assert "10M 1100元/月、20M 2100元/月、50M 5100元/月、100M 10000元/月、200M 18000元/月" in steps[0]
+    assert "没有 30M 的价格" in steps[0]
 
 
 # ---- 主协议第二十八、三十一条 -----------------------------------------------------------------------

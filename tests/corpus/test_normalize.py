@@ -14,6 +14,8 @@ from assistant.corpus.normalize import fold, normalize_query, to_simplified
         ("雲專線 欠費", "云专线欠费"),
         ("ＡＢＣ　ｄｅｆ", "abc def"),
         ("违约金\u200b怎么算\x07", "违约金怎么算"),
+        ("亚马逊的云 就是 A W S 欠费了", "亚马逊的云就是 aws 欠费了"),
+        ("a VAT invoice", "a vat invoice"),
     ],
 )
 def test_fold(raw, folded):

@@ -47,8 +47,8 @@ def line_fee(
 
 def _unlisted(bandwidth_mbps: int) -> str:
     """The step saying the contract lists no price for this bandwidth."""
-    listed = "、".join(f"{b}M" for b in LINE_TARIFF)
-    return f"合同只列出 {listed} 五档带宽的价格，没有 {bandwidth_mbps}M 的价格，不作推算"
+    listed = "、".join(f"{b}M {num(p)}元/月" for b, p in LINE_TARIFF.items())
+    return f"合同只列出 {listed} 这几档带宽的价格，没有 {bandwidth_mbps}M 的价格，不作推算"
 
 
 Bandwidth = Annotated[int, Field(ge=1, le=100000)]
