@@ -100,3 +100,35 @@ class Answer(BaseModel):
         description="set when the session_id sent is not a conversation of this client (unknown, expired, another "
         "channel's): the question was answered in a new conversation",
     )
+
+
+class Hotline(BaseModel):
+    """A number a customer may call, named in words."""
+
+    name: str
+    number: str
+
+
+class ClauseTopic(BaseModel):
+    """A clause as a front end lists it: its id, its name in words and what it is about."""
+
+    id: str
+    name: str = Field(description="the clause named in words: 主协议第二十三条")
+    topic: str = Field(description="what the clause is about, in a few words (empty when the corpus notes none)")
+
+
+class Handoff(BaseModel):
+    """Where a customer reaches a person (both optional)."""
+
+    url: str | None = None
+    number: str | None = None
+
+
+class Meta(BaseModel):
+    """What front ends need to know about the service instead of copying it: hotlines, the question length
+    limit, the clauses by name and topic, the hand-off to a person."""
+
+    hotlines: list[Hotline]
+    max_question_chars: int
+    clauses: list[ClauseTopic]
+    handoff: Handoff

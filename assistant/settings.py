@@ -19,6 +19,7 @@ AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 # Shorter keys could be guessed through the sign-in endpoint.
 MIN_AGENT_KEY = 16
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_PHONE = re.compile(r"^\+?\d(?:-?\d){2,19}$")
 
 
 class Settings(BaseSettings):
@@ -113,6 +114,10 @@ class Settings(BaseSettings):
 
     hotline: str = "10010"
     cloud_hotline: str = "4000111000"
+    # Where the widget and the phone line hand a customer to a person: a page (http(s) URL or a path on this
+    # site) and/or a number to call. Empty means none is offered beyond the hotline.
+    handoff_url: str = ""
+    handoff_number: str = ""
 
     @field_validator(
         "top_k",
@@ -213,6 +218,24 @@ class Settings(BaseSettings):
         v = v.strip()
         if v and not _HEADER_NAME.match(v):
             raise ValueError(f"agent_header must be an HTTP header name such as X-Forwarded-User, got {v!r}")
+        return v
+
+    @field_validator("hotline", "cloud_hotline", "handoff_number")
+    @classmethod
+    def _phone(cls, v: str, info) -> str:
+        v = v.strip()
+        if v and not _PHONE.match(v):
+            raise ValueError(f"{info.field_name} must be a phone number (digits, optionally + and -), got {v!r}")
+        if not v and info.field_name != "handoff_number":
+            raise ValueError(f"{info.field_name} must not be empty")
+        return v
+
+    @field_validator("handoff_url")
+    @classmethod
+    def _handoff_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not (re.match(r"^https?://[^\s/]+", v) or re.match(r"^/(?!/)\S*$", v)):
+            raise ValueError(f"handoff_url must be an http(s) URL or a path on this site starting with /, got {v!r}")
         return v
 
     @field_validator("agent_session_hours")

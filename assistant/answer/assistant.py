@@ -31,7 +31,9 @@ from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.model import Embedder, load_embedder
 from assistant.errors import AssistantError, CalcInputError, InputNeeded
-from assistant.models import Answer, CalcResult, Channel, Citation, Clause, Hit, Intent, Option
+from assistant.models import (
+    Answer, CalcResult, Channel, Citation, Clause, ClauseTopic, Handoff, Hit, Hotline, Intent, Meta, Option,
+)
 from assistant.retrieval import index as index_mod
 from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
@@ -116,6 +118,22 @@ class Assistant:
     @property
     def corpus(self):
         return self.knowledge.corpus
+
+    @property
+    def hotlines(self) -> list[Hotline]:
+        """The numbers a customer may call, the contract's own hotline first."""
+        s = self.settings
+        return [Hotline(name="联通客服热线", number=s.hotline), Hotline(name="沃云客服热线", number=s.cloud_hotline)]
+
+    def meta(self) -> Meta:
+        """What front ends show without copying it: hotlines, the length limit, clause names and topics, hand-off."""
+        s = self.settings
+        return Meta(
+            hotlines=self.hotlines,
+            max_question_chars=MAX_QUESTION,
+            clauses=[ClauseTopic(id=c.id, name=c.name, topic=self.knowledge.note(c.id).topic) for c in self.corpus.clauses],
+            handoff=Handoff(url=s.handoff_url or None, number=s.handoff_number or None),
+        )
 
     def clause(self, clause_id: str) -> Clause:
         """One clause by id; ClauseNotFound names the valid ids."""

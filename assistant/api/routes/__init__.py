@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.api.routes import agents, ask, calculators, clauses, feedback, health, ivr
+from assistant.api.routes import agents, ask, calculators, clauses, feedback, health, ivr, meta
 
-ROUTERS = [health.router, ask.router, feedback.router, ivr.router, clauses.router, calculators.router, agents.router]
+ROUTERS = [health.router, ask.router, feedback.router, ivr.router, clauses.router, calculators.router, agents.router, meta.router]
 
 __all__ = ["ROUTERS"]
