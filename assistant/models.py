@@ -20,6 +20,11 @@ class Channel(str, Enum):
     widget = "widget"
     ivr = "ivr"
 
+    @property
+    def owned_by_agent(self) -> bool:
+        """Whether a conversation on this channel belongs to the signed-in agent asking (the console's)."""
+        return self is Channel.agent
+
 
 class Clause(BaseModel):
     """One citable unit of the contract (`M-23`, `A1-4.5`, `A2-8`)."""
@@ -78,8 +83,24 @@ class Option(BaseModel):
     clause_ids: list[str] = Field(default_factory=list)
 
 
+class MissingInput(BaseModel):
+    """One input a pending calculation still needs."""
+
+    name: str
+    title: str = Field(description="the input named in words: 逾期天数")
+    example: str | None = Field(default=None, description="a reply that would give it: 逾期十天")
+
+
+class PendingCalculation(BaseModel):
+    """A calculation waiting for the person's reply: which one, and the inputs it still needs in asking order."""
+
+    name: str
+    title: str
+    missing: list[MissingInput] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
-    """What every channel renders."""
+    """What every channel renders: one neutral answer, worded for agents; channels/ words it for the others."""
 
     session_id: str | None = Field(default=None, description="the conversation's id, issued by the server")
     intent: Intent
@@ -99,6 +120,12 @@ class Answer(BaseModel):
         default=None,
         description="set when the session_id sent is not a conversation of this client (unknown, expired, another "
         "channel's): the question was answered in a new conversation",
+    )
+    turn: int | None = Field(
+        default=None, description="this answer's turn in its conversation (1 for the first): send it with feedback"
+    )
+    pending: PendingCalculation | None = Field(
+        default=None, description="the calculation waiting for the reply to this clarifying question, if any"
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from assistant import calc
 from assistant.answer import ambiguity
 from assistant.answer.health import Health, check_health
-from assistant.answer.quote import best_quote, plain_words
+from assistant.answer.quote import best_quote
 from assistant.answer.summary import lookup_summary, short
 from assistant.audit import AuditLog, AuditRecord, AuditStoreUnavailable, default_path
 from assistant.audit.redaction import default_rules
@@ -176,7 +176,7 @@ class Assistant:
             raise QuestionError(f"question must be at most {MAX_QUESTION} characters, got {len(text)}")
         started = time.perf_counter()
         if owner is None:
-            owner = (agent or "") if channel == Channel.agent else ""
+            owner = (agent or "") if channel.owned_by_agent else ""
         state = belongs_to(self.sessions.get(session), channel, owner) if session else None
         is_new = state is None
         if state is None:
@@ -186,15 +186,13 @@ class Assistant:
         picked = ambiguity.chosen(text, state.options) if state.options else None
         query = normalize_query(picked or text)
         state.options = []
-        answer = self._answer(query, state, channel)
-        if channel in (Channel.widget, Channel.ivr):
-            # Customers and callers get plain words: 您 and 联通 rather than the contract's 甲方 and 乙方.
-            answer.answer = plain_words(answer.answer)
+        answer = self._answer(query, state)
         answer.session_id = state.session_id
         answer.session_started = is_new
         if is_new and session and issue_id:
             answer.session_notice = NEW_SESSION_NOTICE
         state.turns += 1
+        answer.turn = state.turns
         state.last_clauses = [c.clause_id for c in answer.citations] or state.last_clauses
         state.add_turn(text, answer.intent, answer.answer)
         # The audit record is written first: a turn whose record cannot be written is not saved (the request
@@ -244,7 +242,7 @@ class Assistant:
         except AuditStoreUnavailable:
             log.warning("audit record %s describes a turn that was not saved, and could not be removed", record_id)
 
-    def _answer(self, query: str, state: SessionState, channel: Channel) -> Answer:
+    def _answer(self, query: str, state: SessionState) -> Answer:
         """Route one normalised question through the scope gate, then to a pending calculation's completion, a
         follow-up, a calculation or a lookup. Follow-ups resolve from the session's state, never by guessing."""
         today = self.today()
@@ -281,7 +279,7 @@ class Assistant:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
         if self.scope.clearly_out(lexical.signals, fit):
             state.pending = None
-            return self._out_of_scope(channel)
+            return self._out_of_scope()
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
             before = context or (_previous_question(state) if continued else "")
             return self._calculate(plan, query, state, f"{before} {query}")
@@ -292,7 +290,7 @@ class Assistant:
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         if not r.hits or not self.scope.in_scope(r.signals, fit):
             state.pending = None
-            return self._out_of_scope(channel)
+            return self._out_of_scope()
         if plan is not None:
             return self._calculate(plan, query, state, search_text)
         state.pending = None
@@ -302,7 +300,7 @@ class Assistant:
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
         if readings and top & {c for rd in readings for c in rd.clauses}:
             return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
-        return self._lookup(query, r, channel)
+        return self._lookup(query, r)
 
     # -- calculation -------------------------------------------------------------------------------
 
@@ -344,13 +342,14 @@ class Assistant:
     def _ask_for_inputs(self, plan: calc.CalcPlan, clause_ids: list[str], query: str, state: SessionState) -> Answer:
         """A clarifying question for the plan's missing inputs; the plan waits in the session for the reply."""
         state.pending = plan.model_dump(mode="json")
-        formula = calc.REGISTRY[plan.name]
-        wanted = "、".join(formula.field_title(n) for n in plan.missing)
+        pending = calc.pending_calculation(plan)
+        wanted = "、".join(m.title for m in pending.missing)
         return Answer(
             intent=Intent.clarify,
             answer=calc.clarify_text(plan),
             citations=self._citations(clause_ids, query),
             summary=short(f"请告诉我{wanted}"),
+            pending=pending,
         )
 
     def _ask_which(self, query: str, readings: list[ambiguity.Reading], state: SessionState) -> Answer:
@@ -380,19 +379,15 @@ class Assistant:
     def retrieve(self, question: str) -> Retrieval:
         return self.retriever.search(question, k=self.settings.top_k)
 
-    def _lookup(self, query: str, r: Retrieval, channel: Channel) -> Answer:
+    def _lookup(self, query: str, r: Retrieval) -> Answer:
         hits = self._cited_hits(r.hits)
         citations = [self._citation(h.clause_id, query, r.expansions, h.score) for h in hits]
         best = citations[0]
         name = self.clause(best.clause_id).name
         quoted = "……".join(f"「{part}」" for part in best.quote.split("……"))
-        if channel is Channel.widget:
-            # Customers get plain words: the clause named, the rule itself, no list of other clauses.
-            text = f"合同{name}规定：{best.quote}"
-        else:
-            text = f"根据{name}：{quoted}"
-            if len(citations) > 1:
-                text += "另见" + "、".join(self.clause(c.clause_id).name for c in citations[1:3]) + "。"
+        text = f"根据{name}：{quoted}"
+        if len(citations) > 1:
+            text += "另见" + "、".join(self.clause(c.clause_id).name for c in citations[1:3]) + "。"
         summary = lookup_summary(query, [c.text for c in citations[:2]], r.expansions)
         return Answer(intent=Intent.lookup, answer=text, citations=citations, summary=summary)
 
@@ -401,15 +396,12 @@ class Assistant:
         top = hits[0].score
         return [h for i, h in enumerate(hits[:MAX_CITATIONS]) if i == 0 or h.score >= RUNNER_UP_RATIO * top]
 
-    def _out_of_scope(self, channel: Channel = Channel.agent) -> Answer:
+    def _out_of_scope(self) -> Answer:
         s = self.settings
-        if channel is Channel.widget:
-            text = f"抱歉，您的问题不在云专线合同的约定范围内。您可以拨打联通客服热线 {s.hotline}，云服务问题请拨 {s.cloud_hotline}。"
-        else:
-            text = (
-                "这个问题不在《云专线产品入网协议》及其附件的约定范围内，我无法依据合同回答。"
-                f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
-            )
+        text = (
+            "这个问题不在《云专线产品入网协议》及其附件的约定范围内，我无法依据合同回答。"
+            f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
+        )
         return Answer(intent=Intent.out_of_scope, answer=text, summary=f"不在本合同范围内，请拨打{s.hotline}")
 
     def _not_in_contract(self, why: str, result: CalcResult, query: str) -> Answer:

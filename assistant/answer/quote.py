@@ -48,7 +48,3 @@ def best_quote(clause_text: str, query: str, extra_terms: list[str] | None = Non
     keep.sort()
     return "".join(sents[i] if k == 0 or keep[k - 1] == i - 1 else "……" + sents[i] for k, i in enumerate(keep))
 
-
-def plain_words(text: str) -> str:
-    """Contract wording made readable for customers and callers: 甲方 → 您, 乙方 → 联通."""
-    return text.replace("甲方", "您").replace("乙方", "联通")

@@ -82,7 +82,6 @@ class SessionState(BaseModel):
     last_calc: dict[str, Any] | None = None  # the last completed CalcPlan, as JSON
     last_result: dict[str, Any] | None = None  # its result and unit, for "这个钱的税是多少"
     options: list[dict[str, Any]] = Field(default_factory=list)  # the readings last offered, for "1" / "第二个"
-    ivr_failures: int = 0  # failed IVR turns in a row; the third transfers the call
     last_clauses: list[str] = Field(default_factory=list)
     turns: int = 0
     history: list[Turn] = Field(default_factory=list)
@@ -123,6 +122,15 @@ class SessionStore(Protocol):
 
     def ids_mentioning(self, text: str) -> list[str]:
         """Ids of the stored sessions whose state contains text verbatim (data written before redaction)."""
+        ...
+
+    def get_record(self, key: str) -> str | None:
+        """A channel's own small record kept beside the sessions (an IVR call's counters), or None; it expires
+        like a session, `ttl` seconds after its last put."""
+        ...
+
+    def put_record(self, key: str, value: str) -> None:
+        """Keep a channel's record under `key` (nothing personal: the caller writes counts and names)."""
         ...
 
 
@@ -182,6 +190,7 @@ class MemorySessionStore:
         self.max_history = max_history
         self.clock = clock
         self._data: dict[str, SessionState] = {}
+        self._records: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def get(self, session_id: str) -> SessionState | None:
@@ -210,6 +219,20 @@ class MemorySessionStore:
     def ids_mentioning(self, text: str) -> list[str]:
         with self._lock:
             return [sid for sid, s in self._data.items() if text in s.model_dump_json()]
+
+    def get_record(self, key: str) -> str | None:
+        with self._lock:
+            value, at = self._records.get(key, (None, 0.0))
+            if value is not None and self.clock() - at > self.ttl:
+                del self._records[key]
+                return None
+            return value
+
+    def put_record(self, key: str, value: str) -> None:
+        with self._lock:
+            self._records[key] = (value, self.clock())
+            if len(self._records) > self.max_sessions:
+                del self._records[min(self._records, key=lambda k: self._records[k][1])]
 
 
 class SqliteSessionStore:
@@ -252,6 +275,9 @@ class SqliteSessionStore:
                     "CREATE TABLE IF NOT EXISTS sessions ("
                     " session_id TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);"
                     "CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions(updated_at);"
+                    "CREATE TABLE IF NOT EXISTS records ("
+                    " key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);"
+                    "CREATE INDEX IF NOT EXISTS records_updated_at ON records(updated_at);"
                 ),
             )
         self._purge_quietly()
@@ -310,7 +336,8 @@ class SqliteSessionStore:
         self._last_purge = self.clock()
         with self._errors("purge"):
             cur = self._conn().execute("DELETE FROM sessions WHERE updated_at < ?", (self.clock() - self.ttl,))
-            if cur.rowcount:
+            records = self._conn().execute("DELETE FROM records WHERE updated_at < ?", (self.clock() - self.ttl,))
+            if cur.rowcount or records.rowcount:
                 self._db.truncate_wal()
         return cur.rowcount
 
@@ -327,6 +354,22 @@ class SqliteSessionStore:
             rows = self._conn().execute("SELECT session_id FROM sessions WHERE instr(state, ?) > 0", (text,)).fetchall()
         return [r[0] for r in rows]
 
+    def get_record(self, key: str) -> str | None:
+        self._purge_if_due()
+        with self._errors("read"):
+            row = self._conn().execute("SELECT value, updated_at FROM records WHERE key = ?", (key,)).fetchone()
+        if row is None or self.clock() - row[1] > self.ttl:
+            return None
+        return row[0]
+
+    def put_record(self, key: str, value: str) -> None:
+        with self._errors("write"):
+            self._conn().execute(
+                "INSERT INTO records (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (key, value, self.clock()),
+            )
+
     def close(self) -> None:
         """Close every connection this store opened in this process."""
         self._db.close()
@@ -342,6 +385,7 @@ class RedisSessionStore:
     """
 
     prefix = "assistant:session:"
+    record_prefix = "assistant:record:"
     local = False
 
     def __init__(
@@ -401,6 +445,15 @@ class RedisSessionStore:
                 if raw is not None and text.encode() in raw:
                     found.append(key.decode()[len(self.prefix):])
         return found
+
+    def get_record(self, key: str) -> str | None:
+        with self._errors("read"):
+            raw = self.client.get(self.record_prefix + key)
+        return raw.decode() if raw is not None else None
+
+    def put_record(self, key: str, value: str) -> None:
+        with self._errors("write"):
+            self.client.set(self.record_prefix + key, value, px=max(1, int(self.ttl * 1000)))
 
     def close(self) -> None:
         """Release the connection pool."""

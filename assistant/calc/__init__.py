@@ -5,7 +5,7 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, a
 
 from . import formulas  # noqa: F401  (registers every formula)
 from .dialogue import follow_up, is_follow_up, refers_back, with_context
-from .planner import CalcPlan, clarify_text, plan
+from .planner import CalcPlan, clarify_text, pending_calculation, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
 from .vocabulary import vocabulary as _vocabulary
@@ -26,6 +26,7 @@ __all__ = [
     "catalogue",
     "cited_clause_ids",
     "clarify_text",
+    "pending_calculation",
     "follow_up",
     "is_follow_up",
     "plan",

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.corpus.ids import clause_name
+from assistant.models import MissingInput, PendingCalculation
 
 from .registry import REGISTRY, get
 from .selection import Candidate, Reading, candidates, model, understand
@@ -146,6 +147,14 @@ def clarify_text(plan_: CalcPlan) -> str:
     if examples:
         text += f"例如回复：“{examples}”。"
     return text
+
+
+def pending_calculation(plan_: CalcPlan) -> PendingCalculation:
+    """The plan as the Answer states what it waits for: the calculator and each missing input with an example."""
+    formula_ = get(plan_.name)
+    examples = vocabulary().calculators[plan_.name].examples
+    missing = [MissingInput(name=n, title=formula_.field_title(n), example=examples.get(n)) for n in plan_.missing]
+    return PendingCalculation(name=plan_.name, title=formula_.title, missing=missing)
 
 
 def _wanted(formula_, name: str) -> str:

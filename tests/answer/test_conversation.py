@@ -2,6 +2,7 @@
 
 from assistant.answer.assistant import Assistant
 from assistant.answer.sessions import SqliteSessionStore
+from assistant.channels.widget import render_widget
 from assistant.models import Channel, Intent
 from tests.conftest import TODAY
 
@@ -60,15 +61,20 @@ def test_conversation_continues_after_a_restart(tmp_path, fake_assistant):
     assert b.intent is Intent.calculation and result(b) == 150.0
 
 
+def widget(assistant, question):
+    """Ask on the widget channel and word the answer as the widget shows it (the Assistant's answer is neutral)."""
+    return render_widget(assistant.ask(question, channel=Channel.widget), assistant.hotlines)
+
+
 def test_widget_answers_are_plain_and_offer_the_hotline(fake_assistant):
-    inside = fake_assistant.ask("80端口和443端口默认关闭吗，备案后才能开？", channel=Channel.widget)
+    inside = widget(fake_assistant, "80端口和443端口默认关闭吗，备案后才能开？")
     assert inside.answer.startswith("合同主协议第十条规定") and "甲方" not in inside.answer
-    outside = fake_assistant.ask("我手机流量包怎么退订", channel=Channel.widget)
+    outside = widget(fake_assistant, "我手机流量包怎么退订")
     assert "10010" in outside.answer and len(outside.answer) < 80
 
 
 def test_widget_calculations_use_plain_words(fake_assistant):
-    a = fake_assistant.ask("月租5100元，专线断网30小时能减多少", channel=Channel.widget)
+    a = widget(fake_assistant, "月租5100元，专线断网30小时能减多少")
     assert a.intent is Intent.calculation
     assert "甲方" not in a.answer and "乙方" not in a.answer
 

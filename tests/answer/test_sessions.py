@@ -169,6 +169,29 @@ def test_ownership_roundtrips_and_an_ivr_call_key_is_a_session_of_its_own(backen
     assert store.get("call-0001").channel is Channel.widget
 
 
+def test_records_roundtrip_apart_from_the_sessions(backend):
+    """A channel's own record (an IVR call's counters) lives beside the sessions, under its own key space."""
+    store = backend.make()
+    assert store.get_record("ivr-call:k") is None
+    store.put_record("ivr-call:k", '{"failures_in_a_row": 2}')
+    store.put_record("ivr-call:k", '{"failures_in_a_row": 3}')
+    store.put(_state(session_id="ivr-call:k"))
+    assert store.get_record("ivr-call:k") == '{"failures_in_a_row": 3}'
+    assert store.get("ivr-call:k").turns == 3
+
+
+def test_records_expire_like_sessions(backend):
+    if backend.kind == "redis":
+        pytest.skip("Redis expires records by its own clock (PX), which a fake clock cannot move")
+    clock = FakeClock()
+    store = backend.make(clock=clock)
+    store.put_record("ivr-call:k", "{}")
+    clock.advance(TTL - 1)
+    assert store.get_record("ivr-call:k") == "{}"
+    clock.advance(2)
+    assert store.get_record("ivr-call:k") is None
+
+
 def test_issued_ids_are_unguessable_and_fit_the_api_pattern():
     ids = {new_session_id() for _ in range(1000)}
     assert len(ids) == 1000

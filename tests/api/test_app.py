@@ -24,11 +24,12 @@ def test_ask_returns_the_documented_shape(client):
     assert r.status_code == 200
     body = r.json()
     # The API is a contract with other teams: fields are added (summary, options, session_started,
-    # session_notice), never changed or removed.
+    # session_notice, then turn and pending), never changed or removed.
     assert set(body) == {
         "session_id", "intent", "answer", "citations", "calculation", "summary", "options", "session_started",
-        "session_notice",
+        "session_notice", "turn", "pending",
     }
+    assert body["turn"] == 1 and body["pending"] is None
     assert body["session_started"] is True and body["session_notice"] is None
     assert body["intent"] == "lookup"
     assert body["session_id"]

@@ -39,8 +39,10 @@ def test_answer_is_short_speakable_and_cited(client):
 
 
 def test_silence_reprompts_and_three_failures_transfer(client):
-    actions = [turn(client, "call-3", "  ").json()["action"] for _ in range(3)]
-    assert actions == ["clarify", "clarify", "transfer"]
+    # The call's first silent turn is its greeting, not a failure; then three silent turns transfer.
+    replies = [turn(client, "call-3", "  ").json() for _ in range(4)]
+    assert [r["intent"] for r in replies] == ["greeting", "silence", "silence", "silence"]
+    assert [r["action"] for r in replies] == ["clarify", "clarify", "clarify", "transfer"]
 
 
 @pytest.mark.parametrize("transcript, dtmf", [("转人工", None), ("", "0")])
