@@ -143,6 +143,7 @@ def load_phrasebook(path: Path = PHRASES_FILE) -> Phrasebook:
 
 
 def _book() -> Phrasebook:
+    """The phrase book shipped with the code."""
     return load_phrasebook()
 
 
@@ -178,8 +179,14 @@ def spoken_forms(transcript: str) -> str:
     text = fold(transcript)
     for written, meant in sorted(_book().spoken.items(), key=lambda kv: -len(kv[0])):
         text = text.replace(written, meant)
-    text = _DIGIT_RUN.sub(lambda m: "".join(_DIGIT_VALUE[c] for c in m.group(0)) if len(m.group(0)) > 1 or m.group(0) == "幺" else m.group(0), text)
+    text = _DIGIT_RUN.sub(_digit_figures, text)
     return _SAID_BANDWIDTH.sub(_bandwidth_figure, text)
+
+
+def _digit_figures(m: re.Match) -> str:
+    """四四三 → 443, 幺 → 1; a lone 零 (零元) stays a word."""
+    said = m.group(0)
+    return "".join(_DIGIT_VALUE[c] for c in said) if len(said) > 1 or said == "幺" else said
 
 
 def _bandwidth_figure(m: re.Match) -> str:
@@ -235,6 +242,7 @@ def classify_transcript(transcript: str, dtmf: str | None = None) -> TurnKind:
 
 @lru_cache(maxsize=1)
 def _goodbye() -> re.Pattern[str]:
+    """A turn made only of goodbye and polite words."""
     heard = _book().hear
     words = sorted(map(re.escape, heard.goodbye_final + heard.goodbye_polite), key=len, reverse=True)
     return re.compile("^(?:" + "|".join(words) + ")+$")

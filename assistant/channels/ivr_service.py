@@ -69,6 +69,7 @@ class CallStore:
             return CallState()
 
     def put(self, key: str, state: CallState) -> None:
+        """Keep the call's state until its session would expire."""
         self.sessions.put_record(self.prefix + key, state.model_dump_json())
 
 

@@ -60,7 +60,8 @@ def render_widget(answer: Answer, hotlines: list[Hotline]) -> Answer:
     if answer.intent is Intent.lookup and answer.citations:
         best = answer.citations[0]
         text = wording.lookup.format(name=clause_name(best.clause_id), quote=best.quote)
-    elif answer.intent is Intent.out_of_scope:
+    elif answer.intent is Intent.out_of_scope and not answer.citations:
+        # (An out-of-scope answer with citations says what the contract does list instead: it is kept.)
         text = wording.out_of_scope.format(hotlines="，".join(f"{h.name} {h.number}" for h in hotlines))
     elif answer.intent is Intent.calculation:
         text = _without_internal(text, wording.internal)

@@ -67,6 +67,13 @@ def test_out_of_scope_names_the_hotlines():
     assert "联通客服热线 10010" in shown.answer and "4000111000" in shown.answer
 
 
+def test_an_out_of_scope_answer_that_says_what_the_contract_lists_keeps_saying_it():
+    citation = Citation(clause_id="M-23", title="t", text="10M：1100元/月", quote="10M：1100元/月", score=1.0)
+    answer = Answer(intent=Intent.out_of_scope, answer="合同只列出10M至100M的价格，乙方未列出1G。请拨打10010。", citations=[citation])
+    shown = render_widget(answer, HOTLINES)
+    assert shown.answer.startswith("合同只列出10M至100M的价格，联通")
+
+
 def test_options_are_in_customer_words():
     answer = Answer(
         intent=Intent.clarify,
