@@ -38,6 +38,48 @@ class Group:
     readings: tuple[Reading, ...]
 
 
+@dataclass(frozen=True)
+class Vagueness:
+    """When retrieval itself cannot tell which clause a question means: a short question naming at most
+    `max_domain_terms` of the contract's words, whose best lexical match leads the next by less than
+    `max_bm25_margin`, is asked back with the best `options` clauses as readings."""
+
+    max_length: int
+    max_domain_terms: int
+    max_bm25_margin: float
+    options: int
+
+    def applies(self, length: int, domain_terms: int, bm25_margin: float) -> bool:
+        """The question is too vague for retrieval to pick one clause."""
+        return length <= self.max_length and domain_terms <= self.max_domain_terms and bm25_margin < self.max_bm25_margin
+
+
+def load_vagueness(path: Path) -> Vagueness:
+    """The [vagueness] table of an ambiguity file, checked: every bound present and positive."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8")).get("vagueness", {})
+    try:
+        v = Vagueness(int(raw["max_length"]), int(raw["max_domain_terms"]), float(raw["max_bm25_margin"]), int(raw["options"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: [vagueness] needs integer max_length, max_domain_terms, options and a number max_bm25_margin: {e}") from None
+    if v.max_length <= 0 or v.max_domain_terms < 0 or v.max_bm25_margin <= 0 or not 2 <= v.options <= MAX_OPTIONS:
+        raise ValueError(f"{path}: [vagueness] bounds must be positive and options 2–{MAX_OPTIONS}, got {v}")
+    return v
+
+
+def readings_from_notes(clause_ids: Iterable[str], notes: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]], limit: int) -> list[Reading]:
+    """Readings built from the best clauses' notes: a short keyword as the label, the first typical question as
+    the question. Clauses without a short keyword or a question are skipped; labels stay distinct."""
+    out: list[Reading] = []
+    for cid in dict.fromkeys(clause_ids):
+        keywords, questions = notes.get(cid, ((), ()))
+        label = next((k for k in keywords if 0 < len(k) <= MAX_LABEL and k not in {r.label for r in out}), None)
+        if label and questions:
+            out.append(Reading(label, questions[0], (cid,), ()))
+        if len(out) == limit:
+            break
+    return out
+
+
 def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
     """The groups of an ambiguity file, checked: clause ids exist, labels are short, every group has two readings."""
     known = set(clause_ids)

@@ -87,6 +87,7 @@ class Assistant:
         self.today = today
         self.audit = audit
         self.ambiguity = ambiguity.load_groups(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE, knowledge.corpus.ids)
+        self.vagueness = ambiguity.load_vagueness(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE)
         # Loaded (and checked) now, so a bad rules file stops start-up instead of failing the first answer.
         default_rules()
 
@@ -300,6 +301,12 @@ class Assistant:
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
         if readings and top & {c for rd in readings for c in rd.clauses}:
             return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
+        s = r.signals
+        if not context and self.vagueness.applies(s.length, len(s.domain_terms), s.bm25_margin):
+            notes = {n.clause_id: (n.keywords, n.questions) for n in (self.knowledge.note(h.clause_id) for h in r.hits)}
+            readings = ambiguity.readings_from_notes([h.clause_id for h in r.hits], notes, self.vagueness.options)
+            if len(readings) >= 2:
+                return self._ask_which(query, readings, state)
         return self._lookup(query, r)
 
     # -- calculation -------------------------------------------------------------------------------

@@ -67,6 +67,55 @@ def test_the_ambiguity_file_is_checked_when_loaded(tmp_path, corpus):
 
 
 @pytest.mark.parametrize(
+    ("table", "error"),
+    [
+        ("", "needs integer"),
+        ("[vagueness]\nmax_length = 12\nmax_domain_terms = 1\nmax_bm25_margin = 1.5\n", "needs integer"),
+        ("[vagueness]\nmax_length = 0\nmax_domain_terms = 1\nmax_bm25_margin = 1.5\noptions = 3\n", "positive"),
+        ("[vagueness]\nmax_length = 12\nmax_domain_terms = 1\nmax_bm25_margin = 1.5\noptions = 9\n", "options 2"),
+    ],
+)
+def test_the_vagueness_bounds_are_checked_when_loaded(tmp_path, table, error):
+    bad = tmp_path / "a.toml"
+    bad.write_text(table, encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        ambiguity.load_vagueness(bad)
+
+
+@pytest.mark.parametrize(
+    ("length", "terms", "margin", "vague"),
+    [(12, 1, 1.49, True), (13, 1, 0.1, False), (12, 2, 0.1, False), (12, 0, 1.5, False), (5, 0, 0.0, True)],
+)
+def test_a_question_is_too_vague_only_when_short_unnamed_and_without_a_clear_lexical_winner(length, terms, margin, vague):
+    v = ambiguity.Vagueness(max_length=12, max_domain_terms=1, max_bm25_margin=1.5, options=3)
+    assert v.applies(length, terms, margin) is vague
+
+
+def test_readings_from_notes_take_a_short_keyword_and_the_first_question_and_skip_the_rest():
+    notes = {
+        "M-1": (("一个远远超过八个字的关键词", "订单"), ("以什么为准？",)),
+        "M-2": (("订单",), ("重复的标签？",)),  # its only short label is taken already
+        "M-3": (("租线",), ()),  # no question to offer
+        "M-4": (("光猫",), ("光猫是谁的？",)),
+        "M-5": (("设备",), ("坏了要赔吗？",)),
+    }
+    got = ambiguity.readings_from_notes(["M-1", "M-1", "M-2", "M-3", "M-4", "M-5"], notes, limit=2)
+    assert [(r.label, r.question, r.clauses) for r in got] == [("订单", "以什么为准？", ("M-1",)), ("光猫", "光猫是谁的？", ("M-4",))]
+
+
+def test_a_question_retrieval_cannot_place_is_asked_back_with_the_best_clauses(fake_assistant):
+    a = fake_assistant.ask("需要等多久？")
+    assert a.intent is Intent.clarify
+    assert 2 <= len(a.options) <= 3
+    assert all(o.question and len(o.label) <= ambiguity.MAX_LABEL and len(o.clause_ids) == 1 for o in a.options)
+    # Each option is a question the assistant answers as it stands.
+    for o in a.options:
+        assert fake_assistant.ask(o.question).intent is not Intent.out_of_scope
+    # A question naming its subject is answered, not asked back.
+    assert fake_assistant.ask("专线欠费了会停机吗").intent is Intent.lookup
+
+
+@pytest.mark.parametrize(
     ("question", "clause", "first"),
     [("云专线能暂停吗", "M-9", "不可以"), ("可以转租吗", "M-11", "不可以"), ("数据要自己备份吗", "A1-2.9", "是"),
      ("8080端口默认开着吗", "M-10", "否")],
