@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import sqlite3
@@ -137,12 +136,7 @@ def postgres_server() -> Iterator[postgres.PostgresServer]:
     Skipped when the binaries are not installed, except in CI (CI=true), where `.ci/run` installs them and a
     missing server must fail the run rather than pass it with the PostgreSQL rows unrun.
     """
-    try:
-        server = postgres.start(free_port())
-    except postgres.PostgresMissing as e:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{e}; CI must run the PostgreSQL tests (.ci/run installs postgresql)")
-        pytest.skip(f"{e}; PostgreSQL store rows skipped")
+    server = postgres.start_or_skip(free_port())
     try:
         yield server
     finally:

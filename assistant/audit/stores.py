@@ -421,6 +421,13 @@ class FeedbackStore(_AuditFile):
         ]
 
 
+def _pool_size(settings: Any) -> int:
+    """Connections a process may hold to the database: one per thread answering at once, at least the default."""
+    from assistant.audit.postgres import POOL_MAX
+
+    return max(POOL_MAX, int(getattr(settings, "worker_threads", 0)))
+
+
 def open_audit_log(settings: Any, clock: Clock = time.time) -> AuditStore:
     """The audit log as configured: PostgreSQL when settings.database_url is set, else the SQLite file in
     settings.data_dir; either with settings.audit_retention_days."""
@@ -429,7 +436,7 @@ def open_audit_log(settings: Any, clock: Clock = time.time) -> AuditStore:
     if url:
         from assistant.audit.postgres import PostgresAuditLog  # psycopg is imported only when configured
 
-        return PostgresAuditLog(url, retention_days=retention, clock=clock)
+        return PostgresAuditLog(url, retention_days=retention, clock=clock, pool_size=_pool_size(settings))
     return AuditLog(default_path(settings), retention_days=retention, clock=clock)
 
 
@@ -439,5 +446,5 @@ def open_feedback_store(settings: Any) -> FeedbackStorage:
     if url:
         from assistant.audit.postgres import PostgresFeedbackStore
 
-        return PostgresFeedbackStore(url)
+        return PostgresFeedbackStore(url, pool_size=_pool_size(settings))
     return FeedbackStore(default_path(settings))

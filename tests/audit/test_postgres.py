@@ -17,6 +17,7 @@ from assistant.audit.postgres import MIGRATIONS, Migration, PostgresAuditLog, Po
 from assistant.audit.redaction import phone_subject
 from assistant.models import Channel, Intent
 from assistant.settings import Settings
+from tests import postgres
 from tests.conftest import free_port
 
 PHONE = "13812345678"
@@ -168,3 +169,17 @@ def test_a_database_gone_after_start_up_fails_writes_and_readiness_with_the_stor
             log.record(rec("s"))
     finally:
         log.close()
+
+
+def test_without_the_binaries_the_postgres_tests_skip_locally_and_fail_in_ci(monkeypatch):
+    def missing() -> None:
+        raise postgres.PostgresMissing("PostgreSQL is not installed (apt-get install postgresql)")
+
+    monkeypatch.setattr(postgres, "bin_dir", missing)
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        postgres.start_or_skip(free_port(), ci=False)
+    with pytest.raises(pytest.fail.Exception, match="CI must run the PostgreSQL tests"):
+        postgres.start_or_skip(free_port(), ci=True)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        postgres.start_or_skip(free_port())
