@@ -21,7 +21,6 @@ from assistant.audit import (
     AuditRecord,
     AuditStoreUnavailable,
     Feedback,
-    FeedbackStore,
     build_report,
     default_path,
     format_report,
