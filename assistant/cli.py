@@ -36,6 +36,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Forwarded headers are the app's to judge, from ASSISTANT_TRUSTED_PROXIES only (assistant.api.agents);
     # uvicorn's own handling would believe them from 127.0.0.1 and hide the proxy's address from the app.
     if args.workers > 1:
+        if assistant.audit is not None:
+            assistant.audit.close()  # each worker opens its own; a PostgreSQL pool must not idle here
         del assistant
         uvicorn.run(
             "assistant.api.app:create_app", factory=True, workers=args.workers, host=host, port=port,
@@ -100,15 +102,23 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from assistant.audit import AuditLog, FeedbackStore, build_report, default_path, format_report, parse_period
+    from assistant.audit import build_report, format_report, open_audit_log, open_feedback_store, parse_period
+    from assistant.errors import AssistantError
 
     s = _settings()
     try:
         since, until = parse_period(args.since, args.until, datetime.now().astimezone())
     except ValueError as e:
         sys.exit(f"report: {e}")
-    path = default_path(s)
-    report = build_report(AuditLog(path, retention_days=s.audit_retention_days), FeedbackStore(path), since, until, top=args.top)
+    try:
+        log, feedback = open_audit_log(s), open_feedback_store(s)
+        try:
+            report = build_report(log, feedback, since, until, top=args.top)
+        finally:
+            log.close()
+            feedback.close()
+    except AssistantError as e:
+        sys.exit(f"report: {e}")
     print(report.model_dump_json(indent=2) if args.json else format_report(report))
     return 0
 

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     session_history: int = 20
     # Audit records, feedback and their subject digests older than this are deleted (on start-up, then hourly).
     audit_retention_days: int = 180
+    # Audit records and feedback in PostgreSQL, shared by every instance, instead of a SQLite file in data_dir:
+    # postgresql://USER:PASSWORD@HOST:5432/DBNAME (libpq URL; ?sslmode=... and the like pass through). The
+    # service creates and migrates its tables at start-up. Empty keeps the SQLite file.
+    database_url: str = ""
 
     # Keys accepted in X-API-Key for the IVR API; none configured means IVR calls are refused.
     api_keys: Annotated[list[str], NoDecode] = []
@@ -269,6 +273,16 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"allowed_origins must be http(s) origins, got {bad}")
         return [o.rstrip("/") for o in v]
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("postgresql://", "postgres://")):
+            # The value may hold a password: only its scheme is named.
+            scheme = v.split("://", 1)[0] if "://" in v else "no scheme"
+            raise ValueError(f"database_url must be a postgresql:// URL, got {scheme}")
+        return v
 
     @field_validator("session_ttl")
     @classmethod

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -16,9 +18,10 @@ import redis
 from assistant.answer.assistant import Assistant
 from assistant.answer.scope import ScopeModel
 from assistant.answer.sessions import make_store
-from assistant.audit import AuditLog, default_path
+from assistant.audit import AuditStore, FeedbackStorage, default_path, open_audit_log, open_feedback_store
 from assistant.corpus.knowledge import load_knowledge
 from assistant.settings import PROJECT_ROOT, Settings
+from tests import postgres
 from tests.fakes import FakeEmbedder
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -73,7 +76,7 @@ def assistant_in(fake_assistant) -> Iterator[Callable[[Settings], Assistant]]:
             sessions=make_store(settings),
             scope=fake_assistant.scope,
             today=lambda: TODAY,
-            audit=AuditLog(default_path(settings), retention_days=settings.audit_retention_days),
+            audit=open_audit_log(settings),
         )
         made.append(a)
         return a
@@ -124,6 +127,76 @@ def redis_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.PostgresServer]:
+    """A throwaway PostgreSQL cluster (Debian's `postgresql` package) for the whole test session.
+
+    Skipped when the binaries are not installed, except in CI (CI=true), where `.ci/run` installs them and a
+    missing server must fail the run rather than pass it with the PostgreSQL rows unrun.
+    """
+    server = postgres.start_or_skip(free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server) -> str:
+    """The URL of a fresh, empty database on the test cluster (one per test)."""
+    return postgres_server.create_database()
+
+
+@dataclass
+class AuditBackend:
+    """One implementation of the audit stores, for the shared store suites: ``settings`` say where its data is."""
+
+    name: str
+    settings: Settings
+    opened: list = field(default_factory=list)
+
+    def log(self, retention_days: float | None = None, clock: Callable[[], float] = time.time) -> AuditStore:
+        """An audit log on this backend (another handle on the same data each call)."""
+        store = open_audit_log(self.settings.model_copy(update={"audit_retention_days": retention_days}), clock=clock)
+        self.opened.append(store)
+        return store
+
+    def feedback(self) -> FeedbackStorage:
+        """A feedback store on this backend."""
+        store = open_feedback_store(self.settings)
+        self.opened.append(store)
+        return store
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The ASSISTANT_* variables a child process reads to open the same stores."""
+        return {"ASSISTANT_DATA_DIR": str(self.settings.data_dir), "ASSISTANT_DATABASE_URL": self.settings.database_url}
+
+    def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement on the backend's database directly (``?`` placeholders); the rows it returned."""
+        if self.name == "postgres":
+            import psycopg
+
+            with psycopg.connect(self.settings.database_url, autocommit=True) as conn:
+                cur = conn.execute(statement.replace("?", "%s"), params)
+                return cur.fetchall() if cur.description else []
+        with sqlite3.connect(default_path(self.settings)) as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def count(self, table: str) -> int:
+        return self.sql(f"SELECT count(*) FROM {table}")[0][0]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def audit_backend(request, tmp_path) -> Iterator[AuditBackend]:
+    """The audit log and feedback on SQLite (a file in a fresh data_dir) and on PostgreSQL (a fresh database)."""
+    url = request.getfixturevalue("database_url") if request.param == "postgres" else ""
+    backend = AuditBackend(request.param, Settings(data_dir=tmp_path / "data", database_url=url))
+    yield backend
+    for store in backend.opened:
+        store.close()
 
 
 def pytest_collection_modifyitems(items):

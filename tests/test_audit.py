@@ -1,15 +1,17 @@
-"""The audit log and feedback store on SQLite (threads, processes, SIGKILL), the report and its period.
+"""The audit log and feedback stores (threads, processes, SIGKILL), the report and its period.
 
-Redaction has its own tests in tests/audit/test_redaction.py."""
+The store tests run against each implementation (SQLite, PostgreSQL: the ``audit_backend`` fixture); the schema
+migrations of PostgreSQL have their own tests in tests/audit/test_postgres.py, redaction in
+tests/audit/test_redaction.py."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -19,7 +21,6 @@ from assistant.audit import (
     AuditRecord,
     AuditStoreUnavailable,
     Feedback,
-    FeedbackStore,
     build_report,
     default_path,
     format_report,
@@ -52,11 +53,6 @@ def rec(i: int = 0, **kw) -> AuditRecord:
     return AuditRecord(**(fields | kw))
 
 
-@pytest.fixture
-def path(tmp_path) -> Path:
-    return tmp_path / "audit.sqlite3"
-
-
 def test_record_redacts_question_and_calc_inputs():
     r = rec(
         question="我手机13812345678，月租多少",
@@ -68,8 +64,8 @@ def test_record_redacts_question_and_calc_inputs():
     assert r.calc_inputs == {"monthly_fee": 10000, "contact": "[手机号]", "notes": ["[邮箱]", 3], "start": "2026-03-01"}
 
 
-def test_audit_roundtrip_and_period_query(path):
-    log = AuditLog(path)
+def test_audit_roundtrip_and_period_query(audit_backend):
+    log = audit_backend.log()
     records = [
         rec(0),
         rec(10, channel=Channel.ivr, intent=Intent.calculation, calculator="overdue", calc_inputs={"days": 3}, turn=2),
@@ -81,11 +77,11 @@ def test_audit_roundtrip_and_period_query(path):
     assert log.query(T0, T0 + 31) == records
     assert log.query(T0 + 10, T0 + 30) == records[1:3]  # since inclusive, until exclusive
     assert log.query(T0 + 31, T0 + 100) == []
-    assert AuditLog(path).query(0, T0 + 100) == records  # a second handle reads the same file
+    assert audit_backend.log().query(0, T0 + 100) == records  # a second handle reads the same data
 
 
-def test_find_returns_the_newest_turn_at_or_before(path):
-    log = AuditLog(path)
+def test_find_returns_the_newest_turn_at_or_before(audit_backend):
+    log = audit_backend.log()
     old, new = rec(0, session_id="reused", question="旧"), rec(100, session_id="reused", question="新")
     log.record(old)
     log.record(new)
@@ -104,19 +100,22 @@ def test_default_path_is_in_data_dir(tmp_path):
     assert default_path(Settings(data_dir=tmp_path)) == tmp_path / "audit.sqlite3"
 
 
-def _run(code: str) -> subprocess.CompletedProcess:
-    """Run code in a fresh Python process with the audit module imported."""
-    prelude = "from pathlib import Path\nfrom assistant.audit import *\nfrom assistant.models import *\n"
+PRELUDE = "from assistant.audit import *\nfrom assistant.models import *\nfrom assistant.settings import Settings\n"
+
+
+def _run(code: str, backend) -> subprocess.CompletedProcess:
+    """Run code in a fresh Python process with the audit module imported and the backend's settings in its env."""
     return subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)], capture_output=True, text=True, timeout=60,
+        env={**os.environ, **backend.env},
     )
 
 
-def _child_record(path: Path, session: str, n: int) -> str:
-    """Python source that writes n records of one session to path."""
+def _child_record(session: str, n: int) -> str:
+    """Python source that writes n records of one session to the configured audit log."""
     return textwrap.dedent(
         f"""
-        log = AuditLog(Path({str(path)!r}))
+        log = open_audit_log(Settings(audit_retention_days=36500))  # T0 is older than the default retention
         for i in range({n}):
             log.record(AuditRecord(time={T0} + i, channel=Channel.widget, session_id={session!r}, turn=i + 1,
                 question="q", intent=Intent.lookup, corpus_sha256="x", model_id="m", latency_ms=1.0))
@@ -124,12 +123,12 @@ def _child_record(path: Path, session: str, n: int) -> str:
     )
 
 
-def test_concurrent_writers_in_threads_and_processes(path):
+def test_concurrent_writers_in_threads_and_processes(audit_backend):
     n = 40
-    log = AuditLog(path)  # the file is open here before the children start
-    prelude = "from pathlib import Path\nfrom assistant.audit import *\nfrom assistant.models import *\n"
+    log = audit_backend.log()  # the store is open here before the children start
     children = [
-        subprocess.Popen([sys.executable, "-c", prelude + _child_record(path, f"proc{k}", n)], stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-c", PRELUDE + _child_record(f"proc{k}", n)], stderr=subprocess.PIPE,
+                         env={**os.environ, **audit_backend.env})
         for k in range(2)
     ]
 
@@ -148,20 +147,17 @@ def test_concurrent_writers_in_threads_and_processes(path):
     assert all(sorted(turns) == list(range(1, n + 1)) for turns in per_session.values())
 
 
-def test_acknowledged_record_survives_sigkill(path):
-    AuditLog(path)  # the parent holds the file open too, as a running server would
-    proc = _run(
-        _child_record(path, "killed", 1)
-        + "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
-    )
+def test_acknowledged_record_survives_sigkill(audit_backend):
+    audit_backend.log()  # the parent holds the store open too, as a running server would
+    proc = _run(_child_record("killed", 1) + "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", audit_backend)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    got = AuditLog(path).query(0, T0 + 1)
+    got = audit_backend.log().query(0, T0 + 1)
     assert [(r.session_id, r.channel) for r in got] == [("killed", Channel.widget)]
 
 
-def test_another_process_reads_what_this_one_wrote(path):
-    AuditLog(path).record(rec(0, question="手机13812345678"))
-    proc = _run(f"print(AuditLog(Path({str(path)!r})).query(0, {T0 + 1})[0].question)")
+def test_another_process_reads_what_this_one_wrote(audit_backend):
+    audit_backend.log().record(rec(0, question="手机13812345678"))
+    proc = _run(f"print(open_audit_log(Settings(audit_retention_days=36500)).query(0, {T0 + 1})[0].question)", audit_backend)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "手机[手机号]"
 
@@ -169,8 +165,8 @@ def test_another_process_reads_what_this_one_wrote(path):
 # -- feedback --------------------------------------------------------------------------------------------------
 
 
-def test_feedback_roundtrip(path):
-    store = FeedbackStore(path)
+def test_feedback_roundtrip(audit_backend):
+    store = audit_backend.feedback()
     fbs = [
         Feedback(session_id="abc_1-2", turn=1, helpful=True, time=T0),
         Feedback(session_id="abc_1-2", turn=2, helpful=False, comment="  答非所问，回电13812345678 ", time=T0 + 5),
@@ -180,8 +176,8 @@ def test_feedback_roundtrip(path):
     assert len(set(ids)) == 3
     assert fbs[1].comment == "答非所问，回电[手机号]"
     assert fbs[2].comment is None
-    assert FeedbackStore(path).query(T0, T0 + 9) == fbs[:2]
-    AuditLog(path).record(rec(0))  # the other table of the same file is unaffected
+    assert audit_backend.feedback().query(T0, T0 + 9) == fbs[:2]
+    audit_backend.log().record(rec(0))  # the other table of the same store is unaffected
     assert store.query(0, T0 + 10) == fbs
 
 
@@ -214,9 +210,9 @@ def test_percentile_is_nearest_rank(values, p, expected):
 
 
 @pytest.fixture
-def filled(path):
+def filled(audit_backend):
     """A synthetic week: 20 answers on three channels, repeated OOS/clarify questions, and feedback."""
-    log, fb = AuditLog(path), FeedbackStore(path)
+    log, fb = audit_backend.log(), audit_backend.feedback()
     rows = [
         # (channel, intent, question, latency)
         ("agent", "lookup", "80端口默认关闭吗", 100),
@@ -289,7 +285,7 @@ def test_report_latency_percentiles(filled):
     assert by == {"agent": (10, 500, 1000, 1000), "widget": (5, 70, 90, 90), "ivr": (5, 3500, 5500, 5500)}
 
 
-def test_empty_report_and_text_rendering(filled, path):
+def test_empty_report_and_text_rendering(filled):
     empty = build_report(*filled, since=0, until=1)
     assert empty.total == 0 and empty.latency.p50 is None and empty.unhelpful == []
     assert "（无 none）" in format_report(empty, tz=timezone.utc)

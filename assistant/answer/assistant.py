@@ -14,7 +14,7 @@ from assistant.answer import ambiguity
 from assistant.answer.health import Health, check_health
 from assistant.answer.quote import best_quote
 from assistant.answer.summary import lookup_summary, short
-from assistant.audit import AuditLog, AuditRecord, AuditStoreUnavailable, default_path
+from assistant.audit import AuditRecord, AuditStore, AuditStoreUnavailable, open_audit_log
 from assistant.audit.redaction import default_rules
 from assistant.calc import workdays
 from assistant.calc.holidays import HOLIDAYS_DIR, load_calendar
@@ -77,7 +77,7 @@ class Assistant:
         sessions: SessionStore | None = None,
         scope: ScopeModel | None = None,
         today: Callable[[], date] = date.today,
-        audit: AuditLog | None = None,
+        audit: AuditStore | None = None,
     ):
         self.knowledge = knowledge
         self.retriever = retriever
@@ -101,13 +101,13 @@ class Assistant:
         artefacts = index_mod.ensure(knowledge, embedder, Path(settings.index_dir), rebuild=rebuild)
         kw.setdefault("sessions", make_store(settings))
         if "audit" not in kw:
-            kw["audit"] = AuditLog(default_path(settings), retention_days=settings.audit_retention_days)
+            kw["audit"] = open_audit_log(settings)
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
 
     @property
     def stores_are_local(self) -> bool:
-        """Sessions and audit live on this host, so answering costs no network wait (the audit is SQLite)."""
-        return self.sessions.local
+        """Sessions and audit live on this host (SQLite files), so answering costs no network wait."""
+        return self.sessions.local and (self.audit is None or self.audit.local)
 
     def health(self) -> Health:
         """Readiness: both stores accept a write and the index files on disk match their recorded checksums."""

@@ -22,7 +22,7 @@ from assistant.api.routes import ROUTERS
 from assistant.api.schemas import ErrorOut
 from assistant.api.web import mount_web
 from assistant.api.widget_sessions import WidgetSessionMiddleware
-from assistant.audit import FeedbackStore, default_path
+from assistant.audit import open_feedback_store
 from assistant.settings import Settings
 
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         # Sync routes run in anyio's thread pool; its size is per event loop, so it is set here.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
+        app.state.feedback.close()  # reopened on next use, should the app be started again
 
     app = FastAPI(
         title="云专线协议助手 API",
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     app.state.settings = settings
     app.state.assistant = assistant
-    app.state.feedback = FeedbackStore(default_path(settings))
+    app.state.feedback = open_feedback_store(settings)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from assistant.answer.assistant import Assistant
 from assistant.api.agents import Agent, AgentDirectory
 from assistant.api.errors import Unauthorized
-from assistant.audit import FeedbackStore
+from assistant.audit import FeedbackStorage
 from assistant.settings import Settings
 
 
@@ -38,7 +38,7 @@ def get_assistant(request: Request) -> Assistant:
     return request.app.state.assistant
 
 
-def get_feedback(request: Request) -> FeedbackStore:
+def get_feedback(request: Request) -> FeedbackStorage:
     """Where agents' ratings of answers are stored."""
     return request.app.state.feedback
 
@@ -65,7 +65,7 @@ def ivr_client(request: Request, x_api_key: Annotated[str | None, Header()] = No
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
-FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+FeedbackDep = Annotated[FeedbackStorage, Depends(get_feedback)]
 DirectoryDep = Annotated[AgentDirectory, Depends(get_directory)]
 AgentDep = Annotated[Agent | None, Depends(current_agent)]
 IvrKeyDep = Annotated[IvrClient, Depends(ivr_client)]

@@ -3,7 +3,8 @@
 Everything personal a customer may type (phone, ID and card numbers, e-mail addresses, names, addresses) is
 replaced by a typed placeholder (:mod:`.redaction`) before it is stored. Records and feedback (:mod:`.records`)
 live in one SQLite file, ``data_dir / "audit.sqlite3"``, shared by every worker on the host (:mod:`.stores`),
-and are kept for the configured retention. :mod:`.report` summarises a period (:mod:`.period` reads it from the
+or in PostgreSQL shared by every instance when ``ASSISTANT_DATABASE_URL`` is set (:mod:`.postgres`), and are
+kept for the configured retention. :mod:`.report` summarises a period (:mod:`.period` reads it from the
 command line); :mod:`.forget` erases one person's data from every store.
 """
 
@@ -20,14 +21,25 @@ from assistant.audit.report import (
     normalize_question,
     percentile,
 )
-from assistant.audit.stores import AuditLog, FeedbackStore, Removed, default_path
+from assistant.audit.stores import (
+    AuditLog,
+    AuditStore,
+    FeedbackStorage,
+    FeedbackStore,
+    Removed,
+    default_path,
+    open_audit_log,
+    open_feedback_store,
+)
 
 __all__ = [
     "DEFAULT_PERIOD_DAYS",
     "AuditLog",
     "AuditRecord",
+    "AuditStore",
     "AuditStoreUnavailable",
     "Feedback",
+    "FeedbackStorage",
     "FeedbackStore",
     "Latency",
     "QuestionCount",
@@ -42,6 +54,8 @@ __all__ = [
     "id_checksum_ok",
     "luhn_ok",
     "normalize_question",
+    "open_audit_log",
+    "open_feedback_store",
     "parse_period",
     "percentile",
     "redact",

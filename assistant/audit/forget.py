@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answer.sessions import SessionStore, make_store
 from assistant.audit.redaction import phone_subject
-from assistant.audit.stores import AuditLog, default_path
+from assistant.audit.stores import AuditStore, open_audit_log
 
 
 class Forgotten(BaseModel):
@@ -26,10 +26,11 @@ def forget(
     session_id: str | None = None,
     phone: str | None = None,
     sessions: SessionStore | None = None,
-    audit: AuditLog | None = None,
+    audit: AuditStore | None = None,
 ) -> Forgotten:
     """Delete every session named by ``session_id``, or every session that mentioned the phone number ``phone``,
-    from the session store (SQLite or Redis, as configured) and the audit file (records, feedback, digests).
+    from the session store (SQLite or Redis, as configured) and the audit store (SQLite or PostgreSQL, as
+    configured: records, feedback, digests).
     ``session_id`` is the id as stored and audited; an IVR call's is ``ivr:<key fingerprint>:<call_id>``
     (:func:`assistant.answer.sessions.call_session_id`).
 
@@ -41,7 +42,7 @@ def forget(
         raise ValueError("give exactly one of a session id or a phone number")
     own_sessions, own_audit = sessions is None, audit is None
     sessions = sessions or make_store(settings)
-    audit = audit or AuditLog(default_path(settings), retention_days=getattr(settings, "audit_retention_days", None))
+    audit = audit or open_audit_log(settings)
     try:
         if session_id is not None:
             ids = {session_id}

@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from pydantic import BaseModel, Field
 
 from assistant.audit.records import AuditRecord, Feedback
-from assistant.audit.stores import AuditLog, FeedbackStore
+from assistant.audit.stores import AuditStore, FeedbackStorage
 from assistant.models import Channel, Intent
 
 
@@ -96,7 +96,7 @@ def _top_questions(records: list[AuditRecord], intent: Intent, top: int) -> list
     return [QuestionCount(question=shown[k], count=n) for k, n in counts.most_common(top)]
 
 
-def build_report(log: AuditLog, feedback: FeedbackStore, since: float, until: float, top: int = 10) -> Report:
+def build_report(log: AuditStore, feedback: FeedbackStorage, since: float, until: float, top: int = 10) -> Report:
     """Summarise the audit records and feedback with since <= time < until.
 
     Feedback is joined to the audit record of the turn it rates (same session id and turn, the newest at or

@@ -1,4 +1,9 @@
-"""The audit file: answers' records, feedback and subject digests in one SQLite file shared by every worker.
+"""The audit stores: answers' records, feedback and subject digests.
+
+:class:`AuditStore` and :class:`FeedbackStorage` are the interfaces; :func:`open_audit_log` and
+:func:`open_feedback_store` pick the implementation from settings: by default one SQLite file shared by every
+worker of the host (:class:`AuditLog`, :class:`FeedbackStore`, below), and with ``ASSISTANT_DATABASE_URL``
+PostgreSQL shared by every instance (:mod:`assistant.audit.postgres`).
 
 Records and feedback are redacted before they get here (see :mod:`assistant.audit.records`). What a record
 or a comment mentioned (a phone number, an ID number) is kept only as a keyed digest beside its session id, so
@@ -19,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -70,11 +75,73 @@ CREATE INDEX IF NOT EXISTS subjects_session ON subjects(session_id);
 
 
 class Removed(BaseModel):
-    """How many rows of each kind a purge or a deletion removed from the audit file."""
+    """How many rows of each kind a purge or a deletion removed from the audit store."""
 
     audit_records: int = 0
     feedback: int = 0
     subjects: int = 0
+
+
+class AuditStore(Protocol):
+    """Where audit records (and the subject digests beside them) are kept; failures raise AuditStoreUnavailable.
+
+    ``local`` is True when the store is on this host (a file), so its calls wait on no network.
+    """
+
+    local: bool
+    retention_days: float | None
+
+    def record(self, rec: AuditRecord) -> int:
+        """Store one record; committed when this returns. Returns its id."""
+        ...
+
+    def discard(self, record_id: int) -> None:
+        """Delete one record again."""
+        ...
+
+    def query(self, since: float, until: float) -> list[AuditRecord]:
+        """Records with since <= time < until, oldest first."""
+        ...
+
+    def find(self, session_id: str, turn: int, at: float | None = None) -> AuditRecord | None:
+        """The record of one turn of one session, the newest at or before `at` when given."""
+        ...
+
+    def purge(self) -> Removed:
+        """Delete what is older than the retention period."""
+        ...
+
+    def sessions_mentioning(self, subject: Subject, literal: str = "") -> set[str]:
+        """Ids of the sessions whose records or feedback mentioned subject."""
+        ...
+
+    def delete_sessions(self, session_ids: Iterable[str]) -> Removed:
+        """Delete every record, feedback and digest of these sessions."""
+        ...
+
+    def probe(self) -> None:
+        """Make one cheap write; AuditStoreUnavailable when the store refuses it."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class FeedbackStorage(Protocol):
+    """Where agents' feedback is kept (beside the audit records it rates)."""
+
+    local: bool
+
+    def add(self, fb: Feedback) -> int:
+        """Store one piece of feedback; committed when this returns. Returns its id."""
+        ...
+
+    def query(self, since: float, until: float) -> list[Feedback]:
+        """Feedback with since <= time < until, oldest first."""
+        ...
+
+    def probe(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def default_path(settings: Any) -> Path:
@@ -125,6 +192,8 @@ def _add_column(conn: sqlite3.Connection, table: str, column: str, decl: str) ->
 
 class _AuditFile:
     """One process's handle on the audit file: connections, the digest key, errors without paths."""
+
+    local = True
 
     def __init__(self, path: Path, busy_timeout: float = 5.0):
         self.path = Path(path)
@@ -350,3 +419,32 @@ class FeedbackStore(_AuditFile):
         return [
             Feedback(time=t, session_id=s, turn=n, helpful=bool(h), comment=c, agent=a) for t, s, n, h, c, a in rows
         ]
+
+
+def _pool_size(settings: Any) -> int:
+    """Connections a process may hold to the database: one per thread answering at once, at least the default."""
+    from assistant.audit.postgres import POOL_MAX
+
+    return max(POOL_MAX, int(getattr(settings, "worker_threads", 0)))
+
+
+def open_audit_log(settings: Any, clock: Clock = time.time) -> AuditStore:
+    """The audit log as configured: PostgreSQL when settings.database_url is set, else the SQLite file in
+    settings.data_dir; either with settings.audit_retention_days."""
+    retention = getattr(settings, "audit_retention_days", None)
+    url = getattr(settings, "database_url", "")
+    if url:
+        from assistant.audit.postgres import PostgresAuditLog  # psycopg is imported only when configured
+
+        return PostgresAuditLog(url, retention_days=retention, clock=clock, pool_size=_pool_size(settings))
+    return AuditLog(default_path(settings), retention_days=retention, clock=clock)
+
+
+def open_feedback_store(settings: Any) -> FeedbackStorage:
+    """The feedback store as configured: beside the audit log, in PostgreSQL or the SQLite file."""
+    url = getattr(settings, "database_url", "")
+    if url:
+        from assistant.audit.postgres import PostgresFeedbackStore
+
+        return PostgresFeedbackStore(url, pool_size=_pool_size(settings))
+    return FeedbackStore(default_path(settings))

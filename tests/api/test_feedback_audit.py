@@ -1,4 +1,3 @@
-import sqlite3
 import time
 
 import pytest
@@ -81,17 +80,20 @@ def test_report_command_refuses_a_bad_period(monkeypatch, fake_settings):
 # -- an answer's audit record and its turn are kept together or not at all (issue 12) -------------------------
 
 
-def _break_audit(settings) -> None:
-    """Make every later audit write fail, as a corrupt or read-only audit file would."""
-    with sqlite3.connect(default_path(settings)) as conn:
-        conn.execute("DROP TABLE audit")
+def _on(backend, fake_settings):
+    """The fake assistant's settings with its audit where the backend keeps it (a fresh SQLite file or database)."""
+    return fake_settings.model_copy(update={"data_dir": backend.settings.data_dir, "database_url": backend.settings.database_url})
 
 
-def test_a_turn_whose_audit_record_cannot_be_written_is_not_saved(tmp_path, fake_settings, assistant_in):
-    settings = fake_settings.model_copy(update={"data_dir": tmp_path / "data"})
-    a = assistant_in(settings)
+def _break_audit(backend) -> None:
+    """Make every later audit write fail, as a corrupt or read-only audit file or a broken database would."""
+    backend.sql("DROP TABLE audit")
+
+
+def test_a_turn_whose_audit_record_cannot_be_written_is_not_saved(audit_backend, fake_settings, assistant_in):
+    a = assistant_in(_on(audit_backend, fake_settings))
     sid = a.ask("开户费多少钱").session_id
-    _break_audit(settings)
+    _break_audit(audit_backend)
     with pytest.raises(AuditStoreUnavailable):
         a.ask("那月租呢", session=sid)
     assert a.sessions.get(sid).turns == 1  # the second turn was not saved
@@ -100,16 +102,20 @@ def test_a_turn_whose_audit_record_cannot_be_written_is_not_saved(tmp_path, fake
     assert a.sessions.get("brand-new") is None
 
 
-def test_the_failure_is_a_generic_503_and_the_details_go_to_the_log(tmp_path, fake_settings, assistant_in, caplog):
-    settings = fake_settings.model_copy(update={"data_dir": tmp_path / "data"})
+def test_the_failure_is_a_generic_503_and_the_details_go_to_the_log(audit_backend, fake_settings, assistant_in, caplog):
+    settings = _on(audit_backend, fake_settings)
     a = assistant_in(settings)
     with TestClient(create_app(settings, a), raise_server_exceptions=False) as c:
-        _break_audit(settings)
+        _break_audit(audit_backend)
         r = c.post("/v1/ask", json={"question": "开户费多少钱"})
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "audit_store_unavailable"
-    assert str(tmp_path) not in r.text and "audit.sqlite3" not in r.text and "no such table" not in r.text
-    assert str(default_path(settings)) in caplog.text and "no such table" in caplog.text
+    for detail in (str(settings.data_dir), "audit.sqlite3", "no such table", "127.0.0.1", "postgres", "does not exist"):
+        assert detail not in r.text
+    if settings.database_url:
+        assert "postgresql 127.0.0.1:" in caplog.text and 'relation "audit" does not exist' in caplog.text
+    else:
+        assert str(default_path(settings)) in caplog.text and "no such table" in caplog.text
 
 
 class _UnsaveableSessions(MemorySessionStore):

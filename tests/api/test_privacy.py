@@ -2,8 +2,8 @@
 
 Questions carrying a phone number and an ID number, written the ways people and speech recognition write them,
 go through /v1/ask (a signed-in agent's console and the public widget), /v1/feedback (the agent's) and
-/v1/ivr/turn (a call namespaced under its API key); then every file of the data directory (WAL included) and
-every Redis key and value is searched for them. The answers are still computed from the questions as asked,
+/v1/ivr/turn (a call namespaced under its API key); then every file of the data directory (WAL included), every
+Redis key and value, and every row of every PostgreSQL table (when the audit is there) is searched for them. The answers are still computed from the questions as asked,
 and the agent and the IVR call are still recorded under their own names.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+import psycopg
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -19,7 +20,7 @@ from pydantic import SecretStr
 
 from assistant.answer.sessions import call_session_id
 from assistant.api.app import create_app
-from assistant.audit import AuditLog, FeedbackStore, default_path
+from assistant.audit import open_feedback_store
 from assistant.models import Channel
 
 PHONE = "13812345678"
@@ -55,12 +56,15 @@ ASK = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis+postgres"])
 def stores(request, tmp_path, fake_settings, assistant_in):
-    """Settings with a fresh data directory, and a Redis (flushed) when the param says so; the Assistant on them."""
+    """Settings with a fresh data directory, a Redis (flushed) and a fresh PostgreSQL database when the param says
+    so; the Assistant on them."""
     update = {"data_dir": tmp_path / "data", "api_keys": [IVR_KEY], "agent_keys": {"alice": SecretStr(AGENT_KEY)}}
     client = None
-    if request.param == "redis":
+    if "postgres" in request.param:
+        update["database_url"] = request.getfixturevalue("database_url")
+    if "redis" in request.param:
         url = request.getfixturevalue("redis_url")
         client = redis.Redis.from_url(url)
         client.flushdb()
@@ -107,18 +111,29 @@ def test_personal_data_is_stored_nowhere(stores):
     agent_state, call_state = assistant.sessions.get(sessions["agent"]), assistant.sessions.get(IVR_SESSION)
     assert (agent_state.channel, agent_state.owner, agent_state.turns) == (Channel.agent, "alice", 3)
     assert call_state is not None and call_state.channel is Channel.ivr and call_state.turns == 2
-    records = AuditLog(default_path(settings)).query(t0, time.time() + 1)
+    records = assistant.audit.query(t0, time.time() + 1)
     assert {(r.channel, r.agent, r.session_id) for r in records} == {
         (Channel.agent, "alice", sessions["agent"]),
         (Channel.widget, None, sessions["widget"]),
         (Channel.ivr, None, IVR_SESSION),
     }
-    assert [(f.agent, f.session_id) for f in FeedbackStore(default_path(settings)).query(t0, time.time() + 1)] == [
-        ("alice", sessions["agent"])
-    ]
+    feedback = open_feedback_store(settings)
+    assert [(f.agent, f.session_id) for f in feedback.query(t0, time.time() + 1)] == [("alice", sessions["agent"])]
+    feedback.close()
 
     files = [p for p in settings.data_dir.rglob("*") if p.is_file()]
-    assert any(p.name == "audit.sqlite3-wal" for p in files) or any(p.name == "audit.sqlite3" for p in files)
+    if not settings.database_url:
+        assert any(p.name == "audit.sqlite3-wal" for p in files) or any(p.name == "audit.sqlite3" for p in files)
+    else:
+        assert not any(p.name.startswith("audit.") for p in files)  # the audit went to PostgreSQL only
+        with psycopg.connect(settings.database_url) as conn:
+            tables = [t for (t,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            assert {"audit", "feedback", "subjects"} <= set(tables)
+            for table in tables:
+                for (row,) in conn.execute(f"SELECT t::text FROM {table} t"):
+                    found = [n for n in NEEDLES if n in row]
+                    assert not found, f"{found} found in table {table}"
+                    assert AGENT_KEY not in row and IVR_KEY not in row, f"a key found in table {table}"
     for p in files:
         data = p.read_bytes()
         found = [n for n in NEEDLES if n.encode() in data]

@@ -1,4 +1,7 @@
-"""`assistant forget --session ID | --phone N`, end to end: conversations through the API, then the command."""
+"""`assistant forget --session ID | --phone N`, end to end: conversations through the API, then the command.
+
+Each test runs on SQLite alone (one host), on Redis sessions beside the SQLite audit file, and on Redis sessions
+with the audit log and feedback in PostgreSQL (several instances)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 import sqlite3
 import time
 
+import psycopg
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -15,7 +19,7 @@ from pydantic import SecretStr
 
 from assistant.answer.sessions import call_session_id
 from assistant.api.app import create_app
-from assistant.audit import AuditLog, FeedbackStore, default_path
+from assistant.audit import default_path, open_audit_log, open_feedback_store
 from assistant.cli import main
 from assistant.models import Channel
 
@@ -28,18 +32,22 @@ def _call(call_id: str, key: str = "k") -> str:
     return call_session_id(hashlib.sha256(key.encode()).hexdigest()[:16], call_id)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis+postgres"])
 def env(request, tmp_path, fake_settings, assistant_in, monkeypatch):
-    """Settings on a fresh data directory (and a flushed Redis for the redis param), exported as the environment
-    the command reads, and an API client on an Assistant using the same stores."""
+    """Settings on a fresh data directory (a flushed Redis, and a fresh PostgreSQL database, as the param says),
+    exported as the environment the command reads, and an API client on an Assistant using the same stores."""
     update = {"data_dir": tmp_path / "data", "api_keys": ["k", "k2"]}
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(update["data_dir"]))
     monkeypatch.delenv("ASSISTANT_REDIS_URL", raising=False)
-    if request.param == "redis":
+    monkeypatch.delenv("ASSISTANT_DATABASE_URL", raising=False)
+    if "redis" in request.param:
         url = request.getfixturevalue("redis_url")
         redis.Redis.from_url(url).flushdb()
         update["redis_url"] = url
         monkeypatch.setenv("ASSISTANT_REDIS_URL", url)
+    if "postgres" in request.param:
+        update["database_url"] = request.getfixturevalue("database_url")
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", update["database_url"])
     settings = fake_settings.model_copy(update=update)
     assistant = assistant_in(settings)
     with TestClient(create_app(settings, assistant), raise_server_exceptions=False) as client:
@@ -61,12 +69,20 @@ def _forget(capsys, *args: str) -> dict:
 
 def _audit_sessions(settings) -> set[str]:
     """Sessions that still have audit records."""
-    return {r.session_id for r in AuditLog(default_path(settings)).query(0, time.time() + 10)}
+    log = open_audit_log(settings)
+    try:
+        return {r.session_id for r in log.query(0, time.time() + 10)}
+    finally:
+        log.close()
 
 
 def _feedback_sessions(settings) -> set[str]:
     """Sessions that still have feedback."""
-    return {f.session_id for f in FeedbackStore(default_path(settings)).query(0, time.time() + 10)}
+    store = open_feedback_store(settings)
+    try:
+        return {f.session_id for f in store.query(0, time.time() + 10)}
+    finally:
+        store.close()
 
 
 def test_forget_phone_deletes_that_persons_data_everywhere(env, capsys):
@@ -159,13 +175,18 @@ def test_forget_finds_a_number_stored_before_redaction(env, capsys):
     settings, assistant, client = env
     old = _ask(client, "开户费多少钱")
     # A record written by a version that did not redact: the number in clear, no digest beside it.
-    with sqlite3.connect(default_path(settings)) as conn:
-        conn.execute(
-            "UPDATE audit SET record = replace(record, '开户费多少钱', ?) WHERE session_id = ?", (f"我手机{PHONE}开户费多少钱", old)
-        )
+    update = "UPDATE audit SET record = replace(record, '开户费多少钱', {p}) WHERE session_id = {p}"
+    if settings.database_url:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(update.format(p="%s"), (f"我手机{PHONE}开户费多少钱", old))
+    else:
+        with sqlite3.connect(default_path(settings)) as conn:
+            conn.execute(update.format(p="?"), (f"我手机{PHONE}开户费多少钱", old))
     done = _forget(capsys, "--phone", PHONE)
     assert (done["sessions_matched"], done["audit_records"]) == (1, 1)
-    assert PHONE.encode() not in b"".join(p.read_bytes() for p in settings.data_dir.glob("audit.sqlite3*"))
+    assert not any(PHONE in r.model_dump_json() for r in assistant.audit.query(0, time.time() + 10))
+    if not settings.database_url:
+        assert PHONE.encode() not in b"".join(p.read_bytes() for p in settings.data_dir.glob("audit.sqlite3*"))
 
 
 def test_forget_prints_counts(env, capsys):

@@ -1,12 +1,13 @@
-"""Audit retention (ASSISTANT_AUDIT_RETENTION_DAYS): purged when opened and at most hourly on write, leaving no copy."""
+"""Audit retention (ASSISTANT_AUDIT_RETENTION_DAYS): purged when opened and at most hourly on write, leaving no copy.
+
+The purge tests run on every audit backend (SQLite, PostgreSQL); what stays on disk is SQLite's own test."""
 
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
-from assistant.audit import AuditLog, AuditRecord, Feedback, FeedbackStore
+from assistant.audit import AuditLog, AuditRecord, Feedback
 from assistant.audit.stores import PURGE_INTERVAL
 from assistant.models import Channel, Intent
 from assistant.settings import Settings
@@ -31,11 +32,6 @@ def rec(at: float, session: str = "s", question: str = "开户费多少钱") -> 
                        intent=Intent.lookup, corpus_sha256="x", model_id="m", latency_ms=1.0)
 
 
-def _count(path, table: str) -> int:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
 def test_default_retention_is_180_days_and_configurable(monkeypatch):
     assert Settings().audit_retention_days == 180
     monkeypatch.setenv("ASSISTANT_AUDIT_RETENTION_DAYS", "30")
@@ -52,29 +48,27 @@ def test_the_assistant_opens_its_audit_log_with_the_configured_retention(fake_as
     assert fake_assistant.audit.retention_days == 180
 
 
-def test_old_records_feedback_and_digests_are_purged_when_the_log_opens(tmp_path):
-    path = tmp_path / "audit.sqlite3"
+def test_old_records_feedback_and_digests_are_purged_when_the_log_opens(audit_backend):
     clock = FakeClock()
-    log, fb = AuditLog(path, clock=clock), FeedbackStore(path)  # no retention: keeps everything
+    log, fb = audit_backend.log(clock=clock), audit_backend.feedback()  # no retention: keeps everything
     log.record(rec(NOW - 31 * DAY, "old", question="我手机13812345678"))
     fb.add(Feedback(session_id="old", turn=1, helpful=False, comment="回电13812345678", time=NOW - 31 * DAY))
     log.record(rec(NOW - 29 * DAY, "recent", question="我手机13900001111"))
-    assert (_count(path, "audit"), _count(path, "feedback"), _count(path, "subjects")) == (2, 1, 2)
+    assert tuple(audit_backend.count(t) for t in ("audit", "feedback", "subjects")) == (2, 1, 2)
 
-    AuditLog(path, retention_days=30, clock=clock)  # what start-up does
+    audit_backend.log(retention_days=30, clock=clock)  # what start-up does
 
     assert [r.session_id for r in log.query(0, NOW)] == ["recent"]
-    assert (_count(path, "audit"), _count(path, "feedback"), _count(path, "subjects")) == (1, 0, 1)
+    assert tuple(audit_backend.count(t) for t in ("audit", "feedback", "subjects")) == (1, 0, 1)
 
 
-def test_writes_purge_at_most_once_an_hour(tmp_path):
-    path = tmp_path / "audit.sqlite3"
+def test_writes_purge_at_most_once_an_hour(audit_backend):
     clock = FakeClock()
-    log = AuditLog(path, retention_days=30, clock=clock)  # purged now, on opening
+    log = audit_backend.log(retention_days=30, clock=clock)  # purged now, on opening
     log.record(rec(NOW - 40 * DAY, "too-old"))  # (say, written by a worker whose clock was behind)
     clock.now += PURGE_INTERVAL - 1
     log.record(rec(clock.now, "a"))
-    assert _count(path, "audit") == 2  # not an hour since the last purge
+    assert audit_backend.count("audit") == 2  # not an hour since the last purge
     clock.now += 1
     log.record(rec(clock.now, "b"))
     assert {r.session_id for r in log.query(0, clock.now + 1)} == {"a", "b"}
@@ -89,12 +83,10 @@ def test_purged_rows_leave_no_copy_on_disk(tmp_path):
     assert b"MARKER-RT99" not in on_disk
 
 
-def test_a_failed_purge_does_not_fail_the_write(tmp_path, caplog):
-    path = tmp_path / "audit.sqlite3"
+def test_a_failed_purge_does_not_fail_the_write(audit_backend, caplog):
     clock = FakeClock()
-    log = AuditLog(path, retention_days=30, clock=clock)
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE subjects")  # the purge's last DELETE now fails
+    log = audit_backend.log(retention_days=30, clock=clock)
+    audit_backend.sql("DROP TABLE subjects")  # the purge's last DELETE now fails
     clock.now += PURGE_INTERVAL
     log.record(rec(clock.now, "a"))
     assert [r.session_id for r in log.query(0, clock.now + 1)] == ["a"]
