@@ -130,29 +130,44 @@ def test_console_copy_answer(page, site):
     assert PORTS_ANSWER in copied and "主协议第十条（M-10）" in copied
 
 
-def test_clause_browser_search_filters(page, site):
+def test_clause_browser_lists_topics_and_searches_through_the_synonym_data(page, site):
     page.goto(site.api + "/")
     items = page.locator("#clause-list > li")
     expect(page.locator("#clause-count")).to_have_text("共 121 条")
     expect(items).to_have_count(121)
+    # Each clause with its topic from the notes, not only "M-1 主协议第一条".
+    meta = json.loads(urlopen(site.api + "/v1/meta").read())
+    topic = next(c["topic"] for c in meta["clauses"] if c["id"] == "M-9")
+    expect(page.locator("#clause-list > li[data-clause-id='M-9'] .clause-topic")).to_have_text(topic)
 
-    search = page.get_by_label("搜索条款（编号、标题或正文）")
+    search = page.get_by_label("搜索条款（编号、标题、正文或常用说法）")
     search.fill("A1-4.5")
     expect(items).to_have_count(1)
     expect(items.first).to_have_attribute("data-clause-id", "A1-4.5")
     items.first.locator("summary").click()
     expect(items.first.locator(".clause-text")).to_contain_text("3‰")
 
-    clauses = json.loads(urlopen(site.api + "/v1/clauses").read())
-    expected = [c["id"] for c in clauses if any("备案" in c[k] for k in ("id", "name", "title", "text"))]
-    assert 1 < len(expected) < 121
-    search.fill("备案")
+    # Issue 14: "退租" found none of 121 by substring; through the synonyms it finds the clauses on ending the contract.
+    search.fill("退租")
+    found = json.loads(urlopen(site.api + "/v1/clause-search?q=%E9%80%80%E7%A7%9F").read())
+    expected = [c["id"] for c in found["clauses"]]
+    assert {"A1-6.4", "A1-13.1", "M-5"} <= set(expected)
     expect(items).to_have_count(len(expected))
-    expect(page.locator("#clause-count")).to_have_text(f"找到 {len(expected)} 条（共 121 条）")
     assert [li.get_attribute("data-clause-id") for li in items.all()] == expected
-    expect(items.first.locator("mark").first).to_have_text("备案")
+    expect(page.locator("#clause-count")).to_have_text(f"找到 {len(expected)} 条（共 121 条）")
+    expect(page.locator("#clause-terms")).to_contain_text("终止")
+    first_marks = items.first.locator("mark")
+    expect(first_marks.first).to_be_attached()
+    assert set(first_marks.all_inner_texts()) <= set(found["terms"])
 
-    search.fill("第二十三条")  # by title
+    clauses = json.loads(urlopen(site.api + "/v1/clauses").read())
+    with_word = {c["id"] for c in clauses if "备案" in c["text"]}
+    search.fill("备案")
+    expect(page.locator("#clause-count")).to_contain_text("找到")
+    expect(items.first.locator("mark").first).to_have_text("备案")
+    assert with_word <= {li.get_attribute("data-clause-id") for li in items.all()}
+
+    search.fill("第二十三条")  # by name
     expect(page.locator("#clause-list > li[data-clause-id='M-23']")).to_have_count(1)
 
     search.fill("不存在的词语zzz")
