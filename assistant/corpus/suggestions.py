@@ -52,7 +52,9 @@ def load_suggestions(corpus_dir: Path) -> Suggestions:
     corpus_dir = Path(corpus_dir)
     ids = set(load_corpus(corpus_dir).ids)
     notes = _read(corpus_dir / NOTES_FILE)
-    questions = {cid: tuple(str(q).strip() for q in v.get("questions", []) if str(q).strip()) for cid, v in notes.items()}
+    questions = {
+        cid: tuple(str(q).strip() for q in v.get("questions", []) if str(q).strip()) for cid, v in notes.items()
+    }
     raw = _read(corpus_dir / SUGGESTIONS_FILE)
     opening = raw.get("opening", [])
     limit = raw.get("limit", 3)

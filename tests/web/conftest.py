@@ -62,7 +62,8 @@ def handoff_sites(fake_settings, fake_assistant, tmp_path_factory):
             api = f"http://127.0.0.1:{sock.getsockname()[1]}"
             host = stack.enter_context(serve_host_page(root / name, api, "转人工测试网站"))
             settings = fake_settings.model_copy(update={**update, "allowed_origins": [host]})
-            assistant = Assistant(fake_assistant.knowledge, fake_assistant.retriever, settings, scope=fake_assistant.scope)
+            fake = fake_assistant
+            assistant = Assistant(fake.knowledge, fake.retriever, settings, scope=fake.scope)
             stack.enter_context(serve_app(create_app(settings, assistant), sock))
             sites[name] = Site(api=api, allowed_host=host, other_host=host)
         yield sites

@@ -77,12 +77,12 @@ def test_console_quotes_apart_are_separate_highlighted_passages(page, site):
     sentences = [s + "。" for s in clause["text"].split("。") if s.strip()]
     assert len(sentences) >= 3
     first, third = sentences[0].strip(), sentences[2].strip()
-    answer = get_json(site.api + "/v1/clauses/M-10")  # any real clause text; the answer around it is made here
+    cited = {"clause_id": "M-10", "title": clause["title"], "text": clause["text"]}
     fake = {
         "session_id": "quote-session", "intent": "lookup", "answer": "根据主协议第十条……", "calculation": None,
         "citations": [
-            {"clause_id": "M-10", "title": answer["title"], "text": answer["text"], "quote": f"{first}……{third}", "score": 1.0},
-            {"clause_id": "M-10", "title": answer["title"], "text": answer["text"], "quote": first, "score": 0.9},
+            {**cited, "quote": f"{first}……{third}", "score": 1.0},
+            {**cited, "quote": first, "score": 0.9},
         ],
     }
     page.route("**/v1/ask", lambda route: route.fulfill(status=200, json=fake))
@@ -231,12 +231,36 @@ def test_console_feedback_sends_the_turn_the_server_gave(page, site):
     expect(card.locator(".feedback-status")).to_have_text("已反馈")
 
 
+def test_console_feedback_rates_the_turn_of_its_own_card_after_a_reload(page, site):
+    page.goto(site.api + "/")
+    ask_console(page, PORTS_Q)
+    with page.expect_response("**/v1/ask") as resp:
+        ask_console(page, CALC_Q)
+    second = resp.value.json()
+    page.reload()
+    expect(page.locator("#history article.card")).to_have_count(2)
+    first_card, second_card = page.locator("#history article.card").all()
+    with page.expect_request("**/v1/feedback") as req:
+        second_card.get_by_role("button", name="没帮助").click()
+    # The server's turn when it sends one, else the page's count: both say the second turn.
+    sent = json.loads(req.value.post_data)
+    assert sent == {"session_id": second["session_id"], "turn": second.get("turn") or 2, "helpful": False}
+    with page.expect_request("**/v1/feedback") as req:
+        first_card.get_by_role("button", name="有帮助").click()
+    assert json.loads(req.value.post_data)["turn"] == 1
+
+
 def test_console_takes_the_length_limit_from_the_server(page, site):
     limit = get_json(site.api + "/v1/meta")["max_question_chars"]
     page.goto(site.api + "/")
     expect(page.get_by_label("客户问题")).to_have_attribute("maxlength", str(limit))
     expect(page.locator("#composer-help")).to_contain_text(f"最多 {limit} 字")
-    assert "500" not in (Path(__file__).parents[2] / "web" / "index.html").read_text(encoding="utf-8")
+    web = Path(__file__).parents[2] / "web"
+    assert "500" not in (web / "index.html").read_text(encoding="utf-8")
+    # Clause names come from the server, not rebuilt from titles here.
+    code = re.sub(r"/\*.*?\*/|^\s*//.*$", "", (web / "console.js").read_text(encoding="utf-8"), flags=re.S | re.M)
+    for copied in ("主协议", "附件一", "10010"):
+        assert copied not in code, copied
 
 
 def test_console_has_no_serious_accessibility_violations(new_page, site):

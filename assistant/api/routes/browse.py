@@ -15,7 +15,8 @@ from assistant.retrieval.browse import search_clauses
 
 router = APIRouter(tags=["clauses"])
 
-CLAUSE_ID = r"^[A-Za-z0-9.-]{1,16}$"
+ClauseId = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]{1,16}$")]
+Asked = Annotated[str, Field(max_length=500)]
 
 
 class ClauseMatchOut(BaseModel):
@@ -39,7 +40,7 @@ class SuggestionsOut(BaseModel):
 @router.get("/v1/clause-search", response_model=ClauseSearchOut, responses={422: {"model": ErrorOut}})
 def clause_search(
     assistant: AssistantDep,
-    q: Annotated[str, BeforeValidator(clean_text), Query(min_length=1, max_length=100, description="words to look for")],
+    q: Annotated[str, BeforeValidator(clean_text), Query(min_length=1, max_length=100, description="what to look for")],
 ) -> ClauseSearchOut:
     """Search the clauses by id, name, title, text and notes, through the synonym data: 退租 finds the clauses on
     terminating (终止, 解除)."""
@@ -64,9 +65,9 @@ def clause_search(
 @router.get("/v1/suggestions", response_model=SuggestionsOut, responses={422: {"model": ErrorOut}})
 def suggestions(
     assistant: AssistantDep,
-    after: Annotated[list[Annotated[str, Field(pattern=CLAUSE_ID)]], Query(max_length=5, description="ids of the clauses the last answer cited")] = [],  # noqa: B006
-    asked: Annotated[list[Annotated[str, Field(max_length=500)]], Query(max_length=20, description="questions already asked")] = [],  # noqa: B006
+    after: Annotated[list[ClauseId] | None, Query(max_length=5, description="ids of the cited clauses")] = None,
+    asked: Annotated[list[Asked] | None, Query(max_length=20, description="questions not to offer again")] = None,
 ) -> SuggestionsOut:
     """Questions to offer: the opening ones when `after` is empty, else ones about the clauses just cited."""
     data = load_suggestions(Path(assistant.settings.corpus_dir))
-    return SuggestionsOut(questions=data.after(after, asked) if after else data.opening())
+    return SuggestionsOut(questions=data.after(after, asked or []) if after else data.opening())
