@@ -44,6 +44,31 @@ def site(fake_settings, fake_assistant, tmp_path_factory):
             yield Site(api=api, allowed_host=allowed, other_host=other)
 
 
+@pytest.fixture(scope="session")
+def handoff_sites(fake_settings, fake_assistant, tmp_path_factory):
+    """Two APIs, each with a page embedding its widget: one hands customers to a web page (ASSISTANT_HANDOFF_URL),
+    the other to a number (ASSISTANT_HANDOFF_NUMBER). Yields {"url": Site, "number": Site}."""
+    from contextlib import ExitStack
+
+    from assistant.answer.assistant import Assistant
+    from assistant.api.app import create_app
+
+    configs = {"url": {"handoff_url": "https://help.example.com/chat"}, "number": {"handoff_number": "400-811-0000"}}
+    root: Path = tmp_path_factory.mktemp("handoff")
+    with ExitStack() as stack:
+        sites = {}
+        for name, update in configs.items():
+            sock = bound_socket()
+            api = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            host = stack.enter_context(serve_host_page(root / name, api, "转人工测试网站"))
+            settings = fake_settings.model_copy(update={**update, "allowed_origins": [host]})
+            fake = fake_assistant
+            assistant = Assistant(fake.knowledge, fake.retriever, settings, scope=fake.scope)
+            stack.enter_context(serve_app(create_app(settings, assistant), sock))
+            sites[name] = Site(api=api, allowed_host=host, other_host=host)
+        yield sites
+
+
 AGENT_KEY = "alice-key-0123456789abcdef"
 
 

@@ -130,29 +130,44 @@ def test_console_copy_answer(page, site):
     assert PORTS_ANSWER in copied and "主协议第十条（M-10）" in copied
 
 
-def test_clause_browser_search_filters(page, site):
+def test_clause_browser_lists_topics_and_searches_through_the_synonym_data(page, site):
     page.goto(site.api + "/")
     items = page.locator("#clause-list > li")
     expect(page.locator("#clause-count")).to_have_text("共 121 条")
     expect(items).to_have_count(121)
+    # Each clause with its topic from the notes, not only "M-1 主协议第一条".
+    meta = json.loads(urlopen(site.api + "/v1/meta").read())
+    topic = next(c["topic"] for c in meta["clauses"] if c["id"] == "M-9")
+    expect(page.locator("#clause-list > li[data-clause-id='M-9'] .clause-topic")).to_have_text(topic)
 
-    search = page.get_by_label("搜索条款（编号、标题或正文）")
+    search = page.get_by_label("搜索条款（编号、标题、正文或常用说法）")
     search.fill("A1-4.5")
     expect(items).to_have_count(1)
     expect(items.first).to_have_attribute("data-clause-id", "A1-4.5")
     items.first.locator("summary").click()
     expect(items.first.locator(".clause-text")).to_contain_text("3‰")
 
-    clauses = json.loads(urlopen(site.api + "/v1/clauses").read())
-    expected = [c["id"] for c in clauses if any("备案" in c[k] for k in ("id", "name", "title", "text"))]
-    assert 1 < len(expected) < 121
-    search.fill("备案")
+    # Issue 14: "退租" found none of 121 by substring; through the synonyms it finds the clauses on ending the contract.
+    search.fill("退租")
+    found = json.loads(urlopen(site.api + "/v1/clause-search?q=%E9%80%80%E7%A7%9F").read())
+    expected = [c["id"] for c in found["clauses"]]
+    assert {"A1-6.4", "A1-13.1", "M-5"} <= set(expected)
     expect(items).to_have_count(len(expected))
-    expect(page.locator("#clause-count")).to_have_text(f"找到 {len(expected)} 条（共 121 条）")
     assert [li.get_attribute("data-clause-id") for li in items.all()] == expected
-    expect(items.first.locator("mark").first).to_have_text("备案")
+    expect(page.locator("#clause-count")).to_have_text(f"找到 {len(expected)} 条（共 121 条）")
+    expect(page.locator("#clause-terms")).to_contain_text("终止")
+    first_marks = items.first.locator("mark")
+    expect(first_marks.first).to_be_attached()
+    assert set(first_marks.all_text_contents()) <= set(found["terms"])
 
-    search.fill("第二十三条")  # by title
+    clauses = json.loads(urlopen(site.api + "/v1/clauses").read())
+    with_word = {c["id"] for c in clauses if "备案" in c["text"]}
+    search.fill("备案")
+    expect(page.locator("#clause-count")).to_contain_text("找到")
+    expect(items.first.locator("mark").first).to_have_text("备案")
+    assert with_word <= {li.get_attribute("data-clause-id") for li in items.all()}
+
+    search.fill("第二十三条")  # by name
     expect(page.locator("#clause-list > li[data-clause-id='M-23']")).to_have_count(1)
 
     search.fill("不存在的词语zzz")
@@ -204,10 +219,12 @@ def test_widget_on_an_allowed_origin_answers_and_keeps_its_session(page, site):
 
     payload = ask_widget(page, PORTS_Q)
     assert payload == {"question": PORTS_Q, "session_id": None, "channel": "widget"}
-    expect(panel.locator(".msg.user")).to_have_text(PORTS_Q)
+    expect(panel.locator(".msg.user .text")).to_have_text(PORTS_Q)
     answer = panel.locator(".msg.bot").last
     expect(answer).to_contain_text(PORTS_ANSWER)
-    expect(answer.locator("summary").first).to_contain_text("M-10")
+    # Customers see the clause named in words, never its internal id.
+    expect(answer.locator("summary").first).to_have_text("主协议第十条")
+    expect(panel).not_to_contain_text("M-10")
     answer.locator("summary").first.click()
     expect(answer.locator("details mark").first).to_contain_text("80/8080/443端口默认关闭")
     session = page.evaluate(f"sessionStorage.getItem('{SESSION_KEY}')")
@@ -239,7 +256,7 @@ def test_widget_shows_markup_as_text(page, site):
     page.goto(site.allowed_host + "/")
     panel = open_widget(page)
     ask_widget(page, XSS)
-    expect(panel.locator(".msg.user")).to_have_text(XSS)
+    expect(panel.locator(".msg.user .text")).to_have_text(XSS)
     expect(panel.locator(".msg.bot")).to_have_count(2)  # greeting + answer
     assert panel.locator("img").count() == 0
     page.wait_for_timeout(200)
@@ -326,7 +343,7 @@ def test_widget_option_buttons_ask_their_question(page, site):
     with page.expect_request("**/v1/ask") as req:
         options.nth(1).click()
     assert json.loads(req.value.post_data)["question"] == chosen
-    expect(panel.locator(".msg.user").last).to_have_text(chosen)
+    expect(panel.locator(".msg.user .text").last).to_have_text(chosen)
     expect(panel.locator(".msg.bot .summary").last).not_to_be_empty()
     assert page.errors == []
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from assistant.api.routes import agents, ask, calculators, clauses, feedback, health, ivr, meta
+from assistant.api.routes import agents, ask, browse, calculators, clauses, feedback, health, ivr, meta
 
-ROUTERS = [health.router, ask.router, feedback.router, ivr.router, clauses.router, calculators.router, agents.router, meta.router]
+ROUTERS = [
+    health.router, ask.router, feedback.router, ivr.router, clauses.router, browse.router, calculators.router,
+    agents.router, meta.router,
+]
 
 __all__ = ["ROUTERS"]
