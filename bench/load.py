@@ -15,6 +15,15 @@ next to the lookup p50.
     python bench/load.py                      # a service already listening on http://127.0.0.1:8000
     python bench/load.py --url http://127.0.0.1:8765 --pid 4242 --concurrency 1,8,32
     python bench/load.py --start-server       # starts `assistant serve` itself and reports start-to-ready
+    python bench/load.py --start-server --encoders onnx,torch --batching on,off --workloads lookup
+
+With --start-server the service is started once per encoder runtime (ASSISTANT_ENCODER) and batching setting
+(off: ASSISTANT_ENCODE_BATCH_SIZE=1), one after the other, each measured the same way; the calculation workload
+(which needs no encoder) runs with the first of them only. The query-vector cache is off in those servers
+(ASSISTANT_QUERY_CACHE_SIZE=0) unless --cache is given: the lookup workload repeats its questions, so with the
+cache every lookup after the first round would skip the model and the figures would not measure the encoder.
+Last, one bare query encode of each runtime is timed in this process (single, and per query in batches of 8
+and 32), next to the lookup p50s.
 
 Each of the `concurrency` asyncio workers owns an httpx.AsyncClient holding one keep-alive connection.
 A service started by --start-server gets a per-client budget the bench cannot exhaust; one started by hand
@@ -177,8 +186,16 @@ def free_port() -> int:
 class ServerProcess:
     """A server subprocess that is ready once `probe` answers 200, and is always stopped on exit."""
 
-    def __init__(self, argv: list[str], base_url: str, probe: tuple[str, str, dict | None], ready_timeout: float):
+    def __init__(
+        self,
+        argv: list[str],
+        base_url: str,
+        probe: tuple[str, str, dict | None],
+        ready_timeout: float,
+        env: dict[str, str] | None = None,
+    ):
         self.argv = argv
+        self.env = env or {}
         self.base_url = base_url
         self.probe = probe
         self.ready_timeout = ready_timeout
@@ -196,7 +213,7 @@ class ServerProcess:
     def __enter__(self) -> ServerProcess:
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            self.argv, cwd=ROOT, env={**SERVER_ENV, **os.environ}, stdout=self.log, stderr=subprocess.STDOUT
+            self.argv, cwd=ROOT, env={**SERVER_ENV, **os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT
         )
         try:
             self._wait_ready()
@@ -244,10 +261,15 @@ class ServerProcess:
         Path(self.log.name).unlink(missing_ok=True)
 
 
-def assistant_server(port: int, *extra: str, ready_timeout: float = 600.0) -> ServerProcess:
-    """`python -m assistant.cli serve` on 127.0.0.1:port; ready at /healthz (serve loads the model before listening)."""
+def assistant_server(
+    port: int, *extra: str, ready_timeout: float = 600.0, env: dict[str, str] | None = None
+) -> ServerProcess:
+    """`python -m assistant.cli serve` on 127.0.0.1:port; ready at /healthz (serve loads the model before listening).
+
+    `env` overrides the server's environment (e.g. ASSISTANT_ENCODER) over the caller's.
+    """
     argv = [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
-    return ServerProcess(argv, f"http://127.0.0.1:{port}", ("GET", "/healthz", None), ready_timeout)
+    return ServerProcess(argv, f"http://127.0.0.1:{port}", ("GET", "/healthz", None), ready_timeout, env=env)
 
 
 def bare_server(port: int, ready_timeout: float = 60.0) -> ServerProcess:
@@ -378,12 +400,21 @@ def summarise(runs: list[RunResult], pairs: list[Pair], concurrency: list[int]) 
         print(f"  conc {c:>3}: {med(shares):6.1%}  (rounds: {', '.join(f'{x:.0%}' for x in shares)})")
 
 
-def encode_ms(questions: list[Question], n: int = 30) -> float:
-    """Median of one bare query encode of the real model, in this process (imports torch, so done last)."""
+@dataclass(frozen=True)
+class EncodeTimes:
+    """One runtime's bare encode, in this process: p50 of a single query, and per query in batches."""
+
+    runtime: str
+    single_ms: float
+    per_query_ms: dict[int, float]
+
+
+def encode_ms(questions: list[Question], runtime: str, n: int = 30, batches: tuple[int, ...] = (8, 32)) -> EncodeTimes:
+    """Median of one bare query encode of the real model on `runtime`, in this process, and per query in batches."""
     from assistant.embedding.model import load_embedder
     from assistant.settings import Settings
 
-    embedder = load_embedder(Settings())
+    embedder = load_embedder(Settings(encoder=runtime))
     texts = [q.question for q in questions[:n]]
     for t in texts[:5]:  # warm-up: the first calls allocate
         embedder.encode_queries([t])
@@ -392,7 +423,62 @@ def encode_ms(questions: list[Question], n: int = 30) -> float:
         t0 = time.perf_counter()
         embedder.encode_queries([t])
         times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    per_query = {}
+    for size in batches:
+        batch = [questions[i % len(questions)].question for i in range(size)]
+        embedder.encode_queries(batch)
+        runs = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            embedder.encode_queries(batch)
+            runs.append((time.perf_counter() - t0) * 1000 / size)
+        per_query[size] = statistics.median(runs)
+    return EncodeTimes(runtime, statistics.median(times), per_query)
+
+
+@dataclass(frozen=True)
+class Config:
+    """One way of starting the service: its encoder runtime and whether lookups share encoder calls."""
+
+    encoder: str
+    batching: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.encoder}, batching {'on' if self.batching else 'off'}"
+
+    def env(self, cache: bool) -> dict[str, str]:
+        """The server's environment for this configuration."""
+        env = {"ASSISTANT_ENCODER": self.encoder}
+        if not self.batching:
+            env["ASSISTANT_ENCODE_BATCH_SIZE"] = "1"
+        if not cache:
+            env["ASSISTANT_QUERY_CACHE_SIZE"] = "0"
+        return env
+
+
+def lookup_table(results: dict[Config, list[RunResult]], concurrency: list[int], encodes: dict[str, EncodeTimes]) -> None:
+    """Lookups of every configuration side by side (medians over the rounds), with the issue's targets."""
+    med = statistics.median
+    print(f"\nlookups by configuration (medians over the rounds)\n{'configuration':<22} {'conc':>5} {'req/s':>9}"
+          f" {'p50 ms':>9} {'p99 ms':>9} {'cpu ms':>9}  p50 / bare encode")
+    for config, runs in results.items():
+        rows = {}
+        for c in concurrency:
+            group = [r for r in runs if r.workload == "lookup" and r.concurrency == c]
+            if not group:
+                continue
+            cpu = [r.cpu_ms for r in group if not math.isnan(r.cpu_ms)]
+            rows[c] = (med(r.rps for r in group), med(r.pct(50) for r in group), med(r.pct(99) for r in group))
+            enc = encodes.get(config.encoder)
+            ratio = f"{rows[c][1] / enc.single_ms:5.1f} ×" if enc else ""
+            print(f"{config.name:<22} {c:>5} {rows[c][0]:>9.1f} {rows[c][1]:>9.1f} {rows[c][2]:>9.1f}"
+                  f" {med(cpu) if cpu else float('nan'):>9.2f}  {ratio}")
+        if 1 in rows and 8 in rows:
+            print(f"{'':<22} conc 8 / conc 1 req/s {rows[8][0] / rows[1][0]:.1f}× (target ≥ 3×); "
+                  f"p99 at 8 / p50 at 1 {rows[8][2] / rows[1][1]:.1f}× (target ≤ 4×)")
+        if 32 in rows:
+            print(f"{'':<22} conc 32 {rows[32][0]:.0f} req/s (target ≥ 192, 4× the 48 before issue 13)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -409,7 +495,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the summary takes medians (default 3)")
     p.add_argument("--pid", type=int, help="process id of the service given by --url, to report its CPU time")
+    p.add_argument("--encoders", default="onnx,torch", help="with --start-server: runtimes to serve with (default onnx,torch)")
+    p.add_argument("--batching", default="on,off", help="with --start-server: on and/or off (default on,off)")
+    p.add_argument("--cache", action="store_true", help="with --start-server: keep the query-vector cache on")
     args = p.parse_args(argv)
+    args.encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
+    if not args.encoders or set(args.encoders) - {"onnx", "torch"}:
+        p.error(f"--encoders must name onnx and/or torch, got {args.encoders!r}")
+    batching = [b.strip() for b in args.batching.split(",") if b.strip()]
+    if not batching or set(batching) - {"on", "off"}:
+        p.error(f"--batching must be on and/or off, got {batching!r}")
+    args.batching = [b == "on" for b in batching]
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     if not args.workloads or set(args.workloads) - {"lookup", "calculation"}:
         p.error(f"--workloads must name lookup and/or calculation, got {args.workloads!r}")
@@ -423,7 +519,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the service workloads interleaved with the bare endpoint, then the encode, and print the comparison."""
+    """Run the service workloads interleaved with the bare endpoint, then the encodes, and print the comparison."""
     args = parse_args(argv)
     if not args.start_server:
         base_url = require_local(args.url)
@@ -434,33 +530,57 @@ def main(argv: list[str] | None = None) -> int:
     # Other work on the machine skews every figure; the load average tells whether the run had it to itself.
     print(f"cpus: {os.cpu_count()}; load average before: {load_average()}")
 
-    with contextlib.ExitStack() as stack:
-        if args.start_server:
-            server = stack.enter_context(assistant_server(free_port()))
-            service = Target(server.base_url, server.pid)
-            print(f"service: assistant serve, start-to-ready {server.start_to_ready_s:.2f} s ({server.base_url})")
-        else:
-            service = Target(base_url, args.pid)
-            print(f"service: {base_url}")
-        bare = None
-        if "calculation" in workloads:  # the bare endpoint is only the yardstick for calculations
-            bare_proc = stack.enter_context(bare_server(free_port()))
-            bare = Target(bare_proc.base_url, bare_proc.pid)
-            print(f"bare endpoint: {bare.base_url}")
-        print(f"cpu ms = server CPU time per answered request\n\n{HEADER}")
-        runs, pairs = run_rounds(service, bare, workloads, args)
+    configs = [Config(e, b) for e in args.encoders for b in args.batching] if args.start_server else [None]
+    results: dict[Config, list[RunResult]] = {}
+    all_runs, all_pairs = [], []
+    for i, config in enumerate(configs):
+        # Calculations need no encoder: measured once, with the first configuration.
+        loads = workloads if i == 0 else {k: v for k, v in workloads.items() if k != "calculation"}
+        if not loads:
+            continue
+        with contextlib.ExitStack() as stack:
+            if config is not None:
+                server = stack.enter_context(assistant_server(free_port(), env=config.env(args.cache)))
+                service = Target(server.base_url, server.pid)
+                print(f"\n== service: assistant serve, {config.name}, query cache {'on' if args.cache else 'off'};"
+                      f" start-to-ready {server.start_to_ready_s:.2f} s ({server.base_url}); load average"
+                      f" {load_average()}")
+            else:
+                service = Target(base_url, args.pid)
+                print(f"service: {base_url}")
+            bare = None
+            if "calculation" in loads:  # the bare endpoint is only the yardstick for calculations
+                bare_proc = stack.enter_context(bare_server(free_port()))
+                bare = Target(bare_proc.base_url, bare_proc.pid)
+                print(f"bare endpoint: {bare.base_url}")
+            print(f"cpu ms = server CPU time per answered request\n\n{HEADER}")
+            runs, pairs = run_rounds(service, bare, loads, args)
+        if config is not None:
+            results[config] = runs
+        all_runs += runs
+        all_pairs += pairs
+        summarise(runs, pairs, args.concurrency)
 
-    if any(r.error_kinds["429"] for r in runs):
+    if any(r.error_kinds["429"] for r in all_runs):
         print("\nthe service rate-limited the bench: start it with ASSISTANT_RATE_PER_MINUTE_IP=1000000000")
-    summarise(runs, pairs, args.concurrency)
 
     if "lookup" not in workloads:
         return 0
-    encode = encode_ms(workloads["lookup"])
-    print(f"\nlookup p50 next to one bare model encode (p50 {encode:.1f} ms, in-process):")
-    for c in args.concurrency:
-        p50 = statistics.median(r.pct(50) for r in runs if r.workload == "lookup" and r.concurrency == c)
-        print(f"  conc {c:>3}: lookup p50 {p50:8.1f} ms = {p50 / encode:5.1f} × encode")
+    runtimes = list(dict.fromkeys(c.encoder for c in configs)) if args.start_server else [os.environ.get("ASSISTANT_ENCODER", "onnx")]
+    encodes = {rt: encode_ms(workloads["lookup"], rt) for rt in runtimes}
+    print("\nbare encode in this process (p50 of one query; per query in a batch):")
+    for e in encodes.values():
+        batches = "  ".join(f"batch {n}: {ms:.1f} ms/query" for n, ms in e.per_query_ms.items())
+        print(f"  {e.runtime:<6} single {e.single_ms:6.1f} ms  {batches}")
+    if results:
+        lookup_table(results, args.concurrency, encodes)
+    else:
+        enc = next(iter(encodes.values()))
+        print(f"\nlookup p50 next to one bare model encode ({enc.runtime}, p50 {enc.single_ms:.1f} ms, in-process):")
+        for c in args.concurrency:
+            p50 = statistics.median(r.pct(50) for r in all_runs if r.workload == "lookup" and r.concurrency == c)
+            print(f"  conc {c:>3}: lookup p50 {p50:8.1f} ms = {p50 / enc.single_ms:5.1f} × encode")
+    print(f"load average after: {load_average()}")
     return 0
 
 

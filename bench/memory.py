@@ -68,12 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--questions", type=int, default=50, help="questions to send before measuring (default 50)")
     p.add_argument("--concurrency", type=int, default=1, help="questions in flight at once (default 1)")
+    p.add_argument("--encoder", choices=("onnx", "torch"), help="the server's ASSISTANT_ENCODER (default: as configured)")
     args = p.parse_args(argv)
     if args.questions < 1 or args.concurrency < 1:
         p.error("--questions and --concurrency must be positive")
 
     questions = list(itertools.chain.from_iterable(zip(lookup_questions(), calc_questions())))
-    with assistant_server(free_port(), "--no-build", ready_timeout=300.0) as server:
+    env = {"ASSISTANT_ENCODER": args.encoder} if args.encoder else None
+    with assistant_server(free_port(), "--no-build", ready_timeout=300.0, env=env) as server:
         ready_rss = tree_mib(server.pid, "VmRSS")
         batch = list(itertools.islice(itertools.cycle(questions), args.questions))
         limits = httpx.Limits(max_connections=args.concurrency)
@@ -84,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         pids = descendants(server.pid)
         rss, hwm = tree_mib(server.pid, "VmRSS"), tree_mib(server.pid, "VmHWM")
 
+    print(f"encoder                {args.encoder or 'as configured':>8}")
     print(f"start-to-ready         {server.start_to_ready_s:8.2f} s")
     print(f"RSS when ready         {ready_rss:8.0f} MiB")
     print(f"RSS after questions    {rss:8.0f} MiB  ({rss / TARGET_MIB:.0%} of the 1.5 GiB target)")

@@ -16,6 +16,13 @@ from assistant.settings import Settings
         ("trusted_proxies", ["proxy.example"], "trusted_proxies must be IP addresses or networks"),
         ("trusted_proxies", ["*", "10.0.0.1"], "cannot be combined"),
         ("max_query_tokens", 4, "max_query_tokens must be between 8 and 512"),
+        ("encoder", "tensorflow", "encoder must be torch or onnx, got 'tensorflow'"),
+        ("encoder_threads", -1, "encoder_threads must be between 0 (every core) and 256"),
+        ("encode_batch_size", 0, "encode_batch_size must be between 1 (no batching) and 256, got 0"),
+        ("encode_batch_size", 1000, "encode_batch_size must be between 1 (no batching) and 256"),
+        ("encode_batch_wait_ms", -1, "encode_batch_wait_ms must be between 0 and 100 (ms)"),
+        ("encode_batch_wait_ms", 500, "encode_batch_wait_ms must be between 0 and 100 (ms)"),
+        ("query_cache_size", -1, "query_cache_size must be between 0 (off) and 1000000"),
     ],
 )
 def test_invalid_settings_are_refused_with_a_clear_message(field, value, message):
@@ -89,3 +96,13 @@ def test_trusted_proxies_default_to_none_and_star_trusts_every_peer(monkeypatch)
 def test_the_older_trust_forwarded_switch_trusts_every_peer():
     assert Settings(trust_forwarded=True).trusted_proxies == ["*"]
     assert Settings(trust_forwarded=True, trusted_proxies=["10.0.0.1"]).trusted_proxies == ["10.0.0.1/32"]
+
+
+def test_the_encoder_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_ENCODER", "Torch")
+    monkeypatch.setenv("ASSISTANT_ENCODE_BATCH_SIZE", "8")
+    monkeypatch.setenv("ASSISTANT_ENCODE_BATCH_WAIT_MS", "1.5")
+    monkeypatch.setenv("ASSISTANT_QUERY_CACHE_SIZE", "0")
+    s = Settings()
+    assert (s.encoder, s.encode_batch_size, s.encode_batch_wait_ms, s.query_cache_size) == ("torch", 8, 1.5, 0)
+    assert Settings(cache_dir="/tmp/c").onnx_dir.as_posix() == "/tmp/c/multilingual-e5-small.onnx"

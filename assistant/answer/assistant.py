@@ -6,8 +6,12 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 from assistant import calc
 from assistant.answer import ambiguity
@@ -29,7 +33,9 @@ from assistant.answer.sessions import (
 )
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
+from assistant.embedding.batching import BatchStats
 from assistant.embedding.model import Embedder, load_embedder
+from assistant.embedding.queries import CacheStats
 from assistant.errors import AssistantError, CalcInputError, InputNeeded
 from assistant.models import (
     Answer, CalcResult, Channel, Citation, Clause, ClauseTopic, Handoff, Hit, Hotline, Intent, Meta, Option,
@@ -53,6 +59,15 @@ LEXICAL_WINDOW = 10
 # Said when a client names a session that is not one of its own: whether it expired or never was, or is another
 # client's, is deliberately not told apart.
 NEW_SESSION_NOTICE = "未找到该会话（可能已过期），已开始新的会话"
+
+
+@dataclass(frozen=True)
+class EncoderStats:
+    """How the query encoder has served this process."""
+
+    runtime: str
+    cache: CacheStats
+    batches: BatchStats
 
 
 class QuestionError(AssistantError, ValueError):
@@ -103,6 +118,27 @@ class Assistant:
         if "audit" not in kw:
             kw["audit"] = open_audit_log(settings)
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
+
+    @property
+    def batches_encodes(self) -> bool:
+        """Whether concurrent questions share encoder calls (Settings.encode_batch_size > 1)."""
+        return self.retriever.queries.batching
+
+    def expecting_encode(self) -> AbstractContextManager[None]:
+        """Announce an answer in progress, whose query the encoder batch may wait a few ms for."""
+        return self.retriever.queries.expecting()
+
+    async def encode_query(self, text: str) -> np.ndarray:
+        """The vector of an encoder input named by ModelNeeded (not cached), encoded in a shared batch, awaited.
+
+        Pass it back through `retrieval.search.model_free({text: vector})` and ask again.
+        """
+        return await self.retriever.queries.encode_async(text)
+
+    def encoder_stats(self) -> EncoderStats:
+        """The query encoder's runtime, cache hit counts and batches, for /metrics."""
+        q = self.retriever.queries
+        return EncoderStats(runtime=getattr(q.embedder, "runtime", "other"), cache=q.cache.stats, batches=q.batch_stats)
 
     @property
     def stores_are_local(self) -> bool:
@@ -455,4 +491,4 @@ def _previous_question(state: SessionState) -> str:
 _PLACEHOLDERS = re.compile("|".join(re.escape(p) for p in default_rules().placeholders.values()))
 
 
-__all__ = ["Assistant", "QuestionError"]
+__all__ = ["Assistant", "EncoderStats", "QuestionError"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -154,10 +155,55 @@ class MetricsMiddleware:
                 HTTP_ERRORS.labels(route, str(status)).inc()
 
 
+class _WithEncoder:
+    """The module's registry plus the serving Assistant's query-encoder figures, read at scrape time.
+
+    The query-vector cache and the batcher count for themselves (they live in the core, which knows nothing of
+    Prometheus); their counts become metrics here, for the app that is scraped.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+        assistant = getattr(self.app.state, "assistant", None)
+        if assistant is None:  # not started yet
+            return
+        stats = assistant.encoder_stats()
+        cache, batches = stats.cache, stats.batches
+        yield CounterMetricFamily(
+            "assistant_query_cache_hits", "Query vectors found in the query-vector cache.", value=cache.hits
+        )
+        yield CounterMetricFamily(
+            "assistant_query_cache_misses", "Query vectors not in the cache (encoded by the model).", value=cache.misses
+        )
+        yield GaugeMetricFamily(
+            "assistant_query_cache_hit_ratio",
+            "Share of query-vector lookups answered from the cache since start-up.",
+            value=cache.hit_rate,
+        )
+        yield GaugeMetricFamily("assistant_query_cache_entries", "Query vectors held in the cache.", value=cache.entries)
+        yield GaugeMetricFamily(
+            "assistant_query_cache_capacity", "Query vectors the cache holds at most.", value=cache.capacity
+        )
+        yield CounterMetricFamily(
+            "assistant_encoder_batches", "Encoder calls made by the micro-batcher.", value=batches.batches
+        )
+        yield CounterMetricFamily(
+            "assistant_encoder_batched_queries",
+            "Queries encoded by the micro-batcher (divided by the batches: the mean batch size).",
+            value=batches.queries,
+        )
+        info = InfoMetricFamily("assistant_encoder", "The runtime of the query encoder.")
+        info.add_metric([], {"runtime": stats.runtime})
+        yield info
+
+
 def metrics_endpoint(request: Request) -> Response:
     """The registry in the Prometheus text format (or OpenMetrics when the scraper asks for it)."""
     encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-    return Response(encoder(REGISTRY), headers={"Content-Type": content_type})
+    return Response(encoder(_WithEncoder(request.app)), headers={"Content-Type": content_type})
 
 
 def install_metrics(app: FastAPI, serve: bool = True) -> None:

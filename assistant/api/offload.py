@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import anyio.to_thread
+import numpy as np
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -14,23 +15,35 @@ from assistant.retrieval.search import ModelNeeded, model_free
 
 T = TypeVar("T")
 
+# An answer encodes one text (its question, read with the one before when it is a follow-up); a few more
+# rounds than that fall back to the thread pool rather than loop.
+MAX_ENCODES = 3
+
 
 async def run_answer(assistant: Assistant, call: Callable[[], T]) -> T:
-    """call() on the event loop when it needs no model encode, otherwise in the thread pool.
+    """call() on the event loop when it needs no model encode or once its encode is done, else in the thread pool.
 
     Most calculations cost a couple of milliseconds of Python and no model: answered inline they skip the
     thread hop and the GIL contention between pool threads (bench/load.py: about a third less server CPU per
     calculation). An answer that needs the model stops at the encode, before anything is stored (see
-    Assistant.ask), and runs again from the start in the pool, where the encode does not hold up the loop.
-    With a networked session store (Redis) every answer goes to the pool: a slow network must not stall the loop.
+    Assistant.ask). With batching on, its text is encoded on the batcher's thread together with the other
+    requests' queries while the loop serves them, and the answer is asked again with the vector in hand;
+    with batching off, it runs again from the start in the pool, where the encode does not hold up the loop.
+    With a networked session store (Redis) every answer goes to the pool: a slow network must not stall the
+    loop (its encode still joins the batch).
     """
-    if assistant.stores_are_local:
-        try:
-            with model_free():
-                return call()
-        except ModelNeeded:
-            pass
-    return await anyio.to_thread.run_sync(call)
+    with assistant.expecting_encode():
+        if assistant.stores_are_local:
+            vectors: dict[str, np.ndarray] = {}
+            for _ in range(MAX_ENCODES if assistant.batches_encodes else 1):
+                try:
+                    with model_free(vectors):
+                        return call()
+                except ModelNeeded as need:
+                    if not assistant.batches_encodes:
+                        break
+                    vectors[need.text] = await assistant.encode_query(need.text)
+        return await anyio.to_thread.run_sync(call)
 
 
 def json_response(model: BaseModel, status_code: int = 200) -> Response:

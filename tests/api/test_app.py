@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from assistant.answer.sessions import MemorySessionStore
 from assistant.api.app import create_app
+from assistant.embedding.queries import QueryEncoder
 from assistant.models import Answer
 
 
@@ -159,21 +160,55 @@ def _record_threads(monkeypatch, assistant) -> list[str]:
 POOL = "AnyIO worker thread"
 
 
-def test_calculations_run_on_the_loop_and_lookups_in_the_pool(fake_settings, fake_assistant, monkeypatch):
+def _fresh_encoder(monkeypatch, assistant, batch_size: int) -> list[str]:
+    """An empty, uncached query encoder for the assistant; returns the names of the threads that encode."""
+    encoding: list[str] = []
+    embedder = assistant.retriever.embedder
+
+    class Recording:
+        model_id, dim = embedder.model_id, embedder.dim
+
+        def encode_queries(self, texts):
+            encoding.append(threading.current_thread().name)
+            return embedder.encode_queries(texts)
+
+    queries = QueryEncoder(Recording(), cache_size=0, batch_size=batch_size, wait_ms=2.0)
+    monkeypatch.setattr(assistant.retriever, "queries", queries)
+    return encoding
+
+
+def test_calculations_run_on_the_loop_and_lookups_encode_in_a_shared_batch(fake_settings, fake_assistant, monkeypatch):
+    # Changed by issue 13: a lookup no longer moves to the thread pool; its encode runs on the batcher's thread
+    # (shared with concurrent lookups) and the answer is finished on the loop with the vector in hand.
     threads = _record_threads(monkeypatch, fake_assistant)
+    encoding = _fresh_encoder(monkeypatch, fake_assistant, batch_size=16)
     with TestClient(create_app(fake_settings, fake_assistant)) as c:
         calc = c.post("/v1/ask", json={"question": "欠费5000元逾期10天违约金多少"})
         assert calc.json()["intent"] == "calculation"
         assert len(threads) == 1 and threads[0] != POOL  # no model needed: answered on the event loop
+        assert encoding == []
         threads.clear()
         lookup = c.post("/v1/ask", json={"question": "80端口为什么打不开，要备案吗"}).json()
         assert lookup["intent"] == "lookup"
-        assert threads[0] != POOL and threads[1:] == [POOL]  # stopped at the encode, answered in the pool
+        assert len(threads) == 2 and POOL not in threads  # stopped at the encode, then answered with its vector
+        assert encoding == ["encode-batcher"]
     # The attempt that stopped wrote nothing: one turn and one audit record.
     sid = lookup["session_id"]
     assert fake_assistant.sessions.get(sid).turns == 1
     assert fake_assistant.audit.find(sid, 1) is not None
     assert fake_assistant.audit.find(sid, 2) is None
+
+
+def test_without_batching_lookups_are_answered_in_the_pool(fake_settings, fake_assistant, monkeypatch):
+    threads = _record_threads(monkeypatch, fake_assistant)
+    encoding = _fresh_encoder(monkeypatch, fake_assistant, batch_size=1)
+    with TestClient(create_app(fake_settings, fake_assistant)) as c:
+        lookup = c.post("/v1/ask", json={"question": "80端口为什么打不开，要备案吗"}).json()
+    assert lookup["intent"] == "lookup"
+    assert threads[0] != POOL and threads[1:] == [POOL]  # stopped at the encode, answered in the pool
+    assert encoding == [POOL]
+    sid = lookup["session_id"]
+    assert fake_assistant.sessions.get(sid).turns == 1 and fake_assistant.audit.find(sid, 2) is None
 
 
 def test_a_networked_session_store_keeps_every_answer_off_the_loop(fake_settings, fake_assistant, monkeypatch):

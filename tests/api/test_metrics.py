@@ -121,3 +121,24 @@ def test_guard_refusals_are_counted_under_their_route(fake_settings, fake_assist
         assert c.get("/v1/calculators").status_code == 429
     assert value("assistant_http_errors_total", route="/v1/ask", status="413") == too_large + 1
     assert value("assistant_http_requests_total", method="GET", route="/v1/calculators", status="429") == limited + 1
+
+
+def test_the_query_vector_cache_hit_rate_is_in_metrics(fake_settings, fake_assistant, monkeypatch):
+    from assistant.embedding.queries import QueryEncoder
+
+    # A fresh, empty cache: the same lookup asked twice encodes once and is then a hit.
+    monkeypatch.setattr(
+        fake_assistant.retriever, "queries", QueryEncoder(fake_assistant.retriever.embedder, 16, 16, 2.0)
+    )
+    with TestClient(create_app(fake_settings, fake_assistant)) as c:
+        for _ in range(2):
+            assert c.post("/v1/ask", json={"question": "80端口为什么打不开，要备案吗"}).json()["intent"] == "lookup"
+        got = scrape(c)
+    assert got[("assistant_query_cache_hits_total", frozenset())] == 1
+    assert got[("assistant_query_cache_misses_total", frozenset())] == 1
+    assert got[("assistant_query_cache_hit_ratio", frozenset())] == 0.5
+    assert got[("assistant_query_cache_entries", frozenset())] == 1
+    assert got[("assistant_query_cache_capacity", frozenset())] == 16
+    assert got[("assistant_encoder_batches_total", frozenset())] == 1
+    assert got[("assistant_encoder_batched_queries_total", frozenset())] == 1
+    assert got[("assistant_encoder_info", frozenset({("runtime", "other")}))] == 1  # the fake is neither runtime

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.corpus.normalize import normalize_query
 from assistant.retrieval.search import Mode, ModelNeeded, _ranks, model_free
 from assistant.retrieval.tokenize import Tokenizer
 
@@ -62,8 +63,24 @@ def test_bm25_scores_equal_bm25s_own_scoring(fake_assistant):
 
 def test_model_free_stops_only_searches_that_encode(fake_assistant):
     retriever = fake_assistant.retriever
+    question = "专线能暂停吗（只在这个测试里问）"
     with model_free():
-        assert retriever.search("专线能暂停吗", mode=Mode.bm25).hits  # lexical: no model
-        with pytest.raises(ModelNeeded):
-            retriever.search("专线能暂停吗", mode=Mode.hybrid)
-    assert retriever.search("专线能暂停吗", mode=Mode.hybrid).hits  # the block is over
+        assert retriever.search(question, mode=Mode.bm25).hits  # lexical: no model
+        with pytest.raises(ModelNeeded) as need:
+            retriever.search(question, mode=Mode.hybrid)
+    # ModelNeeded names the encoder's input: the normalised question.
+    assert need.value.text == normalize_query(question)
+    assert retriever.search(question, mode=Mode.hybrid).hits  # the block is over
+    # Now its vector is cached, so the same search needs no model any more.
+    with model_free():
+        assert retriever.search(question, mode=Mode.hybrid).hits
+
+
+def test_model_free_uses_the_vectors_it_is_given(fake_assistant):
+    retriever = fake_assistant.retriever
+    question = "专线能暂停吗（另一个只在这里问的问题）"
+    text = normalize_query(question)
+    vec = fake_assistant.retriever.embedder.encode_queries([text])[0]
+    with model_free({text: vec}):
+        r = retriever.search(question, mode=Mode.hybrid)
+    np.testing.assert_array_equal(r.query_vector, vec)

@@ -1,0 +1,163 @@
+"""The real model on both runtimes, and batched against alone, over every labelled question of tests/data.
+
+Issue 13: the ONNX runtime must give the torch runtime's vectors (cosine ≥ 0.9999) and the same top-5 clauses,
+and a batched encode the vectors of an encode alone (within 1e-5) and the same citations.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from assistant.answer.assistant import Assistant
+from assistant.answer.sessions import MemorySessionStore
+from assistant.bank import DEV, SEALED, load_bank
+from assistant.embedding.batching import EncodeBatcher
+from assistant.embedding.model import load_embedder
+from assistant.evaluation import DEFAULT_CALC_QUESTIONS, DEFAULT_QUESTIONS, load_labelled
+from assistant.retrieval.search import ModelNeeded, model_free
+from assistant.settings import PROJECT_ROOT, Settings
+from tests.conftest import TODAY
+
+pytestmark = pytest.mark.slow
+
+
+def labelled_questions() -> list[str]:
+    """Every labelled question of tests/data: the eval, calculation and scope files and the whole bank."""
+    out = []
+    for path in (DEFAULT_QUESTIONS, DEFAULT_CALC_QUESTIONS, PROJECT_ROOT / "tests" / "data" / "scope_calibration.toml"):
+        out += [q.q for q in load_labelled(path)]
+    for part in (DEV, SEALED):
+        bank = load_bank(part)
+        out += [q.q for q in bank.questions] + [t.q for c in bank.conversations for t in c.turn]
+    return list(dict.fromkeys(out))
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[str]:
+    qs = labelled_questions()
+    assert len(qs) > 2000
+    return qs
+
+
+@pytest.fixture(scope="module")
+def onnx_assistant() -> Assistant:
+    """The real model on ONNX Runtime over the project's index, storing nothing."""
+    return Assistant.from_settings(
+        Settings(encoder="onnx"), rebuild=False, audit=None, sessions=MemorySessionStore(), today=lambda: TODAY
+    )
+
+
+@pytest.fixture(scope="module")
+def alone(questions, onnx_assistant) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """Each question searched as it stands with the ONNX runtime, every query encoded alone: the vectors by
+    encoder input, and each question's top-5 clauses."""
+    retriever = onnx_assistant.retriever
+    embedder = retriever.embedder
+    vectors: dict[str, np.ndarray] = {}
+    top5 = {}
+    for q in questions:
+        try:
+            with model_free(vectors):
+                hits = retriever.search(q, k=5).hits
+        except ModelNeeded as need:
+            vectors[need.text] = embedder.encode_queries([need.text])[0]
+            with model_free(vectors):
+                hits = retriever.search(q, k=5).hits
+        top5[q] = [h.clause_id for h in hits]
+    return vectors, top5
+
+
+def test_onnx_and_torch_give_the_same_vectors_and_top5_on_every_labelled_question(questions, onnx_assistant, alone):
+    onnx_vecs, onnx_top5 = alone
+    texts = sorted(onnx_vecs)
+    torch_ = load_embedder(Settings(encoder="torch"))
+    assert torch_.runtime == "torch" and onnx_assistant.retriever.embedder.runtime == "onnx"
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # on a busy machine torch's spinning thread pool is several times slower than one thread
+    try:
+        torch_all = np.vstack([torch_.encode_queries(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+    finally:
+        torch.set_num_threads(threads)
+    torch_vecs = dict(zip(texts, torch_all))
+    cosines = np.array([float(onnx_vecs[t] @ torch_vecs[t]) for t in texts])
+    assert cosines.min() >= 0.9999, texts[int(cosines.argmin())]
+
+    retriever = onnx_assistant.retriever
+    differ = []
+    for q in questions:
+        with model_free(torch_vecs):
+            theirs = [h.clause_id for h in retriever.search(q, k=5).hits]
+        if theirs != onnx_top5[q]:
+            differ.append(f"{q}: onnx {onnx_top5[q]} torch {theirs}")
+    assert differ == []
+
+
+def test_batched_encodes_give_the_vectors_and_citations_of_encodes_alone(questions, onnx_assistant, alone):
+    a = onnx_assistant
+    embedder = a.retriever.embedder
+    alone_vecs = dict(alone[0])
+
+    def citations(q: str, vectors: dict[str, np.ndarray]) -> list[str]:
+        """The question's citations with these query vectors (one encoded alone when the answer needs another)."""
+        while True:
+            try:
+                with model_free(vectors):
+                    return [c.clause_id for c in a.ask(q).citations]
+            except ModelNeeded as need:
+                vectors[need.text] = embedder.encode_queries([need.text])[0]
+
+    cited_alone = {q: citations(q, alone_vecs) for q in questions}
+    texts = sorted(alone_vecs)
+
+    # 16 threads at once through the batcher, as concurrent requests reach it: the calls really are shared.
+    calls: list[int] = []
+
+    def encode(batch: list[str]) -> np.ndarray:
+        calls.append(len(batch))
+        return embedder.encode_queries(batch)
+
+    batcher = EncodeBatcher(encode, max_batch=16, wait_s=0.002)
+    start = threading.Barrier(16)
+
+    def worker(part: list[str]) -> list[np.ndarray]:
+        start.wait()
+        return [batcher.encode(t) for t in part]
+
+    parts = [texts[i::16] for i in range(16)]
+    with ThreadPoolExecutor(16) as pool:
+        batched = {t: v for part, vecs in zip(parts, pool.map(worker, parts)) for t, v in zip(part, vecs)}
+    assert max(calls) > 1 and len(calls) < len(texts)
+
+    worst = max(float(np.max(np.abs(batched[t] - alone_vecs[t]))) for t in texts)
+    assert worst <= 1e-5
+
+    differ = [f"{q}: alone {cited_alone[q]} batched {got}" for q in questions if (got := citations(q, batched)) != cited_alone[q]]
+    assert differ == []
+
+
+def test_serving_on_onnx_never_imports_torch():
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from assistant.answer.assistant import Assistant\n"
+        "from assistant.api.app import create_app\n"
+        "from assistant.settings import Settings\n"
+        "s = Settings(encoder='onnx')\n"
+        "a = Assistant.from_settings(s, rebuild=False, audit=None)\n"
+        "create_app(s, a)\n"
+        "assert a.ask('专线能暂停吗').citations\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
