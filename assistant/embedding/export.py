@@ -17,7 +17,6 @@ about 115 ms here against ~5 ms for this graph run directly.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -33,9 +32,13 @@ from assistant.errors import ModelUnavailable
 __all__ = ["EncoderSpec", "export", "ensure_onnx", "folder_fingerprint", "read_spec"]
 
 MODEL_FILE = "model.onnx"
+# The weights beside the graph, not inside it: ONNX Runtime maps this file instead of copying the 470 MB protobuf
+# (measured: session ready in 0.6 s instead of 3.2 s, 145 MiB resident instead of 516 MiB with a peak of 877).
+DATA_FILE = "model.onnx.data"
 SPEC_FILE = "encoder.json"
 # Bump when the exported folder changes, so ensure_onnx exports old folders again.
-EXPORT_FORMAT = 1
+# 2: weights in DATA_FILE beside the graph.
+EXPORT_FORMAT = 2
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -116,8 +119,10 @@ def export(model_dir: Path, out_dir: Path) -> Path:
         from transformers import AutoModel, AutoTokenizer
     except ImportError as exc:
         raise ModelUnavailable(f"exporting the encoder to ONNX needs torch and transformers ({exc})") from exc
-    if importlib.util.find_spec("onnx") is None:  # torch's exporter imports it only halfway through
-        raise ModelUnavailable("exporting the encoder to ONNX needs the onnx package (`pip install onnx`)")
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ModelUnavailable(f"exporting the encoder to ONNX needs the onnx package ({exc})") from exc
 
     st_config = _read_json(model_dir / "sentence_bert_config.json")
     prompts = _read_json(model_dir / "config_sentence_transformers.json").get("prompts") or {}
@@ -166,7 +171,7 @@ def export(model_dir: Path, out_dir: Path) -> Path:
             torch.onnx.export(
                 _Hidden(model),
                 tuple(sample[name] for name in inputs),
-                str(tmp / MODEL_FILE),
+                str(tmp / "traced.onnx"),
                 input_names=inputs,
                 output_names=["last_hidden_state"],
                 dynamic_axes=axes,
@@ -174,6 +179,12 @@ def export(model_dir: Path, out_dir: Path) -> Path:
                 # The TorchScript exporter: the torch.export-based default needs onnxscript and gains nothing here.
                 dynamo=False,
             )
+        graph = onnx.load(str(tmp / "traced.onnx"))
+        onnx.save_model(
+            graph, str(tmp / MODEL_FILE), save_as_external_data=True, all_tensors_to_one_file=True, location=DATA_FILE
+        )
+        (tmp / "traced.onnx").unlink()
+        os.chmod(tmp / DATA_FILE, (tmp / MODEL_FILE).stat().st_mode)  # onnx writes it 0600
         # The spec goes last: a folder is complete once it is there.
         (tmp / SPEC_FILE).write_text(spec.model_dump_json(indent=2) + "\n", encoding="utf-8")
         _replace_dir(tmp, out_dir)
@@ -189,7 +200,8 @@ def read_spec(out_dir: Path) -> EncoderSpec | None:
         spec = EncoderSpec.model_validate_json((Path(out_dir) / SPEC_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError, ValidationError):
         return None
-    return spec if (Path(out_dir) / MODEL_FILE).is_file() else None
+    complete = all((Path(out_dir) / name).is_file() for name in (MODEL_FILE, DATA_FILE))
+    return spec if complete else None
 
 
 def _is_current(out_dir: Path, fingerprint: str) -> bool:

@@ -49,7 +49,7 @@ class SentenceTransformerEmbedder:
         # past this many tokens the rest of a query is not encoded. Passages are always encoded whole.
         self.max_query_tokens = max_query_tokens
 
-    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, shrink: bool = False) -> np.ndarray:
         vecs = self.model.encode(
             [prompt + t for t in texts],
             batch_size=32,
@@ -122,18 +122,22 @@ class OnnxEmbedder:
         self.session = onnxruntime.InferenceSession(
             str(onnx_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
         )
+        # Passages (the index build) run batches of up to 32 × 512 tokens: the memory arena would keep the ~1 GB
+        # they need for the life of the process, so it is given back after each of their runs.
+        self._shrink = onnxruntime.RunOptions()
+        self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.model_id = f"{_model_name(folder)}@{_fingerprint(folder)}"
         self.max_query_tokens = max_query_tokens
 
-    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, shrink: bool = False) -> np.ndarray:
         """Vectors of the prompted texts, in chunks of 32 ordered by length (as sentence-transformers batches)."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         prepared = [self._prepare(prompt + t) for t in texts]
         order = np.argsort([-len(t) for t in prepared], kind="stable")
         for start in range(0, len(order), 32):
             chunk = order[start : start + 32]
-            out[chunk] = self._run([prepared[i] for i in chunk])
+            out[chunk] = self._run([prepared[i] for i in chunk], shrink)
         return out
 
     def _prepare(self, text: str) -> str:
@@ -141,7 +145,7 @@ class OnnxEmbedder:
         text = text.strip()
         return text.lower() if self.spec.do_lower_case else text
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _run(self, texts: list[str], shrink: bool = False) -> np.ndarray:
         """One graph run over a batch: tokenise, pad, run, mean-pool, normalise."""
         spec = self.spec
         encodings = self.tokenizer.encode_batch(texts)
@@ -154,7 +158,7 @@ class OnnxEmbedder:
             k = len(e.ids)
             ids[row, :k], mask[row, :k], types[row, :k] = e.ids, e.attention_mask, e.type_ids
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        hidden = self.session.run(None, {name: feeds[name] for name in spec.inputs})[0]
+        hidden = self.session.run(None, {name: feeds[name] for name in spec.inputs}, self._shrink if shrink else None)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -172,7 +176,7 @@ class OnnxEmbedder:
         return text if len(spans) <= limit else text[: spans[limit - 1][1]]
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.spec.passage_prompt)
+        return self._encode(texts, self.spec.passage_prompt, shrink=True)
 
 
 def load_embedder(settings: Settings) -> Embedder:
