@@ -76,6 +76,8 @@ class EncodeBatcher:
         self._queue: deque[_Pending] = deque()
         self._announced = 0
         self._thread: threading.Thread | None = None
+        # True while an encoder call runs (on the batcher's thread or, for a lone query, in its caller's).
+        self._busy = False
         self._batches = 0
         self._queries = 0
 
@@ -122,8 +124,27 @@ class EncodeBatcher:
         return pending.future
 
     def encode(self, text: str) -> np.ndarray:
-        """The query's vector, waiting in this thread."""
-        return self.submit(text).result()
+        """The query's vector, waiting in this thread.
+
+        When the encoder is idle, nothing is queued and no other answer is in progress, the query would make a
+        batch of one: it is encoded right here, sparing the hand-over to the batcher's thread and back (about
+        a millisecond). Queries arriving meanwhile queue for the batcher, which starts once this call is done.
+        """
+        with self._cond:
+            alone = not self._busy and not self._queue and self._announced == 0
+            if alone:
+                self._busy = True
+        if not alone:
+            return self.submit(text).result()
+        try:
+            vec = self._encode([text])[0]
+        finally:
+            with self._cond:
+                self._busy = False
+                self._batches += 1
+                self._queries += 1
+                self._cond.notify_all()
+        return vec
 
     async def encode_async(self, text: str) -> np.ndarray:
         """The query's vector, awaited on the event loop (which stays free meanwhile)."""
@@ -137,8 +158,13 @@ class EncodeBatcher:
                 return
             # A query whose caller has gone (a cancelled request) is dropped; the others can no longer be cancelled.
             batch = [p for p in batch if p.future.set_running_or_notify_cancel()]
-            if batch:
-                self._run(batch)
+            try:
+                if batch:
+                    self._run(batch)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
 
     def _take(self) -> list[_Pending] | None:
         """The next batch, or None (the thread ends) after idle_s without a query."""
@@ -147,12 +173,15 @@ class EncodeBatcher:
                 if not self._cond.wait(self.idle_s) and not self._queue:
                     self._thread = None
                     return None
+            while self._busy:  # a caller is encoding its lone query; what queues meanwhile makes the next batch
+                self._cond.wait()
             deadline = self._queue[0].queued_at + self.wait_s
             while len(self._queue) < self.max_batch and self._announced > 0:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
+            self._busy = True
             return [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
 
     def _run(self, batch: list[_Pending]) -> None:

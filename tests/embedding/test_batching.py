@@ -217,3 +217,28 @@ def test_a_cancelled_query_is_dropped_and_the_batcher_goes_on():
     kept.result(DONE)
     assert rec.calls[1] == ["kept"]
     assert batcher.submit("again").result(DONE).shape == (FakeEmbedder.dim,)
+
+
+def test_a_lone_query_in_a_thread_is_encoded_there_and_others_queue_meanwhile():
+    rec = Recording()
+    batcher = EncodeBatcher(rec, max_batch=16, wait_s=0.0)
+    where = []
+    rec_call = rec.__call__
+
+    def encode(texts):
+        where.append(threading.current_thread().name)
+        return rec_call(texts)
+
+    batcher._encode = encode
+    rec.hold.clear()
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("v", batcher.encode("独自")), name="caller")
+    t.start()
+    assert rec.inside.wait(DONE)  # encoding in its own thread
+    queued = [batcher.submit("甲"), batcher.submit("乙")]  # the encoder is busy: these wait for the batcher
+    rec.hold.set()
+    t.join(DONE)
+    for f in queued:
+        f.result(DONE)
+    assert where == ["caller", "encode-batcher"] and rec.calls == [["独自"], ["甲", "乙"]]
+    np.testing.assert_array_equal(result["v"], rec.fake.encode_queries(["独自"])[0])
