@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -48,8 +49,15 @@ class SentenceTransformerEmbedder:
         # The encode's cost grows with the query's length (a 500-character question costs 8 times a short one);
         # past this many tokens the rest of a query is not encoded. Passages are always encoded whole.
         self.max_query_tokens = max_query_tokens
+        # The fast tokenizer is one Rust object whose truncation the cap and the encode set differently; used
+        # from two threads at once it raises "Already borrowed". Concurrent torch encodes gain nothing anyway.
+        self._lock = threading.Lock()
 
     def _encode(self, texts: list[str], prompt: str, shrink: bool = False) -> np.ndarray:
+        with self._lock:
+            return self._encode_unlocked(texts, prompt)
+
+    def _encode_unlocked(self, texts: list[str], prompt: str) -> np.ndarray:
         vecs = self.model.encode(
             [prompt + t for t in texts],
             batch_size=32,
@@ -60,10 +68,11 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode([self._clip(t) for t in texts], self._query_prompt)
+        with self._lock:
+            return self._encode_unlocked([self._clip(t) for t in texts], self._query_prompt)
 
     def _clip(self, text: str) -> str:
-        """The text up to the end of its max_query_tokens-th token."""
+        """The text up to the end of its max_query_tokens-th token (called with the lock held)."""
         limit = self.max_query_tokens
         if limit is None:
             return text

@@ -30,3 +30,16 @@ def test_a_query_is_encoded_only_up_to_its_token_cap(tiny_folder):
     # A query within the cap is encoded whole, and passages never are cut.
     assert np.array_equal(capped.encode_queries(["ab a"]), whole.encode_queries(["ab a"]))
     assert np.array_equal(capped.encode_passages([long]), whole.encode_passages([long]))
+
+
+def test_queries_encoded_from_many_threads_at_once_all_succeed(tiny_folder):
+    """The tokenizer is shared: its cap and its encode set truncation differently, which must not race
+    ("Already borrowed" under concurrent lookups with batching off)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = SentenceTransformerEmbedder(tiny_folder, max_query_tokens=3)
+    texts = ["ab a,ab ab a a,", "ab a", "a,ab", "ab ab ab a"] * 100
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(lambda t: embedder.encode_queries([t])[0], texts))
+    alone = {t: embedder.encode_queries([t])[0] for t in set(texts)}
+    assert all(np.array_equal(v, alone[t]) for t, v in zip(texts, got))
