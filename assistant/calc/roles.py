@@ -197,16 +197,22 @@ def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = ()) -> float
     return best
 
 
-def _beside(words: tuple[str, ...], m: Mention) -> bool:
-    """Whether one of the words stands right beside the mention, stating what it is (not asking for it)."""
+def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) -> bool:
+    """Whether one of the words stands right beside the mention, stating what it is (not asking for it). A
+    `nearer` word between them names the value first ("一万块钱含税的，不含税是多少": 含税 is nearer than 不含税)."""
     for word in words:
         at = _find(m.left, word, last=True)
-        if at >= 0 and len(m.left) - (at + len(word)) <= ADJACENT:
+        if at >= 0 and len(m.left) - (at + len(word)) <= ADJACENT and not _holds(m.left[at + len(word):], nearer):
             return True
         at = _find(m.right, word, last=False)
-        if 0 <= at <= ADJACENT and not _ASKED.match(m.right[at + len(word):]):
+        if 0 <= at <= ADJACENT and not _ASKED.match(m.right[at + len(word):]) and not _holds(m.right[:at], nearer):
             return True
     return False
+
+
+def _holds(gap: str, words: tuple[str, ...]) -> bool:
+    """Whether the text between a value and a word holds one of `words`."""
+    return any(w in gap for w in words)
 
 
 # A cue word after a value that asks for that quantity ("5100元，不含税是多少") names what is wanted, not the value.
@@ -249,7 +255,7 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         if converted is None:
             continue
         cue = cue_score(role, m, spec.other_cues(role.name))
-        if role.never and _beside(role.never, m):
+        if role.never and _beside(role.never, m, role.cues):
             # "不含税25500" is a pre-tax amount whatever else the question says: never a tax-inclusive total.
             continue
         if m.kind == "number" and role.kind != "money" and cue == 0:
@@ -272,7 +278,7 @@ def refused(spec: CalcSpec, mentions: Mentions) -> int:
     """How many values of an input's kind the question states as something else (its `never` words beside them)."""
     return sum(
         1 for role in spec.roles if role.never and role.kind in FILLERS
-        for m in mentions.items if m.kind in FILLERS[role.kind].accepts and _beside(role.never, m)
+        for m in mentions.items if m.kind in FILLERS[role.kind].accepts and _beside(role.never, m, role.cues)
     )
 
 

@@ -32,6 +32,9 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("北京58同城科技有限公司", [Decimal(58)]),
         ("每月5号前付款", [Decimal(5)]),
         ("第一次15小时", [Decimal(1)]),
+        ("不含税66666元。采购部 韩梅 010-6400 2233", [Decimal(10), Decimal(6400), Decimal(2233)]),
+        ("座机（010）6400-2233，欠了5000", [Decimal(10), Decimal(6400), Decimal(2233)]),
+        ("电话010-64002233 欠了5000", [Decimal(10), Decimal(64002233)]),
     ],
 )
 def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(question, absent):

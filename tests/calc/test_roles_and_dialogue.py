@@ -32,6 +32,8 @@ def assigned(calculator: str, question: str) -> dict:
         ("early_termination_penalty", "剩余服务期限6个月，每月3000", {"remaining_months": 6, "monthly_fee": "3000"}),
         # A cue word negated is no cue ("不含税" is not "含税"); one that asks for a quantity labels nothing.
         ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}),
+        # The nearer word names the value: 含税 stands between 一万 and the 不含税 that is asked for.
+        ("vat_split", "就是一万块钱 含税的 不含税是多少 呃 税额也说一下吧", {"amount": "10000"}),
         ("late_fee", "4月的账单6月10号才交，欠5000", {"bill_month": "2026-04", "paid_on": "2026-06-10", "owed": "5000"}),
         ("line_fee_difference", "100M→10M差多少", {"from_mbps": 100, "to_mbps": 10}),
         # The nearest input word names a value: "合同还剩" is the months remaining, not the term.
