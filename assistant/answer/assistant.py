@@ -316,7 +316,7 @@ class Assistant:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
         if self.scope.clearly_out(lexical.signals, fit):
             state.pending = None
-            return self._out_of_scope()
+            return self._refuse_or_ask(query, context, lexical.signals, ranks["lexical"], state)
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
             before = context or (_previous_question(state) if continued else "")
             return self._calculate(plan, query, state, f"{before} {query}")
@@ -327,7 +327,7 @@ class Assistant:
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         if not r.hits or not self.scope.in_scope(r.signals, fit):
             state.pending = None
-            return self._out_of_scope()
+            return self._refuse_or_ask(query, context, r.signals, _ranks(r), state)
         if plan is not None:
             return self._calculate(plan, query, state, search_text)
         state.pending = None
@@ -344,6 +344,15 @@ class Assistant:
             if len(readings) >= 2:
                 return self._ask_which(query, readings, state)
         return self._lookup(query, r)
+
+    def _refuse_or_ask(self, query: str, context: str, signals, ranks: dict[str, int], state: SessionState) -> Answer:
+        """Out of scope, unless the question holds the cue of one of the contract's known ambiguities and names
+        nothing foreign ("你们怎么赔啊", "可以退费吗"): too short for retrieval to vouch for, but the cue does."""
+        if not context and not signals.foreign_terms and not any(signals.foreign_kinds.values()):
+            readings = ambiguity.readings_for(query, self.ambiguity)
+            if readings:
+                return self._ask_which(query, ambiguity.ranked(readings, ranks), state)
+        return self._out_of_scope()
 
     # -- calculation -------------------------------------------------------------------------------
 

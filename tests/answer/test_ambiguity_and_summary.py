@@ -173,3 +173,20 @@ def test_the_ivr_speaks_every_labelled_question_in_at_most_45_characters(fake_as
         a = fake_assistant.ask(q.q, channel=Channel.ivr)
         if a.intent in (Intent.lookup, Intent.calculation) or a.options:
             assert len(render_speech(a).speech) <= MAX_SUMMARY_SPEECH_CHARS, (q.id, render_speech(a).speech)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # The cue of a known ambiguity vouches for a question too short for retrieval to place.
+        ("你们怎么赔啊", Intent.clarify),
+        ("可以退費嗎？", Intent.clarify),
+        # Naming something foreign, it is refused whatever cue it holds.
+        ("我家里的联通宽带违约金多少", Intent.out_of_scope),
+        ("我的手机流量包怎么退订", Intent.out_of_scope),
+    ],
+)
+def test_an_ambiguity_cue_turns_a_refusal_into_asking_back_unless_something_foreign_is_named(fake_assistant, question, intent):
+    a = fake_assistant.ask(question)
+    assert a.intent is intent
+    assert bool(a.options) is (intent is Intent.clarify)
