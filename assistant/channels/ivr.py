@@ -7,7 +7,6 @@ are data (ivr_phrases.toml), checked when loaded. Everything here is pure; the t
 from __future__ import annotations
 
 import re
-import tomllib
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +39,7 @@ from assistant.channels.speech import (
     text_span,
     tokenize,
 )
-from assistant.channels.wording import plain_words
+from assistant.channels.wording import load_data, plain_words
 from assistant.corpus.normalize import fold, normalize_query
 from assistant.models import Answer, Intent
 
@@ -136,10 +135,7 @@ class Phrasebook(BaseModel):
 @lru_cache(maxsize=4)
 def load_phrasebook(path: Path = PHRASES_FILE) -> Phrasebook:
     """The phrase book at `path`, validated; ValueError naming the file and the problem."""
-    try:
-        return Phrasebook.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError, ValueError) as e:
-        raise ValueError(f"{path}: {e}") from e
+    return load_data(path, Phrasebook)
 
 
 def _book() -> Phrasebook:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from assistant.channels.wording import clause_names, customer_words
+from assistant.channels.wording import clause_names, customer_words, load_data
 from assistant.corpus.ids import clause_name
 from assistant.models import Answer, Hotline, Intent
 
@@ -41,10 +40,7 @@ class WidgetWording(BaseModel):
 @lru_cache(maxsize=4)
 def load_wording(path: Path = WORDING_FILE) -> WidgetWording:
     """The widget's wording at `path`, validated; ValueError naming the file and the problem."""
-    try:
-        return WidgetWording.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError, ValueError) as e:
-        raise ValueError(f"{path}: {e}") from e
+    return load_data(path, WidgetWording)
 
 
 def render_widget(answer: Answer, hotlines: list[Hotline]) -> Answer:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from assistant.corpus.ids import clause_name
+
+M = TypeVar("M", bound=BaseModel)
 
 # The contract's parties as a customer is addressed: the customer is 您, the operator 联通.
 _PARTIES = {"甲方": "您", "乙方": "联通"}
@@ -32,3 +39,11 @@ def clause_names(text: str) -> str:
 def customer_words(text: str) -> str:
     """Plain parties and clause names in words."""
     return clause_names(plain_words(text))
+
+
+def load_data(path: Path, model: type[M]) -> M:
+    """A channel's data file (TOML) read into `model` and validated; ValueError naming the file and the problem."""
+    try:
+        return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError, ValueError) as e:
+        raise ValueError(f"{path}: {e}") from e
