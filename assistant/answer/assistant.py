@@ -312,6 +312,8 @@ class Assistant:
         # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
         # ("那能直接终止吗") is judged with the question it follows.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
+        if not continued and _states_nothing(plan):
+            plan = None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
         if self.scope.clearly_out(lexical.signals, fit):
@@ -324,6 +326,7 @@ class Assistant:
         if plan is None:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
+            plan = None if _states_nothing(plan) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         if not r.hits or not self.scope.in_scope(r.signals, fit):
             state.pending = None
@@ -480,6 +483,12 @@ class Assistant:
     def _citations(self, clause_ids: list[str], query: str) -> list[Citation]:
         expansions = self.knowledge.expand(query)
         return [self._citation(cid, query, expansions, 1.0) for cid in clause_ids[:MAX_CITATIONS]]
+
+
+def _states_nothing(plan: calc.CalcPlan | None) -> bool:
+    """A calculation the question gives no input to ("开户费多少钱？含税吗"): every value would be a default, so it
+    asks for a fact the contract states, and a clause answers it better than a calculation on defaults."""
+    return plan is not None and not plan.inputs and plan.runnable
 
 
 def _ranks(r: Retrieval) -> dict[str, int]:

@@ -466,6 +466,8 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         # "第四次了" (the fourth time now) is a count, not a label.
         r"第\s*\d+(?!\s*次\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|次|天|年|季度)?|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
+        # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张").
+        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋)"
     ))
     for kind, pattern, unit, factor in _QUANTITY_PATTERNS:
         for m in scan.take(pattern):

@@ -40,6 +40,15 @@ def test_an_unlisted_bandwidth_price_is_out_of_scope_unless_the_cloud_part_stopp
         assert "10010" in a.answer and "合同只列出" in a.answer
 
 
+@pytest.mark.parametrize("question", ["開戶費多少錢？有含稅嗎？", "发票怎么开 专线跟云能开一张吗"])
+def test_a_question_giving_no_input_is_answered_from_the_clause(fake_assistant, question):
+    """A calculator would run on defaults alone (the 100 元 fee, no amount given): the clause states the fact."""
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.lookup
+    assert a.calculation is None
+    assert a.citations
+
+
 def test_calculation_is_traced_and_cited(fake_assistant):
     a = fake_assistant.ask("50M专线不用沃云了以后每个月多少钱")
     assert a.intent is Intent.calculation

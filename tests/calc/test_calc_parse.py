@@ -62,6 +62,10 @@ def test_counts_and_references_that_are_not_inputs():
     assert quantities("一次性费用") == []
     assert quantities("第6个工作日") == []
     assert quantities("2026年被删了6次") == [("count", Decimal(6), "次")]
+    # Counted things that no calculator takes: invoices, copies, people, companies.
+    assert quantities("专线跟云能开一张吗") == []
+    assert quantities("发票开两份，三个人签字，两家公司") == []
+    assert quantities("一张5000元的发票") == [("money", Decimal(5000), "元")]
 
 
 @pytest.mark.parametrize(
