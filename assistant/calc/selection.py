@@ -42,6 +42,8 @@ FEATURES = (
     "compute",        # it asks outright for a calculation (帮我算, 计算)
     "compute_no_values",  # …with no value given yet: the inputs are to be asked for
     "rule_question",  # it asks what the rule is (多少天会被停…)
+    "verdict",        # it asks yes or no (来得及吗) and this calculator's result is a verdict
+    "no_verdict",     # it asks yes or no and this calculator's result is not one
     "lexical",        # 1/rank of the calculator's best clause in the lexical (BM25) ranking, 0 if not in the top 10
     "dense",          # 1/rank in the fused ranking with the model, 0 if not computed or not in the top 10
 )
@@ -90,6 +92,7 @@ class Reading:
     asks: bool
     compute: bool
     rule_question: bool
+    yes_no: bool
     today: date
 
     @property
@@ -123,6 +126,7 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
         asks=any(c in t for c in vocab.cues for t in texts),
         compute=any(c in t for c in vocab.compute for t in texts),
         rule_question=any(p in mentions.original for p in vocab.rule_questions),
+        yes_no=any(w in t for w in vocab.yes_no for t in texts),
         today=today,
     )
 
@@ -200,6 +204,8 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "compute": 1.0 if reading.compute else 0.0,
         "compute_no_values": 1.0 if reading.compute and not reading.mentions.has_values else 0.0,
         "rule_question": 1.0 if reading.rule_question else 0.0,
+        "verdict": 1.0 if reading.yes_no and spec.verdict else 0.0,
+        "no_verdict": 1.0 if reading.yes_no and not spec.verdict else 0.0,
         "lexical": agreement("lexical"),
         "dense": agreement("dense"),
     }

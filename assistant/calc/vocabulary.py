@@ -47,6 +47,8 @@ class CalcSpec:
     answers: dict[str, str] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
     situation: tuple[str, ...] = ()
+    # Its result answers yes or no (in time, overdue, over the limit) besides giving the date or figure.
+    verdict: bool = False
     # Inputs a question gives one way or the other, never both: a derived input and the facts it is derived
     # from are one group member each side (days_overdue | bill_month + paid_on), one_of alternatives likewise.
     exclusive: tuple[frozenset[str], ...] = ()
@@ -77,6 +79,7 @@ class Vocabulary:
     cues: tuple[str, ...]
     compute: tuple[str, ...]
     rule_questions: tuple[str, ...]
+    yes_no: tuple[str, ...]
     flags: dict[str, tuple[str, ...]]
     calculators: dict[str, CalcSpec]
 
@@ -152,6 +155,9 @@ def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]
     for key in (*examples, *defaults):
         if key not in known:
             raise VocabularyError(f"calculators.{name}: examples/defaults name {key!r}, not an input")
+    verdict = raw.get("verdict", False)
+    if not isinstance(verdict, bool):
+        raise VocabularyError(f"calculators.{name}.verdict must be true or false, got {verdict!r}")
     exclusive = [frozenset(group) for group in formula.one_of]
     for target in formula.inputs.model_fields:
         for d in formula.derivations(target):
@@ -169,6 +175,7 @@ def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]
         answers=answers,
         conditions=_strings(f"calculators.{name}.conditions", raw.get("conditions", [])),
         situation=_situation(name, raw.get("situation"), situations),
+        verdict=verdict,
     )
 
 
@@ -190,6 +197,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         cues=_strings("intent.cues", data["intent"]["cues"]),
         compute=_strings("intent.compute", data["intent"]["compute"]),
         rule_questions=_strings("intent.rule_questions", data["intent"]["rule_questions"]),
+        yes_no=_strings("intent.yes_no", data["intent"]["yes_no"]),
         flags=flags,
         calculators=calculators,
     )

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.calc import answer_text, clarify_text, plan, run
 from assistant.calc.accuracy import evaluate
-from assistant.calc.vocabulary import TRIGGERS_PATH, VocabularyError, load
+from assistant.calc.vocabulary import TRIGGERS_PATH, VocabularyError, load, vocabulary
 from assistant.errors import CalcInputError
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
@@ -166,3 +166,28 @@ def test_a_threshold_that_would_choose_calculators_without_any_trigger_is_refuse
     assert load(TRIGGERS_PATH).threshold > 0
     with pytest.raises(VocabularyError, match="threshold must be > 0, got 0.0"):
         load(bad)
+
+
+def test_a_verdict_that_is_not_a_boolean_is_refused(tmp_path):
+    text = TRIGGERS_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "triggers.toml"
+    bad.write_text(text.replace("verdict = true", 'verdict = "yes"', 1), encoding="utf-8")
+    with pytest.raises(VocabularyError, match="verdict must be true or false"):
+        load(bad)
+
+
+@pytest.mark.parametrize(
+    ("question", "calculator", "inputs"),
+    [
+        # Two dates and a yes/no: the calculator that says whether the notice is in time, not the one that
+        # computes the earliest end from the notice alone.
+        ("我们打算四月一号解约 三月二号寄书面通知 提前二十个工作日够了吧 行不行", "termination_notice_by",
+         {"end_on": "2026-04-01", "notice_on": "2026-03-02"}),
+        ("十月份账单 我们打算十一月二十号交 可以吧", "payment_overdue", {"bill_month": "2026-10", "paid_on": "2026-11-20"}),
+    ],
+)
+def test_a_yes_no_question_goes_to_a_calculator_whose_result_is_a_verdict(question, calculator, inputs):
+    p = plan(question, date(2026, 11, 30))
+    assert p is not None and p.name == calculator
+    assert vocabulary().calculators[calculator].verdict
+    assert {k: p.inputs[k] for k in inputs} == inputs
