@@ -3,7 +3,8 @@
     async def ask(body: AskRequest, assistant: AssistantDep, agent: AgentDep) -> Response: ...
 
 Each is ``typing.Annotated[T, Depends(provider)]``; tests override a provider with
-``app.dependency_overrides[provider] = …``.
+``app.dependency_overrides[provider] = …``. Providers are ``async def`` because none of them blocks: FastAPI
+runs a plain ``def`` dependency in its thread pool, a thread hop per dependency per request.
 """
 
 from __future__ import annotations
@@ -28,36 +29,36 @@ class IvrClient(BaseModel):
     fingerprint: str
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings
 
 
-def get_assistant(request: Request) -> Assistant:
+async def get_assistant(request: Request) -> Assistant:
     """The app's Assistant (loaded at start-up)."""
     return request.app.state.assistant
 
 
-def get_feedback(request: Request) -> FeedbackStorage:
+async def get_feedback(request: Request) -> FeedbackStorage:
     """Where agents' ratings of answers are stored."""
     return request.app.state.feedback
 
 
-def get_directory(request: Request) -> AgentDirectory:
+async def get_directory(request: Request) -> AgentDirectory:
     """The configured agents, for signing in."""
     return request.app.state.agents
 
 
-def current_agent(request: Request) -> Agent | None:
+async def current_agent(request: Request) -> Agent | None:
     """The agent signed in on this request (session cookie or trusted SSO header), or None."""
     return getattr(request.state, "agent_identity", None)
 
 
-def ivr_client(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> IvrClient:
+async def ivr_client(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> IvrClient:
     """The IVR caller whose X-API-Key is one of Settings.api_keys; Unauthorized otherwise."""
     # Compared as bytes: a key with non-ASCII characters is simply not one of ours (401), never an error.
     given = (x_api_key or "").encode("utf-8", "surrogateescape")
-    keys = [k.encode("utf-8") for k in get_settings(request).api_keys]
+    keys = [k.encode("utf-8") for k in request.app.state.settings.api_keys]
     if not given or not any(hmac.compare_digest(given, k) for k in keys):
         raise Unauthorized("a valid X-API-Key header is required for IVR calls")
     return IvrClient(fingerprint=hashlib.sha256(given).hexdigest()[:16])
