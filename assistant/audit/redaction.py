@@ -270,6 +270,20 @@ def _matches(text: str, rules: Rules) -> tuple[list[int], list[tuple[int, int, i
     return owner, found
 
 
+# Texts the default rules found nothing in: answers, options and calculation inputs are scanned again on every
+# turn that stores them, and most are the same few texts. Only clean text is remembered, so the cache holds
+# nothing the stores would not keep as it is; a text with personal data is scanned each time and never kept.
+_CLEAN: dict[str, None] = {}
+CLEAN_CACHE_SIZE = 4096
+
+
+def _remember_clean(text: str) -> None:
+    """Remember a clean text; when the cache is full it starts again (cheaper than tracking recency)."""
+    if len(_CLEAN) >= CLEAN_CACHE_SIZE:
+        _CLEAN.clear()
+    _CLEAN[text] = None
+
+
 def scan(text: str, rules: Rules | None = None) -> Redaction:
     """text with personal data replaced by typed placeholders, and the identifiers found in it.
 
@@ -280,8 +294,14 @@ def scan(text: str, rules: Rules | None = None) -> Redaction:
     """
     if not text:
         return Redaction(text)
+    remember = rules is None
+    if remember and text in _CLEAN:
+        return Redaction(text)
     rules = rules or default_rules()
     owner, found = _matches(text, rules)
+    if remember and not found:
+        _remember_clean(text)
+        return Redaction(text)
     # Longest first, so a card number is not cut into a "mobile number" and its remainder.
     found.sort(key=lambda f: (f[0] - f[1], f[2], f[0]))
     taken: list[tuple[int, int, Pattern, str]] = []

@@ -219,3 +219,17 @@ def test_bad_rules_are_refused_with_a_clear_message(tmp_path, old, new, message)
     with pytest.raises(ValueError, match=re.escape(message)) as e:
         load_rules(path)
     assert str(path) in str(e.value)
+
+
+def test_clean_text_is_remembered_and_text_with_personal_data_never_is():
+    from assistant.audit import redaction
+
+    clean = "逾期缴费违约金：欠费 5000 元，逾期 10 天，违约金 150.00 元。"
+    personal = "我的手机 13912345678，欠费 5000 元"
+    assert scan(clean).text == clean and scan(clean).text == clean
+    assert clean in redaction._CLEAN
+    first, again = scan(personal), scan(personal)
+    assert first == again and "13912345678" not in first.text and first.subjects
+    assert personal not in redaction._CLEAN
+    # Rules other than the default ones are never answered from the cache.
+    assert scan(clean, redaction.default_rules()).text == clean
