@@ -295,6 +295,10 @@ class Assistant:
         # the model.
         lexical = self.retriever.search(query, k=LEXICAL_WINDOW, mode=Mode.bm25)
         ranks = {"lexical": _ranks(lexical)}
+        # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
+        before = _previous_question(state)
+        if before:
+            ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
         try:
             plan = calc.plan(query, today, pending=pending, ranks=ranks)
             continued = plan is not None and pending is not None and plan.name == pending.name
@@ -320,6 +324,8 @@ class Assistant:
             state.pending = None
             return self._refuse_or_ask(query, context, lexical.signals, ranks["lexical"], state)
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
+            if not continued and (readings := self._readings_first(plan, query, state)):
+                return self._ask_which(query, ambiguity.ranked(readings, ranks["lexical"]), state)
             before = context or (_previous_question(state) if continued else "")
             return self._calculate(plan, query, state, f"{before} {query}")
         r = self.retrieve(search_text)
@@ -332,6 +338,8 @@ class Assistant:
             state.pending = None
             return self._refuse_or_ask(query, context, r.signals, _ranks(r), state)
         if plan is not None:
+            if readings := self._readings_first(plan, query, state):
+                return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
             return self._calculate(plan, query, state, search_text)
         state.pending = None
         readings = ambiguity.readings_for(query, self.ambiguity, _previous_question(state))
@@ -347,6 +355,16 @@ class Assistant:
             if len(readings) >= 2:
                 return self._ask_which(query, readings, state)
         return self._lookup(query, r)
+
+    def _readings_first(self, plan: calc.CalcPlan, query: str, state: SessionState) -> list[ambiguity.Reading]:
+        """The readings to offer before a calculation the question gives nothing to yet ("第一次要交多少": which
+        product first, then its inputs), or [] when the question has one reading or gives an input."""
+        if plan.inputs:
+            return []
+        readings = ambiguity.readings_for(query, self.ambiguity, _previous_question(state))
+        if readings:
+            state.pending = None
+        return readings
 
     def _refuse_or_ask(self, query: str, context: str, signals, ranks: dict[str, int], state: SessionState) -> Answer:
         """Out of scope, unless the question holds the cue of one of the contract's known ambiguities and names

@@ -1,7 +1,8 @@
 """`assistant fit`: fit the calculator-selection weights (selection.toml) on the dev part of the question bank.
 
-Every dev question (and every conversation turn that starts afresh) is read once; each calculator a trigger
-phrase names becomes one row of features, labelled 1 when it is the calculator the question asks for. The
+Every dev question (and every conversation turn but those that continue the last calculation, each with the
+conversation's previous question) is read once; each calculator a trigger phrase names becomes one row of
+features, labelled 1 when it is the calculator the question asks for. The
 rows are scored three ways, without retrieval, with the lexical ranking and with the model's ranking as
 well, because plan() is used all three ways. A logistic regression (scikit-learn, only needed here) gives the weights; the
 threshold is the one that answers most dev questions right (a calculation when one is asked, none otherwise).
@@ -26,6 +27,7 @@ class Example:
     q: str
     today: date
     calculators: frozenset[str]
+    previous: str = ""  # the conversation's previous question (in scope), for the "previous" ranking
 
 
 def _wanted(row) -> frozenset[str]:
@@ -40,9 +42,13 @@ def examples(part) -> list[Example]:
     its values left out: a person who leaves an input out still asks for that calculation (and is asked back)."""
     out = [Example(q.q, q.today, _wanted(q)) for q in part.questions]
     for c in part.conversations:
+        previous = ""
         for i, t in enumerate(c.turn):
-            if i == 0 or t.relation in ("new", "new_topic"):
-                out.append(Example(t.q, c.today, _wanted(t)))
+            # Turns that continue the last calculation are read against it (calc.follow_up), not planned afresh.
+            if i == 0 or t.relation not in ("same_calc_changed_input", "supplies_value", "complete_pending"):
+                out.append(Example(t.q, c.today, _wanted(t), previous))
+            if t.kind != "out_of_scope":
+                previous = normalize_query(t.q)
     return out + [v for ex in out if len(ex.calculators) == 1 for v in _without_one_value(ex)]
 
 
@@ -67,7 +73,7 @@ def _without_one_value(ex: Example) -> list[Example]:
     singles = [m for m in mentions.items if not m.parts][:3]
     if len(singles) < 2:
         return []
-    return [Example(mentions.text[: m.start] + mentions.text[m.end:], ex.today, ex.calculators) for m in singles]
+    return [Example(mentions.text[: m.start] + mentions.text[m.end:], ex.today, ex.calculators, ex.previous) for m in singles]
 
 
 def _ranks(hits) -> dict[str, int]:
@@ -85,7 +91,8 @@ def feature_rows(retriever, items: list[Example]):
         reading = understand(query, ex.today)
         lexical = _ranks(retriever.search(query, k=10, mode=Mode.bm25).hits)
         fused = _ranks(retriever.search(query, k=10).hits)
-        for variant, ranks in enumerate(({}, {"lexical": lexical}, {"lexical": lexical, "dense": fused})):
+        before = {"previous": _ranks(retriever.search(ex.previous, k=10, mode=Mode.bm25).hits)} if ex.previous else {}
+        for variant, ranks in enumerate(({}, {"lexical": lexical, **before}, {"lexical": lexical, "dense": fused, **before})):
             for c in candidates(reading, ranks):
                 rows.append((k, c.name, c.features, int(c.name in ex.calculators), variant))
     return rows

@@ -46,6 +46,7 @@ FEATURES = (
     "no_verdict",     # it asks yes or no and this calculator's result is not one
     "lexical",        # 1/rank of the calculator's best clause in the lexical (BM25) ranking, 0 if not in the top 10
     "dense",          # 1/rank in the fused ranking with the model, 0 if not computed or not in the top 10
+    "previous",       # 1/rank in the lexical ranking of the conversation's previous question (0 if none / not top 10)
 )
 
 
@@ -208,6 +209,7 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "no_verdict": 1.0 if reading.yes_no and not spec.verdict else 0.0,
         "lexical": agreement("lexical"),
         "dense": agreement("dense"),
+        "previous": agreement("previous"),
     }
 
 
@@ -224,7 +226,8 @@ def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None =
                scorer: Model | None = None) -> list[Candidate]:
     """Every calculator a trigger phrase names, scored, most probable first.
 
-    `ranks` maps "lexical" / "dense" to clause id → rank from retrieval, when the caller has them.
+    `ranks` maps "lexical" / "dense" to clause id → rank from retrieval, when the caller has them, and
+    "previous" to the lexical ranking of the conversation's previous question (what the conversation is about).
     """
     vocab = vocabulary()
     scorer = scorer or model()
@@ -232,8 +235,8 @@ def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None =
     scored = {n: keyword_score(vocab.calculators[n], reading.phrases) for n in names}
     scored = {n: s for n, s in scored.items() if s > 0}
     # Retrieval's best clauses propose their calculators too, so a wording no trigger phrase knows still reaches
-    # the calculator whose clause it is about (the features then decide).
-    top = {c for c, rank in (ranks or {}).get("lexical", {}).items() if rank <= RETRIEVAL_CANDIDATES}
+    # the calculator whose clause it is about (the features then decide); so do the previous question's.
+    top = {c for kind in ("lexical", "previous") for c, rank in (ranks or {}).get(kind, {}).items() if rank <= RETRIEVAL_CANDIDATES}
     if reading.mentions.has_values or reading.compute:
         for name, formula in REGISTRY.items():
             if name not in scored and top & set(formula.clauses):

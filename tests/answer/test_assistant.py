@@ -102,3 +102,13 @@ def test_an_outage_that_earns_a_credit_asks_for_the_fee_then_computes(fake_assis
     second = fake_assistant.ask("月租5100元", session=first.session_id)
     assert second.intent is Intent.calculation
     assert second.calculation.model_dump(mode="json")["result"] == 209.59  # 167.67 × 1.25
+
+
+@pytest.mark.parametrize("question", ["开通的时候第一次要交多少", "客户问第一次交多少"])
+def test_a_question_giving_nothing_with_several_readings_is_asked_which_before_its_inputs(fake_assistant, question):
+    """No value yet and the contract answers it differently per product: which reading comes first, not the
+    inputs of one calculator's guess."""
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.clarify
+    assert a.pending is None
+    assert len(a.options) >= 2

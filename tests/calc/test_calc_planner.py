@@ -191,3 +191,15 @@ def test_a_yes_no_question_goes_to_a_calculator_whose_result_is_a_verdict(questi
     assert p is not None and p.name == calculator
     assert vocabulary().calculators[calculator].verdict
     assert {k: p.inputs[k] for k in inputs} == inputs
+
+
+def test_the_previous_questions_best_clauses_propose_their_calculators():
+    """After a question on force majeure (A1-10.2 first), its calculators are candidates for the next question
+    even when no trigger of theirs is in it, with the `previous` feature saying why."""
+    from assistant.calc.selection import candidates, understand
+
+    reading = understand("我们打算6月25日发书面通知，最早哪天能解除？", date(2026, 5, 20))
+    alone = {c.name for c in candidates(reading, {"lexical": {"A1-13.1": 1}})}
+    after = {c.name: c.features["previous"] for c in candidates(reading, {"lexical": {"A1-13.1": 1}, "previous": {"A1-10.2": 1}})}
+    assert "force_majeure_termination" not in alone
+    assert after["force_majeure_termination"] == 1.0 and after["earliest_termination"] == 0.0
