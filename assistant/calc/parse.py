@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -112,6 +112,15 @@ _CORRECTED = re.compile(
     rf"((?:\d+|[{_CN_DIGITS}]+)\s*[号日]){_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*[号日])"
     rf"|((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?){_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?)"
 )
+# Quantities taken back: "十来天 不对 是十二天", "两条 说错了 三条", "五千 不对 五千一"; and "是三条 不是两条",
+# where the first one said is the right one. Both sides name the same unit (or none, after a correction word).
+_Q_NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}万]+)\s*(?:来|多)?"
+_Q_UNIT = r"(?:个工作日|工作日|个小时|小时|个月|天|日|月|年|周|条|次|元|块钱|块|兆|M|m)"
+_QUANTITY_TAKEN_BACK = re.compile(
+    rf"({_Q_NUM}\s*(?P<unit>{_Q_UNIT}))(?:\s*[吧啊呀哈])?{_TAKE_BACK.replace('不是|', '')}({_Q_NUM}\s*(?P=unit))"
+    rf"|(?<![\d{_CN_DIGITS}])({_Q_NUM})\s*[,，]?\s*(?:不对|说错了|说错|错了)\s*[,，]?\s*(?:是)?\s*({_Q_NUM})(?![\d{_CN_DIGITS}万]|\s*{_Q_UNIT})"
+)
+_QUANTITY_NOT = re.compile(rf"是\s*({_Q_NUM}\s*(?P<unit>{_Q_UNIT}))\s*[,，]?\s*不是\s*{_Q_NUM}\s*(?P=unit)")
 _TAIL = re.compile(
     rf"([\d{_CN_DIGITS}万]*?)([\d{_CN_DIGITS[:-4]}])(万|千|百)([1-9一二两三四五六七八九])"
     rf"(?![千百十万\d])(?![{_CN_DIGITS[:-4]}]*[千百十万])"
@@ -192,6 +201,8 @@ def _pre_normalise(text: str) -> str:
     text = _CLOCK.sub(_safe(_clock), text)
     # "10号 不对 11号", "十一点 不是 十一点半": a day or a time taken back keeps only the corrected one.
     text = _CORRECTED.sub(lambda m: m.group(2) or m.group(4), text)
+    text = _QUANTITY_TAKEN_BACK.sub(lambda m: m.group(3) or m.group(5), text)
+    text = _QUANTITY_NOT.sub(lambda m: "是" + m.group(1), text)
     text = re.sub(r"两(?=[周次回年个天])", "二", text)
     text = re.sub(rf"{_CN_NUM}点[零一二三四五六七八九]+(?=万|千)", _safe(lambda m: _plain(_cn_number(m.group(0)))), text)
     return text
@@ -211,8 +222,12 @@ def _post_normalise(text: str) -> str:
 _NOT_NUMERALS = (
     "一下", "一共", "一起", "一般", "一直", "一定", "一旦", "一样", "一些", "一点", "一并", "一方", "一切", "一致",
     "一律", "一概", "一同", "一边", "一向", "一再", "一旁", "统一", "唯一", "万一", "千万", "一会", "一下子", "一一",
+    "一段", "一阵", "一时", "一口气", "一番",
 )
-_PROTECT = re.compile("|".join(sorted(map(re.escape, _NOT_NUMERALS), key=len, reverse=True)))
+# ASR transcripts space every character ("算 一 下", "停 一 段 时间"): the words are matched across spaces too.
+_PROTECT = re.compile(
+    "|".join(r"\s*".join(map(re.escape, w)) for w in sorted(_NOT_NUMERALS, key=len, reverse=True))
+)
 
 
 def to_digits(text: str) -> str:
@@ -380,6 +395,18 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             found.append(DateMention(value, False, m.start(), at, end))
         for m in scan.take(re.compile(word + r"\s*月?" + _END)):  # 下个月底, 下个月月底
             found.append(DateMention(_month_end(year, month, m.group(0).strip()), False, m.start(), end=m.end()))
+    # A month end without its month ("月底前终止") is this month's; a year end ("年底", "明年年底") December 31st.
+    # Not "每月底" (every month's end: a rule, not a date).
+    for m in scan.take(re.compile(r"(?<![每\d])月\s*(?:底|末)")):
+        found.append(DateMention(_month_end(today.year, today.month, m.group(0).strip()), False, m.start(), end=m.end()))
+    year_ends = (
+        (re.compile(r"(?<!\d)(\d{4})\s*年\s*(?:底|末)"), lambda m: int(m.group(1))),
+        (re.compile(r"(今年|明年|去年)\s*(?:年\s*)?(?:底|末)"), lambda m: today.year + {"明年": 1, "去年": -1}.get(m.group(1), 0)),
+        (re.compile(r"(?<![每\d\s今明去])年\s*(?:底|末)"), lambda m: today.year),
+    )
+    for pattern, year_of in year_ends:
+        for m in scan.take(pattern):
+            found.append(DateMention(date(year_of(m), 12, 31), False, m.start(), end=m.end()))
     for m in list(_WEEKDAY.finditer(scan.text)):
         # 上周三 / 这周五 / 下星期一: a weekday of a week named relative to today's (weeks start on Monday).
         weeks = {"上上": -2, "上": -1, "这": 0, "本": 0, "下": 1, "下下": 2}[m.group(1)]
@@ -520,6 +547,29 @@ def _protect(scan: _Scanner) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in scan.take(_PROTECTED)]
 
 
+_APPOSITION = re.compile(r"\s*[（(，,]?\s*(?:也就是|就是|即)?\s*")
+
+
+def _one_per_apposition(dates: list[DateMention], text: str) -> list[DateMention]:
+    """A date said twice in a row is one date: "年底（12月31日）", "今天（6月10日）向贵司发出" become one mention
+    spanning both, so the words on either side still name its role; a date named in words ("年底", "今天") that
+    the text also writes out elsewhere is that written date."""
+    out: list[DateMention] = []
+    for d in dates:
+        prev = out[-1] if out else None
+        if prev is not None and prev.value == d.value and _APPOSITION.fullmatch(text[prev.end: d.start]):
+            out[-1] = replace(prev, end=d.end, at=prev.at or d.at)
+            continue
+        out.append(d)
+    # Elsewhere in the text, a date also written out ("集团年底迁移……希望在2026年12月31日终止") is the written one.
+    written = {d.value for d in out if _has_digit(text[d.start: d.end])}
+    return [d for d in out if _has_digit(text[d.start: d.end]) or d.value not in written]
+
+
+def _has_digit(s: str) -> bool:
+    return any(ch.isdigit() for ch in s)
+
+
 def extract(question: str, today: date) -> Features:
     """Every date, month, amount, bandwidth, duration and count in `question`, read against `today`.
 
@@ -529,7 +579,7 @@ def extract(question: str, today: date) -> Features:
     digits = to_digits(original)
     scan = _Scanner(digits)
     protected = _protect(scan)
-    dates = _dates(scan, today)
+    dates = _one_per_apposition(_dates(scan, today), digits)
     months = _months(scan, today)
     times = _times(scan)
     quantities = _quantities(scan)

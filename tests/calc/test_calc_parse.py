@@ -126,6 +126,66 @@ def test_to_digits_leaves_unrelated_text_readable():
     assert to_digits("五十兆的专线不要云了以后一个月多少钱") == "50兆的专线不要云了以后1个月多少钱"
 
 
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        # ASR spaces every character: a word whose 一 is no numeral stays a word across the spaces.
+        ("放假 想 停 一 段 时间 再 恢复", "放假 想 停 一 段 时间 再 恢复"),
+        ("帮 我 算 一 下", "帮 我 算 一 下"),
+        ("停一段时间", "停一段时间"),
+        # A numeral beside such a word is still one.
+        ("逾期 一 天", "逾期 1 天"),
+    ],
+)
+def test_words_that_are_not_numerals_survive_asr_spacing(text, digits):
+    assert to_digits(text) == digits
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        # A quantity taken back keeps the corrected one, as days and times already did.
+        ("晚了十来天吧 不对 是十二天", "晚了12天"),
+        ("两条 说错了 三条", "3条"),
+        ("月租五千 不对 五千一", "月租5100 "),
+        # "是三条 不是两条": the first one said is the right one.
+        ("五十兆的是三条 不是两条", "50兆的是3条"),
+        # A negation that takes nothing back is left alone.
+        ("不是计划割接，断了30小时", "不是计划割接,断了30小时"),
+        ("欠了5000元，不是含税的", "欠了5000元,不是含税的"),
+    ],
+)
+def test_quantities_taken_back_keep_the_corrected_one(text, digits):
+    assert to_digits(text) == digits
+
+
+MAY_20 = date(2026, 5, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        # A month or year end without its month or year is this month's or this year's; 每月底 is a rule.
+        ("客户想月底前把沃云终止掉", [date(2026, 5, 31)]),
+        ("月末", [date(2026, 5, 31)]),
+        ("每月底出账", []),
+        ("年底前解约", [date(2026, 12, 31)]),
+        ("明年底到期", [date(2027, 12, 31)]),
+        ("明年年底到期", [date(2027, 12, 31)]),
+        ("2027 年底", [date(2027, 12, 31)]),
+        ("每年底", []),
+        # One date said twice is one mention: side by side, or named in words and written out elsewhere.
+        ("我們年底（12 月 31 日）想提前解約", [date(2026, 12, 31)]),
+        ("今天，也就是5月20日交的", [date(2026, 5, 20)]),
+        ("集团年底迁移，希望在2026年12月31日终止，12月1日申请", [date(2026, 12, 31), date(2026, 12, 1)]),
+        # Two different dates side by side stay two.
+        ("于今天（6月10日）发出", [MAY_20, date(2026, 6, 10)]),
+    ],
+)
+def test_month_and_year_ends_and_dates_said_twice(text, dates):
+    assert [d.value for d in extract(text, MAY_20).dates] == dates
+
+
 class _AlwaysTransform:
     """Stands in for the character set so that every text goes through cn2an."""
 
