@@ -162,6 +162,7 @@ def run_fit(settings, path: Path = WEIGHTS_PATH) -> int:
     right = decisions(m, rows, items, m.threshold)
     write(m, path, f"{len(items)} questions, {len(rows)} candidate rows; {right}/{3 * len(items)} decided right.")
     selection.model.cache_clear()
+    selection.forget_candidates()
     # The scope gate reads the calculator probability, so it is fitted with the new selection weights.
     from assistant.answer import scope
 

@@ -226,11 +226,42 @@ def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None =
                scorer: Model | None = None) -> list[Candidate]:
     """Every calculator a trigger phrase names, scored, most probable first.
 
+    A pure function of the question, its day and the rankings, with the project's model: remembered for repeated
+    questions and for a lookup that resumes after its encode (callers read the candidates, never change them).
+    """
+    if scorer is not None:
+        return _candidates(reading, ranks, scorer)
+    key = (reading.mentions.original, reading.today, frozenset(reading.phrases), _frozen(ranks))
+    found = _REMEMBERED.get(key)
+    if found is None:
+        found = _candidates(reading, ranks, model())
+        if len(_REMEMBERED) >= REMEMBERED_SIZE:
+            _REMEMBERED.clear()
+        _REMEMBERED[key] = found
+    return list(found)
+
+
+_REMEMBERED: dict[tuple, list[Candidate]] = {}
+REMEMBERED_SIZE = 2048
+
+
+def forget_candidates() -> None:
+    """Drop the remembered candidates (after the model is refitted: their probabilities are the old model's)."""
+    _REMEMBERED.clear()
+
+
+def _frozen(ranks: Mapping[str, Mapping[str, int]] | None) -> tuple:
+    """The rankings as a hashable key."""
+    return tuple(sorted((kind, tuple(sorted(r.items()))) for kind, r in (ranks or {}).items()))
+
+
+def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None, scorer: Model) -> list[Candidate]:
+    """Every calculator a trigger phrase names, scored, most probable first.
+
     `ranks` maps "lexical" / "dense" to clause id → rank from retrieval, when the caller has them, and
     "previous" to the lexical ranking of the conversation's previous question (what the conversation is about).
     """
     vocab = vocabulary()
-    scorer = scorer or model()
     names = trigger_index().triggered(reading.phrases)
     scored = {n: keyword_score(vocab.calculators[n], reading.phrases) for n in names}
     scored = {n: s for n, s in scored.items() if s > 0}

@@ -29,8 +29,10 @@ class Tokenizer:
         for w in sorted(set(domain_words)):
             if len(w) >= 2 and " " not in w:
                 self._jieba.add_word(w, freq=20000)
-        # Synonym expansions come from a fixed vocabulary, so their words are worth keeping.
+        # Synonym expansions come from a fixed vocabulary, so their words are worth keeping; a question is
+        # segmented again when it is asked again (FAQ, IVR) and when a lookup resumes after its encode.
         self.term_words = lru_cache(maxsize=4096)(self._term_words)
+        self._segmented = lru_cache(maxsize=4096)(self._segment)
 
     def _term_words(self, term: str) -> tuple[str, ...]:
         """The words of one dictionary term (see term_words)."""
@@ -38,11 +40,14 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """Jieba search-mode words without stopwords or punctuation."""
-        return [
+        return list(self._segmented(text))
+
+    def _segment(self, text: str) -> tuple[str, ...]:
+        return tuple(
             t
             for t in (tok.strip() for tok in self._jieba.lcut_for_search(text))
             if t and t not in _STOPWORDS and _TOKEN_OK.search(t)
-        ]
+        )
 
     def __call__(self, text: str, words: list[str] | None = None) -> list[str]:
         # Bigrams catch words jieba segments differently in a question and in a clause.

@@ -203,3 +203,20 @@ def test_the_previous_questions_best_clauses_propose_their_calculators():
     after = {c.name: c.features["previous"] for c in candidates(reading, {"lexical": {"A1-13.1": 1}, "previous": {"A1-10.2": 1}})}
     assert "force_majeure_termination" not in alone
     assert after["force_majeure_termination"] == 1.0 and after["earliest_termination"] == 0.0
+
+
+def test_candidates_are_remembered_per_question_day_and_rankings():
+    from assistant.calc.selection import candidates, forget_candidates, model, understand
+
+    reading = understand("欠费5000元逾期10天违约金多少", date(2026, 11, 30))
+    first = candidates(reading, {"lexical": {"M-29": 1}})
+    again = candidates(reading, {"lexical": {"M-29": 1}})
+    assert again == first and again is not first and all(a is b for a, b in zip(again, first))
+    # Other rankings are another key; the explicit model is never answered from memory.
+    other = candidates(reading, {"lexical": {"M-29": 5}})
+    assert other[0] is not first[0]
+    assert candidates(reading, {"lexical": {"M-29": 1}}, scorer=model())[0] is not first[0]
+    again.clear()  # a caller's list is its own
+    forget_candidates()
+    fresh = candidates(reading, {"lexical": {"M-29": 1}})
+    assert [c.name for c in fresh] == [c.name for c in first] and fresh[0] is not first[0]

@@ -84,3 +84,11 @@ def test_model_free_uses_the_vectors_it_is_given(fake_assistant):
     with model_free({text: vec}):
         r = retriever.search(question, mode=Mode.hybrid)
     np.testing.assert_array_equal(r.query_vector, vec)
+
+
+def test_segmentation_is_remembered_and_each_caller_gets_its_own_list():
+    t = Tokenizer(["云专线"])
+    words = t.words("云专线欠费了怎么办")
+    assert "云专线" in words and "欠费" in words
+    words.append("篡改")
+    assert t.words("云专线欠费了怎么办") == words[:-1]
