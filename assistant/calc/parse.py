@@ -121,6 +121,8 @@ _QUANTITY_TAKEN_BACK = re.compile(
     rf"|(?<![\d{_CN_DIGITS}])({_Q_NUM})\s*[,，]?\s*(?:不对|说错了|说错|错了)\s*[,，]?\s*(?:是)?\s*({_Q_NUM})(?![\d{_CN_DIGITS}万]|\s*{_Q_UNIT})"
 )
 _QUANTITY_NOT = re.compile(rf"是\s*({_Q_NUM}\s*(?P<unit>{_Q_UNIT}))\s*[,，]?\s*不是\s*{_Q_NUM}\s*(?P=unit)")
+_RANGE = re.compile(r"(?<![\d零〇一二两三四五六七八九十百千万])([一二两三四五六七八])([二三四五六七八九])(?=\s*(?:个|次|天|条|小时|钟头|周|星期|月|年|万|千|百|十))")
+_RANGE_NEXT = {"一": "二", "二": "三", "两": "三", "三": "四", "四": "五", "五": "六", "六": "七", "七": "八", "八": "九"}
 _TAIL = re.compile(
     rf"([\d{_CN_DIGITS}万]*?)([\d{_CN_DIGITS[:-4]}])(万|千|百)([1-9一二两三四五六七八九])"
     rf"(?![千百十万\d])(?![{_CN_DIGITS[:-4]}]*[千百十万])"
@@ -200,6 +202,8 @@ def _pre_normalise(text: str) -> str:
     )
     text = _CLOCK.sub(_safe(_clock), text)
     # "10号 不对 11号", "十一点 不是 十一点半": a day or a time taken back keeps only the corrected one.
+    # "三四次", "两三天", "七八个月": a guess between two numbers is no value ("几次"); a correction may follow.
+    text = _RANGE.sub(lambda m: "几" if _RANGE_NEXT.get(m.group(1)) == m.group(2) else m.group(0), text)
     text = _CORRECTED.sub(lambda m: m.group(2) or m.group(4), text)
     text = _QUANTITY_TAKEN_BACK.sub(lambda m: m.group(3) or m.group(5), text)
     text = _QUANTITY_NOT.sub(lambda m: "是" + m.group(1), text)
@@ -490,11 +494,16 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
     # References, not inputs, taken first: ordinals ("第6个工作日", "第二个月", "第一次"), "一次性", a bare year
     # ("2026年被删了6次"), a label before an amount ("一个是2400").
     scan.take(re.compile(
-        # "第四次了" (the fourth time now) is a count, not a label.
-        r"第\s*\d+(?!\s*次\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|次|天|年|季度)?|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
+        # "第四次了" (the fourth time now) and "欠费第8天了" (the eighth day now) are counts, not labels.
+        # "第五次被删除" (the fifth time) counts too; "第一次交多少" names the first payment, and "第二次13小时"
+        # labels an item of a list.
+        r"第\s*1\s*次|第\s*\d+\s*次(?=[^\d，,。；;]{0,3}\d)|第\s*\d+(?!\s*次)(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
+        r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
         # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张").
-        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋)"
+        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|项)"
+        # Rates are the contract's (6% VAT, 3‰ a day), never a calculator's input.
+        r"|(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
     ))
     for kind, pattern, unit, factor in _QUANTITY_PATTERNS:
         for m in scan.take(pattern):
@@ -570,6 +579,19 @@ def _has_digit(s: str) -> bool:
     return any(ch.isdigit() for ch in s)
 
 
+def _same_month_same_year(months: list[MonthMention]) -> list[MonthMention]:
+    """A month named again without its year ("去年12月份的账单……12月账单最晚哪天交") is the month named before."""
+    stated: dict[int, int] = {}
+    out = []
+    for m in months:
+        if m.year_assumed and m.month in stated:
+            m = replace(m, year=stated[m.month], year_assumed=False)
+        elif not m.year_assumed:
+            stated.setdefault(m.month, m.year)
+        out.append(m)
+    return out
+
+
 def extract(question: str, today: date) -> Features:
     """Every date, month, amount, bandwidth, duration and count in `question`, read against `today`.
 
@@ -580,7 +602,7 @@ def extract(question: str, today: date) -> Features:
     scan = _Scanner(digits)
     protected = _protect(scan)
     dates = _one_per_apposition(_dates(scan, today), digits)
-    months = _months(scan, today)
+    months = _same_month_same_year(_months(scan, today))
     times = _times(scan)
     quantities = _quantities(scan)
     return Features(

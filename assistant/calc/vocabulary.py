@@ -91,6 +91,18 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _patterns(where: str, value: Any) -> tuple[str, ...]:
+    """Strings as _strings, where a "re:" entry must compile."""
+    words = _strings(where, value)
+    for w in words:
+        if w.startswith("re:"):
+            try:
+                re.compile(w[3:])
+            except re.error as e:
+                raise VocabularyError(f"{where}: {w!r} is not a regular expression: {e}") from None
+    return words
+
+
 def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> RoleSpec:
     """One role from its TOML table, checked."""
     where = f"calculators.{calc}.roles.{name}"
@@ -197,7 +209,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         cues=_strings("intent.cues", data["intent"]["cues"]),
         compute=_strings("intent.compute", data["intent"]["compute"]),
         rule_questions=_strings("intent.rule_questions", data["intent"]["rule_questions"]),
-        yes_no=_strings("intent.yes_no", data["intent"]["yes_no"]),
+        yes_no=_patterns("intent.yes_no", data["intent"]["yes_no"]),
         flags=flags,
         calculators=calculators,
     )

@@ -62,10 +62,23 @@ def test_counts_and_references_that_are_not_inputs():
     assert quantities("一次性费用") == []
     assert quantities("第6个工作日") == []
     assert quantities("2026年被删了6次") == [("count", Decimal(6), "次")]
+    # "欠费第8天了": the eighth day now, a count of days; "第6个工作日" stays a label.
+    assert quantities("欠费第8天了") == [("duration", Decimal(8), "day")]
+    # "第五次被删除": the fifth time, a count; "第一次交多少" names the first payment.
+    assert quantities("今年度第五次被删除内容了") == [("count", Decimal(5), "次")]
+    assert quantities("第一次要交多少") == []
+    # A guess between two numbers is no value; the correction after it is.
+    assert quantities("大概有三四次吧 我查了一下 是四次") == [("count", Decimal(4), "次")]
+    assert quantities("断了两三天") == []
+    assert quantities("二十三天") == [("duration", Decimal(23), "day")]
     # Counted things that no calculator takes: invoices, copies, people, companies.
     assert quantities("专线跟云能开一张吗") == []
     assert quantities("发票开两份，三个人签字，两家公司") == []
     assert quantities("一张5000元的发票") == [("money", Decimal(5000), "元")]
+    # Rates are the contract's, never an input; nor is a batch.
+    assert quantities("不含税66666元，请按6%的增值税率") == [("money", Decimal(66666), "元")]
+    assert quantities("欠5000元 按3‰算") == [("money", Decimal(5000), "元")]
+    assert quantities("采购一批专线") == []
 
 
 @pytest.mark.parametrize(
@@ -184,6 +197,11 @@ MAY_20 = date(2026, 5, 20)
 )
 def test_month_and_year_ends_and_dates_said_twice(text, dates):
     assert [d.value for d in extract(text, MAY_20).dates] == dates
+
+
+def test_a_month_named_again_without_its_year_is_the_month_named_before():
+    months = extract("去年12月份的账单准备今天付，12月账单最晚哪天交", date(2026, 1, 30)).months
+    assert [(m.year, m.month, m.year_assumed) for m in months] == [(2025, 12, False), (2025, 12, False)]
 
 
 class _AlwaysTransform:

@@ -168,6 +168,14 @@ def test_a_threshold_that_would_choose_calculators_without_any_trigger_is_refuse
         load(bad)
 
 
+def test_a_yes_no_pattern_that_does_not_compile_is_refused(tmp_path):
+    text = TRIGGERS_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "triggers.toml"
+    bad.write_text(text.replace('"re:够[^，,。？?]{0,6}吗"', '"re:够[吗"', 1), encoding="utf-8")
+    with pytest.raises(VocabularyError, match="intent.yes_no: 're:够\\[吗' is not a regular expression"):
+        load(bad)
+
+
 def test_a_verdict_that_is_not_a_boolean_is_refused(tmp_path):
     text = TRIGGERS_PATH.read_text(encoding="utf-8")
     bad = tmp_path / "triggers.toml"
@@ -184,6 +192,9 @@ def test_a_verdict_that_is_not_a_boolean_is_refused(tmp_path):
         ("我们打算四月一号解约 三月二号寄书面通知 提前二十个工作日够了吧 行不行", "termination_notice_by",
          {"end_on": "2026-04-01", "notice_on": "2026-03-02"}),
         ("十月份账单 我们打算十一月二十号交 可以吧", "payment_overdue", {"bill_month": "2026-10", "paid_on": "2026-11-20"}),
+        # "够…吗" asks yes or no whatever stands between ("re:" in [intent].yes_no).
+        ("你们说8月1号要转让合同，可通知7月5号才发过来，这够天数吗", "transfer_notice_by",
+         {"transfer_on": "2026-08-01", "notice_on": "2026-07-05"}),
     ],
 )
 def test_a_yes_no_question_goes_to_a_calculator_whose_result_is_a_verdict(question, calculator, inputs):
