@@ -31,6 +31,7 @@ from assistant.answer.sessions import (
     make_store,
     new_session_id,
 )
+from assistant.corpus.ids import referenced_ids
 from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.batching import BatchStats
@@ -95,6 +96,7 @@ class Assistant:
         audit: AuditStore | None = None,
     ):
         self.knowledge = knowledge
+        self._clause_ids = frozenset(knowledge.corpus.ids)
         self.retriever = retriever
         self.settings = settings
         self.sessions = sessions or MemorySessionStore()
@@ -295,6 +297,9 @@ class Assistant:
         # the model.
         lexical = self.retriever.search(query, k=LEXICAL_WINDOW, mode=Mode.bm25)
         ranks = {"lexical": _ranks(lexical)}
+        # A clause named by its number ("第十五条讲的什么", "附件一第4.5条") is about this contract, and is the answer.
+        # Not when the question names a law: its articles are the law's ("33号令（…办法）第十八条").
+        named = [] if lexical.signals.foreign_kinds.get("laws") else referenced_ids(query, self._clause_ids)
         # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
         before = _previous_question(state)
         if before:
@@ -320,7 +325,7 @@ class Assistant:
             plan = None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
-        if self.scope.clearly_out(lexical.signals, fit):
+        if self.scope.clearly_out(lexical.signals, fit) and not named:
             state.pending = None
             return self._refuse_or_ask(query, context, lexical.signals, ranks["lexical"], state)
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
@@ -334,7 +339,7 @@ class Assistant:
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
             plan = None if _states_nothing(plan) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
-        if not r.hits or not self.scope.in_scope(r.signals, fit):
+        if not named and (not r.hits or not self.scope.in_scope(r.signals, fit)):
             state.pending = None
             return self._refuse_or_ask(query, context, r.signals, _ranks(r), state)
         if plan is not None:
@@ -342,6 +347,8 @@ class Assistant:
                 return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
             return self._calculate(plan, query, state, search_text)
         state.pending = None
+        if named:
+            return self._lookup(query, r, first=named)
         readings = ambiguity.readings_for(query, self.ambiguity, _previous_question(state))
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
         # equipment clause, not about the refunds the 赔 group offers).
@@ -452,8 +459,15 @@ class Assistant:
     def retrieve(self, question: str) -> Retrieval:
         return self.retriever.search(question, k=self.settings.top_k)
 
-    def _lookup(self, query: str, r: Retrieval) -> Answer:
-        hits = self._cited_hits(r.hits)
+    def _lookup(self, query: str, r: Retrieval, first: list[str] = ()) -> Answer:
+        """The best clauses quoted and cited; `first`: clauses the question names by number, cited before the rest."""
+        hits = r.hits
+        if first:
+            top = hits[0].score if hits else 1.0
+            by_id = {h.clause_id: h for h in hits}
+            named = [by_id.get(cid) or Hit(clause_id=cid, score=top) for cid in first]
+            hits = [h.model_copy(update={"score": max(h.score, top)}) for h in named] + [h for h in hits if h.clause_id not in first]
+        hits = self._cited_hits(hits)
         citations = [self._citation(h.clause_id, query, r.expansions, h.score) for h in hits]
         best = citations[0]
         name = self.clause(best.clause_id).name

@@ -23,9 +23,10 @@ from .vocabulary import keyword_score, vocabulary
 _FOLLOW_UP = re.compile(r"^(那么?|如果|要是|假如|假设|换成|改成|换|改|那要是|那如果|还是|再)|呢[?？。!！]*$|的话[?？。!！]*$")
 
 
-# "客户更正：是4条20M", "说错了，是五千一", "把100M那条换成50M": a correction restates part of the last question.
+# "客户更正：是4条20M", "说错了，是五千一", "是三条不是两条", "把100M那条换成50M": a correction restates part of
+# the last question.
 _CORRECTION = re.compile(
-    r"更正|纠正|说错|搞错|记错|弄错|写错|其实是|应该是|不对"
+    r"更正|纠正|说错|搞错|记错|弄错|写错|其实是|应该是|不对|是[^，,。？?！!]{1,10}?不是"
     r"|^把[^，,。？?！!]{0,12}?(?:换成|改成|改为|变成|升到|升级到|降到|降为|调到)"
 )
 

@@ -36,3 +36,29 @@ def clause_name(clause_id: str) -> str:
     if part == "A1" and "." not in number:
         return f"附件一第{chinese_ordinal(int(number))}条"
     return f"{PART_NAMES[part]}第{number}条"
+
+
+# "主协议第二十三条", "第23条", "附件一第4.5条", "沃云服务条款第八条", "责任书第8条": a clause named by its number;
+# not an article of a law ("电信条例第十五条", "《网络安全法》第十条").
+_PARTS = (("A1", r"附件\s*[一1]|沃云服务条款|服务条款"), ("A2", r"附件\s*[二2]|入网责任书|责任书"), ("M", r"主协议|入网协议|协议"))
+_REFERENCE = re.compile(
+    r"(?:(" + "|".join(f"(?P<{part}>{words})" for part, words in _PARTS) + r")\s*(?:的)?\s*)?"
+    r"(?<![》）)法例定则令])第\s*(?P<number>\d+(?:\.\d+)*|[零〇一二两三四五六七八九十百]+)\s*条"
+)
+
+
+def referenced_ids(text: str, known: frozenset[str] | set[str]) -> list[str]:
+    """The clause ids a text names by number, in order, among `known` (the main agreement when no part is named)."""
+    out: list[str] = []
+    for m in _REFERENCE.finditer(text):
+        part = next((p for p, _ in _PARTS if m.group(p)), "M")
+        number = m.group("number")
+        if not number[0].isdigit():
+            try:
+                number = str(int(cn2an.cn2an(number.replace("两", "二"), "smart")))
+            except (ValueError, KeyError):
+                continue
+        cid = f"{part}-{number}"
+        if cid in known and cid not in out:
+            out.append(cid)
+    return out

@@ -35,7 +35,7 @@ BM25_DIR = "bm25"
 BM25_IDS = "bm25_ids.json"
 # Bump when the way documents are built changes, so old indexes count as stale.
 # 4: the manifest records each file's sha256.
-FORMAT = 4
+FORMAT = 5  # 5: clause numbers ("第四十五条") are one BM25 token
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+import cn2an
 import jieba
 
 # Function words that carry no meaning for matching a clause.
@@ -50,9 +51,29 @@ class Tokenizer:
         )
 
     def __call__(self, text: str, words: list[str] | None = None) -> list[str]:
+        # A clause number ("第四十五条") is one token: read as words and bigrams its numeral would match any number
+        # a question says ("十五天" is not 第四十五条).
+        ordinals = [_ordinal(m) for m in _ORDINAL.finditer(text)]
+        if ordinals:
+            text = _ORDINAL.sub(" ", text)
+            words = None
         # Bigrams catch words jieba segments differently in a question and in a clause.
         grams = [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
-        return (self.words(text) if words is None else words) + ["#" + g for g in grams if not set(g) <= _STOP_CHARS]
+        return (self.words(text) if words is None else words) + ["#" + g for g in grams if not set(g) <= _STOP_CHARS] + ordinals
+
+
+_ORDINAL = re.compile(r"第\s*([零〇一二两三四五六七八九十百\d]+)\s*([条款项章])")
+
+
+def _ordinal(m: re.Match[str]) -> str:
+    """"第四十五条" → "§45条"; a numeral cn2an cannot read stays as written."""
+    number = m.group(1)
+    if not number.isdigit():
+        try:
+            number = str(int(cn2an.cn2an(number.replace("两", "二"), "smart")))
+        except (ValueError, KeyError):
+            pass
+    return f"§{number}{m.group(2)}"
 
 
 _STOP_CHARS = frozenset("的了吗呢吧啊是在和与及或就都也还有没不要会能可我你您他这那哪什么怎多少几个一下请问想")

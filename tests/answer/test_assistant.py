@@ -112,3 +112,14 @@ def test_a_question_giving_nothing_with_several_readings_is_asked_which_before_i
     assert a.intent is Intent.clarify
     assert a.pending is None
     assert len(a.options) >= 2
+
+
+@pytest.mark.parametrize(("question", "clause"), [("第十五条讲的什么", "M-15"), ("附件一第4.5条说了啥", "A1-4.5"), ("责任书第八条", "A2-8")])
+def test_a_clause_named_by_number_is_quoted_first(fake_assistant, question, clause):
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.lookup
+    assert a.citations[0].clause_id == clause
+
+
+def test_an_article_of_a_law_is_not_a_clause_of_the_contract(fake_assistant):
+    assert fake_assistant.ask("电信条例第十五条原文是什么").intent is Intent.out_of_scope

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.corpus.ids import clause_name
+from assistant.corpus.ids import clause_name, referenced_ids
 from assistant.corpus.parse import join_lines, parse
 from assistant.errors import ClauseNotFound
 
@@ -120,3 +120,26 @@ def test_join_lines_closes_wrapped_lines_but_keeps_paragraphs():
 def test_unrecognised_text_is_refused():
     with pytest.raises(ValueError):
         parse("这不是合同。\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("第十五条讲的什么", ["M-15"]),
+        ("主协议第二十九条是什么", ["M-29"]),
+        ("附件一第4.5条说了啥", ["A1-4.5"]),
+        ("沃云服务条款第八条", ["A1-8"]),
+        ("责任书第8条", ["A2-8"]),
+        ("合同第23条和第二十九条", ["M-23", "M-29"]),
+        # A law's articles are not the contract's; nor is a clause the contract does not have.
+        ("电信条例第十五条原文", []),
+        ("《网络安全法》第十条", []),
+        ("33号令（非经营性互联网信息服务备案管理办法）第十八条", []),
+        ("第99条", []),
+    ],
+)
+def test_clauses_named_by_number_are_read_back_as_ids(text, ids):
+    known = {"M-15", "M-23", "M-29", "M-18", "M-10", "A1-4.5", "A1-8", "A2-8"}
+    assert referenced_ids(text, known) == ids
+    # The names the assistant itself gives clauses read back as the same ids.
+    assert all(referenced_ids(clause_name(cid), known) == [cid] for cid in ids)

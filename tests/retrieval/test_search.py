@@ -92,3 +92,11 @@ def test_segmentation_is_remembered_and_each_caller_gets_its_own_list():
     assert "云专线" in words and "欠费" in words
     words.append("篡改")
     assert t.words("云专线欠费了怎么办") == words[:-1]
+
+
+def test_a_clause_number_is_one_token_and_matches_no_other_number():
+    t = Tokenizer(["云专线"])
+    title = t("主协议第四十五条")
+    assert "§45条" in title and "十五" not in title and "#十五" not in title
+    assert "§15条" in t("第十五条讲的什么")
+    assert not set(t("合同里那个十五天是什么意思")) & set(title) - {"#协议", "协议"}
