@@ -10,6 +10,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from assistant.corpus.normalize import fold
@@ -110,13 +111,13 @@ def readings_for(query: str, groups: Iterable[Group], context: str = "") -> list
     after a question about ending 沃云 early).
     """
     for group in groups:
-        cues = [c for c in group.cues if c in query]
-        if not cues:
+        spans = [m for c in group.cues if (m := _cue_pattern(c).search(query))]
+        if not spans:
             continue
         # A distinct word that is only part of the cue itself ("第一次" in "第一次交多少") picks nothing.
         rest = query
-        for c in cues:
-            rest = rest.replace(c, " ")
+        for m in spans:
+            rest = rest.replace(m.group(0), " ")
         picked = [r for r in group.readings if any(d in rest for d in r.distinct)]
         if len(picked) != 1 and context:
             in_context = [r for r in group.readings if any(d in context for d in r.distinct)]
@@ -125,6 +126,15 @@ def readings_for(query: str, groups: Iterable[Group], context: str = "") -> list
             return []
         return list(picked or group.readings)
     return []
+
+
+@lru_cache(maxsize=1024)
+def _cue_pattern(cue: str) -> re.Pattern[str]:
+    """A cue as said with a word slipped in ("什么时候要缴费" for "什么时候缴费", "可以退款不" for "能退"): a cue of
+    four characters or more matches with at most one character between any two of its own."""
+    if len(cue) < 4:
+        return re.compile(re.escape(cue))
+    return re.compile(".?".join(map(re.escape, cue)))
 
 
 def ranked(readings: list[Reading], ranks: Mapping[str, int]) -> list[Reading]:

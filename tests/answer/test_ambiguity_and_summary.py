@@ -38,6 +38,28 @@ def test_a_question_naming_one_reading_is_not_ambiguous(groups, question):
     assert ambiguity.readings_for(question, groups) == []
 
 
+@pytest.mark.parametrize(
+    ("question", "group"),
+    [
+        # A cue of four characters or more still holds with one word slipped in.
+        ("什么时候要缴费", "交钱时间"),
+        ("什麼時候要繳費", "交钱时间"),
+        ("可以退款不 refund", "退钱"),
+    ],
+)
+def test_a_cue_holds_with_a_word_slipped_in(groups, question, group):
+    from assistant.corpus.normalize import normalize_query
+
+    wanted = next(g for g in groups if g.name == group)
+    assert ambiguity.readings_for(normalize_query(question), groups) == list(wanted.readings)
+
+
+def test_a_short_cue_is_matched_as_written(groups):
+    # "要赔" (2 characters) does not stretch over "要不赔": short cues would match too much.
+    assert ambiguity._cue_pattern("要赔").search("要不赔") is None
+    assert ambiguity._cue_pattern("什么时候缴费").search("什么时候才能缴完费") is None
+
+
 def test_naming_two_readings_narrows_the_choice_to_them(groups):
     labels = {r.label for r in ambiguity.readings_for("欠费或者转租的违约金多少", groups)}
     assert labels == {"逾期缴费", "擅自转租"}

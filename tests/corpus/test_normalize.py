@@ -71,6 +71,7 @@ from assistant.corpus.normalize import correct_spelling
         ("vat多少 invoice", "增值税多少 发票"),
         ("billion", "billion"),  # English entries match whole words only
         ("最迟哪天发书面通知", "最晚哪天发书面通知"),  # a word meaning exactly what the calculators' word means
+        ("是几个工作天", "是几个工作日"),
     ],
 )
 def test_misspellings_homophones_and_english_words_are_read_as_the_contract_writes(said, read):
