@@ -90,8 +90,19 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         best = outright
     elif best.probability < m.threshold:
         return None
+    best = _one_that_uses_the_values(best, found, m.threshold)
     close = [c.name for c in found[1:] if c.probability >= m.threshold and best.probability - c.probability < m.margin]
     return build(best.name, best.inputs, best.fill.assumptions, alternatives=close, probability=round(best.probability, 4))
+
+
+def _one_that_uses_the_values(best: Candidate, found: list[Candidate], threshold: float) -> Candidate:
+    """Rather than ask for every input of a calculator the question gives none of, take a runner-up that clears
+    the threshold and computes from the values the question does give ("再两个月就到期……每月1580……终止要付多少":
+    the early-termination penalty, not the term's end date)."""
+    if best.fill.used or not get(best.name).missing(best.inputs):
+        return best
+    complete = [c for c in found[1:] if c.probability >= threshold and c.fill.used and not get(c.name).missing(c.inputs)]
+    return complete[0] if complete else best
 
 
 def _asked_outright(found: list[Candidate]) -> Candidate | None:

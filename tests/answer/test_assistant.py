@@ -123,3 +123,17 @@ def test_a_clause_named_by_number_is_quoted_first(fake_assistant, question, clau
 
 def test_an_article_of_a_law_is_not_a_clause_of_the_contract(fake_assistant):
     assert fake_assistant.ask("电信条例第十五条原文是什么").intent is Intent.out_of_scope
+
+
+@pytest.mark.parametrize(
+    ("question", "calculator"),
+    [
+        # The term's end date would need a start date the question never gives; the values it does give compute
+        # another calculation the question also names.
+        ("沃云再三个月就到期了，每月费用2000元，现在先终止的话要付多少违约金", "early_termination_penalty"),
+        ("我们的100M专线，云服务已经不续约了，一整年下来专线费用总共多少钱", "line_fee"),
+    ],
+)
+def test_the_calculation_that_uses_the_values_given_is_preferred_to_asking_for_others(fake_assistant, question, calculator):
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.calculation and a.calculation.name == calculator
