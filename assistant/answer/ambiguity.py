@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -103,13 +103,15 @@ def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
     return tuple(groups)
 
 
-def readings_for(query: str, groups: Iterable[Group], context: str = "") -> list[Reading]:
+def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[str] = "") -> list[Reading]:
     """The readings to offer for a folded question, or [] when it is not ambiguous.
 
     A question naming one reading's distinct words is not ambiguous; naming several narrows the choice to them.
-    `context` is the conversation's previous question: its words choose a reading too ("那要提前多久跟你们说"
-    after a question about ending 沃云 early).
+    `context` is the conversation's previous question, or its previous questions most recent first: the first
+    whose words choose exactly one reading chooses it ("那要提前多久跟你们说" after questions about ending 沃云
+    early).
     """
+    contexts = [context] if isinstance(context, str) else list(context)
     for group in groups:
         spans = [m for c in group.cues if (m := _cue_pattern(c).search(query))]
         if not spans:
@@ -119,9 +121,12 @@ def readings_for(query: str, groups: Iterable[Group], context: str = "") -> list
         for m in spans:
             rest = rest.replace(m.group(0), " ")
         picked = [r for r in group.readings if any(d in rest for d in r.distinct)]
-        if len(picked) != 1 and context:
-            in_context = [r for r in group.readings if any(d in context for d in r.distinct)]
-            picked = in_context if len(in_context) == 1 else picked
+        if len(picked) != 1:
+            for said in filter(None, contexts):
+                in_context = [r for r in group.readings if any(d in said for d in r.distinct)]
+                if len(in_context) == 1:
+                    picked = in_context
+                    break
         if len(picked) == 1:
             return []
         return list(picked or group.readings)

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION = 500
 MAX_CITATIONS = 5
+# How many earlier questions may say which reading of an ambiguous question is meant.
+CONTEXT_TURNS = 3
 # A runner-up is cited only when its fused score is close to the best one's.
 RUNNER_UP_RATIO = 0.85
 # A message this short, in a conversation, is read with the previous question.
@@ -349,7 +351,7 @@ class Assistant:
         state.pending = None
         if named:
             return self._lookup(query, r, first=named)
-        readings = ambiguity.readings_for(query, self.ambiguity, _previous_question(state))
+        readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state))
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
         # equipment clause, not about the refunds the 赔 group offers).
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
@@ -368,7 +370,7 @@ class Assistant:
         product first, then its inputs), or [] when the question has one reading or gives an input."""
         if plan.inputs:
             return []
-        readings = ambiguity.readings_for(query, self.ambiguity, _previous_question(state))
+        readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state))
         if readings:
             state.pending = None
         return readings
@@ -536,6 +538,12 @@ def _previous_question(state: SessionState) -> str:
             # read as words it would make the follow-up look less like a contract question.
             return _PLACEHOLDERS.sub("", turn.question)
     return ""
+
+
+def _previous_questions(state: SessionState, n: int = CONTEXT_TURNS) -> list[str]:
+    """The conversation's last `n` questions the contract covered, most recent first (see _previous_question)."""
+    said = [_PLACEHOLDERS.sub("", t.question) for t in reversed(state.history) if t.intent != Intent.out_of_scope.value]
+    return said[:n]
 
 
 _PLACEHOLDERS = re.compile("|".join(re.escape(p) for p in default_rules().placeholders.values()))

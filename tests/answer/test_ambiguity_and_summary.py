@@ -212,3 +212,10 @@ def test_an_ambiguity_cue_turns_a_refusal_into_asking_back_unless_something_fore
     a = fake_assistant.ask(question)
     assert a.intent is intent
     assert bool(a.options) is (intent is Intent.clarify)
+
+
+def test_an_earlier_question_of_the_conversation_chooses_the_reading(groups):
+    # The last question names no reading; the one before it does ("提前终止沃云").
+    said = ["这个违约金要是不够赔你们损失咋办", "沃云想提前终止 违约金怎么算"]
+    assert ambiguity.readings_for("那要提前多久跟你们说", groups, said) == []
+    assert len(ambiguity.readings_for("那要提前多久跟你们说", groups, said[:1])) > 1
