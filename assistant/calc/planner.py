@@ -82,8 +82,9 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         return None
     best = found[0]
     x = best.features
-    if x["no_values"] and (x["rule_question"] or not x["asks"]):
-        # Without any value, "几天内要报备" asks what the rule is, which the clause answers.
+    if x["no_values"] and not x["compute"] and (x["rule_question"] or not x["asks"]):
+        # Without any value, "几天内要报备" asks what the rule is, which the clause answers — unless it asks
+        # outright for the calculation ("……帮我算一下哪天截止"), whose inputs are then asked for.
         return None
     outright = _asked_outright(found)
     if outright is not None:

@@ -137,3 +137,11 @@ def test_an_article_of_a_law_is_not_a_clause_of_the_contract(fake_assistant):
 def test_the_calculation_that_uses_the_values_given_is_preferred_to_asking_for_others(fake_assistant, question, calculator):
     a = fake_assistant.ask(question)
     assert a.intent is Intent.calculation and a.calculation.name == calculator
+
+
+def test_asking_outright_to_compute_beats_asking_for_the_rule(fake_assistant):
+    """"几个工作日内" alone asks what the rule is; "帮我算一下哪天截止" asks for the date, so its input is asked for."""
+    rule = fake_assistant.ask("网站备案信息有变更，要在几个工作日内跟联通报备？")
+    assert rule.intent is Intent.lookup
+    a = fake_assistant.ask("网站备案信息有变更，要在几个工作日内跟联通报备？帮我算一下哪天截止")
+    assert a.intent is Intent.clarify and a.pending is not None and a.pending.name == "filing_update_deadline"

@@ -75,6 +75,10 @@ def test_counts_and_references_that_are_not_inputs():
     assert quantities("专线跟云能开一张吗") == []
     assert quantities("发票开两份，三个人签字，两家公司") == []
     assert quantities("一张5000元的发票") == [("money", Decimal(5000), "元")]
+    # An address, numerals in its place names too, is never an input; the values after it are.
+    assert quantities("诊所地址：东城区东四北大街15号，第一次交多少钱") == []
+    assert quantities("我们在朝阳区建国路88号，50M专线，逾期10天") == [("bandwidth", Decimal(50), "Mbps"), ("duration", Decimal(10), "day")]
+    assert quantities("地址昌平区生命科学园路29号）的云专线月租为5100元") == [("money", Decimal(5100), "元")]
     # Rates are the contract's, never an input; nor is a batch.
     assert quantities("不含税66666元，请按6%的增值税率") == [("money", Decimal(66666), "元")]
     assert quantities("欠5000元 按3‰算") == [("money", Decimal(5000), "元")]
