@@ -272,7 +272,7 @@ _FULL_DATE = re.compile(r"(?<!\d)(\d{4})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-
 # A year named relative to today ("明年1月15号", "去年12月"): the date's year is then known, not assumed.
 _RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
 _YEAR_WORD = "(" + "|".join(_RELATIVE_YEARS) + r")\s*"
-_MONTH_DAY = re.compile(r"(?:" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_MONTH_DAY = re.compile(r"(?:" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 # 3.1 / 3/1 as dates only when nothing after them makes them an amount or a ratio.
 _SHORT_DATE = re.compile(
     r"(?:" + _YEAR_WORD + r")?(?<![\d.\-])(\d{1,2})\s*[./]\s*(\d{1,2})"
@@ -280,7 +280,7 @@ _SHORT_DATE = re.compile(
 )
 # The last day of a month: "3月底", "明年3月末", "6月最后一天", "下个月底".
 _END = r"\s*(?:底|末|最后\s*[一1]\s*天)"
-_MONTH_END = re.compile(r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月" + _END)
+_MONTH_END = re.compile(r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月" + _END)
 _TIME = re.compile(
     r"^\s*[)）]?\s*(?:的)?\s*(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨|早|晚|am|AM|pm|PM)?\s*(\d{1,2})\s*(?:点|时|:)\s*"
     r"(半|(\d{1,2})\s*分?)?\s*(am|AM|pm|PM)?"
@@ -293,7 +293,7 @@ _RELATIVE_DAYS = {
 # 上上个月 before 上个月, which it contains.
 _RELATIVE_MONTHS = {"上上个月": -2, "上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
 _YEAR_MONTH = re.compile(
-    r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.个])(\d{1,2})\s*月(?:份)?(?!\s*\d)"
+    r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月(?:份)?(?!\s*\d)"
 )
 
 

@@ -195,6 +195,9 @@ MAY_20 = date(2026, 5, 20)
         ("我們年底（12 月 31 日）想提前解約", [date(2026, 12, 31)]),
         ("今天，也就是5月20日交的", [date(2026, 5, 20)]),
         ("集团年底迁移，希望在2026年12月31日终止，12月1日申请", [date(2026, 12, 31), date(2026, 12, 1)]),
+        # "那个 八月三十一号" (ASR spaces dropped: "那个8月31号") is a date; "个" before a month is a measure word only
+        # after a number.
+        ("月租五千一 那个 八月三十一号竣工", [date(2026, 8, 31)]),
         # Two different dates side by side stay two.
         ("于今天（6月10日）发出", [MAY_20, date(2026, 6, 10)]),
     ],
