@@ -28,6 +28,9 @@ class Reading:
     question: str
     clauses: tuple[str, ...]
     distinct: tuple[str, ...]
+    # Its group's cue is one of the contract's figures ("十五天"): retrieval, which matches no numeral written in
+    # words against one in digits, need not agree that the question is about these readings.
+    figure: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,10 @@ def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
             bad = [c for c in r.get("clauses", []) if c not in known]
             if bad or not r.get("clauses"):
                 raise ValueError(f"{path}: group {name}, reading {label}: unknown or missing clause ids {bad}")
-            readings.append(Reading(label, question, tuple(r["clauses"]), tuple(fold(d) for d in r.get("distinct", []))))
+            figure = raw.get("figure", False)
+            if not isinstance(figure, bool):
+                raise ValueError(f"{path}: group {name}: figure must be true or false, got {figure!r}")
+            readings.append(Reading(label, question, tuple(r["clauses"]), tuple(fold(d) for d in r.get("distinct", [])), figure))
         if len(readings) < 2 or not raw.get("cues"):
             raise ValueError(f"{path}: group {name} needs cues and at least two readings")
         groups.append(Group(name, tuple(fold(c) for c in raw["cues"]), tuple(readings)))

@@ -355,7 +355,7 @@ class Assistant:
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
         # equipment clause, not about the refunds the 赔 group offers).
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
-        if readings and top & {c for rd in readings for c in rd.clauses}:
+        if readings and (top & {c for rd in readings for c in rd.clauses} or all(rd.figure for rd in readings)):
             return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
         s = r.signals
         if not context and self.vagueness.applies(s.length, len(s.domain_terms), s.bm25_margin):

@@ -219,3 +219,16 @@ def test_an_earlier_question_of_the_conversation_chooses_the_reading(groups):
     said = ["这个违约金要是不够赔你们损失咋办", "沃云想提前终止 违约金怎么算"]
     assert ambiguity.readings_for("那要提前多久跟你们说", groups, said) == []
     assert len(ambiguity.readings_for("那要提前多久跟你们说", groups, said[:1])) > 1
+
+
+def test_a_figure_of_the_contract_is_asked_back_though_retrieval_matches_no_numeral(fake_assistant):
+    a = fake_assistant.ask("合同里那个十五天 是什么意思啊")
+    assert a.intent is Intent.clarify
+    assert {o.label for o in a.options} == {"逾期15日", "不可抗力告知", "不可抗力终止"}
+
+
+def test_a_figure_flag_that_is_not_a_boolean_is_refused(tmp_path, corpus):
+    bad = tmp_path / "ambiguity.toml"
+    bad.write_text(GROUPS_FILE.read_text(encoding="utf-8").replace("figure = true", 'figure = "yes"', 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="figure must be true or false"):
+        ambiguity.load_groups(bad, corpus.ids)
