@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -532,18 +533,15 @@ def _ranks(r: Retrieval) -> dict[str, int]:
 
 def _previous_question(state: SessionState) -> str:
     """The last question of the conversation that the contract covered, or '', without redaction placeholders."""
-    for turn in reversed(state.history):
-        if turn.intent != Intent.out_of_scope.value:
-            # The history is stored redacted: a placeholder ([姓名], [地址]) says nothing about the contract, and
-            # read as words it would make the follow-up look less like a contract question.
-            return _PLACEHOLDERS.sub("", turn.question)
-    return ""
+    return next(iter(_previous_questions(state, 1)), "")
 
 
 def _previous_questions(state: SessionState, n: int = CONTEXT_TURNS) -> list[str]:
-    """The conversation's last `n` questions the contract covered, most recent first (see _previous_question)."""
-    said = [_PLACEHOLDERS.sub("", t.question) for t in reversed(state.history) if t.intent != Intent.out_of_scope.value]
-    return said[:n]
+    """The conversation's last `n` questions the contract covered, most recent first, without redaction
+    placeholders: the history is stored redacted, and a placeholder ([姓名], [地址]) says nothing about the
+    contract — read as words, it would make a follow-up look less like a contract question."""
+    said = (_PLACEHOLDERS.sub("", t.question) for t in reversed(state.history) if t.intent != Intent.out_of_scope.value)
+    return list(itertools.islice(said, n))
 
 
 _PLACEHOLDERS = re.compile("|".join(re.escape(p) for p in default_rules().placeholders.values()))

@@ -27,6 +27,14 @@ def chinese_ordinal(n: int) -> str:
     return cn2an.an2cn(n, "low")
 
 
+def numeral_value(numeral: str) -> str | None:
+    """A Chinese numeral as digits ("四十五" → "45", "两" read as 二), or None when it is not one."""
+    try:
+        return str(int(cn2an.cn2an(numeral.replace("两", "二"), "smart")))
+    except (ValueError, KeyError):
+        return None
+
+
 @lru_cache(maxsize=1024)
 def clause_name(clause_id: str) -> str:
     """The clause named as a person says it: 主协议第二十三条, 附件一第4.5条, 附件一第八条, 附件二第8条."""
@@ -53,11 +61,8 @@ def referenced_ids(text: str, known: frozenset[str] | set[str]) -> list[str]:
     for m in _REFERENCE.finditer(text):
         part = next((p for p, _ in _PARTS if m.group(p)), "M")
         number = m.group("number")
-        if not number[0].isdigit():
-            try:
-                number = str(int(cn2an.cn2an(number.replace("两", "二"), "smart")))
-            except (ValueError, KeyError):
-                continue
+        if not number[0].isdigit() and (number := numeral_value(number)) is None:
+            continue
         cid = f"{part}-{number}"
         if cid in known and cid not in out:
             out.append(cid)

@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-import cn2an
 import jieba
+
+from assistant.corpus.ids import numeral_value
 
 # Function words that carry no meaning for matching a clause.
 _STOPWORDS = frozenset(
@@ -69,10 +70,7 @@ def _ordinal(m: re.Match[str]) -> str:
     """"第四十五条" → "§45条"; a numeral cn2an cannot read stays as written."""
     number = m.group(1)
     if not number.isdigit():
-        try:
-            number = str(int(cn2an.cn2an(number.replace("两", "二"), "smart")))
-        except (ValueError, KeyError):
-            pass
+        number = numeral_value(number) or number
     return f"§{number}{m.group(2)}"
 
 

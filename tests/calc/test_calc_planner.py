@@ -159,28 +159,20 @@ def test_question_file_has_enough_rows_and_all_match():
     assert not misses, "\n".join(f"{o.q}: {o.calculator} {o.result} {o.error}" for o in misses)
 
 
-def test_a_threshold_that_would_choose_calculators_without_any_trigger_is_refused(tmp_path):
-    text = TRIGGERS_PATH.read_text(encoding="utf-8")
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        # A calculator none of whose phrases occur scores 0: a threshold of 0 would choose it.
+        (lambda t: re.sub(r"(?m)^threshold = .*$", "threshold = 0", t), "threshold must be > 0, got 0.0"),
+        (lambda t: t.replace('"re:够[^，,。？?]{0,6}吗"', '"re:够[吗"', 1), "intent.yes_no: 're:够\\[吗' is not a regular expression"),
+        (lambda t: t.replace("verdict = true", 'verdict = "yes"', 1), "verdict must be true or false"),
+    ],
+)
+def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
     bad = tmp_path / "triggers.toml"
-    bad.write_text(re.sub(r"(?m)^threshold = .*$", "threshold = 0", text), encoding="utf-8")
+    bad.write_text(edit(TRIGGERS_PATH.read_text(encoding="utf-8")), encoding="utf-8")
     assert load(TRIGGERS_PATH).threshold > 0
-    with pytest.raises(VocabularyError, match="threshold must be > 0, got 0.0"):
-        load(bad)
-
-
-def test_a_yes_no_pattern_that_does_not_compile_is_refused(tmp_path):
-    text = TRIGGERS_PATH.read_text(encoding="utf-8")
-    bad = tmp_path / "triggers.toml"
-    bad.write_text(text.replace('"re:够[^，,。？?]{0,6}吗"', '"re:够[吗"', 1), encoding="utf-8")
-    with pytest.raises(VocabularyError, match="intent.yes_no: 're:够\\[吗' is not a regular expression"):
-        load(bad)
-
-
-def test_a_verdict_that_is_not_a_boolean_is_refused(tmp_path):
-    text = TRIGGERS_PATH.read_text(encoding="utf-8")
-    bad = tmp_path / "triggers.toml"
-    bad.write_text(text.replace("verdict = true", 'verdict = "yes"', 1), encoding="utf-8")
-    with pytest.raises(VocabularyError, match="verdict must be true or false"):
+    with pytest.raises(VocabularyError, match=error):
         load(bad)
 
 
