@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
+import bisect
 import hashlib
+import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -53,11 +54,17 @@ class ScopeLexicon:
     law_content_patterns: tuple[re.Pattern[str], ...] = ()
     law_reference: tuple[str, ...] = ()
 
-    def kinds_found(self, query: str) -> dict[str, list[str]]:
-        """Kind → the foreign words (and pattern matches) of that kind in a folded query."""
+    def kinds_found(self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None) -> dict[str, list[str]]:
+        """Kind → the foreign words (and pattern matches) of that kind in a folded query.
+
+        With `cuts` (the query's word boundaries), a word found only inside other words is not named: 公司法 in
+        "有限公司法务部", ecs in the resource number "ecs-bj-20931".
+        """
         out: dict[str, list[str]] = {}
         for kind, words in self.kinds.items():
-            hits = self.found(words, query) + [m.group(0) for rx in self.patterns.get(kind, ()) for m in rx.finditer(query)]
+            hits = self.found(words, query, cuts) + [
+                m.group(0) for rx in self.patterns.get(kind, ()) for m in rx.finditer(query)
+            ]
             if hits:
                 out[kind] = hits
         return out
@@ -69,14 +76,50 @@ class ScopeLexicon:
         return any(w in query for w in self.law_content) or any(rx.search(query) for rx in self.law_content_patterns)
 
     @staticmethod
-    def found(words: tuple[str, ...], query: str) -> list[str]:
-        """The words occurring in the query, longest first, without those inside a longer match."""
+    def found(
+        words: tuple[str, ...], query: str, cuts: Callable[[str], tuple[int, ...]] | None = None
+    ) -> list[str]:
+        """The words occurring in the query, longest first, without those inside a longer match; with `cuts`, only
+        those standing as words of their own at least once (see _stands_alone)."""
         index, order = _lexicon_index(words)
+        if cuts is None:
+            present = index.found(query)
+        else:
+            present = {w for start, w in index.occurrences(query) if _stands_alone(query, start, w, cuts)}
         hits: list[str] = []
-        for w in sorted(index.found(query), key=order.__getitem__):
+        for w in sorted(present, key=order.__getitem__):
             if not any(w in h for h in hits):
                 hits.append(w)
         return hits
+
+
+_CODE_CHAR = re.compile(r"[a-z0-9_\-]")
+
+
+def _stands_alone(query: str, start: int, word: str, cuts: Callable[[str], tuple[int, ...]]) -> bool:
+    """Whether an occurrence of a lexicon word is a word of the query rather than a piece of others.
+
+    Latin words must not touch letters, digits or a code's hyphen ("laws", "ecs-bj-20931"); a Chinese word must
+    begin or end on a word boundary of the segmented query, unless the words it cuts through are both short: 公司法
+    cuts through 有限公司 and 法务部, while "问反", "法对" are jieba's guesses at an unknown word (客户问反电信网络诈骗法对…)
+    and prove nothing. A prefix or suffix of a longer word still names it (长途 in 长途电话).
+    """
+    end = start + len(word)
+    if word.isascii():
+        before = query[start - 1] if start else ""
+        after = query[end] if end < len(query) else ""
+        return not (_CODE_CHAR.fullmatch(before or " ") or _CODE_CHAR.fullmatch(after or " "))
+    bounds = cuts(query)
+    cut = [_cut_word(bounds, at) for at in (start, end)]
+    return not (all(cut) and max(cut) >= 3)
+
+
+def _cut_word(bounds: tuple[int, ...], at: int) -> int:
+    """The length of the segmented word an offset falls inside (0 on a boundary)."""
+    i = bisect.bisect_left(bounds, at)
+    if i < len(bounds) and bounds[i] == at:
+        return 0
+    return bounds[i] - bounds[i - 1] if 0 < i < len(bounds) else 0
 
 
 @lru_cache(maxsize=16)

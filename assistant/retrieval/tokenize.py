@@ -35,6 +35,8 @@ class Tokenizer:
         # segmented again when it is asked again (FAQ, IVR) and when a lookup resumes after its encode.
         self.term_words = lru_cache(maxsize=4096)(self._term_words)
         self._segmented = lru_cache(maxsize=4096)(self._segment)
+        # The word boundaries of a text (precise mode, ascending offsets), asked only when a lexicon word is found in it.
+        self.cuts = lru_cache(maxsize=1024)(self._cuts)
 
     def _term_words(self, term: str) -> tuple[str, ...]:
         """The words of one dictionary term (see term_words)."""
@@ -43,6 +45,12 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """Jieba search-mode words without stopwords or punctuation."""
         return list(self._segmented(text))
+
+    def _cuts(self, text: str) -> tuple[int, ...]:
+        offsets = [0]
+        for tok in self._jieba.lcut(text):
+            offsets.append(offsets[-1] + len(tok))
+        return tuple(offsets)
 
     def _segment(self, text: str) -> tuple[str, ...]:
         return tuple(

@@ -33,6 +33,26 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
 
 
 @pytest.mark.parametrize(
+    ("question", "kind", "named"),
+    [
+        # a foreign word found only inside other words names nothing
+        ("北京宏图建设集团有限公司法务部问：争议由哪里的法院管辖", "laws", False),
+        ("资源编号 ECS-BJ-20931 想提前终止要什么流程", "operators", False),
+        # …while the same words standing as words of their own still do
+        ("公司法第十条原文是什么", "laws", True),
+        ("阿里云ECS一个月多少钱", "operators", True),
+        ("用移动云的专线多少钱", "operators", True),
+        ("客户问反电信网络诈骗法对企业专线实名登记的具体条文", "laws", True),  # jieba guesses "问反", "法对"
+        ("联通国际长途电话每分钟多少钱", "products", True),  # 长途 begins 长途电话
+    ],
+)
+def test_a_foreign_word_counts_only_where_it_stands_as_a_word(fake_assistant, question, kind, named):
+    from assistant.corpus.normalize import normalize_query
+
+    assert (kind in signals(fake_assistant, normalize_query(question)).foreign_kinds) is named
+
+
+@pytest.mark.parametrize(
     ("question", "asks_content"),
     [("个人信息保护法第十三条原文是什么", True), ("数据安全法罚款最多多少", True), ("合同里哪里提到电信条例", False)],
 )
