@@ -164,6 +164,7 @@ def test_late_activation_credit(days, fee, expected):
         ("1100", "24", 36.16),
         ("10000", "36", 493.16),    # 328.77 × 1.5 = 493.155 → half-up
         ("18000", "25", 616.44),    # 591.78 × 25/24 = 616.4375
+        ("18000", "26", 641.10),    # 591.78 × 26 ÷ 24 = 641.095 exactly → half-up (not 641.0949… via 26/24)
     ],
 )
 def test_outage_credit(fee, hours, expected):

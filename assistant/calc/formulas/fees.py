@@ -236,7 +236,8 @@ def outage_credit(
         raise InputNeeded("monthly_fee", f"当月累计中断 {num(outage_hours)} 小时，达到核减条件，核减额按基本月租费计算，缺少基本月租费（元）")
     per_day = q2(monthly_fee * 12 / 365)
     days = outage_hours / 24
-    credit = q2(per_day * days)
+    # Multiplied before dividing: 591.78 × 26 ÷ 24 is exactly 641.095 (→ 641.10); × (26 ÷ 24) rounds to 641.09.
+    credit = q2(per_day * outage_hours / 24)
     shown = _approx(days)
     steps = [
         f"每天减免额 = {num(monthly_fee)} × 12 ÷ 365 = {yuan(per_day)} 元/天",
@@ -252,14 +253,26 @@ def _approx(value: Decimal) -> str:
     return num(value) if shown == value else f"≈{num(shown)}"
 
 
-@formula("sublease_penalty", title="擅自转租违约金", clauses=("M-11",))
+@formula("sublease_penalty", title="擅自转租违约金", clauses=("M-11", "M-23"),
+         one_of=(("monthly_tariff", "bandwidth_mbps"),))
 def sublease_penalty(
     months_used: Annotated[Months, Field(title="自开通起累计使用月数")],
-    monthly_tariff: Annotated[Money, Field(title="该速率光专线标准月资费（元）")],
+    monthly_tariff: Annotated[Money | None, Field(title="该速率光专线标准月资费（元）")] = None,
+    bandwidth_mbps: Annotated[Bandwidth | None, Field(title="专线带宽（M）")] = None,
 ) -> Outcome:
-    """转租违约金 = 自开通之日起至终止服务之日止累计使用月数 × 相应速率光专线标准月资费。"""
+    """转租违约金 = 自开通之日起至终止服务之日止累计使用月数 × 相应速率光专线标准月资费（只给带宽时取第二十三条该速率的专线月资费）。"""
+    steps = []
+    if monthly_tariff is None:
+        # M-11 names "相应速率光专线产品标准资费" without a table; the only per-speed line prices the contract lists
+        # are M-23's, so they are used and the step says so.
+        price = LINE_TARIFF.get(bandwidth_mbps or 0)
+        if price is None:
+            return Outcome(None, "元", [_unlisted(bandwidth_mbps or 0)])
+        monthly_tariff = price
+        steps.append(f"相应速率光专线标准资费按合同第二十三条所列 {bandwidth_mbps}M 专线月资费计：{num(price)} 元/月")
     penalty = q2(monthly_tariff * months_used)
-    return Outcome(penalty, "元", [f"{months_used} 个月 × {num(monthly_tariff)} 元/月 = {yuan(penalty)} 元"])
+    steps.append(f"{months_used} 个月 × {num(monthly_tariff)} 元/月 = {yuan(penalty)} 元")
+    return Outcome(penalty, "元", steps)
 
 
 @derivation("remaining_months", title="剩余服务月数", clauses=("A1-6.4",))
