@@ -136,7 +136,8 @@ def follow_up(
     # Another calculator is meant only when the message names it in words the last one does not share
     # ("降到100M能省多少" after a line fee; not "那逾期20天呢" after a late fee, which both know) — and strongly
     # so when its values would also simply change the last calculation ("换成50M呢").
-    own_words = reading.phrases - set(last_spec.triggers)
+    # Words that only ask for a figure or a date ("那最晚是哪一天") name no calculator of their own.
+    own_words = reading.phrases - set(last_spec.triggers) - set(vocabulary().cues)
     needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
     related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed]
     if related:

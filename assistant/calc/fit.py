@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant.corpus.normalize import normalize_query
+from assistant.errors import CalcInputError
 
 from .selection import FEATURES, WEIGHTS_PATH, Model, candidates, understand
 
@@ -88,7 +89,10 @@ def feature_rows(retriever, items: list[Example]):
     rows = []
     for k, ex in enumerate(items):
         query = normalize_query(ex.q)
-        reading = understand(query, ex.today)
+        try:
+            reading = understand(query, ex.today)
+        except CalcInputError:
+            continue  # an impossible date: the service explains it, no calculator is chosen
         lexical = _ranks(retriever.search(query, k=10, mode=Mode.bm25).hits)
         fused = _ranks(retriever.search(query, k=10).hits)
         before = {"previous": _ranks(retriever.search(ex.previous, k=10, mode=Mode.bm25).hits)} if ex.previous else {}

@@ -369,6 +369,22 @@ def negated(text: str, start: int) -> bool:
     return any(n in left[copula:] for n in _NEGATORS)
 
 
+# Words that deny what follows rather than negate a fact in it: "不是到期不续" says which reading is not meant.
+_DENIERS = ("并不是", "而不是", "并非", "而非", "不是", "不属于")
+
+
+def denied(text: str, start: int) -> bool:
+    """Whether the words starting at `start` are what the clause says is not meant ("就合同期内解约 不是到期不续").
+
+    As with `negated`, a plain 是 after the denier starts a new statement ("不是我们，是你们那边故障").
+    """
+    left = text[max(0, start - NEGATION_WINDOW): start]
+    cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
+    left = left[cut:]
+    at = max((left.rfind(d) + len(d) for d in _DENIERS if d in left), default=-1)
+    return at >= 0 and not _COPULA.search(left, at)
+
+
 def find_flags(text: str, lexicons: dict[str, tuple[str, ...]]) -> list[Flag]:
     """Every lexicon phrase in `text`, with whether it is negated; within one lexicon the longest of overlapping
     matches. Different lexicons may overlap (a fault in Unicom's network is also Unicom's fault); a role reading
@@ -404,4 +420,4 @@ def as_time(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.combine(value, time(0, 0))
 
 
-__all__ = ["Flag", "Mention", "Mentions", "as_time", "find_flags", "negated", "read", "Decimal"]
+__all__ = ["Flag", "Mention", "Mentions", "as_time", "denied", "find_flags", "negated", "read", "Decimal"]

@@ -255,6 +255,11 @@ def to_digits(text: str) -> str:
     return _post_normalise(text)
 
 
+def _is_day(year: int, month: int, day: int) -> bool:
+    """Whether month and day name a real day of that year."""
+    return 1 <= month <= 12 and 1 <= day <= days_in_month(year, month)
+
+
 def _make_date(year: int, month: int, day: int, raw: str) -> date:
     """A real date, or CalcInputError explaining why it is not (2月30日, 9999年)."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
@@ -382,6 +387,9 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
                 year, assumed = int(m.group(1)), False
             else:
                 year, assumed = _year(None, m.group(1), today)
+            if (pattern is _SHORT_DATE and not _is_day(year, int(m.group(2)), int(m.group(3)))
+                    and not re.match(r"\s*[日号]", scan.text[m.end():])):
+                continue  # "99.9", "3.45": a number with a point, not a month and a day ("2.30号" still is one)
             value = _make_date(year, int(m.group(2)), int(m.group(3)), m.group(0).strip())
             at, end = _time_after(scan.text, m.end())
             scan.consume(m.start(), end)

@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.corpus.phrases import PhraseIndex
 
+from .mentions import denied
 from .registry import REGISTRY
 from .roles import FLAG, KINDS, NEGATING
 
@@ -244,7 +245,11 @@ class TriggerIndex:
         matched = {p for p, rx in self.patterns.items() if any(rx.search(t) for t in texts)}
         # A phrase negated by the character before it is its opposite ("含税" in "不含税"), unless the
         # negation is part of another occurrence of the phrase itself.
-        plain = {p for t in texts for at, p in self.plain.occurrences(t) if at == 0 or t[at - 1] not in NEGATING}
+        # A phrase the question denies ("不是到期不续") names the reading that is not meant.
+        plain = {
+            p for t in texts for at, p in self.plain.occurrences(t)
+            if (at == 0 or t[at - 1] not in NEGATING) and not denied(t, at)
+        }
         return plain | matched
 
     def triggered(self, found: set[str]) -> set[str]:

@@ -128,11 +128,17 @@ def test_months(text, month):
     assert [(m.year, m.month) for m in extract(text, TODAY).months] == [month]
 
 
-@pytest.mark.parametrize("text", ["2月30日", "2026年2月29日", "13月1日", "4月31号", "2025-02-29", "13月底", "这个月31号"])
+@pytest.mark.parametrize("text", ["2月30日", "2026年2月29日", "13月1日", "4月31号", "2025-02-29", "13月底", "这个月31号", "2.30号"])
 def test_impossible_dates_raise(text):
     with pytest.raises(CalcInputError) as exc:
         extract(text, TODAY)
     assert "不是有效日期" in exc.value.message
+
+
+@pytest.mark.parametrize("text", ["可用性是99.95%还是99.9", "SLA 99.9", "3.45的折扣"])
+def test_a_number_with_a_point_that_is_no_day_is_not_a_date(text):
+    # Only 月/日 written out is a date that can be impossible; "99.9" is just a number.
+    assert extract(text, TODAY).dates == []
 
 
 def test_leap_day_in_a_leap_year_is_fine():

@@ -161,6 +161,31 @@ def test_a_trigger_phrase_negated_by_the_character_before_it_is_not_found(text, 
     assert (phrase in trigger_index().found(text)) is found
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase", "found"),
+    [
+        ("就合同期内想解约那种 不是到期不续", "到期", False),
+        ("就合同期内想解约那种 不是到期不续", "解约", True),
+        ("并非转租，只是借给关联公司", "转租", False),
+        # a plain 是 after the denier starts a new statement
+        ("不是我们的问题，是专线中断了", "中断", True),
+        ("不是计划割接 是你们线路中断", "中断", True),
+    ],
+)
+def test_a_trigger_phrase_the_question_denies_is_not_found(text, phrase, found):
+    assert (phrase in trigger_index().found(text)) is found
+
+
+@pytest.mark.parametrize("then", ["那最晚是哪一天？", "那最早哪天呢", "具体是几号"])
+def test_a_follow_up_that_only_asks_for_the_date_names_no_other_calculator(then):
+    """"那最晚是哪一天" after a filing-change deadline asks about that deadline: 最晚 / 哪天 are question words,
+    not the notice calculators' triggers."""
+    last, last_result = last_of("网站备案信息3月2日变更了，几号前要报给你们")
+    assert last.name == "filing_update_deadline"
+    again = follow_up(then, TODAY, last, last_result)
+    assert again is None or again.name == "filing_update_deadline"
+
+
 def test_an_exclusive_input_yields_to_its_strongest_rival_not_its_last():
     """With two rivals naming one value, the stronger cue decides whichever rival is listed last."""
     from assistant.calc.roles import _Option, _strongest_of_exclusive
