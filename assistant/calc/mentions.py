@@ -22,7 +22,9 @@ _BOUNDARY = re.compile(r"[，,。；;！!？?\n]")
 LEFT_WINDOW = 12
 RIGHT_WINDOW = 8
 # What a speaker says right after a value they take back ("十号 不对 十二号", "5000 说错了 是5100").
-_RETRACT = re.compile(r"^\s*[,，]?\s*(?:不对|不是不是|哦不|噢不|说错了|说错|错了|不好意思|更正|纠正)")
+_RETRACT = re.compile(
+    r"^\s*[,，]?\s*(?:[了吧啊呀嗯呃额哦]\s*[,，]?\s*){0,3}(?:不对|不是不是|哦不|噢不|说错了|说错|错了|不好意思|更正|纠正)"
+)
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
 TIME_GAP = 16  # a clock time this close after a date belongs to it
@@ -209,6 +211,7 @@ _LIST_LABEL = re.compile(
     r"[\s、,，/和及与跟+;；:：]|还有|以及|然后|加上"
 )
 _SENTENCE_END = re.compile(r"[。！!？?]")
+_DAY_AND_HOURS = re.compile(r"^\s*(加上?|零|又|再加)?\s*$")
 _SENTENCE_BREAK = re.compile(r"[。！!？?\n]")
 _ASKING = re.compile(r"多少|几[号天月点个]|哪[天一个]|什么时候|何时|吗|么|是否|能否|？|\?|最晚|最迟|最早")
 # Words that add one more line to those already named ("4个网点用10M专线，另外仓库用的是1条20M").
@@ -254,6 +257,13 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
         first, last = items[hours[0]], items[hours[-1]]
         total = sum((items[i].value for i in hours), Decimal(0))
         extra.append(Mention("duration", total, first.start, last.end, "hour", parts=tuple(hours)))
+    for a, b in zip(range(len(items)), range(1, len(items))):
+        x, y = items[a], items[b]
+        joiner = _DAY_AND_HOURS.match(text[x.end: y.start]) if x.kind == y.kind == "duration" else None
+        if (joiner and x.unit == "day" and y.unit == "hour"
+                and (joiner.group(1) or (x.value == int(x.value) and y.value < 24))):
+            # "一天加六个小时", "1天6小时": one duration in hours; not "一天半 三十六个小时", the same one restated.
+            extra.append(Mention("duration", x.value * 24 + y.value, x.start, y.end, "hour", parts=(a, b)))
     lines = _line_counts(text, items)
     if lines:
         extra.extend(lines)
@@ -265,7 +275,8 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
         groups: list[list[Mention]] = [[every[0]]]
         for line in every[1:]:
             gap = text[groups[-1][-1].end: line.start]
-            if _SEPARATOR.match(gap) or re.match(r"^\s*[,，、;；]?\s*(?:再|外|另外)?\s*(?:加上?|和|还有|以及|及|与|跟)?\s*$", gap) or _LINE_JOIN.search(gap):
+            if (_SEPARATOR.match(gap) or _LINE_JOIN.search(gap) or _LINE_LABEL_GAP.match(gap)
+                    or re.match(r"^\s*[,，、;；]?\s*(?:再|外|另外)?\s*(?:加上?|和|还有|以及|及|与|跟)?\s*$", gap)):
                 groups[-1].append(line)
             else:
                 groups.append([line])
@@ -278,8 +289,10 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
 
 _COUNT_BEFORE = re.compile(r"(\d+)\s*(?:(?:条|根|路|个网点|个点)[^\d，,。；;！？!?]{0,8}|个\s*)$")
 _COUNT_AFTER = re.compile(
-    r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:是|共|一共|总共|共有|有)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+))"
+    r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:是|共|一共|总共|共有|有)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+)\s*(?:条|根|路)?)"
 )
+# Between two lines of a list: a separator and at most a short label of the next site ("、分公司", "，两个门店各").
+_LINE_LABEL_GAP = re.compile(r"^\s*[,，、;；]\s*[^\d。！!？?,，、;；]{0,6}$")
 # Several sites with the same line each: "2个分部各20M", "3个点每个点1条20M", "三个车间分别一条50M".
 _PER_SITE = re.compile(
     r"(\d+)\s*(?:个|家|处)[^\d，,。；;！？!?\s]{0,4}?\s*(?:各|每个[^\d，,。；;！？!?]{0,3}?|每[^\d，,。；;！？!?]{0,2}?|分别|都)"

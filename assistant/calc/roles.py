@@ -202,7 +202,10 @@ def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) ->
     `nearer` word between them names the value first ("一万块钱含税的，不含税是多少": 含税 is nearer than 不含税)."""
     for word in words:
         at = _find(m.left, word, last=True)
-        if at >= 0 and len(m.left) - (at + len(word)) <= ADJACENT and not _holds(m.left[at + len(word):], nearer):
+        gap = m.left[at + len(word):]
+        # A cue word the never-word qualifies is one noun with it ("未税金额", "不含税价格"), not a nearer name.
+        gap = next((gap[len(w):] for w in nearer if gap.startswith(w)), gap)
+        if at >= 0 and len(m.left) - (at + len(word)) <= ADJACENT and not _holds(gap, nearer):
             return True
         at = _find(m.right, word, last=False)
         if 0 <= at <= ADJACENT and not _ASKED.match(m.right[at + len(word):]) and not _holds(m.right[:at], nearer):

@@ -77,11 +77,27 @@ def test_weekdays_of_a_named_week():
 
 @pytest.mark.parametrize(
     ("question", "total"),
-    [("这个月断了三次：5h、9h、14h", Decimal(28)), ("第一次15小时、第二次13小时", Decimal(28))],
+    [
+        ("这个月断了三次：5h、9h、14h", Decimal(28)), ("第一次15小时、第二次13小时", Decimal(28)),
+        ("这个月断了 呃 一天 加 六个小时", Decimal(30)), ("断了1天6小时", Decimal(30)), ("断了一天零五个小时", Decimal(29)),
+    ],
 )
 def test_several_outages_of_a_month_add_up(question, total):
     sums = [m for m in read(question, TODAY).items if m.kind == "duration" and m.parts]
     assert [m.value for m in sums] == [total]
+
+
+def test_a_duration_restated_in_hours_is_not_added_to_itself():
+    assert [m for m in read("不对 是一天半 三十六个小时", TODAY).items if m.parts] == []
+
+
+@pytest.mark.parametrize(
+    ("question", "kept"),
+    [("被删了七次了 不对不对 是四次", Decimal(4)), ("欠了五千吧 呃不对 是五千一", Decimal(5100))],
+)
+def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
+    m = read(question, TODAY)
+    assert [i.value for i in m.items] == [kept] and len(m.retracted) == 1
 
 
 @pytest.mark.parametrize(
@@ -108,6 +124,8 @@ def test_runs_of_amounts_are_lists(question, amounts):
         ("200兆的2条 100兆的1条", [(200, 2), (100, 1)]),
         ("20M专线共8条", [(20, 8)]),
         ("1个100M和3条20M", [(100, 1), (20, 3)]),
+        ("10M×4条、20M×2条", [(10, 4), (20, 2)]),
+        ("总部200M一条、分公司20M两条，半年多少", [(200, 1), (20, 2)]),
     ],
 )
 def test_lines_of_several_bandwidths(question, lines):

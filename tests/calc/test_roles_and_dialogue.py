@@ -131,6 +131,7 @@ def test_a_new_complete_question_starts_fresh():
         ("vat_split", "一千一 含税价 帮我拆一下 不含税多少", {"amount": "1100"}, 0),
         ("vat_from_pre_tax", "发票上含税2120元，不含税多少", {}, 1),
         ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}, 0),
+        ("vat_split", "未税金额1234.5元，加上6%增值税以后总额是多少", {}, 1),
     ],
 )
 def test_a_value_stated_as_something_else_is_never_that_input(calculator, question, taken, refused_values):
