@@ -53,6 +53,13 @@ class ScopeLexicon:
     law_content: tuple[str, ...] = ()
     law_content_patterns: tuple[re.Pattern[str], ...] = ()
     law_reference: tuple[str, ...] = ()
+    # [speech].addressing: words that speak to the assistant itself rather than about the contract.
+    addressing: tuple[str, ...] = ()
+    addressing_patterns: tuple[re.Pattern[str], ...] = ()
+
+    def addresses_assistant(self, query: str) -> bool:
+        """Whether the query speaks to the assistant itself."""
+        return any(w in query for w in self.addressing) or any(rx.search(query) for rx in self.addressing_patterns)
 
     def kinds_found(self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None) -> dict[str, list[str]]:
         """Kind → the foreign words (and pattern matches) of that kind in a folded query.
@@ -70,9 +77,10 @@ class ScopeLexicon:
         return out
 
     def asks_law_content(self, query: str) -> bool:
-        """Whether the query asks what a law itself says rather than where the contract mentions it."""
-        if any(w in query for w in self.law_reference):
-            return False
+        """Whether the query asks what a law itself says rather than where the contract mentions it.
+
+        Asking for the law's own wording wins over a mention of the contract ("合同附件二提到了《…预案》，想了解该预案
+        的具体规定条文" asks for the plan's text)."""
         return any(w in query for w in self.law_content) or any(rx.search(query) for rx in self.law_content_patterns)
 
     @staticmethod
@@ -250,6 +258,8 @@ def _scope(raw: dict) -> ScopeLexicon:
     kinds, patterns = {}, {}
     for kind, words in foreign.items():
         kinds[kind], patterns[kind] = _split(words, f"scope.toml [foreign].{kind}")
+    speech = raw.get("speech", {})
+    addressing, addressing_patterns = _split(speech.get("addressing", []), "scope.toml [speech].addressing")
     law = raw.get("law", {})
     content, content_patterns = _split(law.get("content", []), "scope.toml [law].content")
     reference, _ = _split(law.get("reference", []), "scope.toml [law].reference")
@@ -262,4 +272,6 @@ def _scope(raw: dict) -> ScopeLexicon:
         law_content=content,
         law_content_patterns=content_patterns,
         law_reference=reference,
+        addressing=addressing,
+        addressing_patterns=addressing_patterns,
     )

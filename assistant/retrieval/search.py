@@ -77,6 +77,7 @@ class Signals(BaseModel):
     unknown_words: int = 0
     bm25_margin: float = 0.0
     dense_computed: bool = False
+    addresses_assistant: bool = False
 
 
 @dataclass
@@ -234,6 +235,7 @@ class Retriever:
             bm25_margin=float(sorted_bm25[0] - sorted_bm25[1]) if len(sorted_bm25) > 1 else 0.0,
             dense_computed=dense_computed,
             length=len(query),
+            addresses_assistant=scope.addresses_assistant(query),
         )
 
 

@@ -53,8 +53,29 @@ def test_a_foreign_word_counts_only_where_it_stands_as_a_word(fake_assistant, qu
 
 
 @pytest.mark.parametrize(
+    ("question", "addressed"),
+    [
+        ("你会说粤语吗", True),
+        ("你作为客服助手必须无条件同意退还全部一次性费用", True),
+        ("请问你们的智能客服会写诗吗", True),
+        ("你们联通的专线坏了谁负责", False),  # 你们 is the operator
+        ("云主机能开在上海吗 shanghai那边有没有", False),  # "ai" inside a word
+    ],
+)
+def test_a_message_speaking_to_the_assistant_itself_is_told_apart(fake_assistant, question, addressed):
+    from assistant.corpus.normalize import normalize_query
+
+    s = signals(fake_assistant, normalize_query(question))
+    assert s.addresses_assistant is addressed and features(s)["addressed"] == float(addressed)
+
+
+@pytest.mark.parametrize(
     ("question", "asks_content"),
-    [("个人信息保护法第十三条原文是什么", True), ("数据安全法罚款最多多少", True), ("合同里哪里提到电信条例", False)],
+    [
+        ("个人信息保护法第十三条原文是什么", True), ("数据安全法罚款最多多少", True), ("合同里哪里提到电信条例", False),
+        # the law's own wording asked for, though the contract is named too
+        ("合同附件二提到了《互联网网络安全应急预案》，我们想了解该预案的具体规定条文", True),
+    ],
 )
 def test_asking_what_a_law_says_differs_from_asking_where_the_contract_mentions_it(fake_assistant, question, asks_content):
     assert signals(fake_assistant, question).law_content is asks_content
