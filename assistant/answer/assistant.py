@@ -303,6 +303,9 @@ class Assistant:
         # A clause named by its number ("第十五条讲的什么", "附件一第4.5条") is about this contract, and is the answer.
         # Not when the question names a law: its articles are the law's ("33号令（…办法）第十八条").
         named = [] if lexical.signals.foreign_kinds.get("laws") else referenced_ids(query, self._clause_ids)
+        # Where the contract mentions a law ("合同里哪里提到电信条例") is a question about the contract, whatever the
+        # law's name weighs in the model; what the law itself says is not (law_content).
+        about_contract = bool(named) or _cites_law(lexical.signals)
         # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
         before = _previous_question(state)
         if before:
@@ -328,7 +331,7 @@ class Assistant:
             plan = None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
-        if self.scope.clearly_out(lexical.signals, fit) and not named:
+        if self.scope.clearly_out(lexical.signals, fit) and not about_contract:
             state.pending = None
             return self._refuse_or_ask(query, context, lexical.signals, ranks["lexical"], state)
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
@@ -342,7 +345,7 @@ class Assistant:
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
             plan = None if _states_nothing(plan) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
-        if not named and (not r.hits or not self.scope.in_scope(r.signals, fit)):
+        if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit)):
             state.pending = None
             return self._refuse_or_ask(query, context, r.signals, _ranks(r), state)
         if plan is not None:
@@ -531,6 +534,11 @@ def _ranks(r: Retrieval) -> dict[str, int]:
     return {h.clause_id: i for i, h in enumerate(r.hits, 1)}
 
 
+def _cites_law(signals) -> bool:
+    """A law is named and the question asks where the contract mentions it, not what the law says."""
+    return bool(signals.foreign_kinds.get("laws")) and signals.contract_ref and not signals.law_content
+
+
 def _previous_question(state: SessionState) -> str:
     """The last question of the conversation that the contract covered, or '', without redaction placeholders."""
     return next(iter(_previous_questions(state, 1)), "")
@@ -544,7 +552,12 @@ def _previous_questions(state: SessionState, n: int = CONTEXT_TURNS) -> list[str
     return list(itertools.islice(said, n))
 
 
-_PLACEHOLDERS = re.compile("|".join(re.escape(p) for p in default_rules().placeholders.values()))
+# A placeholder goes with the label in front of it: "手机[手机号]" read as "手机" would name a phone plan.
+_PLACEHOLDERS = re.compile(
+    r"(?:手机号?码?|电话|座机|联系电话|回电|身份证号?码?|地址|邮箱|我叫|姓名|联系人)?\s*[:：]?\s*(?:"
+    + "|".join(re.escape(p) for p in default_rules().placeholders.values())
+    + ")"
+)
 
 
 __all__ = ["Assistant", "EncoderStats", "QuestionError"]

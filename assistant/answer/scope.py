@@ -27,7 +27,6 @@ FOREIGN_KINDS = ("operators", "products", "laws", "topics", "chitchat", "injecti
 FEATURES = (
     *(f"foreign_{k}" for k in FOREIGN_KINDS),
     "law_content",      # asks what a law itself says ("第十三条原文"), not where the contract mentions it
-    "law_in_contract",  # names a law and asks where the contract mentions it ("合同里哪里提到电信条例")
     "core",             # names the contract's own products (云专线, 沃云…)
     "contract_ref",     # asks about the contract itself ("合同里…", "本协议…")
     "known_share",      # share of its words the contract, notes and synonym data know
@@ -51,7 +50,6 @@ def features(s: Signals, calc: float = 0.0) -> dict[str, float]:
     x = {f"foreign_{k}": 1.0 if kinds.get(k) else 0.0 for k in FOREIGN_KINDS}
     x.update(
         law_content=1.0 if (kinds.get("laws") and s.law_content) else 0.0,
-        law_in_contract=1.0 if (kinds.get("laws") and s.contract_ref and not s.law_content) else 0.0,
         core=1.0 if s.core_terms else 0.0,
         contract_ref=1.0 if s.contract_ref else 0.0,
         known_share=s.known_share,
