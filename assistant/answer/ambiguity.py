@@ -123,9 +123,10 @@ def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[st
         if not spans:
             continue
         # A distinct word that is only part of the cue itself ("第一次" in "第一次交多少") picks nothing.
-        rest = query
-        for m in spans:
-            rest = rest.replace(m.group(0), " ")
+        # Removed by position, all at once: cues overlap ("多少钱" inside "第一次要交多少钱"), and replacing one
+        # first would leave the rest of another ("第一次要交") to pick a reading.
+        covered = {i for m in spans for i in range(m.start(), m.end())}
+        rest = "".join(" " if i in covered else ch for i, ch in enumerate(query))
         picked = [r for r in group.readings if any(d in rest for d in r.distinct)]
         if len(picked) != 1:
             for said in filter(None, contexts):
