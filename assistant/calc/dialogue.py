@@ -128,8 +128,9 @@ def follow_up(
     found = candidates(reading, ranks)
     own = choose(found)
     cue = is_follow_up(question) or refers_back(question)
-    # A complete question of its own, not introduced as a follow-up, starts fresh.
-    if own is not None and not own.missing and not cue:
+    # A complete question of its own, not introduced as a follow-up, starts fresh; one that states none of its
+    # inputs (the VAT of the default 100 元 opening fee, for "加上开户费 第一次交多少") is no complete question.
+    if own is not None and not own.missing and own.inputs and not cue:
         return None
     last_spec = vocabulary().calculators[last.name]
     changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))

@@ -508,8 +508,9 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         r"第\s*1\s*次|第\s*\d+\s*次(?=[^\d，,。；;]{0,3}\d)|第\s*\d+(?!\s*次)(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
         r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
-        # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张").
-        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|项)"
+        # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张"),
+        # questions ("最后一个问题").
+        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|项|个\s*(?:小)?(?:问题|疑问|事情?))"
         # Rates are the contract's (6% VAT, 3‰ a day), never a calculator's input.
         r"|(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
     ))

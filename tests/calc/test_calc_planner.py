@@ -33,6 +33,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("4月的账单计费周期是哪几天", "billing_cycle", {"month": "2026-04"}),
         ("上个月的账单最晚什么时候交", "bill_dates", {"month": "2026-10"}),
         ("起租日2026年3月1日，合同几号到期", "contract_term", {"start_on": "2026-03-01"}),
+        ("5月31号用的流量算几月的账单", "bill_month_of", {"usage_on": "2026-05-31"}),
+        ("10月30号用的 算这个月的还是下个月的账单啊", "bill_month_of", {"usage_on": "2026-10-30"}),
     ],
 )
 def test_plan_on_colloquial_questions(question, name, inputs, today):

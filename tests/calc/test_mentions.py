@@ -28,6 +28,7 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("身份证110101199003074512 欠费3000元", [Decimal("110101199003074512")]),
         ("订单号BJ2026-0315，80/8080/443端口", [Decimal(2026), Decimal(80), Decimal(443)]),
         ("依据第36条和4.5条", [Decimal(36), Decimal("4.5")]),
+        ("最后一个问题：开票金额以什么为准？", [Decimal(1)]),
         ("地址建国路88号3号楼12层", [Decimal(88), Decimal(3), Decimal(12)]),
         ("北京58同城科技有限公司", [Decimal(58)]),
         ("每月5号前付款", [Decimal(5)]),

@@ -91,6 +91,8 @@ def last_of(question: str):
         ("50M专线不要云了一个月多少", "这个钱里的税是多少", "vat_split", {"tax": 288.68}),
         ("断了30小时，月租5100，能减多少", "如果是计划割接呢", "outage_credit", 0.0),
         ("断了30小时，月租5100，能减多少", "要是我们自己设备的问题呢", "outage_credit", 0.0),
+        # "开户费" alone would be the VAT of the 100 元 fee on defaults: no complete question of its own
+        ("20M专线沃云停了以后一个月多少", "加上开户费 第一次交多少", "first_payment", 2200.0),
     ],
 )
 def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
