@@ -199,7 +199,9 @@ def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = ()) -> float
 
 def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) -> bool:
     """Whether one of the words stands right beside the mention, stating what it is (not asking for it). A
-    `nearer` word between them names the value first ("一万块钱含税的，不含税是多少": 含税 is nearer than 不含税)."""
+    `nearer` word between them names the value first ("一万块钱含税的，不含税是多少": 含税 is nearer than 不含税);
+    a one-character cue ("是", "的") names nothing ("月租是一万" is still a monthly fee)."""
+    nearer = tuple(w for w in nearer if len(w) >= 2)
     for word in words:
         at = _find(m.left, word, last=True)
         gap = m.left[at + len(word):]

@@ -93,6 +93,8 @@ def last_of(question: str):
         ("断了30小时，月租5100，能减多少", "要是我们自己设备的问题呢", "outage_credit", 0.0),
         # "开户费" alone would be the VAT of the 100 元 fee on defaults: no complete question of its own
         ("20M专线沃云停了以后一个月多少", "加上开户费 第一次交多少", "first_payment", 2200.0),
+        # 竣工 names the first payment's own completion date, not the prorated fee of the month
+        ("100M专线第一次要交多少", "那个 如果是七月一号竣工的呢", "first_payment", 10100.0),
     ],
 )
 def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
@@ -134,6 +136,8 @@ def test_a_new_complete_question_starts_fresh():
         ("vat_from_pre_tax", "发票上含税2120元，不含税多少", {}, 1),
         ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}, 0),
         ("vat_split", "未税金额1234.5元，加上6%增值税以后总额是多少", {}, 1),
+        # a number stated as the monthly fee is never a bandwidth ("月租是一万" is not a 10000M line)
+        ("line_fee", "嗯 用了 八个月 呃 月租 是 一万", {"months": "8"}, 1),
     ],
 )
 def test_a_value_stated_as_something_else_is_never_that_input(calculator, question, taken, refused_values):
