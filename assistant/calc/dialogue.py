@@ -129,8 +129,10 @@ def follow_up(
     own = choose(found)
     cue = is_follow_up(question) or refers_back(question)
     # A complete question of its own, not introduced as a follow-up, starts fresh; one that states none of its
-    # inputs (the VAT of the default 100 元 opening fee, for "加上开户费 第一次交多少") is no complete question.
-    if own is not None and not own.missing and own.inputs and not cue:
+    # inputs (the VAT of the default 100 元 opening fee, for "加上开户费 第一次交多少") is no complete question, and
+    # one for the same calculator is read as a change of the last ("我们计划3月25日发出通知，来得及吧" after a
+    # latest-notice date keeps the end date and adds the notice date).
+    if own is not None and not own.missing and own.inputs and not cue and own.name != last.name:
         return None
     last_spec = vocabulary().calculators[last.name]
     changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))

@@ -11,6 +11,7 @@ from assistant.calc.mentions import find_flags, read
 from assistant.calc.roles import assign, flag_values, refused
 from assistant.calc.selection import candidates, understand
 from assistant.calc.vocabulary import trigger_index, vocabulary
+from assistant.corpus.normalize import normalize_query
 
 TODAY = date(2026, 6, 1)
 
@@ -120,6 +121,22 @@ def test_a_correction_edits_the_lines_of_the_last_calculation(then, lines):
     again = follow_up(then, TODAY, last, last_result)
     assert again is not None and again.name == "line_fee_total"
     assert {e["bandwidth_mbps"]: e["count"] for e in again.inputs["lines"]} == lines
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "end", "notice"),
+    [
+        ("我们拟于4月30日解除协议，最晚哪天要书面通知", "我们计划3月25日发出通知，时间来得及吧？", "2026-04-30", "2026-03-25"),
+        # "发得出去": 发 names the notice date of every notice calculator, not the end date already known
+        ("因为不可抗力影响超过一个月，我们想在6月30日终止合约，最晚哪天要发书面通知？", "我們6月20日才發得出去，來得及嗎？",
+         "2026-06-30", "2026-06-20"),
+    ],
+)
+def test_a_notice_date_said_after_a_latest_notice_date_is_the_notice_date(first, then, end, notice):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == last.name
+    assert str(again.inputs["end_on"]) == end and str(again.inputs["notice_on"]) == notice
 
 
 def test_a_new_complete_question_starts_fresh():
