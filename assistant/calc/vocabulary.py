@@ -16,6 +16,7 @@ from .registry import REGISTRY
 from .roles import FLAG, KINDS, NEGATING
 
 TRIGGERS_PATH = Path(__file__).with_name("triggers.toml")
+GIVES = frozenset({"", "money", "date"})
 
 
 class VocabularyError(ValueError):
@@ -50,6 +51,8 @@ class CalcSpec:
     situation: tuple[str, ...] = ()
     # Its result answers yes or no (in time, overdue, over the limit) besides giving the date or figure.
     verdict: bool = False
+    # What its result is: "money", "date", or "" (a status, a count of events).
+    gives: str = ""
     # Inputs a question gives one way or the other, never both: a derived input and the facts it is derived
     # from are one group member each side (days_overdue | bill_month + paid_on), one_of alternatives likewise.
     exclusive: tuple[frozenset[str], ...] = ()
@@ -83,6 +86,8 @@ class Vocabulary:
     yes_no: tuple[str, ...]
     flags: dict[str, tuple[str, ...]]
     calculators: dict[str, CalcSpec]
+    asks_money: tuple[str, ...] = ()
+    asks_date: tuple[str, ...] = ()
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -171,6 +176,9 @@ def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]
     verdict = raw.get("verdict", False)
     if not isinstance(verdict, bool):
         raise VocabularyError(f"calculators.{name}.verdict must be true or false, got {verdict!r}")
+    gives = raw.get("gives", "")
+    if gives not in GIVES:
+        raise VocabularyError(f"calculators.{name}.gives must be one of {sorted(GIVES)}, got {gives!r}")
     exclusive = [frozenset(group) for group in formula.one_of]
     for target in formula.inputs.model_fields:
         for d in formula.derivations(target):
@@ -189,6 +197,7 @@ def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]
         conditions=_strings(f"calculators.{name}.conditions", raw.get("conditions", [])),
         situation=_situation(name, raw.get("situation"), situations),
         verdict=verdict,
+        gives=gives,
     )
 
 
@@ -211,6 +220,8 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         compute=_strings("intent.compute", data["intent"]["compute"]),
         rule_questions=_strings("intent.rule_questions", data["intent"]["rule_questions"]),
         yes_no=_patterns("intent.yes_no", data["intent"]["yes_no"]),
+        asks_money=_strings("intent.asks_money", data["intent"].get("asks_money", [])),
+        asks_date=_strings("intent.asks_date", data["intent"].get("asks_date", [])),
         flags=flags,
         calculators=calculators,
     )

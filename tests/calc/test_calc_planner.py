@@ -35,6 +35,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("起租日2026年3月1日，合同几号到期", "contract_term", {"start_on": "2026-03-01"}),
         ("5月31号用的流量算几月的账单", "bill_month_of", {"usage_on": "2026-05-31"}),
         ("10月30号用的 算这个月的还是下个月的账单啊", "bill_month_of", {"usage_on": "2026-10-30"}),
+        # asks when: a line named in passing is no line fee
+        ("想开一条一百兆的专线 今天受理的话 最晚什么时候能给开通", "activation_deadline", {"accepted_on": "2026-11-24"}),
     ],
 )
 def test_plan_on_colloquial_questions(question, name, inputs, today):
@@ -168,6 +170,7 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: re.sub(r"(?m)^threshold = .*$", "threshold = 0", t), "threshold must be > 0, got 0.0"),
         (lambda t: t.replace('"re:够[^，,。？?]{0,6}吗"', '"re:够[吗"', 1), "intent.yes_no: 're:够\\[吗' is not a regular expression"),
         (lambda t: t.replace("verdict = true", 'verdict = "yes"', 1), "verdict must be true or false"),
+        (lambda t: t.replace('gives = "money"', 'gives = "cash"', 1), "gives must be one of"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
