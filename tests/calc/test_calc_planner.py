@@ -37,6 +37,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("10月30号用的 算这个月的还是下个月的账单啊", "bill_month_of", {"usage_on": "2026-10-30"}),
         # asks when: a line named in passing is no line fee
         ("想开一条一百兆的专线 今天受理的话 最晚什么时候能给开通", "activation_deadline", {"accepted_on": "2026-11-24"}),
+        # several lines once the cloud is stopped: the phrases of the single-line fee name the list too
+        ("沃云停用后，总部200M一条、分公司20M两条，半年专线费用合计多少？", "line_fee_total",
+         {"lines": [{"bandwidth_mbps": 200, "count": 1}, {"bandwidth_mbps": 20, "count": 2}], "months": 6}),
     ],
 )
 def test_plan_on_colloquial_questions(question, name, inputs, today):
