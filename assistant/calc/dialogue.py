@@ -141,8 +141,7 @@ def follow_up(
     # so when its values would also simply change the last calculation ("换成50M呢").
     # Words that only ask for a figure or a date ("那最晚是哪一天") name no calculator of their own.
     # Nor do words naming one of the last calculation's own inputs ("竣工" changes a first payment's completion date).
-    inputs_named = {c for role in last_spec.roles for c in role.cues if len(c) >= 2}
-    own_words = reading.phrases - set(last_spec.triggers) - set(vocabulary().cues) - inputs_named
+    own_words = reading.phrases - set(last_spec.triggers) - set(vocabulary().cues) - last_spec.input_words
     needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
     related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed]
     if related:

@@ -257,7 +257,8 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
         first, last = items[hours[0]], items[hours[-1]]
         total = sum((items[i].value for i in hours), Decimal(0))
         extra.append(Mention("duration", total, first.start, last.end, "hour", parts=tuple(hours)))
-    for a, b in zip(range(len(items)), range(1, len(items))):
+    for a in range(len(items) - 1):
+        b = a + 1
         x, y = items[a], items[b]
         joiner = _DAY_AND_HOURS.match(text[x.end: y.start]) if x.kind == y.kind == "duration" else None
         if (joiner and x.unit == "day" and y.unit == "hour"

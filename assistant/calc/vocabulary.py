@@ -71,6 +71,11 @@ class CalcSpec:
         return self._other_cues[name]
 
     @cached_property
+    def input_words(self) -> frozenset[str]:
+        """The cue words of two characters or more that name one of its inputs ("竣工" for a completion date)."""
+        return frozenset(c for r in self.roles for c in r.cues if len(c) >= 2)
+
+    @cached_property
     def _other_cues(self) -> dict[str, tuple[str, ...]]:
         return {r.name: tuple(c for o in self.roles if o.name != r.name for c in o.cues) for r in self.roles}
 

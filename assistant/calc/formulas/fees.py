@@ -35,14 +35,22 @@ def line_fee(
     months: Annotated[int, Field(ge=1, le=1200, title="月数")] = 1,
 ) -> Outcome:
     """停用沃云后专线费用 = 第二十三条价目表中该带宽的月租费（10M 1100、20M 2100、50M 5100、100M 10000、200M 18000 元/月）× 月数。"""
-    price = LINE_TARIFF.get(bandwidth_mbps)
+    price, steps = _line_price(bandwidth_mbps, "{bandwidth}M 专线停用沃云后月租费 {price} 元/月")
     if price is None:
-        return Outcome(None, "元", [_unlisted(bandwidth_mbps)])
+        return Outcome(None, "元", steps)
     total = q2(price * months)
-    steps = [f"{bandwidth_mbps}M 专线停用沃云后月租费 {num(price)} 元/月"]
     if months > 1:
         steps.append(f"{num(price)} × {months} 个月 = {yuan(total)} 元")
     return Outcome(total, "元", steps)
+
+
+def _line_price(bandwidth_mbps: int | None, said: str) -> tuple[Decimal | None, list[str]]:
+    """M-23's monthly price of a bandwidth with the step saying where it comes from (`said`, formatted with
+    `bandwidth` and `price`), or None with the step saying the contract lists no such price."""
+    price = LINE_TARIFF.get(bandwidth_mbps or 0)
+    if price is None:
+        return None, [_unlisted(bandwidth_mbps or 0)]
+    return price, [said.format(bandwidth=bandwidth_mbps, price=num(price))]
 
 
 def _unlisted(bandwidth_mbps: int) -> str:
@@ -146,11 +154,9 @@ def first_payment(
     """首次缴费 = 开户费 100 元（含税）+ 首月费用（给出竣工日期时按天计：月租费 ÷ 当月天数 × 使用天数）。"""
     steps = []
     if monthly_fee is None:
-        price = LINE_TARIFF.get(bandwidth_mbps or 0)
-        if price is None:
-            return Outcome(None, "元", [_unlisted(bandwidth_mbps or 0)])
-        monthly_fee = price
-        steps.append(f"{bandwidth_mbps}M 专线（停用沃云后）月租费 {num(price)} 元/月（第二十三条）")
+        monthly_fee, steps = _line_price(bandwidth_mbps, "{bandwidth}M 专线（停用沃云后）月租费 {price} 元/月（第二十三条）")
+        if monthly_fee is None:
+            return Outcome(None, "元", steps)
     first = Decimal(monthly_fee)
     if completion_date is not None:
         first, lines = _month_share(first, completion_date)
@@ -265,11 +271,9 @@ def sublease_penalty(
     if monthly_tariff is None:
         # M-11 names "相应速率光专线产品标准资费" without a table; the only per-speed line prices the contract lists
         # are M-23's, so they are used and the step says so.
-        price = LINE_TARIFF.get(bandwidth_mbps or 0)
-        if price is None:
-            return Outcome(None, "元", [_unlisted(bandwidth_mbps or 0)])
-        monthly_tariff = price
-        steps.append(f"相应速率光专线标准资费按合同第二十三条所列 {bandwidth_mbps}M 专线月资费计：{num(price)} 元/月")
+        monthly_tariff, steps = _line_price(bandwidth_mbps, "相应速率光专线标准资费按合同第二十三条所列 {bandwidth}M 专线月资费计：{price} 元/月")
+        if monthly_tariff is None:
+            return Outcome(None, "元", steps)
     penalty = q2(monthly_tariff * months_used)
     steps.append(f"{months_used} 个月 × {num(monthly_tariff)} 元/月 = {yuan(penalty)} 元")
     return Outcome(penalty, "元", steps)
