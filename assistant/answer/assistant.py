@@ -58,6 +58,10 @@ RUNNER_UP_RATIO = 0.85
 SHORT_FOLLOW_UP = 12
 # An ambiguous question is asked back only when one of its readings' clauses ranks this high.
 AMBIGUITY_WINDOW = 5
+# The clauses a question asking for a figure is checked against: the contract states it in one of them, or not at all.
+FIGURE_WINDOW = 2
+# Share of the question's words the closest clause must hold to be shown beside "合同没有写明…".
+NOT_STATED_COVERAGE = 0.5
 # How deep the lexical ranking the calculator selection reads goes (its agreement feature is 0 below it).
 LEXICAL_WINDOW = 10
 # Said when a client names a session that is not one of its own: whether it expired or never was, or is another
@@ -367,6 +371,11 @@ class Assistant:
             readings = ambiguity.readings_from_notes([h.clause_id for h in r.hits], notes, self.vagueness.options)
             if len(readings) >= 2:
                 return self._ask_which(query, readings, state)
+        # A price or a time none of the best clauses states is one the contract does not give ("故障几个小时能修好").
+        best = [h.clause_id for h in r.hits[:FIGURE_WINDOW]]
+        figure = self.knowledge.scope.figure_not_stated(query, [self.clause(c).text for c in best])
+        if figure is not None and not any(c in calc.clauses_computing(figure.computed) for c in best):
+            return self._not_stated(figure.name, r, query)
         return self._lookup(query, r)
 
     def _readings_first(self, plan: calc.CalcPlan, query: str, state: SessionState) -> list[ambiguity.Reading]:
@@ -496,6 +505,20 @@ class Assistant:
             f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
         )
         return Answer(intent=Intent.out_of_scope, answer=text, summary=f"不在本合同范围内，请拨打{s.hotline}")
+
+    def _not_stated(self, figure: str, r: Retrieval, query: str) -> Answer:
+        """Out of scope because the contract gives no such figure ("具体时限"): what its closest clause does say, cited,
+        and where to ask."""
+        s = self.settings
+        # The closest clause is shown only when it speaks of what the question is about, not merely ranks first.
+        cited = [self._citation(r.hits[0].clause_id, query, r.expansions, r.hits[0].score)] if r.signals.coverage1 >= NOT_STATED_COVERAGE else []
+        said = "".join(f"相关的约定见{self.clause(c.clause_id).name}：「{c.quote}」" for c in cited)
+        return Answer(
+            intent=Intent.out_of_scope,
+            answer=f"合同没有写明{figure}。{said}请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。",
+            citations=cited,
+            summary=f"合同没有写明{figure}，请拨打{s.hotline}",
+        )
 
     def _not_in_contract(self, why: str, result: CalcResult, query: str) -> Answer:
         """Out of scope because the contract gives no such figure: what it does list, and where to ask."""

@@ -3,6 +3,8 @@
 Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, answer_text.
 """
 
+from functools import lru_cache
+
 from . import formulas  # noqa: F401  (registers every formula)
 from .dialogue import follow_up, is_follow_up, refers_back, with_context
 from .planner import CalcPlan, clarify_text, pending_calculation, plan
@@ -16,6 +18,15 @@ def states_situation(calculator: str, text: str) -> bool:
     return _vocabulary().calculators[calculator].states_situation(text)
 
 
+@lru_cache(maxsize=8)
+def clauses_computing(gives: str) -> frozenset[str]:
+    """The clauses cited by the calculators that give this kind of result ("money", "date"); none for ""."""
+    if not gives:
+        return frozenset()
+    specs = _vocabulary().calculators
+    return frozenset(c for name, f in REGISTRY.items() if name in specs and specs[name].gives == gives for c in f.clauses)
+
+
 __all__ = [
     "REGISTRY",
     "CalcPlan",
@@ -25,6 +36,7 @@ __all__ = [
     "result_summary",
     "catalogue",
     "cited_clause_ids",
+    "clauses_computing",
     "clarify_text",
     "pending_calculation",
     "follow_up",

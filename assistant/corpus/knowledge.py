@@ -6,7 +6,7 @@ import bisect
 import hashlib
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -39,6 +39,26 @@ class SynonymGroup:
 
 
 @dataclass(frozen=True)
+class AskedFigure:
+    """A kind of figure a question may ask for (scope.toml [asked.<kind>])."""
+
+    kind: str
+    ask: tuple[re.Pattern[str], ...]
+    gives: tuple[re.Pattern[str], ...]
+    not_: tuple[re.Pattern[str], ...] = ()
+    # What a calculator computing this kind of figure gives ("money", "date"): a clause one cites states it too.
+    computed: str = ""
+    # How an answer names the figure the contract does not give ("具体金额").
+    name: str = ""
+
+    def states(self, text: str) -> bool:
+        """Whether a folded clause text states a figure of this kind."""
+        for rx in self.not_:
+            text = rx.sub(" ", text)
+        return any(rx.search(text) for rx in self.gives)
+
+
+@dataclass(frozen=True)
 class ScopeLexicon:
     """Words that say what a question is about: the contract's products, foreign subjects by kind, generic words,
     and the words that ask what a law itself says (or where the contract mentions it)."""
@@ -58,6 +78,18 @@ class ScopeLexicon:
     addressing_patterns: tuple[re.Pattern[str], ...] = ()
     # [speech].asking: words that make a sentence ask something.
     asking: tuple[str, ...] = ()
+    # [asked.*]: figures a question may ask for, and how a clause states one.
+    figures: tuple[AskedFigure, ...] = ()
+
+    def figure_not_stated(self, query: str, clause_texts: Iterable[str]) -> AskedFigure | None:
+        """The figure the query asks for (a price, a time) when none of the clauses' texts states one of its kind;
+        None when it asks for none, or a text states one."""
+        texts = [fold(t) for t in clause_texts]
+        asked = self.asked_part(query)
+        for f in self.figures:
+            if any(rx.search(asked) for rx in f.ask) and not any(f.states(t) for t in texts):
+                return f
+        return None
 
     def asked_part(self, query: str) -> str:
         """The sentences of a message that ask something; the whole message when it is one sentence or none asks.
@@ -301,4 +333,31 @@ def _scope(raw: dict) -> ScopeLexicon:
         addressing=addressing,
         addressing_patterns=addressing_patterns,
         asking=asking,
+        figures=_figures(raw.get("asked", {})),
     )
+
+
+def _figures(raw: dict) -> tuple[AskedFigure, ...]:
+    """The [asked.*] tables, checked: each has ask words and at least one `gives` pattern."""
+    out = []
+    for kind, table in raw.items():
+        where = f"scope.toml [asked.{kind}]"
+        if not isinstance(table, dict) or set(table) - {"ask", "gives", "not", "computed", "name"}:
+            raise ValueError(f"{where}: expected keys name, ask, gives, not and computed, got {table!r}")
+        computed = table.get("computed", "")
+        if not isinstance(computed, str):
+            raise ValueError(f"{where}.computed: expected a string, got {computed!r}")
+        ask = tuple(_pattern(w, f"{where}.ask") for w in table.get("ask", []))
+        gives = [_pattern(w, f"{where}.gives") for w in table.get("gives", [])]
+        not_ = [_pattern(w, f"{where}.not") for w in table.get("not", [])]
+        name = table.get("name")
+        if not ask or not gives or not isinstance(name, str) or not name:
+            raise ValueError(f"{where}: needs a name, ask words and gives patterns")
+        out.append(AskedFigure(kind, ask, tuple(gives), tuple(not_), computed, name))
+    return tuple(out)
+
+
+def _pattern(w: str, where: str) -> re.Pattern[str]:
+    """A "re:" entry compiled, or a plain word as a literal pattern (folded)."""
+    plain, patterns = _split([w], where)
+    return patterns[0] if patterns else re.compile(re.escape(plain[0]))

@@ -141,3 +141,60 @@ def test_the_weights_file_is_checked_when_loaded(tmp_path):
     bad.write_text("bias = 0\nthreshold = 0.1\nrefuse_below = 0.5\n[weights]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="refuse_below <= threshold"):
         ScopeModel.load(bad)
+
+
+@pytest.mark.parametrize(
+    ("question", "texts", "kind"),
+    [
+        # asks for a time: a clause saying only "在承诺时限内" states none; "每天24小时受理" is when calls are taken
+        ("报了故障几个小时能修好", ["乙方故障申告电话 10010每天 24小时受理甲方的故障申告，在承诺时限内进行修复"], "duration"),
+        ("沃云资源多久交付", ["沃云产品资源交付时限为光专线报竣后 48小时之内。"], None),
+        ("数据缓冲期具体是几天", ["乙方仅在一定的缓冲期（以所订购的具体产品服务说明文档载明的时限为准）内继续存储"], "duration"),
+        ("提前多久通知", ["应提前四周书面通知对方"], None),
+        # "前几天" says when, it does not ask how long
+        ("前几天专线断了，联通会赔吗", ["因乙方原因造成云专线中断"], None),
+        # asks for a price: a sum, a rate or the tariff it is charged by states one
+        ("业务暂停费多少钱", ["甲方申请暂停业务的，按规定收取业务暂停费用"], "money"),
+        ("開戶費多少錢", ["开户费一次性费用价格为：人民币 100元（含税价）"], None),
+        ("转租的违约金收多少", ["按照相应速率光专线产品标准资费收取"], None),
+        ("签两年能打几折", ["协议有效期为一年"], "money"),
+        ("专线谁负责维护", ["乙方负责维护"], None),
+    ],
+)
+def test_a_figure_no_clause_states_is_told_apart(knowledge, question, texts, kind):
+    from assistant.corpus.normalize import fold, normalize_query
+
+    figure = knowledge.scope.figure_not_stated(fold(normalize_query(question)), texts)
+    assert (figure.kind if figure else None) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "figure"),
+    [
+        ("报了故障几个小时能修好", Intent.out_of_scope, "具体时限"),
+        ("故障報修後幾小時內會修好？", Intent.out_of_scope, "具体时限"),
+        # the contract computes the penalty by formula (A1-6.4): it is stated, as a calculation
+        ("沃云提前终止的违约金怎么算", None, None),
+    ],
+)
+def test_a_figure_the_contract_does_not_give_is_refused_naming_it(fake_assistant, question, intent, figure):
+    a = fake_assistant.ask(question)
+    if intent is None:
+        assert a.intent is not Intent.out_of_scope
+        return
+    assert a.intent is intent and f"合同没有写明{figure}" in a.answer and "10010" in a.answer
+    assert a.summary.startswith(f"合同没有写明{figure}") and len(a.summary) <= 40
+    # the closest clause is shown only where it speaks of what was asked (M-34: repairs)
+    assert [c.clause_id for c in a.citations] in ([], ["M-34"])
+
+
+def test_the_asked_figures_are_checked_when_loaded(tmp_path):
+    from assistant.corpus.knowledge import _figures
+
+    assert {f.kind for f in _figures({"money": {"name": "金额", "ask": ["多少钱"], "gives": ["re:元"]}})} == {"money"}
+    with pytest.raises(ValueError, match="needs a name, ask words and gives patterns"):
+        _figures({"money": {"name": "金额", "ask": ["多少钱"]}})
+    with pytest.raises(ValueError, match="expected keys"):
+        _figures({"money": {"name": "金额", "ask": ["多少钱"], "gives": ["元"], "colour": 1}})
+    with pytest.raises(ValueError, match="bad pattern"):
+        _figures({"money": {"name": "金额", "ask": ["re:("], "gives": ["元"]}})
