@@ -159,6 +159,11 @@ def test_the_weights_file_is_checked_when_loaded(tmp_path):
         ("转租的违约金收多少", ["按照相应速率光专线产品标准资费收取"], None),
         ("签两年能打几折", ["协议有效期为一年"], "money"),
         ("专线谁负责维护", ["乙方负责维护"], None),
+        # measures, contacts and places: the contract names a hotline and a city, never a latency, a URL or a building
+        ("专线到沃云资源池的延迟大概多少ms", ["沃云产品资源交付时限为光专线报竣后 48小时之内。"], "measure"),
+        ("客户问多云平台控制台的登录地址", ["甲方可通过多云平台统一管理"], "contact"),
+        ("客户经理的联系电话给一个", ["乙方向甲方提供客户服务支撑电话 4000111000"], None),
+        ("沃云机房具体在哪个区", ["云产品的资源池可用区仅限北京；"], "place"),
     ],
 )
 def test_a_figure_no_clause_states_is_told_apart(knowledge, question, texts, kind):
