@@ -357,6 +357,9 @@ class Assistant:
                 return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
             return self._calculate(plan, query, state, search_text)
         state.pending = None
+        if not named and last is not None and calc.names_result(query):
+            # "这个钱什么时候给我们": about the result just given, so about the rule it rests on (its first clause).
+            named = list(calc.REGISTRY[last.name].clauses[:1])
         if named:
             return self._lookup(query, r, first=named)
         readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state))

@@ -16,7 +16,7 @@ from typing import Any
 
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose
 from .registry import REGISTRY
-from .selection import Candidate, Reading, candidates, fill, model, understand
+from .selection import Candidate, Reading, says, candidates, fill, model, understand
 from .vocabulary import keyword_score, vocabulary
 
 # "那100M呢", "一年呢", "如果是30天", "换成20M": a message that changes the last question rather than asking anew.
@@ -197,6 +197,11 @@ _REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|
 def refers_back(question: str) -> bool:
     """Whether the message points at the previous answer ("这个钱", "刚才算的")."""
     return bool(_REFERS_BACK.search(question))
+
+
+def names_result(question: str) -> bool:
+    """Whether the message names the last calculation's result ("这个钱什么时候给我们", "减免的钱怎么退")."""
+    return any(says(w, question) for w in vocabulary().result_words)
 
 
 def with_context(question: str, previous: str, today: date, ranks: Ranks | None = None) -> CalcPlan | None:

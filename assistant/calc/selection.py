@@ -128,12 +128,12 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
         asks=any(c in t for c in vocab.cues for t in texts),
         compute=any(c in t for c in vocab.compute for t in texts),
         rule_question=any(p in mentions.original for p in vocab.rule_questions),
-        yes_no=any(_says(w, t) for w in vocab.yes_no for t in texts),
+        yes_no=any(says(w, t) for w in vocab.yes_no for t in texts),
         today=today,
     )
 
 
-def _says(word: str, text: str) -> bool:
+def says(word: str, text: str) -> bool:
     """Whether text holds the word ("re:" marks a regular expression, as in the trigger phrases)."""
     return bool(re.search(word[3:], text)) if word.startswith("re:") else word in text
 

@@ -92,6 +92,8 @@ class Vocabulary:
     flags: dict[str, tuple[str, ...]]
     calculators: dict[str, CalcSpec]
     asks_money: tuple[str, ...] = ()
+    # Words naming the last calculation's result ("这个钱", "减免的钱"): a lookup about it is about its clauses.
+    result_words: tuple[str, ...] = ()
     asks_date: tuple[str, ...] = ()
 
 
@@ -227,6 +229,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         yes_no=_patterns("intent.yes_no", data["intent"]["yes_no"]),
         asks_money=_strings("intent.asks_money", data["intent"].get("asks_money", [])),
         asks_date=_strings("intent.asks_date", data["intent"].get("asks_date", [])),
+        result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,
     )

@@ -98,3 +98,34 @@ def test_a_value_given_for_the_question_before_is_calculated_with_it(fake_assist
     c = fake_assistant.ask("我们那个云专线开了以后一直没确认，那什么时候开始算钱")
     d = fake_assistant.ask("要书面确认吗", session=c.session_id)
     assert d.calculation is None
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "clause"),
+    [
+        ("专线上个月断了30个小时，月租5100，不是计划割接，能减免多少", "这个钱什么时候给我们", "M-36"),
+        # fillers go before reading: "嗯 那个钱是…" reads "钱是…"
+        ("专线上个月断了30个小时，月租5100，不是计划割接，能减免多少", "嗯 那个钱 是直接退到我们账上吗", "M-36"),
+        # the rule the credit rests on (M-20), not the clause of its default fee (M-28)
+        ("3月2号受理的，3月13号才开通，能退多少", "这个钱怎么给客户", "M-20"),
+    ],
+)
+def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assistant, first, then, clause):
+    a = fake_assistant.ask(first)
+    assert a.intent is Intent.calculation
+    b = fake_assistant.ask(then, session=a.session_id)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [("这个钱什么时候给我们", True), ("减免的钱怎么退", True), ("钱是直接退到我们账上吗", True),
+     ("开户费是多少钱", False), ("钱包里的钱能用吗", False), ("那要交多少钱", False)],
+)
+def test_words_naming_the_last_result_are_told_from_asking_for_money(question, names):
+    from assistant import calc
+
+    assert calc.names_result(question) is names
