@@ -156,11 +156,18 @@ _TIE = 1e-9  # two totals this close are a tie, and a tie never replaces the ass
 NEGATING = "不未非没"  # a character that makes the word after it its opposite ("不含税")
 
 
-def _find(text: str, cue: str, last: bool) -> int:
-    """Where a cue stands in a window, skipping uses negated by the character before it ("不含税" is no "含税")
-    and uses that are the unit of a number before them ("3月 2470": 月 is a month, not a monthly fee)."""
+def _find(text: str, cue: str, last: bool, hollow: tuple[str, ...] = ()) -> int:
+    """Where a cue stands in a window, skipping uses negated by the character before it ("不含税" is no "含税"),
+    uses that are the unit of a number before them ("3月 2470": 月 is a month, not a monthly fee) and a
+    one-character cue inside a `hollow` word ("才想起来要发通知": 起 names no start date)."""
+
+    def skipped(at: int) -> bool:
+        if at > 0 and (text[at - 1] in NEGATING or text[at - 1].isdigit()):
+            return True
+        return len(cue) == 1 and _covered(text, at, cue, hollow)
+
     at = text.rfind(cue) if last else text.find(cue)
-    while at > 0 and (text[at - 1] in NEGATING or text[at - 1].isdigit()):
+    while at >= 0 and skipped(at):
         at = text.rfind(cue, 0, at) if last else text.find(cue, at + 1)
     return at
 
@@ -177,21 +184,22 @@ def _covered(text: str, at: int, cue: str, others: tuple[str, ...]) -> bool:
     return False
 
 
-def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = ()) -> float:
+def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = (), hollow: tuple[str, ...] = ()) -> float:
     """How strongly the role's cue words name this mention: 1 before it (1.5 right before), 0.6 after it.
 
-    `others` are the cue words of the calculator's other roles.
+    `others` are the cue words of the calculator's other roles; `hollow` words hold a one-character cue without
+    meaning it.
     """
     best = 0.0
     for cue in role.cues:
-        at = _find(m.left, cue, last=True)
+        at = _find(m.left, cue, last=True, hollow=hollow)
         if at >= 0 and not _covered(m.left, at, cue, others):
             gap = m.left[at + len(cue):]
             # Another input's word between this one and the value is nearer, so it names the value first.
             near = len(gap) <= ADJACENT and not any(o in gap for o in others)
             best = max(best, 1.5 if near else 1.0)
             continue
-        at = _find(m.right, cue, last=False)
+        at = _find(m.right, cue, last=False, hollow=hollow)
         if at >= 0 and not _covered(m.right, at, cue, others) and not _ASKED.match(m.right[at + len(cue):]):
             best = max(best, 0.9 if at <= ADJACENT else 0.6)
     return best
@@ -259,7 +267,7 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         converted = filler.convert(m, today)
         if converted is None:
             continue
-        cue = cue_score(role, m, spec.other_cues(role.name))
+        cue = cue_score(role, m, spec.other_cues(role.name), spec.hollow)
         if role.never and _beside(role.never, m, role.cues):
             # "不含税25500" is a pre-tax amount whatever else the question says: never a tax-inclusive total.
             continue

@@ -58,6 +58,8 @@ class CalcSpec:
     exclusive: tuple[frozenset[str], ...] = ()
     required: frozenset[str] = frozenset()
     sources_only: frozenset[str] = frozenset()  # roles that are facts a derivation reads, not formula inputs
+    # Words holding a one-character cue without meaning it ("想起来" is no 起, "收到" no 到): [cues].hollow.
+    hollow: tuple[str, ...] = ()
 
     def states_situation(self, text: str) -> bool:
         """The text states the situation the contract's figures apply to (always, when none is listed)."""
@@ -149,7 +151,10 @@ def _situation(calc: str, key: Any, situations: dict[str, tuple[str, ...]]) -> t
     return situations[key]
 
 
-def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]], situations: dict[str, tuple[str, ...]]) -> CalcSpec:
+def _calculator(
+    name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]], situations: dict[str, tuple[str, ...]],
+    hollow: tuple[str, ...] = (),
+) -> CalcSpec:
     """One calculator's spec, checked against its registered formula and derivations."""
     if name not in REGISTRY:
         raise VocabularyError(f"calculators.{name}: no such calculator; registered: {', '.join(sorted(REGISTRY))}")
@@ -205,6 +210,7 @@ def _calculator(name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]
         situation=_situation(name, raw.get("situation"), situations),
         verdict=verdict,
         gives=gives,
+        hollow=hollow,
     )
 
 
@@ -217,7 +223,10 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         raise VocabularyError(f"{path}: [intent].threshold must be > 0, got {threshold}")
     flags = {k: _strings(f"flags.{k}", v) for k, v in data.get("flags", {}).items()}
     situations = {k: _strings(f"situations.{k}", v) for k, v in data.get("situations", {}).items()}
-    calculators = {name: _calculator(name, raw, flags, situations) for name, raw in data["calculators"].items()}
+    hollow = _strings("cues.hollow", data.get("cues", {}).get("hollow", []))
+    if short := [w for w in hollow if len(w) < 2]:
+        raise VocabularyError(f"{path}: [cues].hollow words hold a one-character cue, so have two characters or more; got {short}")
+    calculators = {name: _calculator(name, raw, flags, situations, hollow) for name, raw in data["calculators"].items()}
     missing = sorted(set(REGISTRY) - set(calculators))
     if missing:
         raise VocabularyError(f"{path}: calculators without a vocabulary entry: {missing}")

@@ -43,11 +43,28 @@ def assigned(calculator: str, question: str) -> dict:
         ("early_termination_penalty", "之前的账单：1月 2350、2月 2180、3月 2470 元，合约还剩 10 个月",
          {"remaining_months": 10, "served_monthly_amounts": ["2350", "2180", "2470"]}),
         ("line_fee_difference", "流量峰值80M左右，想把200M专线降为100M", {"from_mbps": 200, "to_mbps": 100}),
+        # a one-character cue inside a word that does not mean it names nothing: 起 in 想起来, 到 in 收到
+        ("contract_term", "2026年10月20日才想起来要发通知", {"notice_on": "2026-10-20", "start_on": None}),
+        # the same characters standing as cues still name their input
+        ("contract_term", "2025年11月5日起，签一年", {"start_on": "2025-11-05"}),
+        ("termination_notice_by", "到6月30日解除", {"end_on": "2026-06-30"}),
     ],
 )
 def test_roles_are_assigned_jointly_by_their_cue_words(calculator, question, expected):
     got = assigned(calculator, question)
     assert {k: got.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "role", "named"),
+    [("1月28号收到的通知", "end_on", False), ("1月28号到期", "end_on", True), ("1月28号收到的通知", "notice_on", True)],
+)
+def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, named):
+    from assistant.calc.roles import cue_score
+
+    spec = vocabulary().calculators["termination_notice_by"]
+    m = read(question, TODAY).items[0]
+    assert (cue_score(spec.role(role), m, spec.other_cues(role), spec.hollow) > 0) is named
 
 
 @pytest.mark.parametrize(
