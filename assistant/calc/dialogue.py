@@ -158,15 +158,17 @@ def follow_up(
 
 
 # "把100M那条换成50M", "两条10M也都升到20M": one bandwidth of a list turned into another.
+# "再加一条200M", "另外多加两条20M": lines added to those of the last calculation.
+_ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
 
 
 def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
     """A list of lines the last calculation had, edited by this message rather than replaced.
 
-    A bandwidth turned into another ("把100M那条换成50M") changes those lines; new counts for bandwidths already in
-    the list ("50兆的是3条") change those counts and keep the rest; a list with a bandwidth not yet in it
-    ("是4条20M，外加1条10M") replaces the whole list.
+    A bandwidth turned into another ("把100M那条换成50M") changes those lines; lines said as added ("再加一条200M")
+    join them; new counts for bandwidths already in the list ("50兆的是3条") change those counts and keep the rest;
+    a list with a bandwidth not yet in it ("是4条20M，外加1条10M") replaces the whole list.
     """
     out: dict[str, Any] = {}
     items = reading.mentions.items
@@ -183,6 +185,10 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
             for a, b in turned:
                 moved = counts.pop(int(a.value))
                 counts[int(b.value)] = counts.get(int(b.value), 0) + moved
+        elif lines is not None and _ADDED.search(reading.text[max(0, lines.start - 6): lines.start]):
+            # "再加一条200M": more lines beside those the calculation had.
+            for bw, n in lines.value:
+                counts[bw] = counts.get(bw, 0) + n
         elif lines is not None and all(bw in counts for bw, _ in lines.value):
             counts.update({bw: n for bw, n in lines.value})
         else:

@@ -276,8 +276,13 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
         groups: list[list[Mention]] = [[every[0]]]
         for line in every[1:]:
             gap = text[groups[-1][-1].end: line.start]
-            if (_SEPARATOR.match(gap) or _LINE_JOIN.search(gap) or _LINE_LABEL_GAP.match(gap)
-                    or re.match(r"^\s*[,，、;；]?\s*(?:再|外|另外)?\s*(?:加上?|和|还有|以及|及|与|跟)?\s*$", gap)):
+            taken_back = _LINE_TAKEN_BACK.match(gap)
+            if taken_back and not re.search(r"\d", taken_back.group(1)):
+                # "1条200兆的 不对 是1条100兆的": the line just said is replaced.
+                groups[-1][-1] = line
+            elif (taken_back or _SEPARATOR.match(gap) or _LINE_JOIN.search(gap) or _LINE_LABEL_GAP.match(gap)
+                    or _LINE_AND.match(gap)):
+                # A line taken back inside the gap is gone already ("还有1条200兆 不对 是…"): the next one joins.
                 groups[-1].append(line)
             else:
                 groups.append([line])
@@ -291,6 +296,12 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
 _COUNT_BEFORE = re.compile(r"(\d+)\s*(?:(?:条|根|路|个网点|个点)[^\d，,。；;！？!?]{0,8}|个\s*)$")
 _COUNT_AFTER = re.compile(
     r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:是|共|一共|总共|共有|有)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+)\s*(?:条|根|路)?)"
+)
+# Between two lines of a list: "和", "还有", after the product's name ("4条10M专线跟2条200M专线").
+_LINE_AND = re.compile(r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*[,，、;；]?\s*(?:再|外|另外)?\s*(?:加上?|和|还有|以及|及|与|跟)?\s*$")
+# Between two lines, a take-back: what comes before it (group 1) was taken back, with the line it names if any.
+_LINE_TAKEN_BACK = re.compile(
+    r"^([^。！!？?]{0,16}?)(?:不对|不是不是|说错了|说错|错了|更正|纠正)\s*[,，]?\s*(?:应该)?\s*(?:是)?\s*$"
 )
 # Between two lines of a list: a separator and at most a short label of the next site ("、分公司", "，两个门店各").
 _LINE_LABEL_GAP = re.compile(r"^\s*[,，、;；]\s*[^\d。！!？?,，、;；]{0,6}$")

@@ -40,6 +40,11 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         # several lines once the cloud is stopped: the phrases of the single-line fee name the list too
         ("沃云停用后，总部200M一条、分公司20M两条，半年专线费用合计多少？", "line_fee_total",
          {"lines": [{"bandwidth_mbps": 200, "count": 1}, {"bandwidth_mbps": 20, "count": 2}], "months": 6}),
+        ("云那块停掉以后光剩线路 200M 半年下来要交多少", "line_fee", {"bandwidth_mbps": 200, "months": 6}),
+        # 不可抗力 decides which termination: its notice-by calculator counts 解约 too
+        ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "force_majeure_termination_notice_by",
+         {"end_on": "2026-12-31", "notice_on": "2026-12-10"}),
+        ("你们要是12月1号把合同转出去 最晚得哪天通知我们", "transfer_notice_by", {"transfer_on": "2026-12-01"}),
     ],
 )
 def test_plan_on_colloquial_questions(question, name, inputs, today):

@@ -127,6 +127,11 @@ def test_runs_of_amounts_are_lists(question, amounts):
         ("1个100M和3条20M", [(100, 1), (20, 3)]),
         ("10M×4条、20M×2条", [(10, 4), (20, 2)]),
         ("总部200M一条、分公司20M两条，半年多少", [(200, 1), (20, 2)]),
+        # each line followed by the product's name
+        ("我们公司有4条10m专线跟2条200m专线", [(10, 4), (200, 2)]),
+        # a line taken back is replaced by the one said after it, with or without "的"
+        ("我们有2条50兆的还有1条200兆的不对是1条100兆的", [(50, 2), (100, 1)]),
+        ("我们有2条50兆的还有1条200兆不对是1条100兆的", [(50, 2), (100, 1)]),
     ],
 )
 def test_lines_of_several_bandwidths(question, lines):

@@ -131,6 +131,9 @@ def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, resu
         ("不对，是4条20M，外加1条10M", {20: 4, 10: 1}),
         # "是X 不是Y" corrects too, and the count it names replaces the one taken back.
         ("一百兆的是两条 不是一条", {20: 3, 100: 2}),
+        # lines said as added join those the calculation had
+        ("再加1条200M呢", {20: 3, 100: 1, 200: 1}),
+        ("那再加两条20M", {20: 5, 100: 1}),
     ],
 )
 def test_a_correction_edits_the_lines_of_the_last_calculation(then, lines):
