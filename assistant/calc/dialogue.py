@@ -16,7 +16,7 @@ from typing import Any
 
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose
 from .registry import REGISTRY
-from .selection import Candidate, Reading, says, candidates, fill, model, understand
+from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
 # "那100M呢", "一年呢", "如果是30天", "换成20M": a message that changes the last question rather than asking anew.
@@ -141,7 +141,13 @@ def follow_up(
     # so when its values would also simply change the last calculation ("换成50M呢").
     # Words that only ask for a figure or a date ("那最晚是哪一天") name no calculator of their own.
     # Nor do words naming one of the last calculation's own inputs ("竣工" changes a first payment's completion date).
-    own_words = reading.phrases - set(last_spec.triggers) - set(vocabulary().cues) - last_spec.input_words
+    # Nor do words asking for a verdict ("来得及不", "够不够") when the last calculation gives one: they ask about
+    # its figure. After one that gives none ("算逾期吗" after a late fee) they name a calculator that does.
+    vocab = vocabulary()
+    own_words = {
+        p for p in reading.phrases - set(last_spec.triggers) - set(vocab.cues) - last_spec.input_words
+        if not (last_spec.verdict and any(says(y, p) for y in vocab.yes_no))
+    }
     needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
     related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed]
     if related:
@@ -153,6 +159,10 @@ def follow_up(
             return None
     edited = _edit_lists(last_spec, last.inputs, reading)
     if not changed.inputs and not flags and not edited:
+        # "那最晚是哪一天？" after a calculation giving a day asks for its result again, said as such.
+        asks_its_result = cue and not own_words and not reading.mentions.has_values and last_spec.gives != ""
+        if asks_its_result and asked_kind(reading.text, vocab) == last_spec.gives:
+            return build(last.name, dict(last.inputs), list(last.assumptions))
         return None
     return build(last.name, {**last.inputs, **changed.inputs, **edited, **flags}, [*last.assumptions, *changed.assumptions])
 

@@ -288,14 +288,14 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
         others = [a for n, (a, _) in filled.items() if n != name]
         x["cue_deficit"] = _cue_deficit(assignment, others)
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x)))
-    wanted = _asked_kind(reading.text, vocab)
+    wanted = asked_kind(reading.text, vocab)
     if wanted:
         # A question asking only for an amount (a day) is never answered with a day (an amount).
         out = [c for c in out if c.spec.gives in ("", wanted)]
     return sorted(out, key=lambda c: (-c.probability, -c.keywords, c.name))
 
 
-def _asked_kind(text: str, vocab) -> str:
+def asked_kind(text: str, vocab) -> str:
     """"money" or "date" when the question asks for exactly one of them, else ""."""
     money = any(w in text for w in vocab.asks_money)
     day = any(w in text for w in vocab.asks_date)

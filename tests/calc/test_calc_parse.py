@@ -58,6 +58,11 @@ def test_durations(text, value, unit):
     assert quantities(text) == [("duration", Decimal(value), unit)]
 
 
+@pytest.mark.parametrize("text", ["最晚是哪一天", "哪一条规定"])
+def test_which_one_holds_no_numeral(text):
+    assert quantities(text) == []
+
+
 @pytest.mark.parametrize("text", ["第三季度的账单", "一季度的账单", "上一季的账单"])
 def test_a_named_quarter_is_no_duration(text):
     assert not [q for q in quantities(text) if q[0] == "duration"]

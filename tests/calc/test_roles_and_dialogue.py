@@ -113,6 +113,13 @@ def last_of(question: str):
         ("20M专线沃云停了以后一个月多少", "加上开户费 第一次交多少", "first_payment", 2200.0),
         # 竣工 names the first payment's own completion date, not the prorated fee of the month
         ("100M专线第一次要交多少", "那个 如果是七月一号竣工的呢", "first_payment", 10100.0),
+        # a verdict asked of a calculation that gives one is about it ("来得及不" after a term's notice date) …
+        ("我们是2025年7月15号起租的 合同啥时候到期啊", "不想续了 打算6月10号发书面通知 来得及不", "contract_term",
+         {"notice_by": "2026-06-15", "in_time": True}),
+        # … and of one that gives none names one that does ("算逾期" after a late fee)
+        ("3月的账单欠6000元，如果拖到5月18日才交，违约金多少", "那5月18日交算逾期几天", "payment_overdue", {"days_overdue": 18}),
+        # asking only for the day the last calculation gives is asking for its result again
+        ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "那最晚是哪一天？", "filing_update_deadline", "2026-03-09"),
     ],
 )
 def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
