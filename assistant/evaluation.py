@@ -261,7 +261,10 @@ def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:
             score.misses.append(f"{where} kept OOS {row.q[:60]!r} → {intent} {cited[:1]}")
         return ok
     if row.kind == "vague":
-        ok = intent == "clarify" and bool(getattr(answer, "options", None))
+        # Asked back with options, or fully covered: a lookup citing every reading's clause (the measure).
+        asked_back = intent == "clarify" and bool(getattr(answer, "options", None))
+        covered = intent == "lookup" and bool(row.readings) and set(cited) == set(row.readings)
+        ok = asked_back or covered
         score.vague.add(ok)
         if not ok:
             score.misses.append(f"{where} vague {row.q[:60]!r} → {intent} {cited[:1]}")

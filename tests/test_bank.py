@@ -87,3 +87,22 @@ def test_the_bank_conversations_continue_in_the_session_the_server_issued(fake_a
     )
     score = bank_report(fake_assistant, Bank(conversations=[conv]))
     assert (score.follow_ups.ok, score.follow_ups.n) == (1, 1)
+
+
+def test_a_vague_question_counts_as_handled_when_asked_back_or_answered_for_every_reading(fake_assistant):
+    from assistant.evaluation import bank_report
+
+    """The issue's measure: asked back with options, or fully covered (a lookup citing exactly every reading)."""
+    from assistant.bank import Bank, Question
+
+    rows = [
+        # one question asked of each part of the contract: answered for both, each cited
+        {"id": "T-1", "q": "發生糾紛要去哪個法院？", "readings": ["M-42", "A1-12"]},
+        # readings the contract answers differently: asked back
+        {"id": "T-2", "q": "违约金多少？", "readings": ["M-29", "A1-6.4", "M-11"]},
+        # one part named: a plain lookup of that part, which covers only one reading
+        {"id": "T-3", "q": "沃云的纠纷去哪个法院起诉", "readings": ["M-42", "A1-12"]},
+    ]
+    questions = [Question.model_validate({**r, "style": "chat", "today": "2026-03-12", "kind": "vague"}) for r in rows]
+    score = bank_report(fake_assistant, Bank(questions=questions))
+    assert (score.vague.ok, score.vague.n) == (2, 3)

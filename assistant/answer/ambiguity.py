@@ -31,6 +31,9 @@ class Reading:
     # Its group's cue is one of the contract's figures ("十五天"): retrieval, which matches no numeral written in
     # words against one in digits, need not agree that the question is about these readings.
     figure: bool = False
+    # Its group's readings are the same question asked of each part of the contract (which court, for the line
+    # and for the cloud): a question naming neither part is answered for every part rather than asked back.
+    cover: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,10 @@ def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
             bad = [c for c in r.get("clauses", []) if c not in known]
             if bad or not r.get("clauses"):
                 raise ValueError(f"{path}: group {name}, reading {label}: unknown or missing clause ids {bad}")
-            figure = raw.get("figure", False)
-            if not isinstance(figure, bool):
-                raise ValueError(f"{path}: group {name}: figure must be true or false, got {figure!r}")
-            readings.append(Reading(label, question, tuple(r["clauses"]), tuple(fold(d) for d in r.get("distinct", [])), figure))
+            figure, cover = raw.get("figure", False), raw.get("cover", False)
+            if not isinstance(figure, bool) or not isinstance(cover, bool):
+                raise ValueError(f"{path}: group {name}: figure and cover must be true or false, got {figure!r}, {cover!r}")
+            readings.append(Reading(label, question, tuple(r["clauses"]), tuple(fold(d) for d in r.get("distinct", [])), figure, cover))
         if len(readings) < 2 or not raw.get("cues"):
             raise ValueError(f"{path}: group {name} needs cues and at least two readings")
         groups.append(Group(name, tuple(fold(c) for c in raw["cues"]), tuple(readings)))
@@ -117,6 +120,14 @@ def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[st
     whose words choose exactly one reading chooses it ("那要提前多久跟你们说" after questions about ending 沃云
     early).
     """
+    group, picked = _match(query, groups, context)
+    if group is None or len(picked) == 1:
+        return []
+    return list(picked or group.readings)
+
+
+def _match(query: str, groups: Iterable[Group], context: str | Sequence[str]) -> tuple[Group | None, list[Reading]]:
+    """The first group whose cue the question holds, and the readings its distinct words (or the context's) pick."""
     contexts = [context] if isinstance(context, str) else list(context)
     for group in groups:
         spans = [m for c in group.cues if (m := _cue_pattern(c).search(query))]
@@ -134,10 +145,8 @@ def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[st
                 if len(in_context) == 1:
                     picked = in_context
                     break
-        if len(picked) == 1:
-            return []
-        return list(picked or group.readings)
-    return []
+        return group, picked
+    return None, []
 
 
 @lru_cache(maxsize=1024)

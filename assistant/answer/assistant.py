@@ -367,6 +367,8 @@ class Assistant:
         # equipment clause, not about the refunds the 赔 group offers).
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
         if readings and (top & {c for rd in readings for c in rd.clauses} or all(rd.figure for rd in readings)):
+            if all(rd.cover for rd in readings):
+                return self._cover_all(query, ambiguity.ranked(readings, _ranks(r)), r)
             return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
         s = r.signals
         if not context and self.vagueness.applies(s.length, len(s.domain_terms), s.bm25_margin):
@@ -470,6 +472,23 @@ class Assistant:
             citations=self._citations(cited, query),
             options=options,
             summary="请选择您要问的是哪一种",
+        )
+
+    def _cover_all(self, query: str, readings: list[ambiguity.Reading], r: Retrieval) -> Answer:
+        """One question asked of each part of the contract, answered for each: every reading's rule said and cited."""
+        cited = list(dict.fromkeys(rd.clauses[0] for rd in readings))
+        by_id = {h.clause_id: h.score for h in r.hits}
+        top = r.hits[0].score if r.hits else 1.0
+        # Each part's sentence is the one answering that part's own question.
+        asked = {rd.clauses[0]: rd.question for rd in readings}
+        citations = [self._citation(c, asked[c], r.expansions, by_id.get(c, top)) for c in cited]
+        parts = [f"{i}. {rd.label}：根据{self.clause(c.clause_id).name}「{c.quote}」" for i, (rd, c) in enumerate(zip(readings, citations), 1)]
+        rules = "；".join(lookup_summary(rd.question, [c.text], r.expansions) for rd, c in zip(readings, citations))
+        return Answer(
+            intent=Intent.lookup,
+            answer="合同对不同部分分别约定：" + "；".join(parts) + "。",
+            citations=citations,
+            summary=short(rules),
         )
 
     # -- lookup ------------------------------------------------------------------------------------

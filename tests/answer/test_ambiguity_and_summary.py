@@ -232,5 +232,23 @@ def test_a_figure_of_the_contract_is_asked_back_though_retrieval_matches_no_nume
 def test_a_figure_flag_that_is_not_a_boolean_is_refused(tmp_path, corpus):
     bad = tmp_path / "ambiguity.toml"
     bad.write_text(GROUPS_FILE.read_text(encoding="utf-8").replace("figure = true", 'figure = "yes"', 1), encoding="utf-8")
-    with pytest.raises(ValueError, match="figure must be true or false"):
+    with pytest.raises(ValueError, match="figure and cover must be true or false"):
+        ambiguity.load_groups(bad, corpus.ids)
+
+
+def test_one_question_asked_of_each_part_of_the_contract_is_answered_for_each(fake_assistant):
+    a = fake_assistant.ask("發生糾紛要去哪個法院？")
+    assert a.intent is Intent.lookup and sorted(c.clause_id for c in a.citations) == ["A1-12", "M-42"]
+    assert "有管辖权的人民法院" in a.answer and "乙方住所地人民法院" in a.answer and not a.options
+    assert len(a.summary) <= 40
+    # a part named is no longer a question for every part
+    b = fake_assistant.ask("沃云的纠纷去哪个法院起诉")
+    assert b.intent is Intent.lookup and not b.answer.startswith("合同对不同部分分别约定")
+
+
+def test_cover_is_checked_when_loaded(tmp_path, corpus):
+    bad = tmp_path / "a.toml"
+    bad.write_text('[[group]]\nname="x"\ncover="yes"\ncues=["x"]\n[[group.reading]]\nlabel="一"\nquestion="q"\nclauses=["M-1"]\n'
+                   '[[group.reading]]\nlabel="二"\nquestion="q"\nclauses=["M-2"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="figure and cover must be true or false"):
         ambiguity.load_groups(bad, corpus.ids)
