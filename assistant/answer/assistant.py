@@ -366,6 +366,12 @@ class Assistant:
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
         # equipment clause, not about the refunds the 赔 group offers).
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
+        if readings and last is not None:
+            # The conversation's calculation chooses among the readings ("那要提前多久申请" after an early
+            # termination of the cloud is its notice, A1-6.4): the one resting on the same clause answers.
+            same = [rd for rd in readings if set(rd.clauses) & set(calc.REGISTRY[last.name].clauses)]
+            if len(same) == 1:
+                return self._lookup(query, r, first=list(same[0].clauses[:1]))
         if readings and (top & {c for rd in readings for c in rd.clauses} or all(rd.figure for rd in readings)):
             if all(rd.cover for rd in readings):
                 return self._cover_all(query, ambiguity.ranked(readings, _ranks(r)), r)

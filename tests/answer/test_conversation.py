@@ -129,3 +129,12 @@ def test_words_naming_the_last_result_are_told_from_asking_for_money(question, n
     from assistant import calc
 
     assert calc.names_result(question) is names
+
+
+def test_the_conversations_calculation_chooses_among_the_readings_of_an_ambiguous_follow_up(fake_assistant):
+    # alone, "要提前多久" has several notices to choose from
+    assert fake_assistant.ask("那要提前多久申请").intent is Intent.clarify
+    a = fake_assistant.ask("沃云想提前不用了 还剩10个月 每个月2500 违约金多少")
+    assert a.calculation is not None and a.calculation.name == "early_termination_penalty"
+    b = fake_assistant.ask("那要提前多久申请", session=a.session_id)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == "A1-6.4"
