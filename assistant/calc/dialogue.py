@@ -216,7 +216,8 @@ def refers_back(question: str) -> bool:
 
 
 def names_result(question: str) -> bool:
-    """Whether the message names the last calculation's result ("这个钱什么时候给我们", "减免的钱怎么退")."""
+    """Whether the message names the last calculation's result or situation ("这个钱什么时候给我们", "减免的钱怎么退",
+    "这种情况下解约要付违约金吗")."""
     return any(says(w, question) for w in vocabulary().result_words)
 
 

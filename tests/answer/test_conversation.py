@@ -111,6 +111,8 @@ import pytest  # noqa: E402
         ("专线上个月断了30个小时，月租5100，不是计划割接，能减免多少", "嗯 那个钱 是直接退到我们账上吗", "M-36"),
         # the rule the credit rests on (M-20), not the clause of its default fee (M-28)
         ("3月2号受理的，3月13号才开通，能退多少", "这个钱怎么给客户", "M-20"),
+        # the situation the calculation was about: what its clause says of it
+        ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "这种情况下解约，我司需要承担违约责任吗？", "A1-10.2"),
     ],
 )
 def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assistant, first, then, clause):
@@ -122,7 +124,7 @@ def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assist
 
 @pytest.mark.parametrize(
     ("question", "names"),
-    [("这个钱什么时候给我们", True), ("减免的钱怎么退", True), ("钱是直接退到我们账上吗", True),
+    [("这个钱什么时候给我们", True), ("减免的钱怎么退", True), ("钱是直接退到我们账上吗", True), ("这种情况下解约要付违约金吗", True),
      ("开户费是多少钱", False), ("钱包里的钱能用吗", False), ("那要交多少钱", False)],
 )
 def test_words_naming_the_last_result_are_told_from_asking_for_money(question, names):
