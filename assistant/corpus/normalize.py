@@ -26,17 +26,19 @@ _FILLER_RE = re.compile(
 _REPEAT = re.compile(r"([\u4e00-\u9fff]{2,4})\1+")
 
 
-_T2S_DICTIONARIES = ("TSPhrases.txt", "TSCharacters.txt")  # the files OpenCC's t2s conversion reads
+# A text holding a traditional character (one t2s would change) is converted with OpenCC's tw2sp: Taiwan's words
+# become the mainland's (網路 → 网络, 頻寬 → 带宽, 伺服器 → 服务器), which the contract and the synonym data use.
+_T2S_DICTIONARIES = ("TSPhrases.txt", "TSCharacters.txt")
 
 
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC("tw2sp")
 
 
 @lru_cache(maxsize=1)
 def _convertible() -> frozenset[str] | None:
-    """Characters of which a text must hold at least one for t2s to change it; None if the dictionaries are missing.
+    """Characters of which a text must hold at least one for tw2sp to change it; None if the dictionaries are missing.
 
     Every single character t2s replaces, plus, for each replacing phrase holding none of those, its characters
     that change (all of them when the lengths differ): a phrase only matches a text holding all its characters.
@@ -65,7 +67,7 @@ def _convertible() -> frozenset[str] | None:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → simplified Chinese (OpenCC t2s), skipped when no character of the text could change."""
+    """Traditional → simplified Chinese (OpenCC tw2sp), skipped when no character of the text could change."""
     convertible = _convertible()
     if convertible is not None and convertible.isdisjoint(text):
         return text

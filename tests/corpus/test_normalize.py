@@ -1,6 +1,7 @@
 import re
 from pathlib import Path
 
+import opencc
 import pytest
 
 from assistant.corpus import normalize
@@ -47,9 +48,20 @@ def test_to_simplified_skips_only_texts_that_t2s_leaves_unchanged():
     assert normalize._convertible() is not None  # the dictionaries were found: the fast path is in use
     texts = _texts()
     assert len(texts) > 1000
-    full = normalize._t2s()
-    assert [to_simplified(t) for t in texts] == [full.convert(t) for t in texts]
+    t2s, full = opencc.OpenCC("t2s"), normalize._t2s()
+    # A text t2s would change (it holds a traditional character) is converted in full, Taiwan's words included;
+    # one it would leave as it is stays as it is (tw2sp alone would turn a simplified 影片 into 视频).
+    assert [to_simplified(t) for t in texts] == [full.convert(t) if t2s.convert(t) != t else t for t in texts]
     assert to_simplified("乾淨的機房") == "干净的机房" and to_simplified("乾隆") == "乾隆"
+
+
+@pytest.mark.parametrize(
+    ("raw", "simplified"),
+    [("聯通網路內的故障", "联通网络内的故障"), ("頻寬多少", "带宽多少"), ("雲端伺服器", "云端服务器"), ("80埠是關閉的嗎", "80端口是关闭的吗"),
+     ("联通网路", "联通网路"), ("公司年会的影片", "公司年会的影片")],
+)
+def test_taiwans_words_become_the_contracts_only_in_traditional_text(raw, simplified):
+    assert to_simplified(raw) == simplified
 
 
 def test_to_simplified_converts_everything_without_the_dictionaries(monkeypatch):
