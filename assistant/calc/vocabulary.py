@@ -97,6 +97,7 @@ class Vocabulary:
     # Words naming the last calculation's result ("这个钱", "减免的钱"): a lookup about it is about its clauses.
     result_words: tuple[str, ...] = ()
     asks_date: tuple[str, ...] = ()
+    asks_rate: tuple[str, ...] = ()
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -238,6 +239,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         yes_no=_patterns("intent.yes_no", data["intent"]["yes_no"]),
         asks_money=_strings("intent.asks_money", data["intent"].get("asks_money", [])),
         asks_date=_strings("intent.asks_date", data["intent"].get("asks_date", [])),
+        asks_rate=_strings("intent.asks_rate", data["intent"].get("asks_rate", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,

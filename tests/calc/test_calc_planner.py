@@ -58,7 +58,7 @@ def test_plan_on_colloquial_questions(question, name, inputs, today):
     "question",
     ["云专线能暂停吗", "违约金怎么算", "开户需要提交什么资料", "故障申告电话是多少", "沃云欠费多久会被暂停",
      "云专线的资源池在哪里", "你好", "可以转租吗", "网站备案信息变更要几天内报备", "超时开通的赔偿怎么算",
-     "合同到期自动续吗", "到期了会自动顺延吗", "到期了不想续要怎么弄", "合同到期不续签要办什么手续"],
+     "合同到期自动续吗", "到期了会自动顺延吗", "到期了不想续要怎么弄", "合同到期不续签要办什么手续", "开户费适用的税率是多少", "5100元的专线费税率是多少"],
 )
 def test_plain_lookups_are_not_calculations(question, today):
     assert plan(question, today) is None
