@@ -120,14 +120,6 @@ def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[st
     whose words choose exactly one reading chooses it ("那要提前多久跟你们说" after questions about ending 沃云
     early).
     """
-    group, picked = _match(query, groups, context)
-    if group is None or len(picked) == 1:
-        return []
-    return list(picked or group.readings)
-
-
-def _match(query: str, groups: Iterable[Group], context: str | Sequence[str]) -> tuple[Group | None, list[Reading]]:
-    """The first group whose cue the question holds, and the readings its distinct words (or the context's) pick."""
     contexts = [context] if isinstance(context, str) else list(context)
     for group in groups:
         spans = [m for c in group.cues if (m := _cue_pattern(c).search(query))]
@@ -145,8 +137,10 @@ def _match(query: str, groups: Iterable[Group], context: str | Sequence[str]) ->
                 if len(in_context) == 1:
                     picked = in_context
                     break
-        return group, picked
-    return None, []
+        if len(picked) == 1:
+            return []
+        return list(picked or group.readings)
+    return []
 
 
 @lru_cache(maxsize=1024)

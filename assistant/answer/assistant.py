@@ -357,19 +357,20 @@ class Assistant:
                 return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
             return self._calculate(plan, query, state, search_text)
         state.pending = None
-        if not named and last is not None and calc.names_result(query):
+        rests_on = calc.REGISTRY[last.name].clauses if last is not None else ()
+        if not named and rests_on and calc.names_result(query):
             # "这个钱什么时候给我们": about the result just given, so about the rule it rests on (its first clause).
-            named = list(calc.REGISTRY[last.name].clauses[:1])
+            named = list(rests_on[:1])
         if named:
             return self._lookup(query, r, first=named)
         readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state))
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
         # equipment clause, not about the refunds the 赔 group offers).
         top = {h.clause_id for h in r.hits[:AMBIGUITY_WINDOW]}
-        if readings and last is not None:
+        if readings and rests_on:
             # The conversation's calculation chooses among the readings ("那要提前多久申请" after an early
             # termination of the cloud is its notice, A1-6.4): the one resting on the same clause answers.
-            same = [rd for rd in readings if set(rd.clauses) & set(calc.REGISTRY[last.name].clauses)]
+            same = [rd for rd in readings if set(rd.clauses) & set(rests_on)]
             if len(same) == 1:
                 return self._lookup(query, r, first=list(same[0].clauses[:1]))
         if readings and (top & {c for rd in readings for c in rd.clauses} or all(rd.figure for rd in readings)):
@@ -384,7 +385,7 @@ class Assistant:
                 return self._ask_which(query, readings, state)
         # A price or a time none of the best clauses states is one the contract does not give ("故障几个小时能修好").
         best = [h.clause_id for h in r.hits[:FIGURE_WINDOW]]
-        figure = self.knowledge.scope.figure_not_stated(query, [self.clause(c).text for c in best])
+        figure = self.knowledge.scope.figure_not_stated(query, [self.knowledge.folded_text(c) for c in best])
         if figure is not None and not any(c in calc.clauses_computing(figure.computed) for c in best):
             return self._not_stated(figure.name, r, query)
         return self._lookup(query, r)
@@ -526,26 +527,26 @@ class Assistant:
         top = hits[0].score
         return [h for i, h in enumerate(hits[:MAX_CITATIONS]) if i == 0 or h.score >= RUNNER_UP_RATIO * top]
 
-    def _out_of_scope(self) -> Answer:
+    def _where_to_ask(self) -> str:
+        """The hotlines to ask instead, said after every answer the contract cannot give."""
         s = self.settings
-        text = (
-            "这个问题不在《云专线产品入网协议》及其附件的约定范围内，我无法依据合同回答。"
-            f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
-        )
-        return Answer(intent=Intent.out_of_scope, answer=text, summary=f"不在本合同范围内，请拨打{s.hotline}")
+        return f"请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。"
+
+    def _out_of_scope(self) -> Answer:
+        text = "这个问题不在《云专线产品入网协议》及其附件的约定范围内，我无法依据合同回答。" + self._where_to_ask()
+        return Answer(intent=Intent.out_of_scope, answer=text, summary=f"不在本合同范围内，请拨打{self.settings.hotline}")
 
     def _not_stated(self, figure: str, r: Retrieval, query: str) -> Answer:
         """Out of scope because the contract gives no such figure ("具体时限"): what its closest clause does say, cited,
         and where to ask."""
-        s = self.settings
         # The closest clause is shown only when it speaks of what the question is about, not merely ranks first.
         cited = [self._citation(r.hits[0].clause_id, query, r.expansions, r.hits[0].score)] if r.signals.coverage1 >= NOT_STATED_COVERAGE else []
         said = "".join(f"相关的约定见{self.clause(c.clause_id).name}：「{c.quote}」" for c in cited)
         return Answer(
             intent=Intent.out_of_scope,
-            answer=f"合同没有写明{figure}。{said}请拨打联通客服热线 {s.hotline} 咨询；沃云（云服务）相关问题可拨打 {s.cloud_hotline}。",
+            answer=f"合同没有写明{figure}。{said}" + self._where_to_ask(),
             citations=cited,
-            summary=f"合同没有写明{figure}，请拨打{s.hotline}",
+            summary=f"合同没有写明{figure}，请拨打{self.settings.hotline}",
         )
 
     def _not_in_contract(self, why: str, result: CalcResult, query: str) -> Answer:

@@ -82,9 +82,9 @@ class ScopeLexicon:
     figures: tuple[AskedFigure, ...] = ()
 
     def figure_not_stated(self, query: str, clause_texts: Iterable[str]) -> AskedFigure | None:
-        """The figure the query asks for (a price, a time) when none of the clauses' texts states one of its kind;
-        None when it asks for none, or a text states one."""
-        texts = [fold(t) for t in clause_texts]
+        """The figure the query asks for (a price, a time) when none of the clauses' folded texts states one of its
+        kind; None when it asks for none, or a text states one."""
+        texts = list(clause_texts)
         asked = self.asked_part(query)
         for f in self.figures:
             if any(rx.search(asked) for rx in f.ask) and not any(f.states(t) for t in texts):
@@ -220,6 +220,14 @@ class Knowledge:
             if not all(t in query for t in g.terms):
                 out.extend(t for t in g.terms if t not in query and t not in out)
         return out
+
+    def folded_text(self, clause_id: str) -> str:
+        """A clause's text folded as questions are (computed once per clause)."""
+        return self._folded_texts[clause_id]
+
+    @cached_property
+    def _folded_texts(self) -> dict[str, str]:
+        return {c.id: fold(c.text) for c in self.corpus.clauses}
 
     @cached_property
     def _variant_index(self) -> tuple[PhraseIndex, dict[str, tuple[int, ...]]]:

@@ -38,7 +38,8 @@ def _t2s() -> opencc.OpenCC:
 
 @lru_cache(maxsize=1)
 def _convertible() -> frozenset[str] | None:
-    """Characters of which a text must hold at least one for tw2sp to change it; None if the dictionaries are missing.
+    """Characters of which a text must hold at least one for t2s to change it (only such a text is converted);
+    None if the dictionaries are missing.
 
     Every single character t2s replaces, plus, for each replacing phrase holding none of those, its characters
     that change (all of them when the lengths differ): a phrase only matches a text holding all its characters.
@@ -67,7 +68,8 @@ def _convertible() -> frozenset[str] | None:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → simplified Chinese (OpenCC tw2sp), skipped when no character of the text could change."""
+    """Traditional → simplified Chinese (OpenCC tw2sp, Taiwan's words included), for a text holding a character t2s
+    would change; any other text is returned as it is."""
     convertible = _convertible()
     if convertible is not None and convertible.isdisjoint(text):
         return text
