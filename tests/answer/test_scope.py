@@ -166,6 +166,9 @@ def test_the_weights_file_is_checked_when_loaded(tmp_path):
         ("客户问多云平台控制台的登录地址", ["甲方可通过多云平台统一管理"], "contact"),
         ("客户经理的联系电话给一个", ["乙方向甲方提供客户服务支撑电话 4000111000"], None),
         ("沃云机房具体在哪个区", ["云产品的资源池可用区仅限北京；"], "place"),
+        # a line ends in 路 but is no road
+        ("机房具体在哪个区", ["调配和预留所在大楼内配线室至机房的通信线路"], "place"),
+        ("机房具体在哪个区", ["机房位于北京市朝阳区建国路"], None),
     ],
 )
 def test_a_figure_no_clause_states_is_told_apart(knowledge, question, texts, kind):
