@@ -48,12 +48,45 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
         wanted |= {n for group in formula.one_of if name in group for n in group}
     assignment, flags = fill(spec, reading, only=wanted | {r.name for r in spec.roles if r.kind == "flag"}, given=frozenset(pending.inputs))
     given = {**assignment.inputs, **flags}
+    sibling = _better_sibling(pending, assignment, reading)
+    if sibling is not None:
+        return sibling
     if not assignment.inputs:
         return None
     own = choose(found)
     if own is not None and own.name != pending.name and not own.missing and len(own.inputs) > len(assignment.inputs):
         return None
     return build(pending.name, {**pending.inputs, **given}, [*pending.assumptions, *assignment.assumptions])
+
+
+def _better_sibling(last: CalcPlan, assignment: Any, reading: Reading) -> CalcPlan | None:
+    """The other direction of the same rule when this message's values are named by its input words rather than
+    the last calculation's: after "要提前几天通知" (a notice date → the end date), "我们想在11月30日终止" gives the
+    end date, so the latest notice date for it is meant — not a notice on 11月30日.
+
+    Siblings are the date calculators resting on the same first clause (a rule read forwards and backwards; the
+    fee calculators of one clause differ in what they total, not in which way they read it); one is taken only
+    when it is complete with the conversation's inputs and its cue words name the message's values more strongly.
+    """
+    clause = REGISTRY[last.name].clauses[0]
+    vocab = vocabulary()
+    if vocab.calculators[last.name].gives != "date":
+        return None
+    best: tuple[float, CalcPlan] | None = None
+    for name, formula in REGISTRY.items():
+        if name == last.name or formula.clauses[0] != clause or vocab.calculators[name].gives != "date":
+            continue
+        theirs, flags = fill(vocab.calculators[name], reading)
+        if not theirs.inputs or theirs.cue_total <= assignment.cue_total or theirs.used < assignment.used:
+            continue
+        inputs = {**theirs.inputs, **flags}
+        if formula.missing(inputs):
+            inputs = carry(name, inputs, last, None)
+        if formula.missing(inputs):
+            continue
+        if best is None or theirs.cue_total > best[0]:
+            best = (theirs.cue_total, build(name, inputs, [*last.assumptions, *theirs.assumptions]))
+    return best[1] if best else None
 
 
 def _money(value: Any) -> str | None:
@@ -136,6 +169,8 @@ def follow_up(
         return None
     last_spec = vocabulary().calculators[last.name]
     changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))
+    if changed.inputs and (sibling := _better_sibling(last, changed, reading)) is not None:
+        return sibling
     # Another calculator is meant only when the message names it in words the last one does not share
     # ("降到100M能省多少" after a line fee; not "那逾期20天呢" after a late fee, which both know) — and strongly
     # so when its values would also simply change the last calculation ("换成50M呢").

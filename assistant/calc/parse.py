@@ -558,7 +558,8 @@ _PROTECTED = re.compile(
             # An address, numerals in its place names too ("地址：东城区东四北大街15号", "朝阳区建国路88号").
             r"(?:地址|住址|位于|坐落于|地点)\s*[:：为是在]?\s*[^，,。；;！!？?\n）)]{0,30}?(?:号楼|号院|号|层|室|楼|座|院)",
             r"[区县][\u4e00-\u9fff\d]{1,10}?(?:大街|路|街|巷|胡同)(?:\s*\d+\s*号)?",
-            r"\d+(?=[\u4e00-\u9fff]{0,6}(?:公司|集团|科技|有限))",
+            # Not a day or a span before the name ("12月10号转给新公司", "3天后换新公司").
+            r"(?<![\d.月])\d+(?![\d.]|\s*[日月年天])(?=[\u4e00-\u9fff]{0,6}(?:公司|集团|科技|有限))",
             # A person's name with a numeral in it (张三 → 张3 after the numeral pass): a surname and one digit.
             rf"(?<=[{_SURNAMES}])\d(?![\d.]|\s*(?:个|天|日|号|月|年|元|块|万|千|百|次|条|周|小时|点|M|m|兆|G|g|%))",
         ]

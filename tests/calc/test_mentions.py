@@ -44,6 +44,19 @@ def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(qu
 
 
 @pytest.mark.parametrize(
+    ("question", "kind", "value"),
+    [
+        # a day said before a company's name is a day, not part of the name
+        ("12月10号转给新公司", "date", date(2026, 12, 10)),
+        ("合同12月10日转给那个新公司", "date", date(2026, 12, 10)),
+        ("3天后转给子公司", "duration", Decimal(3)),
+    ],
+)
+def test_a_day_or_a_span_before_a_company_name_is_still_a_value(question, kind, value):
+    assert (kind, value) in kinds(question)
+
+
+@pytest.mark.parametrize(
     ("said", "digits"),
     [
         ("五千一", "5100"), ("一万八", "18000"), ("2万1", "21000"), ("三千一百八", "3180"), ("三万二千五", "32500"),

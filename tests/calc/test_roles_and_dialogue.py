@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from assistant.calc import follow_up, plan, run
+from assistant.calc.planner import build
 from assistant.calc.mentions import find_flags, read
 from assistant.calc.roles import assign, flag_values, refused
 from assistant.calc.selection import candidates, understand
@@ -164,6 +165,31 @@ def test_a_notice_date_said_after_a_latest_notice_date_is_the_notice_date(first,
     again = follow_up(normalize_query(then), TODAY, last, last_result)
     assert again is not None and again.name == last.name
     assert str(again.inputs["end_on"]) == end and str(again.inputs["notice_on"]) == notice
+
+
+@pytest.mark.parametrize(
+    ("waiting", "reply", "name", "inputs"),
+    [
+        # asked for the notice date of a force-majeure termination, the person gives the day they want to end
+        ("force_majeure_termination", "我们想在11月30日终止，最晚哪天要发通知？", "force_majeure_termination_notice_by",
+         {"end_on": "2026-11-30"}),
+        ("transfer_notice", "我们打算12月10日转给新公司，最晚哪天通知", "transfer_notice_by", {"transfer_on": "2026-12-10"}),
+        ("transfer_notice_by", "我们11月5日书面通知的，最早哪天能转", "transfer_notice", {"notice_on": "2026-11-05"}),
+        # a value the waiting calculation's own words name completes it
+        ("force_majeure_termination", "我们10月20日书面通知的", "force_majeure_termination", {"notice_on": "2026-10-20"}),
+    ],
+)
+def test_a_reply_naming_the_other_direction_of_the_same_rule_computes_that(waiting, reply, name, inputs):
+    got = plan(normalize_query(reply), TODAY, pending=build(waiting, {}))
+    assert got is not None and got.name == name
+    assert {k: str(got.inputs.get(k)) for k in inputs} == inputs
+
+
+def test_a_follow_up_naming_the_other_direction_of_the_last_rule_computes_that():
+    last, last_result = last_of("不可抗力超过一个月了，我们10月20日书面通知，哪天终止")
+    again = follow_up(normalize_query("那要是我们想在12月31日终止呢，最晚哪天通知"), TODAY, last, last_result)
+    assert again is not None and again.name == "force_majeure_termination_notice_by"
+    assert str(again.inputs["end_on"]) == "2026-12-31"
 
 
 def test_a_new_complete_question_starts_fresh():
