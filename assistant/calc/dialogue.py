@@ -16,6 +16,7 @@ from typing import Any
 
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose
 from .registry import REGISTRY
+from .roles import FILLERS
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
@@ -184,7 +185,15 @@ def follow_up(
         if not (last_spec.verdict and any(says(y, p) for y in vocab.yes_no))
     }
     needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
-    related = [c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed]
+    # A message that neither asks for a figure nor gives one ("开票金额以什么为准") asks for a rule, not for a
+    # related calculation on the last one's facts.
+    # One that is itself a complete question for the last calculator re-runs it ("如果这条50M线路1月20日竣工，首月按天
+    #计费，第一次一共要交多少" after a first payment is that first payment, not the prorated month alone).
+    asks_anything = reading.asks or changed.inputs or flags or cue
+    restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs)
+    related = [] if restates_last or not asks_anything else [
+        c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed
+    ]
     if related:
         best = related[0]
         inputs = carry(best.name, best.inputs, last, last_result)
@@ -192,7 +201,7 @@ def follow_up(
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:
             return None
-    edited = _edit_lists(last_spec, last.inputs, reading)
+    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading)}
     if not changed.inputs and not flags and not edited:
         # "那最晚是哪一天？" after a calculation giving a day asks for its result again, said as such.
         asks_its_result = cue and not own_words and not reading.mentions.has_values and last_spec.gives != ""
@@ -206,6 +215,24 @@ def follow_up(
 # "再加一条200M", "另外多加两条20M": lines added to those of the last calculation.
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
+
+
+def _turned_values(spec: Any, reading: Reading, today: date) -> dict[str, Any]:
+    """An input turned from one value into another ("10M改成100M呢"): the input takes the second value, when the
+    last calculation has one input of that kind (a difference's "from" and "to" are named by their own words)."""
+    out: dict[str, Any] = {}
+    items = reading.mentions.items
+    for a, b in zip(items, items[1:]):
+        if a.kind != b.kind or not _TURNED_INTO.search(reading.text[a.end: b.start]) or b.start - a.end > TURN_GAP:
+            continue
+        roles = [r for r in spec.roles if r.kind in FILLERS and b.kind in FILLERS[r.kind].accepts and r.kind != "line_list"]
+        converted = FILLERS[roles[0].kind].convert(b, today) if len(roles) == 1 else None
+        if converted is not None:
+            out[roles[0].name] = converted[0]
+    return out
+
+
+TURN_GAP = 6  # at most this many characters between a value and the one it is turned into
 
 
 def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:

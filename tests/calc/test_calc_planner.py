@@ -45,6 +45,12 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "force_majeure_termination_notice_by",
          {"end_on": "2026-12-31", "notice_on": "2026-12-10"}),
         ("你们要是12月1号把合同转出去 最晚得哪天通知我们", "transfer_notice_by", {"transfer_on": "2026-12-01"}),
+        # 顺延 of a holiday is a deadline's question; of the contract (自动顺延), the term's
+        ("2月12号受理的 最迟几号要开通 过年放假会不会顺延", "activation_deadline", {"accepted_on": "2026-02-12"}),
+        ("合同到期以后会自动顺延吗 起租日是2025年3月1日", "contract_term", {"start_on": "2025-03-01"}),
+        # the first payment asked with words between 第一次 and the paying
+        ("计划新办理一条20M云专线，想请问开户时第一次需要交多少钱？", "first_payment", {"bandwidth_mbps": 20}),
+        ("如果是10M，9月25日竣工，第一次总共要缴多少？", "first_payment", {"bandwidth_mbps": 10, "completion_date": "2026-09-25"}),
     ],
 )
 def test_plan_on_colloquial_questions(question, name, inputs, today):

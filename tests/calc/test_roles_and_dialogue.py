@@ -119,6 +119,13 @@ def last_of(question: str):
          {"notice_by": "2026-06-15", "in_time": True}),
         # … and of one that gives none names one that does ("算逾期" after a late fee)
         ("3月的账单欠6000元，如果拖到5月18日才交，违约金多少", "那5月18日交算逾期几天", "payment_overdue", {"days_overdue": 18}),
+        # the opening fee named beside its amount is no monthly fee: the last amount is
+        ("50M专线月租5100元，按6%拆分税额多少", "如果把100元开户费一起算，首月一共交多少？", "first_payment", 5200.0),
+        # one value turned into another changes the input to the second
+        ("如果是10M，9月25日竣工，第一次总共要缴多少？", "10M改成100M呢？", "first_payment", 2100.0),
+        # a complete question for the last calculator re-runs it, not a related one on its words (按天)
+        ("计划新办理一条20M云专线，开户时第一次需要交多少钱？", "如果这条50M线路在1月20日竣工，首月按天计费，第一次一共要交多少？",
+         "first_payment", 2074.19),
         # asking only for the day the last calculation gives is asking for its result again
         ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "那最晚是哪一天？", "filing_update_deadline", "2026-03-09"),
     ],
@@ -190,6 +197,11 @@ def test_a_follow_up_naming_the_other_direction_of_the_last_rule_computes_that()
     again = follow_up(normalize_query("那要是我们想在12月31日终止呢，最晚哪天通知"), TODAY, last, last_result)
     assert again is not None and again.name == "force_majeure_termination_notice_by"
     assert str(again.inputs["end_on"]) == "2026-12-31"
+
+
+def test_a_message_asking_for_a_rule_is_no_related_calculation():
+    last, last_result = last_of("50M专线第一次要交多少")
+    assert follow_up("最后一个问题：开票金额以什么为准？", TODAY, last, last_result) is None
 
 
 def test_a_new_complete_question_starts_fresh():
