@@ -304,12 +304,40 @@ _LINE_TAKEN_BACK = re.compile(
     r"^([^。！!？?]{0,16}?)(?:不对|不是不是|说错了|说错|错了|更正|纠正)\s*[,，]?\s*(?:应该)?\s*(?:是)?\s*$"
 )
 # Between two lines of a list: a separator and at most a short label of the next site ("、分公司", "，两个门店各").
-_LINE_LABEL_GAP = re.compile(r"^\s*[,，、;；]\s*[^\d。！!？?,，、;；]{0,6}$")
+_LINE_LABEL_GAP = re.compile(r"^\s*(?:的)?\s*(?:云专线|专线|线路)?\s*[,，、;；]\s*[^\d。！!？?,，、;；]{0,6}$")
 # Several sites with the same line each: "2个分部各20M", "3个点每个点1条20M", "三个车间分别一条50M".
 _PER_SITE = re.compile(
     r"(\d+)\s*(?:个|家|处)[^\d，,。；;！？!?\s]{0,4}?\s*(?:各|每个[^\d，,。；;！？!?]{0,3}?|每[^\d，,。；;！？!?]{0,2}?|分别|都)"
     r"\s*(?:有|用|拉|是)?\s*(?:(\d+)\s*(?:条|根|路))?\s*$"
 )
+
+
+# A remark in brackets between the sites and their lines ("3家门店（门店编号101、102、205）各有1条10M").
+_REMARK = re.compile(r"（[^（）]{0,30}）|\([^()]{0,30}\)")
+# Sites named one by one with the same line each: "金融街15号和建国门外大街2号各有一条100M", "A、B、C各1条".
+_NAMED_SITES = re.compile(
+    r"([^，,。；;！？!?、和及与跟]{1,14}(?:[、和及与跟][^，,。；;！？!?、和及与跟]{1,14}){1,5})各\s*(?:有|用|拉|是)?\s*"
+    r"(?:(\d+)\s*(?:条|根|路))?\s*$"
+)
+
+
+def _per_site(text: str, end: int) -> tuple[tuple[int, int] | None, int]:
+    """(sites, lines per site) of a bandwidth said for several sites, and where that phrase starts; (None, end)."""
+    window_start = max(0, end - 40)
+    window = text[window_start:end]
+    # Offsets into the window once its bracketed remarks are taken out, so a match maps back to the text.
+    kept = [i for i in range(len(window)) if not any(r.start() <= i < r.end() for r in _REMARK.finditer(window))]
+    bare = "".join(window[i] for i in kept)
+    site = _PER_SITE.search(bare[-16:])
+    if site:
+        offset = len(bare) - 16 + site.start() if len(bare) > 16 else site.start()
+        return (int(site.group(1)), int(site.group(2)) if site.group(2) else 1), window_start + kept[offset]
+    named = _NAMED_SITES.search(bare[-32:])
+    if named:
+        offset = len(bare) - 32 + named.start() if len(bare) > 32 else named.start()
+        sites = len(re.findall(r"[、和及与跟]", named.group(1))) + 1
+        return (sites, int(named.group(2)) if named.group(2) else 1), window_start + kept[offset]
+    return None, end
 
 
 def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
@@ -327,14 +355,14 @@ def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
     for i in bandwidths:
         m = items[i]
         before, after = sides[i]
-        site = _PER_SITE.search(text[max(0, m.start - 16): m.start])
+        site, site_start = _per_site(text, m.start)
         if before and after:
             before, after = (before, None) if order == "before" else (None, after)
         if site:
-            start = m.start - len(site.group(0))
-            per = int(site.group(2)) if site.group(2) else 1
+            start = site_start
+            sites, per = site
             parts = tuple(j for j in counts if items[j].start >= start and items[j].end <= m.start)
-            out.append(Mention("line", (int(m.value), int(site.group(1)) * per), start, m.end, parts=(i, *parts)))
+            out.append(Mention("line", (int(m.value), sites * per), start, m.end, parts=(i, *parts)))
         elif before:
             start = m.start - len(before.group(0))
             part = next((j for j in counts if items[j].start >= start and items[j].end <= m.start), None)

@@ -99,8 +99,11 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
 def _one_that_uses_the_values(best: Candidate, found: list[Candidate], threshold: float) -> Candidate:
     """Rather than ask for every input of a calculator the question gives none of, take a runner-up that clears
     the threshold and computes from the values the question does give ("再两个月就到期……每月1580……终止要付多少":
-    the early-termination penalty, not the term's end date)."""
-    if best.fill.used or not get(best.name).missing(best.inputs):
+    the early-termination penalty, not the term's end date) — or that is complete on its defaults alone while the
+    question states values it does not take ("不含税66666元，税额和价税合计": the VAT on that pre-tax amount, not the
+    split of the default opening fee)."""
+    on_defaults_alone = not get(best.name).missing(best.inputs) and not best.features["no_values"]
+    if best.fill.used or not (get(best.name).missing(best.inputs) or on_defaults_alone):
         return best
     complete = [c for c in found[1:] if c.probability >= threshold and c.fill.used and not get(c.name).missing(c.inputs)]
     return complete[0] if complete else best

@@ -45,6 +45,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "force_majeure_termination_notice_by",
          {"end_on": "2026-12-31", "notice_on": "2026-12-10"}),
         ("你们要是12月1号把合同转出去 最晚得哪天通知我们", "transfer_notice_by", {"transfer_on": "2026-12-01"}),
+        # a calculator complete on its defaults yields to one that takes the values said (not the opening fee's VAT)
+        ("供应商报价为不含税66666元。请按6%的增值税率，告知税额以及价税合计金额", "vat_from_pre_tax", {"pre_tax": "66666"}),
         # 顺延 of a holiday is a deadline's question; of the contract (自动顺延), the term's
         ("2月12号受理的 最迟几号要开通 过年放假会不会顺延", "activation_deadline", {"accepted_on": "2026-02-12"}),
         ("合同到期以后会自动顺延吗 起租日是2025年3月1日", "contract_term", {"start_on": "2025-03-01"}),

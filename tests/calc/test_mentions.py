@@ -36,6 +36,9 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("不含税66666元。采购部 韩梅 010-6400 2233", [Decimal(10), Decimal(6400), Decimal(2233)]),
         ("座机（010）6400-2233，欠了5000", [Decimal(10), Decimal(6400), Decimal(2233)]),
         ("电话010-64002233 欠了5000", [Decimal(10), Decimal(64002233)]),
+        ("门店编号101、102、205各1条", [Decimal(101), Decimal(102), Decimal(205)]),
+        # the unit of a rate restated from the contract is no value of the case
+        ("超时7天。按合同每超时一天退1%", [Decimal(1)]),
     ],
 )
 def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(question, absent):
@@ -145,6 +148,12 @@ def test_runs_of_amounts_are_lists(question, amounts):
         # a line taken back is replaced by the one said after it, with or without "的"
         ("我们有2条50兆的还有1条200兆的不对是1条100兆的", [(50, 2), (100, 1)]),
         ("我们有2条50兆的还有1条200兆不对是1条100兆的", [(50, 2), (100, 1)]),
+        # sites named one by one, each with the same line
+        ("我们所在金融街15号和建国门外大街2号各有一条100M的云专线", [(100, 2)]),
+        ("总部、分公司、仓库各1条20M", [(20, 3)]),
+        # a bracketed remark between the sites and their line; the product's name before the next site
+        ("总部有2条100M云专线，昌平店有1条50M，另外3家门店（门店编号101、102、205）各有1条10M",
+         [(100, 2), (50, 1), (10, 3)]),
     ],
 )
 def test_lines_of_several_bandwidths(question, lines):
