@@ -385,7 +385,9 @@ class Assistant:
                 return self._ask_which(query, readings, state)
         # A price or a time none of the best clauses states is one the contract does not give ("故障几个小时能修好").
         best = [h.clause_id for h in r.hits[:FIGURE_WINDOW]]
-        figure = self.knowledge.scope.figure_not_stated(query, [self.knowledge.folded_text(c) for c in best])
+        figure = self.knowledge.scope.figure_not_stated(
+            query, [self.knowledge.folded_text(c) for c in best], subject=self.knowledge.subject_words(query)
+        )
         if figure is not None and not any(c in calc.clauses_computing(figure.computed) for c in best):
             return self._not_stated(figure.name, r, query)
         return self._lookup(query, r)

@@ -86,6 +86,11 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         # Without any value, "几天内要报备" asks what the rule is, which the clause answers — unless it asks
         # outright for the calculation ("……帮我算一下哪天截止"), whose inputs are then asked for.
         return None
+    if (x["no_values"] and not x["compute"] and best.spec.gives and best.asked != best.spec.gives
+            and get(best.name).missing(best.inputs)):
+        # Nor does one without values that asks for no figure of the kind the calculator gives: "合同到期不续了
+        # 设备要还回去吗" is about the equipment, not the term's end date, whose inputs it would ask for.
+        return None
     outright = _asked_outright(found)
     if outright is not None:
         best = outright

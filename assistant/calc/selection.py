@@ -148,6 +148,7 @@ class Candidate:
     flags: dict[str, bool]
     features: dict[str, float]
     probability: float = 0.0
+    asked: str = ""  # the one kind of figure the question asks for ("money", "date", "rate"), if one
 
     @property
     def name(self) -> str:
@@ -289,6 +290,8 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
         x["cue_deficit"] = _cue_deficit(assignment, others)
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x)))
     wanted = asked_kind(reading.text, vocab)
+    for c in out:
+        c.asked = wanted
     if wanted:
         # A question asking only for an amount (a day) is never answered with a day (an amount); one asking only
         # for a rate, with neither.

@@ -51,11 +51,18 @@ class AskedFigure:
     # How an answer names the figure the contract does not give ("具体金额").
     name: str = ""
 
-    def states(self, text: str) -> bool:
-        """Whether a folded clause text states a figure of this kind."""
+    def states(self, text: str, subject: Iterable[str] = ()) -> bool:
+        """Whether a folded clause text states a figure of this kind — with `subject` words, in a sentence that
+        names one of them (M-11's sublease tariff states no price of the equipment M-5 is about)."""
         for rx in self.not_:
             text = rx.sub(" ", text)
-        return any(rx.search(text) for rx in self.gives)
+        words = tuple(subject)
+        sentences = [s for s in _CLAUSE_SENTENCES.split(text) if s.strip()] if words else [text]
+        return any(rx.search(s) for s in sentences if not words or any(w in s for w in words) for rx in self.gives)
+
+    def asks(self, query: str) -> bool:
+        """Whether a query asks for a figure of this kind."""
+        return any(rx.search(query) for rx in self.ask)
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,15 @@ class ScopeLexicon:
     # [asked.*]: figures a question may ask for, and how a clause states one.
     figures: tuple[AskedFigure, ...] = ()
 
-    def figure_not_stated(self, query: str, clause_texts: Iterable[str]) -> AskedFigure | None:
+    def figure_not_stated(self, query: str, clause_texts: Iterable[str], subject: Iterable[str] = ()) -> AskedFigure | None:
         """The figure the query asks for (a price, a time) when none of the clauses' folded texts states one of its
-        kind; None when it asks for none, or a text states one."""
+        kind — about the query's `subject` words, when it names any; None when it asks for none, or a text
+        states one."""
         texts = list(clause_texts)
         asked = self.asked_part(query)
+        words = tuple(subject)
         for f in self.figures:
-            if any(rx.search(asked) for rx in f.ask) and not any(f.states(t) for t in texts):
+            if f.asks(asked) and not any(f.states(t, words) for t in texts):
                 return f
         return None
 
@@ -158,6 +167,8 @@ class ScopeLexicon:
 PASSING_KINDS = frozenset({"topics", "products"})
 # A sentence ends at 。！？ (the question mark stays with its sentence), a semicolon or a line break.
 _SENTENCES = re.compile(r"(?<=[?？])|[。！!；;\n]")
+# A clause's sentences (a table row or list item ends at its line break too).
+_CLAUSE_SENTENCES = re.compile(r"[。！!；;\n]")
 _CODE_CHAR = re.compile(r"[a-z0-9_\-]")
 
 
@@ -220,6 +231,16 @@ class Knowledge:
             if not all(t in query for t in g.terms):
                 out.extend(t for t in g.terms if t not in query and t not in out)
         return out
+
+    def subject_words(self, query: str) -> list[str]:
+        """The domain words a folded query names, with the contract terms they stand for, less the words that ask
+        for a figure ("收费标准", "多久"): what a figure it asks for must be about."""
+        # The asking words are taken out first: "值多少钱" stands for a price (资费, 价格), it names no subject.
+        for f in self.scope.figures:
+            for rx in f.ask:
+                query = rx.sub(" ", query)
+        named = [w for w in self.vocabulary if w in query]
+        return named + [t for t in self.expand(query) if t not in named]
 
     def folded_text(self, clause_id: str) -> str:
         """A clause's text folded as questions are (computed once per clause)."""

@@ -179,6 +179,26 @@ def test_a_figure_no_clause_states_is_told_apart(knowledge, question, texts, kin
 
 
 @pytest.mark.parametrize(
+    ("question", "texts", "kind"),
+    [
+        # the price of the equipment: the tariff in another sentence is about a sublease, not the equipment
+        ("光电转换器弄坏了按设备价值赔 那设备值多少钱",
+         ["光电转换器等设备归乙方所有，甲方损坏的，应按设备价值赔偿。", "甲方擅自转租的，按照相应速率光专线产品标准资费收取违约金。"],
+         "money"),
+        # a sentence naming what is asked about states its price
+        ("开户费多少钱", ["开户费一次性费用价格为：人民币 100元（含税价）。甲方应按时缴费。"], None),
+        ("业务暂停要交多少钱", ["甲方申请暂停业务的，按规定收取业务暂停费用；暂停费每月 100元"], None),
+    ],
+)
+def test_a_figure_is_stated_only_in_a_sentence_about_what_is_asked(knowledge, question, texts, kind):
+    from assistant.corpus.normalize import fold, normalize_query
+
+    query = fold(normalize_query(question))
+    figure = knowledge.scope.figure_not_stated(query, [fold(t) for t in texts], subject=knowledge.subject_words(query))
+    assert (figure.kind if figure else None) == kind
+
+
+@pytest.mark.parametrize(
     ("question", "intent", "figure"),
     [
         ("报了故障几个小时能修好", Intent.out_of_scope, "具体时限"),

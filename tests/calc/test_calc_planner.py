@@ -66,10 +66,20 @@ def test_plan_on_colloquial_questions(question, name, inputs, today):
     "question",
     ["云专线能暂停吗", "违约金怎么算", "开户需要提交什么资料", "故障申告电话是多少", "沃云欠费多久会被暂停",
      "云专线的资源池在哪里", "你好", "可以转租吗", "网站备案信息变更要几天内报备", "超时开通的赔偿怎么算",
-     "合同到期自动续吗", "到期了会自动顺延吗", "到期了不想续要怎么弄", "合同到期不续签要办什么手续", "开户费适用的税率是多少", "5100元的专线费税率是多少"],
+     "合同到期自动续吗", "到期了会自动顺延吗", "到期了不想续要怎么弄", "合同到期不续签要办什么手续", "开户费适用的税率是多少", "5100元的专线费税率是多少",
+     # without values, asking for nothing of the kind the calculator gives (a date here)
+     "那个 合同到期不续了 你们那个设备 要还回去吗", "合同到期后数据还会留多久"],
 )
 def test_plain_lookups_are_not_calculations(question, today):
     assert plan(question, today) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "name"), [("合同几号到期", "contract_term"), ("开通超时了能退多少钱", "late_activation_credit")]
+)
+def test_a_question_without_values_asking_for_the_calculators_figure_asks_for_its_inputs(question, name, today):
+    found = plan(question, today)
+    assert found is not None and found.name == name and found.missing
 
 
 def test_date_without_year_uses_the_clock_and_says_so():
