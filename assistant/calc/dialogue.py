@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose
+from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
 from .roles import FILLERS
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
@@ -65,18 +65,13 @@ def _better_sibling(last: CalcPlan, assignment: Any, reading: Reading) -> CalcPl
     the last calculation's: after "要提前几天通知" (a notice date → the end date), "我们想在11月30日终止" gives the
     end date, so the latest notice date for it is meant — not a notice on 11月30日.
 
-    Siblings are the date calculators resting on the same first clause (a rule read forwards and backwards; the
-    fee calculators of one clause differ in what they total, not in which way they read it); one is taken only
-    when it is complete with the conversation's inputs and its cue words name the message's values more strongly.
+    Of the siblings (planner.siblings), one is taken only when it is complete with the conversation's inputs and
+    its cue words name the message's values more strongly.
     """
-    clause = REGISTRY[last.name].clauses[0]
     vocab = vocabulary()
-    if vocab.calculators[last.name].gives != "date":
-        return None
     best: tuple[float, CalcPlan] | None = None
-    for name, formula in REGISTRY.items():
-        if name == last.name or formula.clauses[0] != clause or vocab.calculators[name].gives != "date":
-            continue
+    for name in siblings(last.name):
+        formula = REGISTRY[name]
         theirs, flags = fill(vocab.calculators[name], reading)
         if not theirs.inputs or theirs.cue_total <= assignment.cue_total or theirs.used < assignment.used:
             continue
@@ -101,14 +96,24 @@ def _money(value: Any) -> str | None:
 
 
 def carry(name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mapping[str, Any] | None) -> dict[str, Any]:
-    """`inputs` of calculator `name` completed from the last calculation: same-named inputs first, then inputs of
-    the same kind, then the last result for an amount still missing."""
+    """`inputs` of calculator `name` completed from the last calculation: the last day computed where its title
+    names this input (the 起租日 for the term's start), then same-named inputs, then inputs of the same kind, then
+    the last result for an amount still missing."""
     spec = vocabulary().calculators[name]
     last_spec = vocabulary().calculators[last.name]
     formula = REGISTRY[name]
     out = dict(inputs)
+    # The day the last calculation found, named by its title's last words ("…的起租日"); a deadline (期限, 时限)
+    # is no day on which anything happened.
+    last_day_name = REGISTRY[last.name].title.rsplit("的", 1)[-1]
+    day = (last_result or {}).get("result") if (last_result or {}).get("unit") == "日期" else None
+    day = day if isinstance(day, str) and last_day_name.endswith("日") else None
     for role in spec.roles:
         if role.name in out or role.kind == "flag":
+            continue
+        if day and role.kind == "date" and any(len(c) >= 2 and c in last_day_name for c in role.cues):
+            # The last result is what this input names (the 起租日 billing_start gave is the term's start).
+            out[role.name] = day
             continue
         if role.name in last.inputs:
             out[role.name] = last.inputs[role.name]

@@ -97,8 +97,39 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
     elif best.probability < m.threshold:
         return None
     best = _one_that_uses_the_values(best, found, m.threshold)
+    best = _direction_the_values_name(best, found)
     close = [c.name for c in found[1:] if c.probability >= m.threshold and best.probability - c.probability < m.margin]
     return build(best.name, best.inputs, best.fill.assumptions, alternatives=close, probability=round(best.probability, 4))
+
+
+def siblings(name: str) -> list[str]:
+    """The other date calculators resting on the same first clause: one rule read forwards and backwards (a notice
+    date → the earliest end; an end date → the latest notice). Fee calculators of one clause differ in what they
+    total, not in which way they read it, so they are no siblings."""
+    vocab = vocabulary()
+    if vocab.calculators[name].gives != "date":
+        return []
+    clause = get(name).clauses[0]
+    return [n for n, f in REGISTRY.items() if n != name and f.clauses[0] == clause and vocab.calculators[n].gives == "date"]
+
+
+def _direction_the_values_name(best: Candidate, found: list[Candidate]) -> Candidate:
+    """The sibling reading the same values, complete, when its input words name them more strongly ("想在9月30日终止，
+    最晚哪天书面通知": 9月30日 is the end, so the latest notice day — not a notice on 9月30日)."""
+    if best.fill.cued or not best.features["cue_deficit"]:
+        # Only a reading none of whose values its own words name, and which other words do, is turned round.
+        return best
+    asked = [words for words in _EXTREMES if any(w in best.text for w in words)]
+    names = siblings(best.name)
+    better = [c for c in found if c.name in names and not get(c.name).missing(c.inputs)
+              and c.fill.cue_total > best.fill.cue_total and c.fill.used >= best.fill.used
+              # … and the question asks for what the sibling gives (最晚 for a latest notice day)
+              and any(w in get(c.name).title for words in asked for w in words)]
+    return better[0] if better else best
+
+
+# The ends a date calculator's title says its result is, in the words a question asks for them.
+_EXTREMES = (("最早", "最快"), ("最晚", "最迟"))
 
 
 def _one_that_uses_the_values(best: Candidate, found: list[Candidate], threshold: float) -> Candidate:

@@ -149,6 +149,7 @@ class Candidate:
     features: dict[str, float]
     probability: float = 0.0
     asked: str = ""  # the one kind of figure the question asks for ("money", "date", "rate"), if one
+    text: str = ""  # the question as read
 
     @property
     def name(self) -> str:
@@ -291,7 +292,7 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x)))
     wanted = asked_kind(reading.text, vocab)
     for c in out:
-        c.asked = wanted
+        c.asked, c.text = wanted, reading.text
     if wanted:
         # A question asking only for an amount (a day) is never answered with a day (an amount); one asking only
         # for a rate, with neither.

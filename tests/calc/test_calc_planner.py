@@ -47,6 +47,11 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("你们要是12月1号把合同转出去 最晚得哪天通知我们", "transfer_notice_by", {"transfer_on": "2026-12-01"}),
         # a calculator complete on its defaults yields to one that takes the values said (not the opening fee's VAT)
         ("供应商报价为不含税66666元。请按6%的增值税率，告知税额以及价税合计金额", "vat_from_pre_tax", {"pre_tax": "66666"}),
+        # a date its own reading's words do not name, and a sibling's do, read the sibling's way when the question
+        # asks for what the sibling gives (最晚 … 通知); "最早 … 解除" keeps the forward reading
+        ("客户因政府管控（不可抗力，已持续两个多月）想在9月30日终止协议，问最晚哪天书面通知。", "force_majeure_termination_notice_by",
+         {"end_on": "2026-09-30"}),
+        ("11月16号提的解约 最早啥时候能解除 要算工作日的", "earliest_termination", {"notice_on": "2026-11-16"}),
         # 顺延 of a holiday is a deadline's question; of the contract (自动顺延), the term's
         ("2月12号受理的 最迟几号要开通 过年放假会不会顺延", "activation_deadline", {"accepted_on": "2026-02-12"}),
         ("合同到期以后会自动顺延吗 起租日是2025年3月1日", "contract_term", {"start_on": "2025-03-01"}),

@@ -126,6 +126,8 @@ def last_of(question: str):
         # a complete question for the last calculator re-runs it, not a related one on its words (按天)
         ("计划新办理一条20M云专线，开户时第一次需要交多少钱？", "如果这条50M线路在1月20日竣工，首月按天计费，第一次一共要交多少？",
          "first_payment", 2074.19),
+        # the day the last calculation found is the input it names: the billing start is the term's start
+        ("6月5日开通的 一直没确认 哪天起租", "起租以后合同到哪天", "contract_term", {"end": "2027-06-15"}),
         # asking only for the day the last calculation gives is asking for its result again
         ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "那最晚是哪一天？", "filing_update_deadline", "2026-03-09"),
     ],
