@@ -25,6 +25,11 @@ RIGHT_WINDOW = 8
 _RETRACT = re.compile(
     r"^\s*[,，]?\s*(?:[了吧啊呀嗯呃额哦]\s*[,，]?\s*){0,3}(?:不对|不是不是|哦不|噢不|说错了|说错|错了|不好意思|更正|纠正)"
 )
+# A rough value made exact ("两千出头 就2050", "三十个小时左右 准确说是31个小时"): the exact one is meant.
+_MADE_EXACT = re.compile(
+    r"^\s*(?:出头|左右|上下|来|多|来块|多块)\s*[,，]?\s*(?:吧|啊)?\s*[,，]?\s*"
+    r"(?:就是?|具体(?:是|点|说)?|准确(?:地)?(?:说|讲)?(?:是)?|确切(?:地)?(?:说)?(?:是)?|精确(?:地)?(?:说)?(?:是)?)\s*[:：]?\s*$"
+)
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
 TIME_GAP = 16  # a clock time this close after a date belongs to it
@@ -186,7 +191,8 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             continue
         after = text[m.end: items[following[i]].start]
         before = text[max(0, m.start - 4): m.start]
-        if _RETRACT.match(after) or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after)):
+        if (_RETRACT.match(after) or _MADE_EXACT.match(after)
+                or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
             dropped.add(i)
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]
 

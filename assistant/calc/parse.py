@@ -221,6 +221,8 @@ def _post_normalise(text: str) -> str:
         return f"{_plain(Decimal(m.group(1)) * factor)}元"
 
     text = re.sub(r"(\d+(?:\.\d+)?)\s*万\s*(?:元|块钱|块)?", lambda m: scaled(m, 10000), text)
+    # Chat shorthand: "月租1w", "1.2W" (万); not inside a word or a code ("10w2", "kw").
+    text = re.sub(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*[wW](?![A-Za-z\d])", lambda m: scaled(m, 10000), text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*千(?![兆米瓦])\s*(?:元|块钱|块)?", lambda m: scaled(m, 1000), text)
     return text
 
@@ -482,7 +484,8 @@ _QUANTITY_PATTERNS: list[tuple[str, re.Pattern[str], str, int]] = [
     ("bandwidth", re.compile(_NUM + r"\s*(?:Mbps|mbps|MB|Mb|mb|M|m|兆)(?![a-zA-Z])"), "Mbps", 1),
     ("money", re.compile(r"[¥￥]\s*" + _NUM), "元", 1),
     ("money", re.compile(_NUM + r"\s*(?:元|块钱|块|圆|rmb|RMB)"), "元", 1),
-    ("duration", re.compile(_NUM + r"\s*个?\s*(?:小时|钟头)"), "hour", 1),
+    # "10个钟" is ten hours; "3点钟" (a clock time) has no 个 and no number before 点 here.
+    ("duration", re.compile(_NUM + r"\s*(?:个?\s*(?:小时|钟头)|个\s*钟(?!头))"), "hour", 1),
     ("duration", re.compile(_NUM + r"\s*(?:hours?|hrs?)(?![a-zA-Z])", re.I), "hour", 1),
     ("duration", re.compile(_NUM + r"\s*(?:months?|mos?)(?![a-zA-Z])", re.I), "month", 1),
     ("duration", re.compile(_NUM + r"\s*(?:working\s+|business\s+|calendar\s+)?days?(?![a-zA-Z])", re.I), "day", 1),

@@ -52,6 +52,11 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("客户因政府管控（不可抗力，已持续两个多月）想在9月30日终止协议，问最晚哪天书面通知。", "force_majeure_termination_notice_by",
          {"end_on": "2026-09-30"}),
         ("11月16号提的解约 最早啥时候能解除 要算工作日的", "earliest_termination", {"notice_on": "2026-11-16"}),
+        # a bill's range, a day's bill month, a line given to another company to use
+        ("２月的账单是从几号算到几号", "billing_cycle", {"month": "2026-02"}),
+        ("5月31号那天用的费用 算5月还是6月的bill", "bill_month_of", {"usage_on": "2026-05-31"}),
+        ("被发现把专线分给隔壁公司用了 从开通到现在8个月 50M的 违约金多少", "sublease_penalty",
+         {"months_used": 8, "bandwidth_mbps": 50}),
         # 顺延 of a holiday is a deadline's question; of the contract (自动顺延), the term's
         ("2月12号受理的 最迟几号要开通 过年放假会不会顺延", "activation_deadline", {"accepted_on": "2026-02-12"}),
         ("合同到期以后会自动顺延吗 起租日是2025年3月1日", "contract_term", {"start_on": "2025-03-01"}),

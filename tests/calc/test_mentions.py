@@ -47,6 +47,22 @@ def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(qu
 
 
 @pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # chat shorthand for 万, hours said as 个钟, a rough value made exact
+        ("月租1w 断了30个小时", [("money", Decimal(10000)), ("duration", Decimal(30))]),
+        ("月费1.2W", [("money", Decimal(12000))]),
+        ("断了10个钟", [("duration", Decimal(10))]),
+        ("两千出头 就2050 拖了一个礼拜", [("number", Decimal(2050)), ("duration", Decimal(1))]),
+        ("三十个小时左右 准确说是31个小时", [("duration", Decimal(31))]),
+        ("5000多 10天", [("number", Decimal(5000)), ("duration", Decimal(10))]),
+    ],
+)
+def test_shorthand_and_rough_values_said_the_way_people_type(question, expected):
+    assert kinds(question) == expected
+
+
+@pytest.mark.parametrize(
     ("question", "kind", "value"),
     [
         # a day said before a company's name is a day, not part of the name
