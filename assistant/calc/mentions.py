@@ -252,6 +252,10 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
             run = []
     close()
     hours = [i for i, m in enumerate(items) if m.kind == "duration" and m.unit == "hour"]
+    # A total said after the outages ("14小时，…13个小时，合计27小时") restates their sum: the outages before it
+    # are still summed, the restated total is not one more outage.
+    while len(hours) >= 3 and _RESTATED.search(text[items[hours[-2]].end: items[hours[-1]].start]):
+        hours = hours[:-1]
     if len(hours) >= 2 and all(
         items[b].start - items[a].end <= HOURS_GAP
         and not _RESTATED.search(text[items[a].end: items[b].start])

@@ -215,7 +215,8 @@ def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) ->
         gap = m.left[at + len(word):]
         # A cue word the never-word qualifies is one noun with it ("未税金额", "不含税价格"), not a nearer name.
         gap = next((gap[len(w):] for w in nearer if gap.startswith(w)), gap)
-        if at >= 0 and len(m.left) - (at + len(word)) <= ADJACENT and not _holds(gap, nearer):
+        # The distance is counted after that noun ("不含税金额为 36500": 不含税 names the amount).
+        if at >= 0 and len(gap) <= ADJACENT and not _holds(gap, nearer):
             return True
         at = _find(m.right, word, last=False)
         if 0 <= at <= ADJACENT and not _ASKED.match(m.right[at + len(word):]) and not _holds(m.right[:at], nearer):

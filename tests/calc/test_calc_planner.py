@@ -52,6 +52,13 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("客户因政府管控（不可抗力，已持续两个多月）想在9月30日终止协议，问最晚哪天书面通知。", "force_majeure_termination_notice_by",
          {"end_on": "2026-09-30"}),
         ("11月16号提的解约 最早啥时候能解除 要算工作日的", "earliest_termination", {"notice_on": "2026-11-16"}),
+        # outages summed though their total is restated after them; a never-word qualifying the amount's noun
+        ("4月9日断了约14小时，4月21日又断了13个小时，合计27小时。月租18000元，能核减多少", "outage_credit",
+         {"outage_hours": 27, "monthly_fee": "18000"}),
+        ("云专线不含税金额为 36,500 元，请问加税后的含税总额和税额分别是多少", "vat_from_pre_tax", {"pre_tax": "36500"}),
+        # the month's bills of a usage-based cloud, named as bills
+        ("按量计费的握云 前几个月bill 1800 2200 2600 合同一年 用了3个月 想提前解约 违约经多少", "early_termination_penalty",
+         {"term_months": 12, "months_used": 3, "served_monthly_amounts": ["1800", "2200", "2600"]}),
         # a bill's range, a day's bill month, a line given to another company to use
         ("２月的账单是从几号算到几号", "billing_cycle", {"month": "2026-02"}),
         ("5月31号那天用的费用 算5月还是6月的bill", "bill_month_of", {"usage_on": "2026-05-31"}),
