@@ -29,13 +29,17 @@ def groups(corpus):
         # overlapping cues ("多少钱", "第一次要交多少") leave nothing of either to pick a reading
         ("第一次要交多少钱", {"停用沃云后专线", "开户费", "首次缴费", "云产品价格"}),
         ("合同里那个十五天是什么", {"逾期15日", "不可抗力告知", "不可抗力终止"}),
+        # late is said of a payment and of an activation
+        ("晚了会怎样", {"逾期缴费", "超时开通"}),
     ],
 )
 def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
     assert {r.label for r in ambiguity.readings_for(question, groups)} == labels
 
 
-@pytest.mark.parametrize("question", ["逾期缴费的违约金多少", "转租的违约金多少", "不续签要提前多久通知", "云专线能暂停吗"])
+@pytest.mark.parametrize(
+    "question", ["逾期缴费的违约金多少", "转租的违约金多少", "不续签要提前多久通知", "云专线能暂停吗", "开通晚了会怎样"]
+)
 def test_a_question_naming_one_reading_is_not_ambiguous(groups, question):
     assert ambiguity.readings_for(question, groups) == []
 
