@@ -331,7 +331,7 @@ class Assistant:
         # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
         # ("那能直接终止吗") is judged with the question it follows.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
-        if not continued and _states_nothing(plan):
+        if not continued and _states_nothing(plan, query):
             plan = None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
@@ -347,7 +347,7 @@ class Assistant:
         if plan is None:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
-            plan = None if _states_nothing(plan) else plan
+            plan = None if _states_nothing(plan, query) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit)):
             state.pending = None
@@ -577,10 +577,11 @@ class Assistant:
         return [self._citation(cid, query, expansions, 1.0) for cid in clause_ids[:MAX_CITATIONS]]
 
 
-def _states_nothing(plan: calc.CalcPlan | None) -> bool:
+def _states_nothing(plan: calc.CalcPlan | None, query: str) -> bool:
     """A calculation the question gives no input to ("开户费多少钱？含税吗"): every value would be a default, so it
-    asks for a fact the contract states, and a clause answers it better than a calculation on defaults."""
-    return plan is not None and not plan.inputs and plan.runnable
+    asks for a fact the contract states, and a clause answers it better than a calculation on defaults — unless
+    it asks for a figure only the calculation gives ("开户费里面税多少")."""
+    return plan is not None and not plan.inputs and plan.runnable and not calc.asks_derived(plan.name, query)
 
 
 def _ranks(r: Retrieval) -> dict[str, int]:

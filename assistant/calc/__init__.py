@@ -18,6 +18,11 @@ def states_situation(calculator: str, text: str) -> bool:
     return _vocabulary().calculators[calculator].states_situation(text)
 
 
+def asks_derived(calculator: str, text: str) -> bool:
+    """The text asks for a figure only the calculator gives from its defaults (see triggers.toml `derived`)."""
+    return _vocabulary().calculators[calculator].asks_derived(text)
+
+
 @lru_cache(maxsize=8)
 def clauses_computing(gives: str) -> frozenset[str]:
     """The clauses cited by the calculators that give this kind of result ("money", "date"); none for ""."""
@@ -29,6 +34,7 @@ def clauses_computing(gives: str) -> frozenset[str]:
 
 __all__ = [
     "REGISTRY",
+    "asks_derived",
     "CalcPlan",
     "Formula",
     "Outcome",

@@ -60,6 +60,13 @@ class CalcSpec:
     sources_only: frozenset[str] = frozenset()  # roles that are facts a derivation reads, not formula inputs
     # Words holding a one-character cue without meaning it ("想起来" is no 起, "收到" no 到): [cues].hollow.
     hollow: tuple[str, ...] = ()
+    # Words asking for a figure the calculator derives from its defaults, which no clause states ("税多少" of the
+    # 100 元 opening fee): such a question is computed though it gives no value.
+    derived: tuple[str, ...] = ()
+
+    def asks_derived(self, text: str) -> bool:
+        """The text asks for a figure only the calculation gives (see `derived`)."""
+        return any(w in text for w in self.derived)
 
     def states_situation(self, text: str) -> bool:
         """The text states the situation the contract's figures apply to (always, when none is listed)."""
@@ -143,6 +150,13 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     return spec
 
 
+def _strings_of(calc: str, key: str, value: Any) -> tuple[str, ...]:
+    """A list of non-empty strings, or VocabularyError naming the field."""
+    if not isinstance(value, list) or not all(isinstance(w, str) and w for w in value):
+        raise VocabularyError(f"calculators.{calc}.{key}: a list of non-empty strings expected, got {value!r}")
+    return tuple(value)
+
+
 def _situation(calc: str, key: Any, situations: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The [situations] lexicon a calculator names, or VocabularyError naming the valid ones."""
     if key is None:
@@ -212,6 +226,7 @@ def _calculator(
         verdict=verdict,
         gives=gives,
         hollow=hollow,
+        derived=_strings_of(name, "derived", raw.get("derived", [])),
     )
 
 

@@ -49,6 +49,14 @@ def test_a_question_giving_no_input_is_answered_from_the_clause(fake_assistant, 
     assert a.citations
 
 
+@pytest.mark.parametrize("question", ["开户费含税的吧 里面税多少 要开invoice", "开户的时候那笔一次性费用 里头的税是多少钱"])
+def test_a_figure_only_the_calculation_gives_is_computed_on_the_defaults(fake_assistant, question):
+    """The clause states the 100 元 fee, not its tax: asking for the tax is a calculation on that fee."""
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.calculation and a.calculation.name == "vat_split"
+    assert a.calculation.result["tax"] == 5.66
+
+
 def test_calculation_is_traced_and_cited(fake_assistant):
     a = fake_assistant.ask("50M专线不用沃云了以后每个月多少钱")
     assert a.intent is Intent.calculation
