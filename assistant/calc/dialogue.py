@@ -208,6 +208,8 @@ def follow_up(
             return None
     edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading)}
     if not changed.inputs and not flags and not edited:
+        edited = _new_time_of_day(last_spec, last.inputs, reading)
+    if not changed.inputs and not flags and not edited:
         # "那最晚是哪一天？" after a calculation giving a day asks for its result again, said as such.
         asks_its_result = cue and not own_words and not reading.mentions.has_values and last_spec.gives != ""
         if asks_its_result and asked_kind(reading.text, vocab) == last_spec.gives:
@@ -238,6 +240,18 @@ def _turned_values(spec: Any, reading: Reading, today: date) -> dict[str, Any]:
 
 
 TURN_GAP = 6  # at most this many characters between a value and the one it is turned into
+
+
+def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
+    """A clock time said alone ("哦 说错了 是上午九点半交的", "确认时间其实是11点半") sets the time of day of the
+    last calculation's one date-time input, on the day it had."""
+    if not reading.mentions.times:
+        return {}
+    roles = [r for r in spec.roles if r.kind == "datetime" and inputs.get(r.name)]
+    if len(roles) != 1:
+        return {}
+    day = str(inputs[roles[0].name])[:10]
+    return {roles[0].name: f"{day}T{reading.mentions.times[-1].strftime('%H:%M')}"}
 
 
 def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:

@@ -81,6 +81,8 @@ class Mentions:
     original: str
     items: list[Mention] = field(default_factory=list)
     retracted: list[Mention] = field(default_factory=list)
+    # Clock times said with no date before them ("是上午九点半交的"): no value alone, a follow-up's new time of day.
+    times: list[time] = field(default_factory=list)
 
     @property
     def has_values(self) -> bool:
@@ -136,8 +138,8 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
     return left, right[: stop.start()] if stop else right
 
 
-def _raw(features: Features) -> list[Mention]:
-    """The parsed values as mentions, in text order (no windows yet)."""
+def _raw(features: Features, lone: list[time]) -> list[Mention]:
+    """The parsed values as mentions, in text order (no windows yet); clock times joined to no date go to `lone`."""
     out: list[Mention] = []
     for q in features.quantities:
         kind = "number" if q.kind == "bare" else q.kind
@@ -152,6 +154,8 @@ def _raw(features: Features) -> list[Mention]:
     for t in features.times:
         # A clock time said apart from its date ("3月1日报竣的，下午两点"): joined to the nearest date before it.
         before = [i for i, d in enumerate(out) if d.kind == "date" and d.end <= t.start and t.start - d.end <= TIME_GAP]
+        if not before and not any(d.kind == "datetime" and d.start <= t.start < d.end for d in out):
+            lone.append(t.value)
         if before:
             d = out[before[-1]]
             out[before[-1]] = Mention("datetime", datetime.combine(d.value, t.value), d.start, d.end, year_assumed=d.year_assumed)
@@ -392,7 +396,8 @@ def read(question: str, today: date) -> Mentions:
     """
     features = extract(question, today)
     text = features.text
-    items, retracted = _drop_retracted(text, _carry_year(_raw(features)))
+    lone: list[time] = []
+    items, retracted = _drop_retracted(text, _carry_year(_raw(features, lone)))
     items = items + _lists(text, items)
     # Sorted into text order; a list's parts are indices, so they follow their mentions to the new places.
     order = sorted(range(len(items)), key=lambda i: (items[i].start, -items[i].end))
@@ -410,7 +415,7 @@ def read(question: str, today: date) -> Mentions:
         hi = starts[after] if after < len(starts) else len(text)
         left, right = _windows(text, m.start, m.end, lo, hi)
         out.append(replace(m, left=left, right=right))
-    return Mentions(text=text, original=features.original, items=out, retracted=retracted)
+    return Mentions(text=text, original=features.original, items=out, retracted=retracted, times=lone)
 
 
 # ---- yes/no facts ---------------------------------------------------------------------------------

@@ -38,7 +38,10 @@ def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
 
 
 @pytest.mark.parametrize(
-    "question", ["逾期缴费的违约金多少", "转租的违约金多少", "不续签要提前多久通知", "云专线能暂停吗", "开通晚了会怎样"]
+    "question",
+    ["逾期缴费的违约金多少", "转租的违约金多少", "不续签要提前多久通知", "云专线能暂停吗", "开通晚了会怎样",
+     # a refund asked with the words of one reading: the customer's own delay, Unicom's 封网 delay
+     "我们设备没到货 开通日期往后推了 那个开户费能退吗", "开通的时候赶上国庆封网 晚了几天 能赔吗"],
 )
 def test_a_question_naming_one_reading_is_not_ambiguous(groups, question):
     assert ambiguity.readings_for(question, groups) == []

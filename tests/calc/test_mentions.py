@@ -88,6 +88,14 @@ def test_colloquial_numerals_and_corrections(said, digits):
     assert to_digits(said).strip() == digits
 
 
+def test_a_clock_time_with_no_date_is_kept_apart_and_one_after_a_date_joins_it():
+    from datetime import time
+
+    assert read("是上午九点半交的", TODAY).times == [time(9, 30)]
+    joined = read("3月1日报竣的，下午两点", TODAY)
+    assert joined.times == [] and [m.kind for m in joined.items] == ["datetime"]
+
+
 def test_cue_words_on_both_sides_and_a_clause_boundary():
     m = read("欠了5000，晚了10天", TODAY)
     owed, days = m.items

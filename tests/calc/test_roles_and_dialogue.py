@@ -201,6 +201,16 @@ def test_a_follow_up_naming_the_other_direction_of_the_last_rule_computes_that()
     assert str(again.inputs["end_on"]) == "2026-12-31"
 
 
+@pytest.mark.parametrize(
+    ("then", "paid_at"), [("哦 说错了 是上午九点半交的", "2026-05-08T09:30"), ("其实是晚上8点交的", "2026-05-08T20:00")]
+)
+def test_a_clock_time_said_alone_sets_the_time_of_day_of_the_last_date_time(then, paid_at):
+    last, last_result = last_of("5月8日下午3点把欠费交了 什么时候能恢复")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == "service_restore_deadline"
+    assert str(again.inputs["paid_at"]).startswith(paid_at)
+
+
 def test_a_message_asking_for_a_rule_is_no_related_calculation():
     last, last_result = last_of("50M专线第一次要交多少")
     assert follow_up("最后一个问题：开票金额以什么为准？", TODAY, last, last_result) is None
