@@ -16,7 +16,7 @@ from typing import Any
 
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
-from .roles import FILLERS
+from .roles import FILLERS, Assignment
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
@@ -60,7 +60,7 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
     return build(pending.name, {**pending.inputs, **given}, [*pending.assumptions, *assignment.assumptions])
 
 
-def _better_sibling(last: CalcPlan, assignment: Any, reading: Reading) -> CalcPlan | None:
+def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) -> CalcPlan | None:
     """The other direction of the same rule when this message's values are named by its input words rather than
     the last calculation's: after "要提前几天通知" (a notice date → the end date), "我们想在11月30日终止" gives the
     end date, so the latest notice date for it is meant — not a notice on 11月30日.
@@ -191,9 +191,9 @@ def follow_up(
     }
     needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
     # A message that neither asks for a figure nor gives one ("开票金额以什么为准") asks for a rule, not for a
-    # related calculation on the last one's facts.
-    # One that is itself a complete question for the last calculator re-runs it ("如果这条50M线路1月20日竣工，首月按天
-    #计费，第一次一共要交多少" after a first payment is that first payment, not the prorated month alone).
+    # related calculation on the last one's facts. One that is itself a complete question for the last calculator
+    # re-runs it ("这条50M线路1月20日竣工，首月按天计费，第一次一共要交多少" after a first payment is that first
+    # payment, not the prorated month alone).
     asks_anything = reading.asks or changed.inputs or flags or cue
     restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs)
     related = [] if restates_last or not asks_anything else [
@@ -224,6 +224,9 @@ _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|�
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
 
 
+TURN_GAP = 6  # at most this many characters between a value and the one it is turned into
+
+
 def _turned_values(spec: Any, reading: Reading, today: date) -> dict[str, Any]:
     """An input turned from one value into another ("10M改成100M呢"): the input takes the second value, when the
     last calculation has one input of that kind (a difference's "from" and "to" are named by their own words)."""
@@ -238,8 +241,6 @@ def _turned_values(spec: Any, reading: Reading, today: date) -> dict[str, Any]:
             out[roles[0].name] = converted[0]
     return out
 
-
-TURN_GAP = 6  # at most this many characters between a value and the one it is turned into
 
 
 def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:

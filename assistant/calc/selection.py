@@ -282,6 +282,7 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
                 scored[name] = 0.0
     filled = {name: fill(vocab.calculators[name], reading) for name in scored}
     out = []
+    wanted = asked_kind(reading.text, vocab)
     for name, keywords in scored.items():
         spec = vocab.calculators[name]
         best_other = max((s for n, s in scored.items() if n != name), default=0.0)
@@ -289,10 +290,7 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
         x = features(spec, keywords, best_other, assignment, reading, ranks or {})
         others = [a for n, (a, _) in filled.items() if n != name]
         x["cue_deficit"] = _cue_deficit(assignment, others)
-        out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x)))
-    wanted = asked_kind(reading.text, vocab)
-    for c in out:
-        c.asked, c.text = wanted, reading.text
+        out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x), asked=wanted, text=reading.text))
     if wanted:
         # A question asking only for an amount (a day) is never answered with a day (an amount); one asking only
         # for a rate, with neither.

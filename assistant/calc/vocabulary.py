@@ -150,13 +150,6 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     return spec
 
 
-def _strings_of(calc: str, key: str, value: Any) -> tuple[str, ...]:
-    """A list of non-empty strings, or VocabularyError naming the field."""
-    if not isinstance(value, list) or not all(isinstance(w, str) and w for w in value):
-        raise VocabularyError(f"calculators.{calc}.{key}: a list of non-empty strings expected, got {value!r}")
-    return tuple(value)
-
-
 def _situation(calc: str, key: Any, situations: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The [situations] lexicon a calculator names, or VocabularyError naming the valid ones."""
     if key is None:
@@ -226,7 +219,7 @@ def _calculator(
         verdict=verdict,
         gives=gives,
         hollow=hollow,
-        derived=_strings_of(name, "derived", raw.get("derived", [])),
+        derived=_strings(f"calculators.{name}.derived", raw.get("derived", [])),
     )
 
 

@@ -239,8 +239,13 @@ class Knowledge:
         for f in self.scope.figures:
             for rx in f.ask:
                 query = rx.sub(" ", query)
-        named = [w for w in self.vocabulary if w in query]
+        named = sorted(self._vocabulary_index.found(query))
         return named + [t for t in self.expand(query) if t not in named]
+
+    @cached_property
+    def _vocabulary_index(self) -> PhraseIndex:
+        """The domain words in one automaton, so a query is read once rather than once per word."""
+        return PhraseIndex(self.vocabulary)
 
     def folded_text(self, clause_id: str) -> str:
         """A clause's text folded as questions are (computed once per clause)."""

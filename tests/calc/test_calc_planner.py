@@ -218,7 +218,7 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('gives = "money"', 'gives = "cash"', 1), "gives must be one of"),
         (lambda t: t.replace('hollow = [', 'hollow = ["起", ', 1), "hollow words hold a one-character cue"),
         (lambda t: t.replace('"re:^(?:那|这)?', '"re:^((?:那|这)?', 1), "intent.result_words"),
-        (lambda t: t.replace('derived = ["税多少"', 'derived = ["", "税多少"', 1), "vat_split.derived: a list of non-empty strings"),
+        (lambda t: t.replace('derived = ["税多少"', 'derived = ["", "税多少"', 1), "vat_split.derived must be a list of non-empty strings"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
