@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -35,7 +36,8 @@ BM25_DIR = "bm25"
 BM25_IDS = "bm25_ids.json"
 # Bump when the way documents are built changes, so old indexes count as stale.
 # 4: the manifest records each file's sha256.
-FORMAT = 5  # 5: clause numbers ("第四十五条") are one BM25 token
+# 5: clause numbers ("第四十五条") are one BM25 token.
+FORMAT = 6  # 6: each sentence of a clause of several sentences is a dense row of its own
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +58,14 @@ class Manifest(BaseModel):
     files: dict[str, str] = {}
 
 
+_SENTENCE_END = re.compile(r"(?<=[。；！？])")
+
+
 class Row(BaseModel):
     """One dense vector: which clause it stands for and what text it came from."""
 
     clause_id: str
-    kind: str  # clause | note | question
+    kind: str  # clause | sentence | note | question
 
 
 @dataclass
@@ -86,6 +91,11 @@ def clause_document(k: Knowledge, clause_id: str) -> str:
     return "\n".join([c.title, c.text, n.topic, " ".join(n.keywords), *n.questions])
 
 
+def clause_sentences(text: str) -> list[str]:
+    """The clause text cut after each sentence end (。；！？), empty pieces dropped."""
+    return [piece for piece in _SENTENCE_END.split(text) if piece.strip()]
+
+
 def dense_texts(k: Knowledge) -> tuple[list[str], list[str], list[Row]]:
     """Passages (clause text, note) and questions to embed, with the row each becomes."""
     passages: list[str] = []
@@ -96,6 +106,12 @@ def dense_texts(k: Knowledge) -> tuple[list[str], list[str], list[Row]]:
         n = k.note(c.id)
         passages.append(f"{c.title}\n{c.text}")
         prow.append(Row(clause_id=c.id, kind="clause"))
+        sentences = clause_sentences(c.text)
+        if len(sentences) > 1:
+            # A question about one rule of a long clause matches that rule's sentence better than the clause.
+            for sentence in sentences:
+                passages.append(f"{c.title}\n{sentence}")
+                prow.append(Row(clause_id=c.id, kind="sentence"))
         if n.topic or n.keywords:
             passages.append(f"{n.topic}：{'、'.join(n.keywords)}")
             prow.append(Row(clause_id=c.id, kind="note"))

@@ -136,3 +136,28 @@ def test_index_build_if_stale_reports_a_corrupt_file_and_rebuilds(built, knowled
     out = capsys.readouterr().out
     assert "corrupt" in out and name in out and "built" in out
     assert index.staleness(knowledge, emb.model_id, d) is None
+
+
+@pytest.mark.parametrize(
+    "text, sentences",
+    [
+        ("甲方应按月付费。", ["甲方应按月付费。"]),
+        ("当合同终止时，甲方应交还设备。如发生损坏，应赔偿。", ["当合同终止时，甲方应交还设备。", "如发生损坏，应赔偿。"]),
+        ("一；二！三？四", ["一；", "二！", "三？", "四"]),
+        ("", []),
+    ],
+)
+def test_clause_sentences_cut_after_each_sentence_end(text, sentences):
+    assert index.clause_sentences(text) == sentences
+
+
+def test_each_sentence_of_a_clause_of_several_is_a_dense_row(knowledge):
+    passages, _, rows = index.dense_texts(knowledge)
+    m5 = knowledge.corpus.get("M-5")
+    kinds = [r.kind for r in rows if r.clause_id == "M-5"]
+    assert kinds.count("clause") == 1 and kinds.count("sentence") == 2
+    texts = [p for p, r in zip(passages, rows) if r.clause_id == "M-5" and r.kind == "sentence"]
+    assert texts == [f"{m5.title}\n{s}" for s in index.clause_sentences(m5.text)]
+    assert "如发生设备损坏或丢失，应按设备价值进行赔偿。" in texts[1]
+    one = next(c for c in knowledge.corpus.clauses if len(index.clause_sentences(c.text)) == 1)
+    assert [r.kind for r in rows if r.clause_id == one.id].count("sentence") == 0
