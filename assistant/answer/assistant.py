@@ -390,6 +390,10 @@ class Assistant:
         )
         if figure is not None and not any(c in calc.clauses_computing(figure.computed) for c in best):
             return self._not_stated(figure.name, r, query)
+        # The clause answers "转租了要赔多少"; the values a reply then gives ("8个月 2100一个月") complete its
+        # calculation, as they would after the assistant had asked for them.
+        waiting = calc.latent(query, today, ranks)
+        state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
 
     def _readings_first(self, plan: calc.CalcPlan, query: str, state: SessionState) -> list[ambiguity.Reading]:

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from . import formulas  # noqa: F401  (registers every formula)
 from .dialogue import follow_up, is_follow_up, names_result, refers_back, with_context
-from .planner import CalcPlan, clarify_text, pending_calculation, plan
+from .planner import CalcPlan, clarify_text, latent, pending_calculation, plan
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
 from .vocabulary import vocabulary as _vocabulary
@@ -44,6 +44,7 @@ __all__ = [
     "cited_clause_ids",
     "clauses_computing",
     "clarify_text",
+    "latent",
     "pending_calculation",
     "follow_up",
     "is_follow_up",

@@ -57,7 +57,9 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
     own = choose(found)
     if own is not None and own.name != pending.name and not own.missing and len(own.inputs) > len(assignment.inputs):
         return None
-    return build(pending.name, {**pending.inputs, **given}, [*pending.assumptions, *assignment.assumptions])
+    completed = build(pending.name, {**pending.inputs, **given}, [*pending.assumptions, *assignment.assumptions])
+    # Values nobody asked for continue a latent plan only when they are all it needs.
+    return None if pending.latent and not completed.runnable else completed
 
 
 def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) -> CalcPlan | None:

@@ -212,7 +212,12 @@ def _pre_normalise(text: str) -> str:
     text = _QUANTITY_NOT.sub(lambda m: "是" + m.group(1), text)
     text = re.sub(r"两(?=[周次回年个天])", "二", text)
     text = re.sub(rf"{_CN_NUM}点[零一二三四五六七八九]+(?=万|千)", _safe(lambda m: _plain(_cn_number(m.group(0)))), text)
-    return text
+    # "2100一个月", "300一次": a numeral written in characters right after digits starts a number of its own;
+    # cn2an would run the two together (21001个月).
+    return _DIGITS_THEN_NUMERAL.sub(" ", text)
+
+
+_DIGITS_THEN_NUMERAL = re.compile(r"(?<=\d)(?=[零〇一二两三四五六七八九])")
 
 
 def _post_normalise(text: str) -> str:

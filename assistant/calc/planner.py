@@ -33,6 +33,8 @@ class CalcPlan(BaseModel):
     # Other calculators the question fits almost as well: the person is asked which one is meant.
     alternatives: list[str] = Field(default_factory=list)
     probability: float | None = Field(default=None, description="the selection model's probability, when scored")
+    # Kept after a lookup answered the question (latent()): only a reply that completes it continues it.
+    latent: bool = False
 
     @property
     def runnable(self) -> bool:
@@ -180,6 +182,26 @@ def plan(question: str, today: date, pending: CalcPlan | None = None, ranks: Ran
         if completed is not None:
             return completed
     return choose(found)
+
+
+def latent(question: str, today: date, ranks: Ranks | None = None) -> CalcPlan | None:
+    """The calculation a question without values points at, to wait for its values after the clause has answered.
+
+    "转租被抓了 要赔多少啊" is answered with the clause that states the rule; a reply such as "8个月 2100一个月" then
+    gives that calculation its inputs. Only a question that asks for a figure, gives no value and leads one
+    calculator on its trigger phrases points at it; the plan has every input still missing. Nobody was asked
+    for the values, so a reply continues it only by completing it (dialogue.complete_pending).
+    """
+    found = candidates(understand(question, today), ranks)
+    if not found:
+        return None
+    best = found[0]
+    x = best.features
+    if not (x["no_values"] and x["asks"] and x["keyword_lead"] > 0 and best.keywords >= vocabulary().threshold):
+        return None
+    if not get(best.name).missing(best.inputs):
+        return None
+    return build(best.name, best.inputs, best.fill.assumptions, latent=True)
 
 
 def plan_reading(reading: Reading, ranks: Ranks | None = None) -> CalcPlan | None:

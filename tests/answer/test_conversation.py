@@ -40,6 +40,19 @@ def test_clarification_survives_a_topic_change_only_until_answered(fake_assistan
     assert result(c) == 300.0
 
 
+def test_values_given_after_a_lookup_complete_the_calculation_it_pointed_at(fake_assistant):
+    a = fake_assistant.ask("转租被抓了 要赔多少啊")
+    assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11" and a.pending is None
+    b = fake_assistant.ask("8个月 2100一个月", session=a.session_id)
+    assert b.calculation.name == "sublease_penalty" and result(b) == 16800.0
+
+
+def test_a_lookup_leading_no_calculator_leaves_nothing_to_complete(fake_assistant):
+    a = fake_assistant.ask("云专线能暂停吗")
+    b = fake_assistant.ask("8个月", session=a.session_id)
+    assert b.calculation is None or b.calculation.name != "sublease_penalty"
+
+
 def test_history_is_recorded_and_bounded(fake_assistant):
     a = fake_assistant.ask("开户费多少钱")
     for _ in range(3):

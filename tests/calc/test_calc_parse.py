@@ -161,6 +161,25 @@ def test_to_digits_leaves_unrelated_text_readable():
 
 
 @pytest.mark.parametrize(
+    ("text", "money", "other"),
+    [
+        # A numeral in characters right after digits is a number of its own, not more digits of it.
+        ("8个月 2100一个月", 2100, "1个月"),
+        ("交了300一次", 300, "1次"),
+        ("5000一年", 5000, "1年"),
+    ],
+)
+def test_a_numeral_after_digits_is_no_more_digits_of_them(text, money, other):
+    digits = to_digits(text)
+    assert f"{money} {other}" in digits and f"{money}1" not in digits
+
+
+@pytest.mark.parametrize(("text", "digits"), [("月租5千一", "月租5100"), ("2026年一月一号", "2026年1月1号")])
+def test_numerals_after_units_still_join_their_number(text, digits):
+    assert to_digits(text).strip() == digits
+
+
+@pytest.mark.parametrize(
     ("text", "digits"),
     [
         # ASR spaces every character: a word whose 一 is no numeral stays a word across the spaces.

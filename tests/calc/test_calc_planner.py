@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.calc import answer_text, clarify_text, plan, run
+from assistant.calc import answer_text, clarify_text, latent, plan, run
 from assistant.calc.accuracy import evaluate
 from assistant.calc.vocabulary import TRIGGERS_PATH, VocabularyError, load, vocabulary
 from assistant.errors import CalcInputError
@@ -132,6 +132,36 @@ def test_a_bare_number_completes_a_pending_money_input(today):
     assert first.missing == ["monthly_fee"]
     done = plan("5100", today, pending=first)
     assert done.inputs == {"monthly_fee": "5100", "outage_hours": 30} and not done.missing
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [("转租被抓了 要赔多少啊", "sublease_penalty"), ("我们想提前终止云服务，要付多少违约金？", "early_termination_penalty")],
+)
+def test_a_question_without_values_points_at_the_calculation_it_leads(today, question, name):
+    waiting = latent(question, today)
+    assert waiting.name == name and waiting.latent and not waiting.inputs and waiting.missing
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "云专线能暂停吗",  # asks for no figure
+        "转租了8个月，月租2100，违约金多少",  # gives its values: a calculation, not a latent one
+        "合同里写了转租的违约金吗",  # asks for no figure either
+    ],
+)
+def test_only_a_value_less_question_leading_one_calculator_points_at_it(today, question):
+    assert latent(question, today) is None
+
+
+def test_a_latent_calculation_continues_only_with_a_reply_that_completes_it(today):
+    waiting = latent("转租被抓了 要赔多少啊", today)
+    done = plan("8个月 2100一个月", today, pending=waiting)
+    assert done.name == "sublease_penalty" and done.inputs == {"months_used": 8, "monthly_tariff": "2100"}
+    assert run(done.name, done.inputs).result == 16800
+    # Nobody asked for the values: a part of them is no reply to it.
+    assert plan("8个月", today, pending=waiting) is None
 
 
 def test_a_new_question_replaces_the_pending_one(today):
