@@ -442,7 +442,16 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             at, end = _time_after(scan.text, m.end(), implied=word[-1] if word[-1] in "晚夜早晨" else None)
             scan.consume(m.start(), end)
             found.append(DateMention(today + timedelta(days=offset), False, m.start(), at, end))
+    # "现在晚上9点半", "刚才上午11:20": a clock time said as the present moment is today's; 现在 alone is no date.
+    for m in list(re.finditer(_NOW_WORDS, scan.text)):
+        at, end = _time_after(scan.text, m.end())
+        if at is not None:
+            scan.consume(m.start(), end)
+            found.append(DateMention(today, False, m.start(), at, end))
     return sorted(found, key=lambda d: d.start)
+
+
+_NOW_WORDS = "现在|此刻|刚才|刚刚"
 
 
 _CLOCK_TIME = re.compile(
@@ -520,8 +529,8 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
         # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张"),
-        # questions ("最后一个问题").
-        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|项|个\s*(?:小)?(?:问题|疑问|事情?))"
+        # sums ("一笔费用"), questions ("最后一个问题").
+        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|笔|项|个\s*(?:小)?(?:问题|疑问|事情?))"
         # Rates are the contract's (6% VAT, 3‰ a day), never a calculator's input.
         r"|(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
     ))

@@ -156,6 +156,19 @@ def test_leap_day_in_a_leap_year_is_fine():
     assert extract("2028年2月29日", TODAY).dates[0].value == date(2028, 2, 29)
 
 
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [("订单我刚确认了 现在晚上9点半 握云最晚几点开", time(21, 30)), ("刚刚下午3点交了", time(15, 0))],
+)
+def test_a_clock_time_said_as_now_is_today_at_that_time(text, at):
+    dates = extract(text, TODAY).dates
+    assert [(d.value, d.at) for d in dates] == [(TODAY, at)]
+
+
+def test_now_without_a_clock_time_is_no_date():
+    assert extract("现在通知还来得及吗", TODAY).dates == []
+
+
 def test_to_digits_leaves_unrelated_text_readable():
     assert to_digits("五十兆的专线不要云了以后一个月多少钱") == "50兆的专线不要云了以后1个月多少钱"
 

@@ -54,6 +54,9 @@ def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(qu
         ("月费1.2W", [("money", Decimal(12000))]),
         ("断了10个钟", [("duration", Decimal(10))]),
         ("两千出头 就2050 拖了一个礼拜", [("number", Decimal(2050)), ("duration", Decimal(1))]),
+        ("欠费两千出头 就按2050算吧 逾期8天", [("number", Decimal(2050)), ("duration", Decimal(8))]),
+        # a sum counted (一笔) is no amount
+        ("有一笔费用晚交了8天", [("duration", Decimal(8))]),
         ("三十个小时左右 准确说是31个小时", [("duration", Decimal(31))]),
         ("5000多 10天", [("number", Decimal(5000)), ("duration", Decimal(10))]),
     ],
@@ -139,6 +142,23 @@ def test_a_duration_restated_in_hours_is_not_added_to_itself():
 def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
     m = read(question, TODAY)
     assert [i.value for i in m.items] == [kept] and len(m.retracted) == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "kept"),
+    [
+        # the verb said with the value comes before the take-back
+        ("那 十一月 二号 交 呢 不对 是 十二月 二号", date(2026, 12, 2)),
+        ("11月2号交的 不对 是12月2号", date(2026, 12, 2)),
+    ],
+)
+def test_a_date_taken_back_after_its_verb_is_dropped(question, kept):
+    m = read(question, TODAY)
+    assert [i.value for i in m.items] == [kept] and len(m.retracted) == 1
+
+
+def test_a_date_before_a_longer_phrase_is_not_taken_back():
+    assert len(read("11月3号到期的 不对 11月4号", TODAY).items) == 2
 
 
 @pytest.mark.parametrize(
