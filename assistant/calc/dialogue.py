@@ -97,21 +97,25 @@ def _money(value: Any) -> str | None:
         return None
 
 
-def carry(name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mapping[str, Any] | None) -> dict[str, Any]:
+def carry(
+    name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mapping[str, Any] | None, verdict: bool = True
+) -> dict[str, Any]:
     """`inputs` of calculator `name` completed from the last calculation: the last day computed where its title
     names this input (the 起租日 for the term's start), then same-named inputs, then inputs of the same kind, then
-    the last result for an amount still missing."""
+    the last result for an amount still missing. Without `verdict` (the message asks for no verdict), an input that
+    only decides a verdict (Formula.verdict_only) is not carried ("最晚哪天提交申请" after a notice date)."""
     spec = vocabulary().calculators[name]
     last_spec = vocabulary().calculators[last.name]
     formula = REGISTRY[name]
     out = dict(inputs)
+    unasked = frozenset() if verdict else formula.verdict_only
     # The day the last calculation found, named by its title's last words ("…的起租日"); a deadline (期限, 时限)
     # is no day on which anything happened.
     last_day_name = REGISTRY[last.name].title.rsplit("的", 1)[-1]
     day = (last_result or {}).get("result") if (last_result or {}).get("unit") == "日期" else None
     day = day if isinstance(day, str) and last_day_name.endswith("日") else None
     for role in spec.roles:
-        if role.name in out or role.kind == "flag":
+        if role.name in out or role.kind == "flag" or role.name in unasked:
             continue
         if day and role.kind == "date" and any(len(c) >= 2 and c in last_day_name for c in role.cues):
             # The last result is what this input names (the 起租日 billing_start gave is the term's start).
@@ -203,7 +207,8 @@ def follow_up(
     ]
     if related:
         best = related[0]
-        inputs = carry(best.name, best.inputs, last, last_result)
+        # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.
+        inputs = carry(best.name, best.inputs, last, last_result, verdict=reading.yes_no or not reading.asks)
         if not REGISTRY[best.name].missing(inputs):
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:

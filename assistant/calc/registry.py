@@ -35,6 +35,18 @@ class _Deferred:
 DEFERRED = _Deferred()
 
 
+class _Verdict:
+    """Annotated metadata for an input that only decides a yes/no (see VERDICT)."""
+
+    def __repr__(self) -> str:
+        return "VERDICT"
+
+
+# Marks an optional input whose only use is a verdict on the result (a planned notice date: in time or not):
+# a follow-up that asks no yes/no does not carry it over from the last calculation.
+VERDICT = _Verdict()
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a formula returns: the result in Python types, its unit, and the trace lines."""
@@ -130,6 +142,11 @@ class Formula:
     def deferred(self) -> frozenset[str]:
         """Inputs marked DEFERRED: the formula may decide without them."""
         return frozenset(n for n, f in self.inputs.model_fields.items() if DEFERRED in f.metadata)
+
+    @cached_property
+    def verdict_only(self) -> frozenset[str]:
+        """Inputs marked VERDICT: they only decide whether the result is met in time."""
+        return frozenset(n for n, f in self.inputs.model_fields.items() if VERDICT in f.metadata)
 
 
 REGISTRY: dict[str, Formula] = {}

@@ -168,6 +168,19 @@ def test_deferred_inputs_are_asked_for_but_optional():
     assert not formula.inputs.model_fields["monthly_fee"].is_required()
 
 
+@pytest.mark.parametrize(
+    ("name", "verdict_only"),
+    [
+        ("termination_notice_by", {"notice_on"}),
+        ("contract_term", {"notice_on"}),
+        ("earliest_termination", set()),  # its notice date is what it computes from
+        ("first_payment", set()),
+    ],
+)
+def test_inputs_that_only_decide_a_verdict_are_marked(name, verdict_only):
+    assert REGISTRY[name].verdict_only == verdict_only
+
+
 def test_a_deferred_input_must_default_to_none():
     def bad(fee: Annotated[Money, DEFERRED]) -> Outcome:
         """结果 = fee。"""

@@ -194,6 +194,22 @@ def test_a_reply_naming_the_other_direction_of_the_same_rule_computes_that(waiti
     assert {k: str(got.inputs.get(k)) for k in inputs} == inputs
 
 
+@pytest.mark.parametrize(
+    ("then", "name", "notice"),
+    [
+        # asking for the latest day asks for no verdict: the last notice date is not carried
+        ("如果我们希望在11月30日提前终止沃云服务，最晚应在哪天之前提交申请？", "early_termination_notice", None),
+        # a bare "…呢" asks the last question again, verdict included
+        ("如果只是提前终止沃云服务呢？", "early_termination_notice", "2026-09-01"),
+    ],
+)
+def test_a_notice_date_is_carried_only_to_a_question_asking_its_verdict(then, name, notice):
+    last, last_result = last_of("我们想在2026年11月30日解除协议，9月1日发通知来得及吗")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == name
+    assert (str(again.inputs["notice_on"]) if "notice_on" in again.inputs else None) == notice
+
+
 def test_a_follow_up_naming_the_other_direction_of_the_last_rule_computes_that():
     last, last_result = last_of("不可抗力超过一个月了，我们10月20日书面通知，哪天终止")
     again = follow_up(normalize_query("那要是我们想在12月31日终止呢，最晚哪天通知"), TODAY, last, last_result)

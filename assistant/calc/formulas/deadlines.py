@@ -9,7 +9,7 @@ from pydantic import Field
 
 from assistant.errors import CalcInputError
 
-from ..registry import Outcome, formula
+from ..registry import VERDICT, Outcome, formula
 from ..values import cn_date, cn_datetime
 from ..workdays import add_days, add_months, count_workdays, last_workday_on_or_before, workday_steps
 
@@ -22,7 +22,7 @@ TRANSFER_NOTICE_DAYS = 30  # 附件一第3.5条 "提前 30天书面通知"
 FORCE_MAJEURE_NOTICE_DAYS = 15  # 主协议第四十条 "发生后 15日内"
 FORCE_MAJEURE_TERMINATION_DAYS = 15  # 附件一第10.2条 "提前 15天书面通知"
 
-NoticeOn = Annotated[date | None, Field(title="计划（或已经）发出通知的日期")]
+NoticeOn = Annotated[date | None, Field(title="计划（或已经）发出通知的日期"), VERDICT]
 
 
 def _with_notice(latest: date, notice_on: date | None, steps: list[str]) -> Outcome:
