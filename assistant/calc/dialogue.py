@@ -228,6 +228,8 @@ def follow_up(
 # "把100M那条换成50M", "两条10M也都升到20M": one bandwidth of a list turned into another.
 # "再加一条200M", "另外多加两条20M": lines added to those of the last calculation.
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
+# "再来一次", "又被删了两次", "再多三次": a count added to the last one.
+_ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又被|又有|又来|又出|又发生|又")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
 
 
@@ -273,6 +275,13 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
     items = reading.mentions.items
     for role in spec.roles:
         old = inputs.get(role.name)
+        if role.kind == "count" and isinstance(old, int):
+            # "要是再来一次呢", "又被删了两次": that many more than the last calculation had.
+            more = next((m for m in items if m.kind == "count"
+                         and _ADDED_COUNT.search(reading.text[max(0, m.start - 4): m.start])), None)
+            if more is not None:
+                out[role.name] = old + int(more.value)
+            continue
         if role.kind != "line_list" or not isinstance(old, list):
             continue
         counts = {int(e["bandwidth_mbps"]): int(e["count"]) for e in old}

@@ -125,7 +125,7 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
         mentions=mentions,
         flags=find_flags(mentions.original, vocab.flags),
         phrases=trigger_index().found(*texts),
-        asks=any(c in t for c in vocab.cues for t in texts),
+        asks=any(says(c, t) for c in vocab.cues for t in texts),
         compute=any(c in t for c in vocab.compute for t in texts),
         rule_question=any(p in mentions.original for p in vocab.rule_questions),
         yes_no=any(says(w, t) for w in vocab.yes_no for t in texts),

@@ -241,7 +241,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         raise VocabularyError(f"{path}: calculators without a vocabulary entry: {missing}")
     return Vocabulary(
         threshold=threshold,
-        cues=_strings("intent.cues", data["intent"]["cues"]),
+        cues=_patterns("intent.cues", data["intent"]["cues"]),
         compute=_strings("intent.compute", data["intent"]["compute"]),
         rule_questions=_strings("intent.rule_questions", data["intent"]["rule_questions"]),
         yes_no=_patterns("intent.yes_no", data["intent"]["yes_no"]),

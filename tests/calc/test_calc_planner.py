@@ -165,6 +165,16 @@ def test_a_latent_calculation_continues_only_with_a_reply_that_completes_it(toda
     assert plan("8个月", today, pending=waiting) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [("问超过几次我们会终止合作", True), ("一年里被投诉删好几次会怎么样", False)],
+)
+def test_how_many_times_asks_for_a_count_and_several_times_does_not(today, question, asks):
+    from assistant.calc.selection import understand
+
+    assert understand(question, today).asks is asks
+
+
 def test_a_new_question_replaces_the_pending_one(today):
     pending = plan("帮我算一下逾期付款的违约金", today)
     found = plan("50兆专线不要云了一年多少钱", today, pending=pending)
@@ -250,6 +260,7 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('hollow = [', 'hollow = ["起", ', 1), "hollow words hold a one-character cue"),
         (lambda t: t.replace('"re:^(?:那|这)?', '"re:^((?:那|这)?', 1), "intent.result_words"),
         (lambda t: t.replace('derived = ["税多少"', 'derived = ["", "税多少"', 1), "vat_split.derived must be a list of non-empty strings"),
+        (lambda t: t.replace('"re:(?<!好)几次"', '"re:(几次"', 1), "intent.cues"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):

@@ -195,6 +195,18 @@ def test_a_reply_naming_the_other_direction_of_the_same_rule_computes_that(waiti
 
 
 @pytest.mark.parametrize(
+    ("then", "events", "over"),
+    [("要是再来一次呢", 6, True), ("又被删了两次", 7, True), ("那是3次呢", 3, False)],
+)
+def test_a_count_said_as_more_adds_to_the_last_one(then, events, over):
+    last, last_result = last_of("今年已经被删了5次了，会被终止合作吗")
+    assert last.name == "takedown_limit" and last.inputs["events"] == 5
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.inputs["events"] == events
+    assert run(again.name, again.inputs).result is over
+
+
+@pytest.mark.parametrize(
     ("then", "name", "notice"),
     [
         # asking for the latest day asks for no verdict: the last notice date is not carried
