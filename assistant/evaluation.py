@@ -263,7 +263,7 @@ def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:
     if row.kind == "vague":
         # Asked back with options, or fully covered: a lookup citing every reading's clause (the issue's measure).
         asked_back = intent == "clarify" and bool(getattr(answer, "options", None))
-        covered = intent == "lookup" and bool(row.readings) and set(cited) == set(row.readings)
+        covered = intent == "lookup" and _covers(cited, row.readings)
         ok = asked_back or covered
         score.vague.add(ok)
         if not ok:
@@ -273,6 +273,15 @@ def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:
     if not ok:
         score.misses.append(f"{where} wanted clarify {row.q[:60]!r} → {intent}")
     return ok
+
+
+def _covers(cited: list[str], readings: list[str]) -> bool:
+    """Whether the cited clauses answer every reading and nothing else. A reading is a clause id or a calculator's
+    name (SCHEMA.md), which any of the clauses it rests on answers."""
+    from assistant.calc import REGISTRY
+
+    answers = [set(REGISTRY[r].clauses) if r in REGISTRY else {r} for r in readings]
+    return bool(answers) and all(a & set(cited) for a in answers) and set(cited) <= set().union(*answers)
 
 
 def bank_report(assistant, part) -> BankScore:

@@ -106,3 +106,22 @@ def test_a_vague_question_counts_as_handled_when_asked_back_or_answered_for_ever
     questions = [Question.model_validate({**r, "style": "chat", "today": "2026-03-12", "kind": "vague"}) for r in rows]
     score = bank_report(fake_assistant, Bank(questions=questions))
     assert (score.vague.ok, score.vague.n) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("cited", "readings", "covered"),
+    [
+        (["M-29", "A1-4.5"], ["M-29", "A1-4.5"], True),
+        (["M-29"], ["M-29", "A1-4.5"], False),  # one reading unanswered
+        (["M-29", "A1-4.5", "M-11"], ["M-29", "A1-4.5"], False),  # a clause no reading asks for
+        # a calculator's name is answered by any clause it rests on (overdue_status: A1-4.5, M-29)
+        (["A1-4.5", "M-29"], ["overdue_status", "M-29", "A1-4.5"], True),
+        (["M-29", "A1-4.5"], ["overdue_status", "line_termination_date"], True),
+        (["M-11"], ["overdue_status"], False),
+        ([], [], False),
+    ],
+)
+def test_a_vague_question_is_covered_when_every_reading_is_cited_and_nothing_else(cited, readings, covered):
+    from assistant.evaluation import _covers
+
+    assert _covers(cited, readings) is covered
