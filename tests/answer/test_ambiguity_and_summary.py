@@ -31,10 +31,15 @@ def groups(corpus):
         ("合同里那个十五天是什么", {"逾期15日", "不可抗力告知", "不可抗力终止"}),
         # late is said of a payment and of an activation
         ("晚了会怎样", {"逾期缴费", "超时开通"}),
+        ("嗯 那 合同 怎么 终止 呢", {"解除合同", "提前终止沃云", "到期不续签", "不可抗力终止"}),
+        ("几个working day来着", None),
     ],
 )
 def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
-    assert {r.label for r in ambiguity.readings_for(question, groups)} == labels
+    from assistant.corpus.normalize import normalize_query
+
+    found = {r.label for r in ambiguity.readings_for(normalize_query(question), groups)}
+    assert found == labels if labels is not None else len(found) >= 2
 
 
 @pytest.mark.parametrize(
@@ -212,6 +217,8 @@ def test_the_ivr_speaks_every_labelled_question_in_at_most_45_characters(fake_as
         # The cue of a known ambiguity vouches for a question too short for retrieval to place.
         ("你们怎么赔啊", Intent.clarify),
         ("可以退費嗎？", Intent.clarify),
+        ("費用多少？", Intent.clarify),
+        ("這筆錢可以退嗎？", Intent.clarify),
         # Naming something foreign, it is refused whatever cue it holds.
         ("我家里的联通宽带违约金多少", Intent.out_of_scope),
         ("我的手机流量包怎么退订", Intent.out_of_scope),
