@@ -21,6 +21,8 @@ from .parse import Features, extract
 _BOUNDARY = re.compile(r"[，,。；;！!？?\n]")
 LEFT_WINDOW = 12
 RIGHT_WINDOW = 8
+PLACE_WINDOW = 40  # after a day said with a place (在/于…), the words up to the clause's end
+_PLACE_FIRST = re.compile(r"^\s*(?:在|于)(?!\s*\d)")
 # What a speaker says right after a value they take back ("十号 不对 十二号", "5000 说错了 是5100").
 _RETRACT = re.compile(
     r"^\s*[,，]?\s*(?:[\u4e00-\u9fff]?\s*[呢的]\s*[,，]?\s*)?(?:[了吧啊呀嗯呃额哦]\s*[,，]?\s*){0,3}"
@@ -136,6 +138,10 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
         # "3月 2470": the unit of the number before belongs to that number, not to this value's words.
         left = _UNIT.sub("", left, count=1)
     right = text[end: min(hi, end + RIGHT_WINDOW)]
+    if _PLACE_FIRST.match(right):
+        # "4月28日在贵司丰台区南四环西路188号营业厅办理了受理": a place said between a day and its verb; the verb
+        # still names the day, whatever numbers the address holds.
+        right = text[end: end + PLACE_WINDOW]
     stop = _BOUNDARY.search(right)
     return left, right[: stop.start()] if stop else right
 

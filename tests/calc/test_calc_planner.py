@@ -28,6 +28,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("这个月掉线两天，月费2100，能补偿多少", "outage_credit", {"monthly_fee": "2100", "outage_hours": 48}),
         ("开户费不含税是多少", "vat_split", {}),
         ("3月2号受理的 3月16号才给开 超时能退多少", "late_activation_credit", {"accepted_on": "2026-03-02", "activated_on": "2026-03-16"}),
+        ("我们于2026年4月28日在贵司丰台区南四环西路188号营业厅办理了云专线受理，但线路直到5月20日才开通。请问因超时开通可退减多少？",
+         "late_activation_credit", {"accepted_on": "2026-04-28", "activated_on": "2026-05-20"}),
         ("9月28日受理的，最晚哪天开通", "activation_deadline", {"accepted_on": "2026-09-28"}),
         ("3月1日上午10点报竣，云资源最晚什么时候交付", "cloud_delivery_deadline", {"completed_at": "2026-03-01T10:00:00"}),
         ("今年被删除了6次会被终止合作吗", "takedown_limit", {"events": 6}),

@@ -237,3 +237,20 @@ def test_any_run_of_numerals_is_read_or_refused_with_a_clear_error(text):
         read(text, TODAY)
     except CalcInputError as e:  # an impossible date ("14月") or year ("0000年") names itself
         assert "不是有效" in e.message or "超出可计算的年份范围" in e.message
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("我们于2026年4月28日在贵司丰台区南四环西路188号营业厅办理了云专线受理", "受理"),
+        ("5月3日于朝阳区建国路88号完成了报竣", "报竣"),
+    ],
+)
+def test_a_day_said_with_a_place_keeps_its_verb_in_view(question, verb):
+    day = next(m for m in read(question, TODAY).items if m.kind == "date")
+    assert verb in day.right
+
+
+def test_a_day_without_a_place_sees_only_its_next_words():
+    day = next(m for m in read("4月28日办理了手续，后来在5月20日开通", TODAY).items if m.kind == "date")
+    assert "开通" not in day.right
