@@ -94,8 +94,11 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         # 设备要还回去吗" is about the equipment, not the term's end date, whose inputs it would ask for.
         return None
     outright = _asked_outright(found)
+    taker = _one_that_takes_what_the_best_refuses(best, found)
     if outright is not None:
         best = outright
+    elif taker is not None:
+        best = taker
     elif best.probability < m.threshold:
         return None
     best = _one_that_uses_the_values(best, found, m.threshold)
@@ -145,6 +148,14 @@ def _one_that_uses_the_values(best: Candidate, found: list[Candidate], threshold
         return best
     complete = [c for c in found[1:] if c.probability >= threshold and c.fill.used and not get(c.name).missing(c.inputs)]
     return complete[0] if complete else best
+
+
+def _one_that_takes_what_the_best_refuses(best: Candidate, found: list[Candidate]) -> Candidate | None:
+    """The calculator whose own cue words take the value the leading one refuses by its never-words ("报价不含税3万
+    加上6%的VAT一共多少": the VAT split refuses a pre-tax amount, the VAT on a pre-tax amount takes it), complete."""
+    if not best.features["refused"] or best.fill.used:
+        return None
+    return next((c for c in found[1:] if c.fill.used and c.fill.cued and not get(c.name).missing(c.inputs)), None)
 
 
 def _asked_outright(found: list[Candidate]) -> Candidate | None:
