@@ -229,7 +229,7 @@ def follow_up(
 # "再加一条200M", "另外多加两条20M": lines added to those of the last calculation.
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
 # "再来一次", "又被删了两次", "再多三次": a count added to the last one.
-_ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又被|又有|又来|又出|又发生|又")
+_ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
 
 
@@ -265,11 +265,12 @@ def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> 
 
 
 def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
-    """A list of lines the last calculation had, edited by this message rather than replaced.
+    """A list of lines (or a count) the last calculation had, edited by this message rather than replaced.
 
     A bandwidth turned into another ("把100M那条换成50M") changes those lines; lines said as added ("再加一条200M")
     join them; new counts for bandwidths already in the list ("50兆的是3条") change those counts and keep the rest;
-    a list with a bandwidth not yet in it ("是4条20M，外加1条10M") replaces the whole list.
+    a list with a bandwidth not yet in it ("是4条20M，外加1条10M") replaces the whole list. A count said as more
+    ("再来一次") adds to the count.
     """
     out: dict[str, Any] = {}
     items = reading.mentions.items

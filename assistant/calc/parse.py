@@ -301,6 +301,8 @@ _TIME = re.compile(
     r"(半|(\d{1,2})\s*分?)?\s*(am|AM|pm|PM)?"
 )
 _WEEKDAY = re.compile(r"(上上|下下|上|这|本|下)\s*个?\s*(周|星期|礼拜)\s*([一二三四五六日天1-7])")
+# The present moment, which makes a clock time said with it today's.
+_NOW_WORDS = re.compile("现在|此刻|刚才|刚刚")
 _RELATIVE_DAYS = {
     "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2,
     "昨晚": -1, "昨夜": -1, "今晚": 0, "今早": 0, "今晨": 0, "明早": 1, "明晚": 1,
@@ -443,15 +445,13 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             scan.consume(m.start(), end)
             found.append(DateMention(today + timedelta(days=offset), False, m.start(), at, end))
     # "现在晚上9点半", "刚才上午11:20": a clock time said as the present moment is today's; 现在 alone is no date.
-    for m in list(re.finditer(_NOW_WORDS, scan.text)):
+    for m in list(_NOW_WORDS.finditer(scan.text)):
         at, end = _time_after(scan.text, m.end())
         if at is not None:
             scan.consume(m.start(), end)
             found.append(DateMention(today, False, m.start(), at, end))
     return sorted(found, key=lambda d: d.start)
 
-
-_NOW_WORDS = "现在|此刻|刚才|刚刚"
 
 
 _CLOCK_TIME = re.compile(
