@@ -232,11 +232,13 @@ def _post_normalise(text: str) -> str:
     return text
 
 
-# Words whose 一/万/千 is not a numeral; cn2an would read 算一下 as 算1下 and 一共 as 1共.
+# Words whose 一/万/千 is not a numeral; cn2an would read 算一下 as 算1下, 一共 as 1共 and 五一 as 51.
 _NOT_NUMERALS = (
     "一下", "一共", "一起", "一般", "一直", "一定", "一旦", "一样", "一些", "一点", "一并", "一方", "一切", "一致",
     "一律", "一概", "一同", "一边", "一向", "一再", "一旁", "统一", "唯一", "万一", "千万", "一会", "一下子", "一一",
     "一段", "一阵", "一时", "一口气", "一番", "哪一",
+    # the May Day holiday ("赶上五一放假"), never fifty-one
+    "五一",
 )
 # ASR transcripts space every character ("算 一 下", "停 一 段 时间"): the words are matched across spaces too.
 _PROTECT = re.compile(

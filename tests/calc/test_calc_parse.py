@@ -199,6 +199,8 @@ def test_numerals_after_units_still_join_their_number(text, digits):
         ("放假 想 停 一 段 时间 再 恢复", "放假 想 停 一 段 时间 再 恢复"),
         ("帮 我 算 一 下", "帮 我 算 一 下"),
         ("停一段时间", "停一段时间"),
+        # the May Day holiday is no number
+        ("客户说中间赶上五一放假了", "客户说中间赶上五一放假了"),
         # A numeral beside such a word is still one.
         ("逾期 一 天", "逾期 1 天"),
     ],
