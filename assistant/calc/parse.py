@@ -167,6 +167,10 @@ def _safe(rewrite):
     return apply
 
 
+# A numeral in characters right after digits ("2100一个月"): the place where a second number begins.
+_DIGITS_THEN_NUMERAL = re.compile(r"(?<=\d)(?=[零〇一二两三四五六七八九])")
+
+
 def _pre_normalise(text: str) -> str:
     """Colloquial forms cn2an does not know, rewritten into plain digits and units before it runs."""
     # A bare 千兆/万兆 is gigabit/10-gigabit jargon; "两百兆" is a numeral cn2an handles itself.
@@ -215,9 +219,6 @@ def _pre_normalise(text: str) -> str:
     # "2100一个月", "300一次": a numeral written in characters right after digits starts a number of its own;
     # cn2an would run the two together (21001个月).
     return _DIGITS_THEN_NUMERAL.sub(" ", text)
-
-
-_DIGITS_THEN_NUMERAL = re.compile(r"(?<=\d)(?=[零〇一二两三四五六七八九])")
 
 
 def _post_normalise(text: str) -> str:

@@ -94,10 +94,9 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         # 设备要还回去吗" is about the equipment, not the term's end date, whose inputs it would ask for.
         return None
     outright = _asked_outright(found)
-    taker = _one_that_takes_what_the_best_refuses(best, found)
     if outright is not None:
         best = outright
-    elif taker is not None:
+    elif (taker := _one_that_takes_what_the_best_refuses(best, found)) is not None:
         best = taker
     elif best.probability < m.threshold:
         return None
