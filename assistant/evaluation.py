@@ -235,18 +235,21 @@ def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:
 
     cited = [c.clause_id for c in answer.citations]
     intent = answer.intent.value
-    if row.kind != "out_of_scope":
-        score.kept.add(intent != "out_of_scope")
     if row.kind == "calc":
         computable, want = bank.expected(row)
         got = answer.calculation
         ok = bool(computable and got and got.name == row.calculator and bank.same(got.result, bank.asked(row, want)))
+        # A figure the contract never lists (expect "null", a 500M line's price) is out of scope as well
+        # (SCHEMA.md's not_in_contract): refusing it with that calculation attached keeps the question.
+        score.kept.add(intent != "out_of_scope" or (ok and want is None))
         clause_ok = bool(cited and cited[0] in REGISTRY[row.calculator].clauses)
         if not ok:
             score.misses.append(f"{where} {row.q[:60]!r} → {intent} {got.name if got else None} "
                                 f"{got.result if got else None!r} (want {row.calculator} {bank.asked(row, want)!r})")
         score.calc_clause.add(clause_ok)
         return ok
+    if row.kind != "out_of_scope":
+        score.kept.add(intent != "out_of_scope")
     if row.kind == "lookup":
         ok = intent == "lookup" and bool(cited) and cited[0] in row.clauses
         score.lookup_top1.add(ok)

@@ -125,3 +125,24 @@ def test_a_vague_question_is_covered_when_every_reading_is_cited_and_nothing_els
     from assistant.evaluation import _covers
 
     assert _covers(cited, readings) is covered
+
+
+def test_a_price_the_contract_never_lists_is_kept_when_refused_with_its_calculation(fake_assistant):
+    """SCHEMA.md labels a 500M line's price both ways (line_fee expecting "null", or not_in_contract): an answer
+    refusing it with the calculation that says so is right on both labels; a wrong figure refused is not kept."""
+    from assistant.bank import Bank, Question
+    from assistant.evaluation import bank_report
+
+    rows = [
+        {"id": "T-1", "q": "千兆的专线 沃云停了以后一个月啥价位啊", "kind": "calc", "calculator": "line_fee",
+         "inputs": {"bandwidth_mbps": 1000}, "expect": "null"},
+        {"id": "T-2", "q": "500M的专线单独一个月多少", "kind": "out_of_scope", "category": "not_in_contract"},
+        # labelled with a listed bandwidth: the refusal is wrong, and not kept
+        {"id": "T-3", "q": "千兆的专线 沃云停了以后一个月啥价位啊", "kind": "calc", "calculator": "line_fee",
+         "inputs": {"bandwidth_mbps": 100}, "expect": 10000},
+    ]
+    questions = [Question.model_validate({**r, "style": "chat", "today": "2026-03-12"}) for r in rows]
+    score = bank_report(fake_assistant, Bank(questions=questions))
+    assert (score.calc.ok, score.calc.n) == (1, 2)
+    assert (score.kept.ok, score.kept.n) == (1, 2)
+    assert (score.refused.ok, score.refused.n) == (1, 1)

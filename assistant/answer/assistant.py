@@ -341,8 +341,7 @@ class Assistant:
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
             if not continued and (readings := self._readings_first(plan, query, state)):
                 return self._ask_which(query, ambiguity.ranked(readings, ranks["lexical"]), state)
-            before = context or (_previous_question(state) if continued else "")
-            return self._calculate(plan, query, state, f"{before} {query}")
+            return self._calculate(plan, query, state)
         r = self.retrieve(search_text)
         if plan is None:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
@@ -355,7 +354,7 @@ class Assistant:
         if plan is not None:
             if readings := self._readings_first(plan, query, state):
                 return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
-            return self._calculate(plan, query, state, search_text)
+            return self._calculate(plan, query, state)
         state.pending = None
         rests_on = calc.REGISTRY[last.name].clauses if last is not None else ()
         if not named and rests_on and calc.names_result(query):
@@ -417,8 +416,8 @@ class Assistant:
 
     # -- calculation -------------------------------------------------------------------------------
 
-    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState, said: str) -> Answer:
-        """Run a runnable plan (or ask for its inputs); `said` is the question with what it continues."""
+    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
+        """Run a runnable plan (or ask for its inputs)."""
         clause_ids = list(calc.REGISTRY[plan.name].clauses)
         if not plan.runnable:
             return self._ask_for_inputs(plan, clause_ids, query, state)
@@ -438,9 +437,9 @@ class Assistant:
                 summary=short(f"无法计算：{e.message}"),
             )
         state.pending = None
-        if result.result is None and not calc.states_situation(plan.name, said):
-            # The contract lists no figure for these inputs, and the question is not about the situation its
-            # figures apply to ("500M专线多少钱一个月"): a price the contract never gives, so out of scope.
+        if result.result is None and calc.unlisted(plan.name):
+            # The contract lists no figure for these inputs ("云停了以后500M专线多少钱"): a price it never gives,
+            # so out of scope, with what it does list (the calculation's own explanation).
             return self._not_in_contract(calc.answer_text(result, plan), result, query)
         state.last_calc = plan.model_dump(mode="json")
         state.last_result = {"result": result.result, "unit": result.unit}

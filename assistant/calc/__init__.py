@@ -13,9 +13,9 @@ from .wording import answer_text, result_summary
 from .vocabulary import vocabulary as _vocabulary
 
 
-def states_situation(calculator: str, text: str) -> bool:
-    """The text states the situation the calculator's contract figures apply to (see triggers.toml)."""
-    return _vocabulary().calculators[calculator].states_situation(text)
+def unlisted(calculator: str) -> bool:
+    """Whether the calculator's missing result is a figure the contract never lists (see triggers.toml `unlisted`)."""
+    return _vocabulary().calculators[calculator].unlisted
 
 
 def asks_derived(calculator: str, text: str) -> bool:
@@ -52,7 +52,7 @@ __all__ = [
     "plan",
     "refers_back",
     "run",
-    "states_situation",
     "unknown_clause_ids",
+    "unlisted",
     "with_context",
 ]

@@ -48,7 +48,8 @@ class CalcSpec:
     defaults: dict[str, str] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
     conditions: tuple[str, ...] = ()
-    situation: tuple[str, ...] = ()
+    # The contract lists no figure for some inputs (answer_null): asking for one is asking outside the contract.
+    unlisted: bool = False
     # Its result answers yes or no (in time, overdue, over the limit) besides giving the date or figure.
     verdict: bool = False
     # What its result is: "money", "date", or "" (a status, a count of events).
@@ -67,10 +68,6 @@ class CalcSpec:
     def asks_derived(self, text: str) -> bool:
         """The text asks for a figure only the calculation gives (see `derived`)."""
         return any(w in text for w in self.derived)
-
-    def states_situation(self, text: str) -> bool:
-        """The text states the situation the contract's figures apply to (always, when none is listed)."""
-        return not self.situation or any(w in text for w in self.situation)
 
     def role(self, name: str) -> RoleSpec | None:
         return next((r for r in self.roles if r.name == name), None)
@@ -150,17 +147,8 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     return spec
 
 
-def _situation(calc: str, key: Any, situations: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    """The [situations] lexicon a calculator names, or VocabularyError naming the valid ones."""
-    if key is None:
-        return ()
-    if key not in situations:
-        raise VocabularyError(f"calculators.{calc}.situation: no lexicon {key!r}; valid: {sorted(situations)}")
-    return situations[key]
-
-
 def _calculator(
-    name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]], situations: dict[str, tuple[str, ...]],
+    name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]],
     hollow: tuple[str, ...] = (),
 ) -> CalcSpec:
     """One calculator's spec, checked against its registered formula and derivations."""
@@ -193,9 +181,10 @@ def _calculator(
     for key in (*examples, *defaults):
         if key not in known:
             raise VocabularyError(f"calculators.{name}: examples/defaults name {key!r}, not an input")
-    verdict = raw.get("verdict", False)
-    if not isinstance(verdict, bool):
-        raise VocabularyError(f"calculators.{name}.verdict must be true or false, got {verdict!r}")
+    verdict, unlisted = raw.get("verdict", False), raw.get("unlisted", False)
+    for key, flag in (("verdict", verdict), ("unlisted", unlisted)):
+        if not isinstance(flag, bool):
+            raise VocabularyError(f"calculators.{name}.{key} must be true or false, got {flag!r}")
     gives = raw.get("gives", "")
     if gives not in GIVES:
         raise VocabularyError(f"calculators.{name}.gives must be one of {sorted(GIVES)}, got {gives!r}")
@@ -215,7 +204,7 @@ def _calculator(
         defaults=defaults,
         answers=answers,
         conditions=_strings(f"calculators.{name}.conditions", raw.get("conditions", [])),
-        situation=_situation(name, raw.get("situation"), situations),
+        unlisted=unlisted,
         verdict=verdict,
         gives=gives,
         hollow=hollow,
@@ -231,11 +220,10 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         # A calculator none of whose phrases occur scores 0; it must never be chosen for that.
         raise VocabularyError(f"{path}: [intent].threshold must be > 0, got {threshold}")
     flags = {k: _strings(f"flags.{k}", v) for k, v in data.get("flags", {}).items()}
-    situations = {k: _strings(f"situations.{k}", v) for k, v in data.get("situations", {}).items()}
     hollow = _strings("cues.hollow", data.get("cues", {}).get("hollow", []))
     if short := [w for w in hollow if len(w) < 2]:
         raise VocabularyError(f"{path}: [cues].hollow words hold a one-character cue, so have two characters or more; got {short}")
-    calculators = {name: _calculator(name, raw, flags, situations, hollow) for name, raw in data["calculators"].items()}
+    calculators = {name: _calculator(name, raw, flags, hollow) for name, raw in data["calculators"].items()}
     missing = sorted(set(REGISTRY) - set(calculators))
     if missing:
         raise VocabularyError(f"{path}: calculators without a vocabulary entry: {missing}")
