@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -165,15 +166,42 @@ _DIGIT = re.compile(r"^\s*(?:按|选|选择|第)?\s*([1-5一二三四五])\s*(?:
 _CN = "一二三四五"
 
 
-def chosen(reply: str, options: list[Mapping[str, str]]) -> str | None:
-    """The question of the option a reply picks (a key digit, "第二个", the label or the question), or None."""
+@dataclass(frozen=True)
+class Choice:
+    """The option a reply picks: its question, the clauses that answer it, and what else the reply says
+    ("解除合同 想六月三十号解": the end date the option's calculation needs)."""
+
+    question: str
+    clause_ids: tuple[str, ...]
+    said: str = ""
+
+    @property
+    def asked(self) -> str:
+        """The option's question, with the reply's own words when it says more than its pick."""
+        return f"{self.question} {self.said}" if self.said else self.question
+
+
+def chosen(reply: str, options: list[Mapping[str, Any]]) -> Choice | None:
+    """The option a reply picks (a key digit, "第二个", the label or the question), or None."""
     text = fold(reply).strip(" ，,。.！!？?")
     m = _DIGIT.match(text)
     if m:
         d = m.group(1)
         i = (int(d) if d.isdigit() else _CN.index(d) + 1) - 1
-        return options[i]["question"] if 0 <= i < len(options) else None
+        return _choice(options[i]) if 0 <= i < len(options) else None
+    squeezed = text.replace(" ", "")
     for o in options:
-        if text and (text == fold(o["question"]).strip("？?") or fold(o["label"]) in text):
-            return o["question"]
+        label = fold(o["label"])
+        if text and text == fold(o["question"]).strip("？?"):
+            return _choice(o)
+        if label in squeezed:
+            # An ASR reply spaces its words ("解除 合同"); a value said besides the label is kept for its question.
+            return _choice(o, reply if _VALUE.search(squeezed.replace(label, " ", 1)) else "")
     return None
+
+
+_VALUE = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百千万]")
+
+
+def _choice(option: Mapping[str, Any], said: str = "") -> Choice:
+    return Choice(option["question"], tuple(option.get("clause_ids", ())), said)

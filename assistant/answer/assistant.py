@@ -230,9 +230,9 @@ class Assistant:
             state = SessionState(session_id=sid, channel=channel, owner=owner)
         # A reply that picks one of the options last offered ("2", "第二个", its label) asks that option's question.
         picked = ambiguity.chosen(text, state.options) if state.options else None
-        query = normalize_query(picked or text)
+        query = normalize_query(picked.asked if picked else text)
         state.options = []
-        answer = self._answer(query, state)
+        answer = self._answer(query, state, picked.clause_ids if picked else ())
         answer.session_id = state.session_id
         answer.session_started = is_new
         if is_new and session and issue_id:
@@ -288,9 +288,10 @@ class Assistant:
         except AuditStoreUnavailable:
             log.warning("audit record %s describes a turn that was not saved, and could not be removed", record_id)
 
-    def _answer(self, query: str, state: SessionState) -> Answer:
+    def _answer(self, query: str, state: SessionState, chosen: tuple[str, ...] = ()) -> Answer:
         """Route one normalised question through the scope gate, then to a pending calculation's completion, a
-        follow-up, a calculation or a lookup. Follow-ups resolve from the session's state, never by guessing."""
+        follow-up, a calculation or a lookup. Follow-ups resolve from the session's state, never by guessing.
+        `chosen`: the clauses of the option the question was picked as, which answer it first."""
         today = self.today()
         pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
         last = calc.CalcPlan.model_validate(state.last_calc) if state.last_calc else None
@@ -307,6 +308,7 @@ class Assistant:
         # A clause named by its number ("第十五条讲的什么", "附件一第4.5条") is about this contract, and is the answer.
         # Not when the question names a law: its articles are the law's ("33号令（…办法）第十八条").
         named = [] if lexical.signals.foreign_kinds.get("laws") else referenced_ids(query, self._clause_ids)
+        named = named or list(chosen)
         # Where the contract mentions a law ("合同里哪里提到电信条例") is a question about the contract, whatever the
         # law's name weighs in the model; what the law itself says is not (law_content).
         about_contract = bool(named) or _cites_law(lexical.signals)

@@ -79,16 +79,36 @@ def test_naming_two_readings_narrows_the_choice_to_them(groups):
     assert labels == {"逾期缴费", "擅自转租"}
 
 
-OPTIONS = [{"label": "逾期缴费", "question": "逾期缴费的违约金怎么算？"}, {"label": "擅自转租", "question": "擅自转租要付多少违约金？"}]
+OPTIONS = [
+    {"label": "逾期缴费", "question": "逾期缴费的违约金怎么算？", "clause_ids": ["M-29", "A1-4.5"]},
+    {"label": "擅自转租", "question": "擅自转租要付多少违约金？", "clause_ids": ["M-11"]},
+]
 
 
 @pytest.mark.parametrize(
     ("reply", "question"),
     [("2", OPTIONS[1]["question"]), ("第一个", OPTIONS[0]["question"]), ("按1", OPTIONS[0]["question"]),
-     ("擅自转租", OPTIONS[1]["question"]), ("逾期缴费的违约金怎么算", OPTIONS[0]["question"]), ("7", None), ("谢谢", None)],
+     ("擅自转租", OPTIONS[1]["question"]), ("逾期缴费的违约金怎么算", OPTIONS[0]["question"]), ("7", None), ("谢谢", None),
+     # an ASR reply spaces the label's words
+     ("擅自 转租", OPTIONS[1]["question"])],
 )
 def test_a_reply_picks_an_option_by_key_ordinal_or_words(reply, question):
-    assert ambiguity.chosen(reply, OPTIONS) == question
+    picked = ambiguity.chosen(reply, OPTIONS)
+    assert (picked.question if picked else None) == question
+    if picked:
+        assert picked.clause_ids == tuple(next(o for o in OPTIONS if o["question"] == question)["clause_ids"])
+
+
+@pytest.mark.parametrize(
+    ("reply", "asked"),
+    [
+        ("擅自转租", OPTIONS[1]["question"]),
+        ("就是擅自转租的那个", OPTIONS[1]["question"]),  # a few confirming words are no question of their own
+        ("逾期缴费 欠了五千一 晚了九天", OPTIONS[0]["question"] + " 逾期缴费 欠了五千一 晚了九天"),
+    ],
+)
+def test_a_pick_keeps_what_else_the_reply_says(reply, asked):
+    assert ambiguity.chosen(reply, OPTIONS).asked == asked
 
 
 def test_the_ambiguity_file_is_checked_when_loaded(tmp_path, corpus):

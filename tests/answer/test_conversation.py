@@ -153,3 +153,20 @@ def test_the_conversations_calculation_chooses_among_the_readings_of_an_ambiguou
     assert a.calculation is not None and a.calculation.name == "early_termination_penalty"
     b = fake_assistant.ask("那要提前多久申请", session=a.session_id)
     assert b.intent is Intent.lookup and b.citations[0].clause_id == "A1-6.4"
+
+
+def test_an_option_picked_is_answered_by_its_own_clause_and_keeps_the_values_said_with_it(fake_assistant):
+    """Picking "解除合同" among the notice periods cites that option's clause first; said with an end date, it is the
+    latest notice day for that end date (A1-13.1: 20 business days before)."""
+    from datetime import date
+
+    fake_assistant.today = lambda: date(2026, 5, 11)
+    first = fake_assistant.ask("要提前多久通知")
+    assert "解除合同" in [o.label for o in first.options]
+    picked = fake_assistant.ask("解除合同", session=first.session_id)
+    assert picked.intent is Intent.lookup and picked.citations[0].clause_id == "A1-13.1"
+
+    again = fake_assistant.ask("要提前多久通知")
+    dated = fake_assistant.ask("就是 解除 合同 想 六 月 三十 号 解", session=again.session_id)
+    assert dated.calculation is not None and dated.calculation.name == "termination_notice_by"
+    assert dated.calculation.result == "2026-06-01"
