@@ -221,11 +221,28 @@ def _pre_normalise(text: str) -> str:
     return _DIGITS_THEN_NUMERAL.sub(" ", text)
 
 
+# Digits with falling units, one number: "1万2千" (12000), "3千5百", "1万2千5" (the last unit's tail: 12500).
+_UNIT_CHAIN = re.compile(r"(?<![\d.])((?:\d+(?:\.\d+)?\s*[万千百]\s*){2,})(\d(?![\d.]))?")
+_UNIT_PAIR = re.compile(r"(\d+(?:\.\d+)?)\s*([万千百])")
+
+
+def _unit_chain(m: re.Match[str]) -> str:
+    """A chain of digit-unit pairs as one number, or the text unchanged when its units do not fall."""
+    pairs = [(Decimal(n), _UNITS[u]) for n, u in _UNIT_PAIR.findall(m.group(1))]
+    if any(a[1] <= b[1] for a, b in zip(pairs, pairs[1:])):
+        return m.group(0)
+    total = sum(n * u for n, u in pairs)
+    if m.group(2):
+        total += int(m.group(2)) * pairs[-1][1] // 10
+    return _plain(total)
+
+
 def _post_normalise(text: str) -> str:
-    """Scale 万/千 amounts to plain yuan after cn2an: 0.51万 → 5100元, 5千 → 5000元."""
+    """Scale 万/千 amounts to plain yuan after cn2an: 0.51万 → 5100元, 5千 → 5000元, 1万2千 → 12000."""
     def scaled(m: re.Match[str], factor: int) -> str:
         return f"{_plain(Decimal(m.group(1)) * factor)}元"
 
+    text = _UNIT_CHAIN.sub(_unit_chain, text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*万\s*(?:元|块钱|块)?", lambda m: scaled(m, 10000), text)
     # Chat shorthand: "月租1w", "1.2W" (万); not inside a word or a code ("10w2", "kw").
     text = re.sub(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*[wW](?![A-Za-z\d])", lambda m: scaled(m, 10000), text)

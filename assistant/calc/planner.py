@@ -96,7 +96,7 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
     outright = _asked_outright(found)
     if outright is not None:
         best = outright
-    elif (taker := _one_that_takes_what_the_best_refuses(best, found)) is not None:
+    elif (taker := _one_that_takes_what_the_leader_refuses(max(found, key=lambda c: c.keywords), found)) is not None:
         best = taker
     elif best.probability < m.threshold:
         return None
@@ -149,12 +149,13 @@ def _one_that_uses_the_values(best: Candidate, found: list[Candidate], threshold
     return complete[0] if complete else best
 
 
-def _one_that_takes_what_the_best_refuses(best: Candidate, found: list[Candidate]) -> Candidate | None:
-    """The calculator whose own cue words take the value the leading one refuses by its never-words ("报价不含税3万
-    加上6%的VAT一共多少": the VAT split refuses a pre-tax amount, the VAT on a pre-tax amount takes it), complete."""
-    if not best.features["refused"] or best.fill.used:
+def _one_that_takes_what_the_leader_refuses(leader: Candidate, found: list[Candidate]) -> Candidate | None:
+    """The calculator whose own cue words take the value the keyword leader refuses by its never-words ("报价不含税
+    3万加上6%的VAT一共多少": the VAT split refuses a pre-tax amount, the VAT on a pre-tax amount takes it), complete.
+    The leader by trigger words, not by probability: its many words ("VAT", "税") are what sink the taker's."""
+    if not leader.features["refused"] or leader.fill.used:
         return None
-    return next((c for c in found[1:] if c.fill.used and c.fill.cued and not get(c.name).missing(c.inputs)), None)
+    return next((c for c in found if c is not leader and c.fill.used and c.fill.cued and not get(c.name).missing(c.inputs)), None)
 
 
 def _asked_outright(found: list[Candidate]) -> Candidate | None:

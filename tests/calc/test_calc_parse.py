@@ -34,13 +34,16 @@ def test_bandwidth(text, mbps):
     ("text", "yuan"),
     [("5100元", 5100), ("五千一百元", 5100), ("5100块", 5100), ("0.51万", 5100), ("5千", 5000),
      ("一万八千元", 18000), ("1.5万元", 15000), ("一点五万", 15000), ("￥1234.56", Decimal("1234.56")),
-     ("五千一百块钱", 5100), ("负五千元", -5000)],
+     ("五千一百块钱", 5100), ("负五千元", -5000),
+     # digits with falling units are one amount, not 10000 and 2000
+     ("1万2千元", 12000), ("3万5千块", 35000), ("2千5百元", 2500), ("1万2千5百元", 12500)],
 )
 def test_money(text, yuan):
     assert quantities(text) == [("money", Decimal(yuan), "元")]
 
 
-@pytest.mark.parametrize(("text", "value"), [("月租五千一百", 5100), ("一万八", 18000), ("五千一", 5100)])
+@pytest.mark.parametrize(("text", "value"), [("月租五千一百", 5100), ("一万八", 18000), ("五千一", 5100), ("1万2千", 12000),
+                                            ("1万2千5", 12500)])
 def test_bare_number_is_kept_for_the_planner(text, value):
     assert quantities(text) == [("bare", Decimal(value), "")]
 

@@ -29,6 +29,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("开户费不含税是多少", "vat_split", {}),
         # the VAT split refuses a pre-tax amount (不含税…); the VAT on a pre-tax amount takes it
         ("报价不含税3万 加上6%的增值税一共多少", "vat_from_pre_tax", {"pre_tax": "30000"}),
+        # … also when the VAT split's many words ("VAT", "税") rank it first on probability
+        ("报价单上写的不含税12345.67，VAT是多少？", "vat_from_pre_tax", {"pre_tax": "12345.67"}),
         ("3月2号受理的 3月16号才给开 超时能退多少", "late_activation_credit", {"accepted_on": "2026-03-02", "activated_on": "2026-03-16"}),
         ("我们于2026年4月28日在贵司丰台区南四环西路188号营业厅办理了云专线受理，但线路直到5月20日才开通。请问因超时开通可退减多少？",
          "late_activation_credit", {"accepted_on": "2026-04-28", "activated_on": "2026-05-20"}),
