@@ -237,12 +237,25 @@ def _unit_chain(m: re.Match[str]) -> str:
     return _plain(total)
 
 
+# "4月到12月" is also a number of months, both months counted: the span is said beside it.
+_MONTH_SPAN = re.compile(r"(?<![\d.])(\d{1,2})\s*月份?\s*(?:到|至|~|～|—|-)\s*(\d{1,2})\s*月份?(?![\d日号底末初中])")
+
+
+def _month_span(m: re.Match[str]) -> str:
+    """A span of months with its length said after it, or the text unchanged when it names no two months."""
+    first, last = int(m.group(1)), int(m.group(2))
+    if not (1 <= first <= 12 and 1 <= last <= 12) or first == last:
+        return m.group(0)
+    return f"{m.group(0)}（共{(last - first) % 12 + 1}个月）"
+
+
 def _post_normalise(text: str) -> str:
     """Scale 万/千 amounts to plain yuan after cn2an: 0.51万 → 5100元, 5千 → 5000元, 1万2千 → 12000."""
     def scaled(m: re.Match[str], factor: int) -> str:
         return f"{_plain(Decimal(m.group(1)) * factor)}元"
 
     text = _UNIT_CHAIN.sub(_unit_chain, text)
+    text = _MONTH_SPAN.sub(_month_span, text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*万\s*(?:元|块钱|块)?", lambda m: scaled(m, 10000), text)
     # Chat shorthand: "月租1w", "1.2W" (万); not inside a word or a code ("10w2", "kw").
     text = re.sub(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*[wW](?![A-Za-z\d])", lambda m: scaled(m, 10000), text)

@@ -284,3 +284,14 @@ def test_to_digits_skips_cn2an_only_where_it_would_change_nothing(monkeypatch):
     fast = [to_digits(t) for t in texts]
     monkeypatch.setattr(parse, "_CN2AN_CHARS", _AlwaysTransform())
     assert fast == [to_digits(t) for t in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("4月到12月只用专线", 9), ("四月到十二月", 9), ("11月至2月", 4), ("2026年4月到6月", 3),
+     # one month, or days named: no span of months
+     ("3月到3月", None), ("4月5号到12月1号", None)],
+)
+def test_a_span_of_months_is_also_its_number_of_months(text, months):
+    said = to_digits(text)
+    assert (f"（共{months}个月）" in said) if months else ("个月" not in said)

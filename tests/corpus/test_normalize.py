@@ -84,6 +84,7 @@ from assistant.corpus.normalize import correct_spelling
         ("billion", "billion"),  # English entries match whole words only
         ("最迟哪天发书面通知", "最晚哪天发书面通知"),  # a word meaning exactly what the calculators' word means
         ("是几个工作天", "是几个工作日"),
+        ("今天刚受里的 最晚哪天开通", "今天刚受理的 最晚哪天开通"),
     ],
 )
 def test_misspellings_homophones_and_english_words_are_read_as_the_contract_writes(said, read):
