@@ -15,6 +15,7 @@ from assistant.settings import Settings
         ("rate_per_minute_session", -5, "rate_per_minute_session must be > 0, got -5"),
         ("trusted_proxies", ["proxy.example"], "trusted_proxies must be IP addresses or networks"),
         ("trusted_proxies", ["*", "10.0.0.1"], "cannot be combined"),
+        ("paraphrase_penalty", -0.1, "paraphrase_penalty must be >= 0, got -0.1"),
         ("max_query_tokens", 4, "max_query_tokens must be between 8 and 512"),
         ("encoder", "tensorflow", "encoder must be torch or onnx, got 'tensorflow'"),
         ("encoder_threads", -1, "encoder_threads must be between 0 (every core) and 256"),

@@ -16,6 +16,7 @@ from assistant.corpus.parse import CONTRACT_FILE, Corpus, load_corpus
 from assistant.corpus.phrases import PhraseIndex
 
 NOTES_FILE = "clause_notes.toml"
+PARAPHRASES_FILE = "paraphrases.toml"
 SYNONYMS_FILE = "synonyms.toml"
 SCOPE_FILE = "scope.toml"
 
@@ -28,6 +29,8 @@ class ClauseNote:
     topic: str = ""
     keywords: tuple[str, ...] = ()
     questions: tuple[str, ...] = ()
+    # More ways to ask it, from an independent writer (paraphrases.toml): dense rows only, a little below the notes.
+    paraphrases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,20 +284,30 @@ def _read_toml(path: Path) -> dict:
         return tomllib.load(f)
 
 
-def _notes(raw: dict, corpus: Corpus) -> dict[str, ClauseNote]:
-    """Notes keyed by clause id; a note for an id the corpus lacks is a data error."""
-    unknown = sorted(set(raw) - set(corpus.ids))
-    if unknown:
-        raise ValueError(f"{NOTES_FILE} names clauses the contract lacks: {', '.join(unknown)}")
+def _notes(raw: dict, paraphrased: dict, corpus: Corpus) -> dict[str, ClauseNote]:
+    """Notes keyed by clause id, with their paraphrases; an id the corpus lacks is a data error."""
+    for name, data in ((NOTES_FILE, raw), (PARAPHRASES_FILE, paraphrased)):
+        unknown = sorted(set(data) - set(corpus.ids))
+        if unknown:
+            raise ValueError(f"{name} names clauses the contract lacks: {', '.join(unknown)}")
     return {
         cid: ClauseNote(
             clause_id=cid,
             topic=fold(v.get("topic", "")),
             keywords=tuple(fold(k) for k in v.get("keywords", [])),
             questions=tuple(fold(q) for q in v.get("questions", [])),
+            paraphrases=_paraphrases(cid, paraphrased.get(cid, {})),
         )
-        for cid, v in raw.items()
+        for cid, v in ((c, raw.get(c, {})) for c in corpus.ids if c in raw or c in paraphrased)
     }
+
+
+def _paraphrases(clause_id: str, raw: dict) -> tuple[str, ...]:
+    """One clause's paraphrases, folded; anything but a list of non-empty strings is a data error."""
+    questions = raw.get("questions", [])
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+        raise ValueError(f"{PARAPHRASES_FILE} [{clause_id}].questions must be a list of non-empty strings")
+    return tuple(fold(q) for q in questions)
 
 
 def _synonyms(raw: dict) -> list[SynonymGroup]:
@@ -310,16 +323,16 @@ def _synonyms(raw: dict) -> list[SynonymGroup]:
 
 @lru_cache(maxsize=4)
 def load_knowledge(corpus_dir: Path) -> Knowledge:
-    """Load contract, notes and synonyms from `corpus_dir` (cached per directory)."""
+    """Load contract, notes (with their paraphrases) and synonyms from `corpus_dir` (cached per directory)."""
     corpus_dir = Path(corpus_dir)
     corpus = load_corpus(corpus_dir)
     h = hashlib.sha256()
-    for name in (CONTRACT_FILE, NOTES_FILE, SYNONYMS_FILE):
+    for name in (CONTRACT_FILE, NOTES_FILE, PARAPHRASES_FILE, SYNONYMS_FILE):
         p = corpus_dir / name
         h.update(name.encode() + b"\0" + (p.read_bytes() if p.exists() else b"") + b"\0")
     return Knowledge(
         corpus=corpus,
-        notes=_notes(_read_toml(corpus_dir / NOTES_FILE), corpus),
+        notes=_notes(_read_toml(corpus_dir / NOTES_FILE), _read_toml(corpus_dir / PARAPHRASES_FILE), corpus),
         synonyms=_synonyms(_read_toml(corpus_dir / SYNONYMS_FILE)),
         fingerprint=h.hexdigest(),
         scope=_scope(_read_toml(corpus_dir / SCOPE_FILE)),

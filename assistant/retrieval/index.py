@@ -37,7 +37,7 @@ BM25_IDS = "bm25_ids.json"
 # Bump when the way documents are built changes, so old indexes count as stale.
 # 4: the manifest records each file's sha256.
 # 5: clause numbers ("第四十五条") are one BM25 token.
-FORMAT = 6  # 6: each sentence of a clause of several sentences is a dense row of its own
+FORMAT = 7  # 6: each sentence of a clause of several sentences is a dense row of its own; 7: paraphrase rows
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Row(BaseModel):
     """One dense vector: which clause it stands for and what text it came from."""
 
     clause_id: str
-    kind: str  # clause | sentence | note | question
+    kind: str  # clause | sentence | note | question | paraphrase
 
 
 @dataclass
@@ -118,6 +118,9 @@ def dense_texts(k: Knowledge) -> tuple[list[str], list[str], list[Row]]:
         for q in n.questions:
             questions.append(q)
             qrow.append(Row(clause_id=c.id, kind="question"))
+        for q in n.paraphrases:
+            questions.append(q)
+            qrow.append(Row(clause_id=c.id, kind="paraphrase"))
     return passages, questions, prow + qrow
 
 

@@ -107,6 +107,10 @@ class Retriever:
         self.ids = artefacts.bm25_ids
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
         self._row_clause = np.array([self._pos[r.clause_id] for r in artefacts.rows], dtype=np.int64)
+        # Paraphrase rows rank a little below the curated ones (Settings.paraphrase_penalty).
+        self._row_penalty = np.array(
+            [self.settings.paraphrase_penalty if r.kind == "paraphrase" else 0.0 for r in artefacts.rows], dtype=np.float32
+        )
         # A lexical search is a pure function of the question: repeated questions (FAQ, IVR) skip it.
         self._lexical = lru_cache(maxsize=2048)(self._search)
         self._vocab = tuple(knowledge.vocabulary)
@@ -129,11 +133,11 @@ class Retriever:
         return self._term_doc[known].sum(axis=0, dtype=np.float32)
 
     def dense_scores(self, vec: np.ndarray) -> np.ndarray:
-        """Cosine of every clause: the best of its clause, note and question vectors."""
+        """Cosine of every clause: the best of its clause, sentence, note, question and paraphrase vectors."""
         n = self.artefacts.dense.ntotal
         sims, rows = self.artefacts.dense.search(vec.reshape(1, -1), n)
         out = np.full(len(self.ids), -1.0, dtype=np.float32)
-        np.maximum.at(out, self._row_clause[rows[0]], sims[0])
+        np.maximum.at(out, self._row_clause[rows[0]], sims[0] - self._row_penalty[rows[0]])
         return out
 
     def encode(self, query: str) -> np.ndarray:

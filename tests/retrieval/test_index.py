@@ -161,3 +161,34 @@ def test_each_sentence_of_a_clause_of_several_is_a_dense_row(knowledge):
     assert "如发生设备损坏或丢失，应按设备价值进行赔偿。" in texts[1]
     one = next(c for c in knowledge.corpus.clauses if len(index.clause_sentences(c.text)) == 1)
     assert [r.kind for r in rows if r.clause_id == one.id].count("sentence") == 0
+
+
+def test_paraphrases_are_dense_rows_of_their_own_and_never_in_the_bm25_document(knowledge):
+    passages, questions, rows = index.dense_texts(knowledge)
+    texts = passages + questions
+    para = [t for t, r in zip(texts, rows) if r.clause_id == "M-5" and r.kind == "paraphrase"]
+    assert para == list(knowledge.note("M-5").paraphrases) and len(para) >= 2
+    assert not any(p in index.clause_document(knowledge, "M-5") for p in para)
+
+
+@pytest.mark.parametrize(
+    ("paraphrases", "error"),
+    [
+        ('["M-99"]\nquestions = ["设备丢了怎么办"]\n', "paraphrases.toml names clauses the contract lacks: M-99"),
+        ('["M-5"]\nquestions = ["设备丢了怎么办", ""]\n', r"paraphrases.toml \[M-5\].questions must be a list"),
+        ('["M-5"]\nquestions = "设备丢了怎么办"\n', r"paraphrases.toml \[M-5\].questions must be a list"),
+    ],
+)
+def test_bad_paraphrases_are_refused_when_loaded(tmp_path, paraphrases, error):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "paraphrases.toml").write_text(paraphrases, encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        load_knowledge(corpus)
+
+
+def test_the_paraphrases_are_part_of_the_corpus_fingerprint(tmp_path, knowledge):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "paraphrases.toml").write_text('["M-49"]\nquestions = ["合同一式几份"]\n', encoding="utf-8")
+    assert load_knowledge(corpus).fingerprint != knowledge.fingerprint

@@ -100,3 +100,14 @@ def test_a_clause_number_is_one_token_and_matches_no_other_number():
     assert "§45条" in title and "十五" not in title and "#十五" not in title
     assert "§15条" in t("第十五条讲的什么")
     assert not set(t("合同里那个十五天是什么意思")) & set(title) - {"#协议", "协议"}
+
+
+def test_a_paraphrase_row_ranks_a_little_below_the_curated_rows(fake_assistant):
+    """Asked in a paraphrase's own words, its clause scores the paraphrase's cosine (1) less the penalty."""
+    retriever = fake_assistant.retriever
+    note = fake_assistant.knowledge.note("M-5")
+    assert note.paraphrases and retriever.settings.paraphrase_penalty > 0
+    vec = retriever.embedder.encode_queries([note.paraphrases[0]])[0]
+    scores = retriever.dense_scores(vec)
+    m5 = retriever.ids.index("M-5")
+    assert scores[m5] == pytest.approx(1.0 - retriever.settings.paraphrase_penalty, abs=1e-5)
