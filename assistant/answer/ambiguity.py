@@ -35,6 +35,8 @@ class Reading:
     # Its group's readings are the same question asked of each part of the contract (which court, for the line
     # and for the cloud): a question naming neither part is answered for every part rather than asked back.
     cover: bool = False
+    # What this reading answers, when it is known already (a calculation on the question's own value).
+    said: str = ""
 
 
 @dataclass(frozen=True)

@@ -421,6 +421,14 @@ class Assistant:
     def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
         """Run a runnable plan (or ask for its inputs)."""
         clause_ids = list(calc.REGISTRY[plan.name].clauses)
+        if plan.undecided:
+            # "5000的税是多少": tax-inclusive or not decides the figure, and nothing in the question says which.
+            state.pending = None
+            readings = [
+                ambiguity.Reading(a.label, a.question, tuple(a.plan.clause_ids), (), said=calc.result_summary(calc.run(a.plan.name, a.plan.inputs)))
+                for a in calc.readings_of(plan)
+            ]
+            return self._ask_which(query, readings, state)
         if not plan.runnable:
             return self._ask_for_inputs(plan, clause_ids, query, state)
         # Only inputs the formula may not need are missing (or none): run it, and ask only if it needs them.
@@ -476,7 +484,7 @@ class Assistant:
         for i, r in enumerate(readings, 1):
             line = f"{i}. {r.label}"
             if len(readings) <= 3:
-                line += "：" + lookup_summary(r.question, [self.clause(r.clauses[0]).text], expansions)
+                line += "：" + (r.said or lookup_summary(r.question, [self.clause(r.clauses[0]).text], expansions))
             parts.append(line)
         text = "您的问题在合同里有几种情况，请选择您要问的一种：" + "；".join(parts) + "。"
         cited = list(dict.fromkeys(c for r in readings for c in r.clauses[:1]))

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from . import formulas  # noqa: F401  (registers every formula)
 from .dialogue import follow_up, is_follow_up, names_result, refers_back, with_context
-from .planner import CalcPlan, clarify_text, latent, pending_calculation, plan
+from .planner import CalcPlan, clarify_text, latent, pending_calculation, plan, readings_of
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
 from .vocabulary import vocabulary as _vocabulary
@@ -50,6 +50,7 @@ __all__ = [
     "is_follow_up",
     "names_result",
     "plan",
+    "readings_of",
     "refers_back",
     "run",
     "unknown_clause_ids",

@@ -8,6 +8,7 @@ module holds the plan they produce and the entry points the Assistant calls.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -35,6 +36,8 @@ class CalcPlan(BaseModel):
     probability: float | None = Field(default=None, description="the selection model's probability, when scored")
     # Kept after a lookup answered the question (latent()): only a reply that completes it continues it.
     latent: bool = False
+    # No word says which way the question's value is meant (this calculator or its `opposite`): ask which.
+    undecided: bool = False
 
     @property
     def runnable(self) -> bool:
@@ -103,7 +106,18 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
     best = _one_that_uses_the_values(best, found, m.threshold)
     best = _direction_the_values_name(best, found)
     close = [c.name for c in found[1:] if c.probability >= m.threshold and best.probability - c.probability < m.margin]
-    return build(best.name, best.inputs, best.fill.assumptions, alternatives=close, probability=round(best.probability, 4))
+    return build(best.name, best.inputs, best.fill.assumptions, alternatives=close, probability=round(best.probability, 4),
+                 undecided=_undecided(best))
+
+
+def _undecided(best: Candidate) -> bool:
+    """The question gives the value its calculator reads, but no word of its reading or of its opposite's says
+    which way ("5000的税是多少": tax-inclusive or pre-tax?)."""
+    opposite = best.spec.opposite
+    if not opposite or not best.fill.used:
+        return False
+    words = (*best.spec.reading["words"], *vocabulary().calculators[opposite].reading["words"])
+    return not any(w in best.text for w in words)
 
 
 def siblings(name: str) -> list[str]:
@@ -218,6 +232,27 @@ def latent(question: str, today: date, ranks: Ranks | None = None) -> CalcPlan |
 def plan_reading(reading: Reading, ranks: Ranks | None = None) -> CalcPlan | None:
     """plan() for a question already read."""
     return choose(candidates(reading, ranks))
+
+
+class Alternative(BaseModel):
+    """One way to read an undecided question: its label, the question it stands for, and its plan."""
+
+    label: str
+    question: str
+    plan: CalcPlan
+
+
+def readings_of(plan_: CalcPlan) -> list[Alternative]:
+    """An undecided plan's two readings, its own and its opposite's, each question naming the value ("5000元是含税价，
+    里面的税是多少？") and each plan taking the value as its own input."""
+    value = next(iter(plan_.inputs.values()), "")
+    out = []
+    for name in (plan_.name, vocabulary().calculators[plan_.name].opposite):
+        spec = vocabulary().calculators[name]
+        role = next(r.name for r in spec.roles if r.kind == "money")
+        question = re.sub(r"\{\w+\}", str(value), spec.reading["question"])
+        out.append(Alternative(label=spec.reading["label"], question=question, plan=build(name, {role: value}, list(plan_.assumptions))))
+    return out
 
 
 def clarify_text(plan_: CalcPlan) -> str:

@@ -52,6 +52,10 @@ class CalcSpec:
     unlisted: bool = False
     # Its result answers yes or no (in time, overdue, over the limit) besides giving the date or figure.
     verdict: bool = False
+    # The calculator reading the same value the other way round (a tax-inclusive amount ↔ a pre-tax one), and how
+    # this reading is offered when no word says which ({label, question}; the question names the inputs).
+    opposite: str = ""
+    reading: dict[str, Any] = field(default_factory=dict)
     # What its result is: "money", "date", or "" (a status, a count of events).
     gives: str = ""
     # Inputs a question gives one way or the other, never both: a derived input and the facts it is derived
@@ -185,6 +189,15 @@ def _calculator(
     for key, flag in (("verdict", verdict), ("unlisted", unlisted)):
         if not isinstance(flag, bool):
             raise VocabularyError(f"calculators.{name}.{key} must be true or false, got {flag!r}")
+    opposite, reading = raw.get("opposite", ""), dict(raw.get("reading", {}))
+    if opposite and (opposite not in REGISTRY or opposite == name):
+        raise VocabularyError(f"calculators.{name}.opposite: no other calculator {opposite!r}; registered: {', '.join(sorted(REGISTRY))}")
+    if opposite and not (reading.get("label") and reading.get("question")):
+        raise VocabularyError(f"calculators.{name}: an opposite needs reading = {{ label, question, words }}")
+    if opposite:
+        reading["words"] = _strings(f"calculators.{name}.reading.words", reading.get("words", []))
+    if opposite and not any(r.kind == "money" for r in roles):
+        raise VocabularyError(f"calculators.{name}: an opposite reads one amount, so needs a money input")
     gives = raw.get("gives", "")
     if gives not in GIVES:
         raise VocabularyError(f"calculators.{name}.gives must be one of {sorted(GIVES)}, got {gives!r}")
@@ -206,6 +219,8 @@ def _calculator(
         conditions=_strings(f"calculators.{name}.conditions", raw.get("conditions", [])),
         unlisted=unlisted,
         verdict=verdict,
+        opposite=opposite,
+        reading=reading,
         gives=gives,
         hollow=hollow,
         derived=_strings(f"calculators.{name}.derived", raw.get("derived", [])),
@@ -227,7 +242,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
     missing = sorted(set(REGISTRY) - set(calculators))
     if missing:
         raise VocabularyError(f"{path}: calculators without a vocabulary entry: {missing}")
-    return Vocabulary(
+    vocab = Vocabulary(
         threshold=threshold,
         cues=_patterns("intent.cues", data["intent"]["cues"]),
         compute=_strings("intent.compute", data["intent"]["compute"]),
@@ -240,6 +255,10 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         flags=flags,
         calculators=calculators,
     )
+    one_way = [n for n, c in calculators.items() if c.opposite and calculators[c.opposite].opposite != n]
+    if one_way:
+        raise VocabularyError(f"{path}: an opposite names its calculator back; not so for {one_way}")
+    return vocab
 
 
 @lru_cache(maxsize=1)

@@ -151,3 +151,11 @@ def test_asking_outright_to_compute_beats_asking_for_the_rule(fake_assistant):
     assert rule.intent is Intent.lookup
     a = fake_assistant.ask("网站备案信息有变更，要在几个工作日内跟联通报备？帮我算一下哪天截止")
     assert a.intent is Intent.clarify and a.pending is not None and a.pending.name == "filing_update_deadline"
+
+
+def test_a_value_no_word_reads_either_way_is_asked_back_with_both_figures(fake_assistant):
+    a = fake_assistant.ask("5000块的税是多少")
+    assert a.intent is Intent.clarify and [o.label for o in a.options] == ["含税价", "不含税价"]
+    assert "283.02" in a.answer and "300.00" in a.answer  # each reading's own figure, from its calculator
+    picked = fake_assistant.ask("2", session=a.session_id)
+    assert picked.calculation.name == "vat_from_pre_tax" and picked.calculation.result["total"] == 5300.0

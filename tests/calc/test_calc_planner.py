@@ -11,6 +11,7 @@ import pytest
 from assistant.calc import answer_text, clarify_text, latent, plan, run
 from assistant.calc.accuracy import evaluate
 from assistant.calc.vocabulary import TRIGGERS_PATH, VocabularyError, load, vocabulary
+from assistant.corpus.normalize import normalize_query
 from assistant.errors import CalcInputError
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
@@ -325,3 +326,28 @@ def test_candidates_are_remembered_per_question_day_and_rankings():
     forget_candidates()
     fresh = candidates(reading, {"lexical": {"M-29": 1}})
     assert [c.name for c in fresh] == [c.name for c in first] and fresh[0] is not first[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "undecided"),
+    [
+        ("5000块的税是多少", True),  # tax-inclusive or pre-tax: nothing says
+        ("客户问2100元税额多少", True),
+        ("客户说他每月付2100，这是含税价，问其中税款多少", False),  # the word after the value decides too
+        ("不含税5000 税多少", False),
+        ("那這100元裡稅金是多少？", False),  # an amount's tax "inside" it is tax-inclusive
+        ("开户费的税是多少", False),  # no value given: the opening fee, tax-inclusive by M-28
+    ],
+)
+def test_a_value_no_word_reads_either_way_is_undecided(question, undecided):
+    p = plan(normalize_query(question), date(2026, 6, 10))
+    assert p is not None and p.name in ("vat_split", "vat_from_pre_tax")
+    assert p.undecided is undecided
+
+
+def test_an_opposite_must_name_its_calculator_back(tmp_path):
+    bad = tmp_path / "triggers.toml"
+    text = TRIGGERS_PATH.read_text(encoding="utf-8").replace('opposite = "vat_split"', 'opposite = "line_fee"', 1)
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(VocabularyError, match="opposite"):
+        load(bad)
