@@ -180,6 +180,13 @@ def follow_up(
     if own is not None and not own.missing and own.inputs and not cue and own.name != last.name:
         return None
     last_spec = vocabulary().calculators[last.name]
+    placed, spans = _placed_months(last_spec, last.inputs, reading)
+    if spans:
+        # What named a month's amount by its place is read for nothing else ("最后一个月" is no remaining month).
+        text = reading.text
+        for a, b in spans:
+            text = text[:a] + " " * (b - a) + text[b:]
+        reading = understand(text, today)
     changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))
     if changed.inputs and (sibling := _better_sibling(last, changed, reading)) is not None:
         return sibling
@@ -213,7 +220,7 @@ def follow_up(
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:
             return None
-    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading)}
+    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading), **placed}
     if not changed.inputs and not flags and not edited:
         edited = _new_time_of_day(last_spec, last.inputs, reading)
     if not changed.inputs and not flags and not edited:
@@ -304,6 +311,30 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
             continue
         out[role.name] = [{"bandwidth_mbps": bw, "count": n} for bw, n in counts.items() if n > 0]
     return out
+
+
+# "第三个月是3200", "最后一个月的账单其实是2800": one month of a series of monthly amounts, by its place.
+_MONTH_PLACE = re.compile(r"(?:第\s*(\d+)|(最后|最末|末))\s*(?:一|1)?\s*个?\s*月(?:份)?[^，,。\d]{0,8}$")
+PLACE_REACH = 16  # characters before an amount in which its month's place is said
+
+
+def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """A series of monthly amounts with those the message names by place replaced ("第三个月是3200", "最后一个月
+    其实是2800"), and the spans of text that said so (read for nothing else); ({}, []) when it names none."""
+    role = next((r.name for r in spec.roles if r.kind == "money_list" and isinstance(inputs.get(r.name), list)), None)
+    if role is None:
+        return {}, []
+    out, spans = list(inputs[role]), []
+    for m in reading.mentions.items:
+        if m.kind not in ("money", "number"):
+            continue
+        start = max(0, m.start - PLACE_REACH)
+        place = _MONTH_PLACE.search(reading.text[start: m.start])
+        i = None if place is None else len(out) - 1 if place.group(2) else int(place.group(1)) - 1
+        if i is not None and 0 <= i < len(out):
+            out[i] = str(m.value)
+            spans.append((start + place.start(), m.end))
+    return ({role: out}, spans) if spans else ({}, [])
 
 
 _REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")

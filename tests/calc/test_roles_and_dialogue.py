@@ -327,3 +327,25 @@ def test_an_exclusive_input_yields_to_its_strongest_rival_not_its_last():
         order = ["term_months", "months_used"] if strong_first else ["months_used", "term_months"]
         options = {"remaining_months": [mine], **{k: rivals[k] for k in order}}
         assert _strongest_of_exclusive(spec, options)["remaining_months"] == []
+
+
+@pytest.mark.parametrize(
+    ("message", "amounts", "remaining"),
+    [
+        ("不对 第三个月是3200", ["2000", "2400", "3200"], 9),
+        ("第一个月的账单其实是1800", ["1800", "2400", "2600"], 9),
+        # "最后一个月" names a place in the series, not one remaining month
+        ("最后一个月其实是3000", ["2000", "2400", "3000"], 9),
+        ("第五个月是3000", None, 9),  # no fifth month served: nothing changes
+    ],
+)
+def test_a_monthly_amount_named_by_its_place_changes_that_month(message, amounts, remaining):
+    today = date(2026, 6, 10)
+    last = build("early_termination_penalty", {"remaining_months": 9, "served_monthly_amounts": ["2000", "2400", "2600"]}, [])
+    again = follow_up(normalize_query(message), today, last)
+    if amounts is None:
+        assert again is None or again.inputs["served_monthly_amounts"] == ["2000", "2400", "2600"]
+        return
+    assert again.name == "early_termination_penalty"
+    assert [str(a) for a in again.inputs["served_monthly_amounts"]] == amounts
+    assert again.inputs["remaining_months"] == remaining and "monthly_fee" not in again.inputs
