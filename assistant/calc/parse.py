@@ -270,6 +270,8 @@ _NOT_NUMERALS = (
     "一段", "一阵", "一时", "一口气", "一番", "哪一",
     # the May Day holiday ("赶上五一放假"), never fifty-one
     "五一",
+    # the contract's annexes, named by their number ("附件二里提到…"), which is no quantity
+    "附件一", "附件二",
 )
 # ASR transcripts space every character ("算 一 下", "停 一 段 时间"): the words are matched across spaces too.
 _PROTECT = re.compile(

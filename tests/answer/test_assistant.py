@@ -159,3 +159,8 @@ def test_a_value_no_word_reads_either_way_is_asked_back_with_both_figures(fake_a
     assert "283.02" in a.answer and "300.00" in a.answer  # each reading's own figure, from its calculator
     picked = fake_assistant.ask("2", session=a.session_id)
     assert picked.calculation.name == "vat_from_pre_tax" and picked.calculation.result["total"] == 5300.0
+
+
+def test_a_law_the_annex_mentions_is_a_question_about_the_contract(fake_assistant):
+    a = fake_assistant.ask("客户看到附件二里提到信息产业部33号令，问这条要求他们做什么")
+    assert a.intent is Intent.lookup and "A2-7" in [c.clause_id for c in a.citations]

@@ -295,3 +295,7 @@ def test_to_digits_skips_cn2an_only_where_it_would_change_nothing(monkeypatch):
 def test_a_span_of_months_is_also_its_number_of_months(text, months):
     said = to_digits(text)
     assert (f"（共{months}个月）" in said) if months else ("个月" not in said)
+
+
+def test_an_annex_named_by_its_number_is_no_quantity():
+    assert to_digits("客户看到附件二里提到信息产业部33号令") == "客户看到附件二里提到信息产业部33号令"
