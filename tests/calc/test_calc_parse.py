@@ -299,3 +299,14 @@ def test_a_span_of_months_is_also_its_number_of_months(text, months):
 
 def test_an_annex_named_by_its_number_is_no_quantity():
     assert to_digits("客户看到附件二里提到信息产业部33号令") == "客户看到附件二里提到信息产业部33号令"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["马骏（电话 185 1023 9047）欠费5000", "电话：010 8888 6666，欠费5000", "手机号 139-1122-8765 欠费5000"],
+)
+def test_a_phone_number_after_its_label_is_protected_whole(text):
+    """Spaced groups of a phone number are one number, never an amount ("185 1023 9047": not 1023 and 9047)."""
+    from assistant.calc.mentions import read
+
+    assert [(m.kind, m.value) for m in read(text, date(2026, 10, 22)).items] == [("number", Decimal(5000))]
