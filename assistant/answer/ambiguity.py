@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from assistant.corpus.normalize import fold
 
@@ -166,6 +166,8 @@ def ranked(readings: list[Reading], ranks: Mapping[str, int]) -> list[Reading]:
 
 _DIGIT = re.compile(r"^\s*(?:按|选|选择|第)?\s*([1-5一二三四五])\s*(?:个|号|项)?\s*(?:吧|的|啊)?\s*$")
 _CN = "一二三四五"
+# A value said beside an option's label ("解除合同 想六月三十号解"): digits or a Chinese numeral.
+_VALUE = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百千万]")
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,6 @@ def chosen(reply: str, options: list[Mapping[str, Any]]) -> Choice | None:
     return None
 
 
-_VALUE = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百千万]")
-
-
 def _choice(option: Mapping[str, Any], said: str = "") -> Choice:
+    """The Choice of one stored option."""
     return Choice(option["question"], tuple(option.get("clause_ids", ())), said)

@@ -53,7 +53,8 @@ class CalcSpec:
     # Its result answers yes or no (in time, overdue, over the limit) besides giving the date or figure.
     verdict: bool = False
     # The calculator reading the same value the other way round (a tax-inclusive amount ↔ a pre-tax one), and how
-    # this reading is offered when no word says which ({label, question}; the question names the inputs).
+    # this reading is offered when no word says which ({label, question, words}: the question names the inputs, the
+    # words say this reading).
     opposite: str = ""
     reading: dict[str, Any] = field(default_factory=dict)
     # What its result is: "money", "date", or "" (a status, a count of events).
