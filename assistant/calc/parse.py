@@ -488,7 +488,6 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     return sorted(found, key=lambda d: d.start)
 
 
-
 _CLOCK_TIME = re.compile(
     r"(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨)?\s*(?<![\d.])(\d{1,2})\s*(?:点|:)\s*(?:(半)|(\d{1,2})\s*分?)?(?![\d.])"
     r"(?!\s*(?:个|小时|钟头|天|万|千|元|块|倍|%))"
@@ -586,24 +585,28 @@ _SURNAMES = (
     "张李王赵刘陈杨黄吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
     "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵钱严覃武戴莫孔向汤"
 )
+# A mobile number, its groups spaced or not ("185 1023 9047"), and a landline with its area code, the local part
+# whole or split ("010-6400 2233"): alone, or after a label ("电话").
+_MOBILE = r"1[3-9]\d(?:[\s.\-]?\d){8}(?!\d)"
+_LANDLINE = r"0\d{2,3}[\s\-]\d{3,4}[\s\-]?\d{4}(?!\d)"
 # Numbers that are part of something else and never an input: phone, ID, card and order numbers, hotlines, website
 # filing numbers, ports, clause numbers, addresses and digits in a company name. Matched on the digit text.
 _PROTECTED = re.compile(
     "|".join(
         [
-            r"(?<![\d.])1[3-9]\d(?:[\s.\-]?\d){8}(?!\d)",
-            # A landline with its area code, the local part whole or split ("010-6400 2233", "（010）6400-2233").
-            r"(?<![\d.])0\d{2,3}[\s\-]\d{3,4}[\s\-]?\d{4}(?!\d)|(?<![\d.])0\d{9,11}(?!\d)",
+            rf"(?<![\d.]){_MOBILE}",
+            # … and a landline in brackets ("（010）6400-2233") or run together.
+            rf"(?<![\d.]){_LANDLINE}|(?<![\d.])0\d{{9,11}}(?!\d)",
             r"[(（]0\d{2,3}[)）]\s*\d{3,4}[\s\-]?\d{4}(?!\d)",
             r"(?<!\d)400[\s\-]?\d{3}[\s\-]?\d{4}(?!\d)",
             r"(?<![\d.])(?:10010|10086)(?![\d.])|(?:拨打|打|拨|热线|电话|客服)\s*(?:10000|12345|95\d{3})(?![\d.])",
             r"(?<![\d.])\d{17}[\dXx](?![\d.])|(?<![\d.])\d{8,16}(?![\d.])|(?<![\d.])\d{19}(?![\d.])",
             r"(?<![A-Za-z\d])(?!(?:rmb|RMB|Rmb|CNY|cny|USD|usd)\d)[A-Za-z]{1,10}[\-_]?\d[\dA-Za-z\-_/]*",
             r"ICP\s*备?\s*\d+\s*号?(?:-\d+)?",
+            # A number after its label, a phone number whole even when spaced ("电话 185 1023 9047").
             r"(?:编号|单号|工单号?|订单号?|合同号|合同编号|协议号|协议编号|账号|帐号|客户号|客户编号|业务号码?|号码|电话|手机号?|"
-            # … a spaced mobile number whole ("电话 185 1023 9047"), not only its first group
             r"联系方式|传真|邮编|发票号码?|流水号|备案号|身份证号?|工号|#|No\.?|NO\.?)\s*[:：]?\s*"
-            r"(?:1[3-9]\d(?:[\s.\-]?\d){8}(?!\d)|0\d{2,3}[\s\-]\d{3,4}[\s\-]?\d{4}(?!\d)|[\dA-Za-z][\dA-Za-z\-]{2,})"
+            rf"(?:{_MOBILE}|{_LANDLINE}|[\dA-Za-z][\dA-Za-z\-]{{2,}})"
             # … and a list of them ("门店编号101、102、205").
             r"(?:\s*[、/和及]\s*\d{3,}(?![\dA-Za-z\-.]|\s*(?:元|块|天|个|条|兆|%|小时|月|日|号)))*",
             r"\d+(?:\s*[/、,，和及]\s*\d+)*\s*(?:端口|port)|端口\s*号?\s*\d+(?:\s*[/、,，和及]\s*\d+)*",

@@ -8,7 +8,6 @@ module holds the plan they produce and the entry points the Assistant calls.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -245,13 +244,14 @@ class Alternative(BaseModel):
 def readings_of(plan_: CalcPlan) -> list[Alternative]:
     """An undecided plan's two readings, its own and its opposite's, each question naming the value ("5000元是含税价，
     里面的税是多少？") and each plan taking the value as its own input."""
-    value = next(iter(plan_.inputs.values()), "")
+    calculators = vocabulary().calculators
+    value = plan_.inputs[calculators[plan_.name].amount_role]
     out = []
-    for name in (plan_.name, vocabulary().calculators[plan_.name].opposite):
-        spec = vocabulary().calculators[name]
-        role = next(r.name for r in spec.roles if r.kind == "money")
-        question = re.sub(r"\{\w+\}", str(value), spec.reading["question"])
-        out.append(Alternative(label=spec.reading["label"], question=question, plan=build(name, {role: value}, list(plan_.assumptions))))
+    for name in (plan_.name, calculators[plan_.name].opposite):
+        spec = calculators[name]
+        inputs = {spec.amount_role: value}
+        question = spec.reading["question"].format_map(inputs)
+        out.append(Alternative(label=spec.reading["label"], question=question, plan=build(name, inputs, list(plan_.assumptions))))
     return out
 
 

@@ -74,6 +74,11 @@ class CalcSpec:
         """The text asks for a figure only the calculation gives (see `derived`)."""
         return any(w in text for w in self.derived)
 
+    @property
+    def amount_role(self) -> str:
+        """Its first money input: the value an `opposite` reads the other way round."""
+        return next(r.name for r in self.roles if r.kind == "money")
+
     def role(self, name: str) -> RoleSpec | None:
         return next((r for r in self.roles if r.name == name), None)
 
@@ -199,6 +204,12 @@ def _calculator(
         reading["words"] = _strings(f"calculators.{name}.reading.words", reading.get("words", []))
     if opposite and not any(r.kind == "money" for r in roles):
         raise VocabularyError(f"calculators.{name}: an opposite reads one amount, so needs a money input")
+    if opposite:
+        amount = next(r.name for r in roles if r.kind == "money")
+        try:
+            reading["question"].format_map({amount: "5000"})
+        except (KeyError, IndexError, ValueError) as e:
+            raise VocabularyError(f"calculators.{name}.reading.question may name only {{{amount}}}, got {e}") from None
     gives = raw.get("gives", "")
     if gives not in GIVES:
         raise VocabularyError(f"calculators.{name}.gives must be one of {sorted(GIVES)}, got {gives!r}")

@@ -304,7 +304,7 @@ def _notes(raw: dict, paraphrased: dict, corpus: Corpus) -> dict[str, ClauseNote
 
 def _paraphrases(clause_id: str, raw: dict) -> tuple[str, ...]:
     """One clause's paraphrases, folded; anything but a list of non-empty strings is a data error."""
-    questions = raw.get("questions", [])
+    questions = raw.get("questions", []) if isinstance(raw, dict) else None
     if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
         raise ValueError(f"{PARAPHRASES_FILE} [{clause_id}].questions must be a list of non-empty strings")
     return tuple(fold(q) for q in questions)

@@ -264,6 +264,7 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('"re:够[^，,。？?]{0,6}吗"', '"re:够[吗"', 1), "intent.yes_no: 're:够\\[吗' is not a regular expression"),
         (lambda t: t.replace("verdict = true", 'verdict = "yes"', 1), "verdict must be true or false"),
         (lambda t: t.replace("unlisted = true", 'unlisted = "line_only"', 1), "line_fee.unlisted must be true or false"),
+        (lambda t: t.replace('question = "{amount}元是含税价', 'question = "{total}元是含税价', 1), r"vat_split.reading.question may name only \{amount\}"),
         (lambda t: t.replace('gives = "money"', 'gives = "cash"', 1), "gives must be one of"),
         (lambda t: t.replace('hollow = [', 'hollow = ["起", ', 1), "hollow words hold a one-character cue"),
         (lambda t: t.replace('"re:^(?:那|这)?', '"re:^((?:那|这)?', 1), "intent.result_words"),

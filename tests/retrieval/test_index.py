@@ -177,6 +177,7 @@ def test_paraphrases_are_dense_rows_of_their_own_and_never_in_the_bm25_document(
         ('["M-99"]\nquestions = ["设备丢了怎么办"]\n', "paraphrases.toml names clauses the contract lacks: M-99"),
         ('["M-5"]\nquestions = ["设备丢了怎么办", ""]\n', r"paraphrases.toml \[M-5\].questions must be a list"),
         ('["M-5"]\nquestions = "设备丢了怎么办"\n', r"paraphrases.toml \[M-5\].questions must be a list"),
+        ('"M-5" = "设备丢了怎么办"\n', r"paraphrases.toml \[M-5\].questions must be a list"),
     ],
 )
 def test_bad_paraphrases_are_refused_when_loaded(tmp_path, paraphrases, error):
