@@ -229,7 +229,12 @@ def follow_up(
         if asks_its_result and asked_kind(reading.text, vocab) == last_spec.gives:
             return build(last.name, dict(last.inputs), list(last.assumptions))
         return None
-    return build(last.name, {**last.inputs, **changed.inputs, **edited, **flags}, [*last.assumptions, *changed.assumptions])
+    inputs = {**last.inputs, **changed.inputs, **edited, **flags}
+    if not changed.inputs and not edited and inputs == dict(last.inputs):
+        # Conditions the last calculation already has, and no value, change nothing: the message asks something
+        # else about them ("那我们自己设备出问题 谁来管" after a credit for a fault on the customer's side).
+        return None
+    return build(last.name, inputs, [*last.assumptions, *changed.assumptions])
 
 
 # "把100M那条换成50M", "两条10M也都升到20M": one bandwidth of a list turned into another.

@@ -315,6 +315,21 @@ def test_a_follow_up_that_only_asks_for_the_date_names_no_other_calculator(then)
     assert again is None or again.name == "filing_update_deadline"
 
 
+@pytest.mark.parametrize("then", ["那我们自己设备出问题 谁来管", "客户问内部网络出问题联通管不管"])
+def test_a_follow_up_restating_a_condition_the_last_calculation_has_is_no_rerun(then):
+    """After a credit already computed for a fault on the customer's side, naming that side again changes nothing:
+    the message asks something else about it (a rule), not the same calculation."""
+    last, last_result = last_of("断了30个小时 月租2100 是我们自己机房交换机坏了")
+    assert last.name == "outage_credit" and last.inputs["in_operator_network"] is False
+    assert follow_up(then, TODAY, last, last_result) is None
+
+
+def test_a_follow_up_changing_a_condition_reruns_the_last_calculation():
+    last, last_result = last_of("断了30个小时 月租2100")
+    again = follow_up("后来查出来是我们自己交换机坏了 还赔吗", TODAY, last, last_result)
+    assert again is not None and again.name == "outage_credit" and again.inputs["in_operator_network"] is False
+
+
 def test_an_exclusive_input_yields_to_its_strongest_rival_not_its_last():
     """With two rivals naming one value, the stronger cue decides whichever rival is listed last."""
     from assistant.calc.roles import _Option, _strongest_of_exclusive
