@@ -195,8 +195,9 @@ def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = (), hollow: 
         at = _find(m.left, cue, last=True, hollow=hollow)
         if at >= 0 and not _covered(m.left, at, cue, others):
             gap = m.left[at + len(cue):]
-            # Another input's word between this one and the value is nearer, so it names the value first.
-            near = len(gap) <= ADJACENT and not any(o in gap for o in others)
+            # Another input's word between this one and the value is nearer, so it names the value first; a
+            # one-character cue ("是", "的") names nothing ("月租是3500" is a monthly fee, not a bandwidth).
+            near = len(gap) <= ADJACENT and not any(o in gap for o in others if len(o) >= 2)
             best = max(best, 1.5 if near else 1.0)
             continue
         at = _find(m.right, cue, last=False, hollow=hollow)

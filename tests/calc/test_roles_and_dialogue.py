@@ -49,6 +49,9 @@ def assigned(calculator: str, question: str) -> dict:
         # the same characters standing as cues still name their input
         ("contract_term", "2025年11月5日起，签一年", {"start_on": "2025-11-05"}),
         ("termination_notice_by", "到6月30日解除", {"end_on": "2026-06-30"}),
+        # a one-character cue of another input between a named cue and its value ("是") is not nearer to it
+        ("first_payment", "月租是3500 首次缴费要跟开户费一块交吧 总共多少钱", {"monthly_fee": "3500", "bandwidth_mbps": None}),
+        ("first_payment", "带宽是50M 第一次交多少", {"bandwidth_mbps": 50}),
     ],
 )
 def test_roles_are_assigned_jointly_by_their_cue_words(calculator, question, expected):
