@@ -98,17 +98,20 @@ def _money(value: Any) -> str | None:
 
 
 def carry(
-    name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mapping[str, Any] | None, verdict: bool = True
+    name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mapping[str, Any] | None, verdict: bool = True,
+    said: str = "",
 ) -> dict[str, Any]:
     """`inputs` of calculator `name` completed from the last calculation: the last day computed where its title
     names this input (the 起租日 for the term's start), then same-named inputs, then inputs of the same kind, then
     the last result for an amount still missing. Without `verdict` (the message asks for no verdict), an input that
-    only decides a verdict (Formula.verdict_only) is not carried ("最晚哪天提交申请" after a notice date)."""
+    only decides a verdict (Formula.verdict_only) is not carried ("最晚哪天提交申请" after a notice date). An input
+    whose default the message `said` names (RoleSpec.default_named) keeps its default."""
     spec = vocabulary().calculators[name]
     last_spec = vocabulary().calculators[last.name]
     formula = REGISTRY[name]
     out = dict(inputs)
     unasked = frozenset() if verdict else formula.verdict_only
+    unasked |= {r.name for r in spec.roles if r.name not in out and any(w in said for w in r.default_named)}
     # The day the last calculation found, named by its title's last words ("…的起租日"); a deadline (期限, 时限)
     # is no day on which anything happened.
     last_day_name = REGISTRY[last.name].title.rsplit("的", 1)[-1]
@@ -131,12 +134,12 @@ def carry(
     money_roles = [r.name for r in spec.roles if r.kind == "money" and r.name in missing + [n for g in formula.one_of for n in g]]
     amount = _money((last_result or {}).get("result")) if (last_result or {}).get("unit") == "元" else None
     for role_name in money_roles:
-        if role_name not in out and amount is not None and formula.missing(out):
+        if role_name not in out and role_name not in unasked and amount is not None and formula.missing(out):
             out[role_name] = amount
             break
     if not any(r.kind == "money" and r.name in out for r in spec.roles):
         for role in spec.roles:
-            if role.kind == "money" and role.name not in out and amount is not None and role.name in _amount_inputs(name):
+            if role.kind == "money" and role.name not in out and role.name not in unasked and amount is not None and role.name in _amount_inputs(name):
                 out[role.name] = amount
                 break
     # Still short of an amount: the last calculation's own amount input (the VAT of a 5100 monthly fee, then the
@@ -144,7 +147,7 @@ def carry(
     if formula.missing(out):
         for role in spec.roles:
             given = [r.name for r in last_spec.roles if r.kind == "money" and r.name in last.inputs]
-            if role.kind == "money" and role.name in formula.missing(out) + [n for g in formula.one_of for n in g] and given and role.name not in out:
+            if role.kind == "money" and role.name in formula.missing(out) + [n for g in formula.one_of for n in g] and given and role.name not in out and role.name not in unasked:
                 out[role.name] = last.inputs[given[0]]
                 break
     return out
@@ -215,7 +218,7 @@ def follow_up(
     if related:
         best = related[0]
         # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.
-        inputs = carry(best.name, best.inputs, last, last_result, verdict=reading.yes_no or not reading.asks)
+        inputs = carry(best.name, best.inputs, last, last_result, verdict=reading.yes_no or not reading.asks, said=reading.text)
         if not REGISTRY[best.name].missing(inputs):
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:

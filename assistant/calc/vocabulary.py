@@ -34,6 +34,9 @@ class RoleSpec:
     yes: tuple[str, ...] = ()
     no: tuple[str, ...] = ()
     never: tuple[str, ...] = ()  # words that, right beside a value, state it is something else ("不含税" for a total)
+    # Words naming what the input's default is ("开户费" for the 100 元 a VAT split assumes): a follow-up naming it
+    # asks about the default, not about the last result ("开户费里面税多少" after a first payment).
+    default_named: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     where = f"calculators.{calc}.roles.{name}"
     if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
         raise VocabularyError(f"{where}: kind must be one of {sorted(KINDS)}, got {raw!r}")
-    unknown = set(raw) - {"kind", "cues", "now", "yes", "no", "never"}
+    unknown = set(raw) - {"kind", "cues", "now", "yes", "no", "never", "default_named"}
     if unknown:
         raise VocabularyError(f"{where}: unknown keys {sorted(unknown)}")
     spec = RoleSpec(
@@ -149,6 +152,7 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
         _strings(f"{where}.yes", raw.get("yes", [])),
         _strings(f"{where}.no", raw.get("no", [])),
         _strings(f"{where}.never", raw.get("never", [])),
+        _strings(f"{where}.default_named", raw.get("default_named", [])),
     )
     if spec.kind == FLAG:
         missing = [f for f in (*spec.yes, *spec.no) if f not in flags]

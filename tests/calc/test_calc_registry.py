@@ -56,6 +56,7 @@ def test_trigger_vocabulary_covers_exactly_the_registry():
         (('days_overdue = { kind = "days"', 'days_overdue = { kind = "days", colour = "red"'), "unknown keys"),
         (('planned = { kind = "flag", yes = ["planned"]', 'planned = { kind = "flag", yes = ["scheduled"]'),
          "needs yes/no lexicons"),
+        (('default_named = ["开户费"', 'default_named = [100, "开户费"'), "default_named"),
         (("[calculators.late_fee]\n", "[calculators.late_fees]\n"), "no such calculator"),
         (('"滞纳金" = 2.5', '"滞纳金" = -1'), "weight must be > 0"),
     ],

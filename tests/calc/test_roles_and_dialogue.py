@@ -131,6 +131,9 @@ def last_of(question: str):
          "first_payment", 2074.19),
         # the day the last calculation found is the input it names: the billing start is the term's start
         ("6月5日开通的 一直没确认 哪天起租", "起租以后合同到哪天", "contract_term", {"end": "2027-06-15"}),
+        # naming what an input's default is asks about the default, not about the last result
+        ("20M专线 第一次要交多少", "开户费里面税多少", "vat_split", {"total": 100.0, "tax": 5.66}),
+        ("20M专线 第一次要交多少", "这笔钱里面税多少", "vat_split", {"total": 2200.0}),
         # asking only for the day the last calculation gives is asking for its result again
         ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "那最晚是哪一天？", "filing_update_deadline", "2026-03-09"),
     ],
