@@ -131,6 +131,8 @@ def last_of(question: str):
          "first_payment", 2074.19),
         # the day the last calculation found is the input it names: the billing start is the term's start
         ("6月5日开通的 一直没确认 哪天起租", "起租以后合同到哪天", "contract_term", {"end": "2027-06-15"}),
+        # a first payment charges its first month by the day: "按天" with a completion date changes it
+        ("20M专线 第一次总共交多少", "哦对 线是9月16号竣工的 按天算的话呢", "first_payment", 1150.0),
         # naming what an input's default is asks about the default, not about the last result
         ("20M专线 第一次要交多少", "开户费里面税多少", "vat_split", {"total": 100.0, "tax": 5.66}),
         ("20M专线 第一次要交多少", "这笔钱里面税多少", "vat_split", {"total": 2200.0}),
