@@ -33,6 +33,9 @@ def groups(corpus):
         ("晚了会怎样", {"逾期缴费", "超时开通"}),
         ("嗯 那 合同 怎么 终止 呢", {"解除合同", "提前终止沃云", "到期不续签", "不可抗力终止"}),
         ("几个working day来着", None),
+        # a deadline asked of nothing: every deadline the contract sets is a reading
+        ("最晚哪一天？", None),
+        ("那个 最晚 哪天 之前 得弄", None),
     ],
 )
 def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
@@ -46,7 +49,9 @@ def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
     "question",
     ["逾期缴费的违约金多少", "转租的违约金多少", "不续签要提前多久通知", "云专线能暂停吗", "开通晚了会怎样",
      # a refund asked with the words of one reading: the customer's own delay, Unicom's 封网 delay
-     "我们设备没到货 开通日期往后推了 那个开户费能退吗", "开通的时候赶上国庆封网 晚了几天 能赔吗"],
+     "我们设备没到货 开通日期往后推了 那个开户费能退吗", "开通的时候赶上国庆封网 晚了几天 能赔吗",
+     # a deadline with its subject
+     "5月份的账单最晚哪天交钱", "备案信息变了 最晚哪天报备", "暴雪把线路弄断了 最晚几号要通知你们"],
 )
 def test_a_question_naming_one_reading_is_not_ambiguous(groups, question):
     assert ambiguity.readings_for(question, groups) == []
