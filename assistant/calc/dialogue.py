@@ -72,10 +72,18 @@ def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) ->
     """
     vocab = vocabulary()
     best: tuple[float, CalcPlan] | None = None
+    last_words = set(vocab.calculators[last.name].triggers)
     for name in siblings(last.name):
         formula = REGISTRY[name]
         theirs, flags = fill(vocab.calculators[name], reading)
-        if not theirs.inputs or theirs.cue_total <= assignment.cue_total or theirs.used < assignment.used:
+        # Named as strongly by both, the values go the way the message's own words for this direction ask
+        # ("2月27号通知的话 最早哪天能解除" after a latest notice day: 最早 is the earliest end's word only).
+        # A verdict asked of a calculation that gives one ("3月25日发出通知，来得及吧") is still about it.
+        asked_this_way = keyword_score(vocab.calculators[name], reading.phrases - last_words) > 0 and not (
+            reading.yes_no and vocab.calculators[last.name].verdict
+        )
+        stronger = theirs.cue_total > assignment.cue_total or (asked_this_way and theirs.cue_total == assignment.cue_total)
+        if not theirs.inputs or not stronger or theirs.used < assignment.used:
             continue
         inputs = {**theirs.inputs, **flags}
         if formula.missing(inputs):

@@ -238,6 +238,26 @@ def test_a_follow_up_naming_the_other_direction_of_the_last_rule_computes_that()
 
 
 @pytest.mark.parametrize(
+    ("first", "then", "name", "result"),
+    [
+        # values named as strongly by both directions go the way the message's own direction word asks
+        ("想在3月31号解约 最晚哪天通知你们", "那2月27号通知的话 最早哪天就能解除", "earliest_termination", "2026-03-26"),
+        ("要是你们7月1号把合同转给别家 最晚哪天得书面通知我们", "那他们要是6月10号才书面通知我们 最早哪天能转",
+         "transfer_notice", "2026-07-10"),
+        # a verdict asked of a calculation that gives one stays with it
+        ("想在3月31号解约 最晚哪天通知你们", "如果我们在2月26日寄出书面通知，是否来得及？", "termination_notice_by",
+         {"latest": "2026-03-03", "in_time": True}),
+    ],
+)
+def test_a_follow_up_asking_the_other_direction_in_its_words_turns_the_rule_round(first, then, name, result):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == name
+    got = run(again.name, again.inputs).model_dump(mode="json")["result"]
+    assert (got if not isinstance(result, dict) else {k: got[k] for k in result}) == result
+
+
+@pytest.mark.parametrize(
     ("then", "paid_at"), [("哦 说错了 是上午九点半交的", "2026-05-08T09:30"), ("其实是晚上8点交的", "2026-05-08T20:00")]
 )
 def test_a_clock_time_said_alone_sets_the_time_of_day_of_the_last_date_time(then, paid_at):
