@@ -16,6 +16,25 @@ _SPACES = re.compile(r"\s+")
 _SPELLED_OUT = re.compile(r"(?<![A-Za-z])[A-Za-z](?:\s[A-Za-z](?![A-Za-z]))+")
 _NUMERAL = "零〇一二两三四五六七八九十百千万"
 _SPACE_BETWEEN_NUMERALS = re.compile(rf"(?<=[{_NUMERAL}])\s+(?=[{_NUMERAL}])")
+_PLACES = {"十": 1, "百": 2, "千": 3, "万": 4}
+_DIGITS = "一二两三四五六七八九"
+# What a bare digit after a round numeral must not stand before to continue it: a unit of its own ("一万 八天").
+_OWN_UNIT = re.compile(r"[个天日号月年点小时条兆次周块元%]|\s*[mMgG]")
+
+
+def _numeral_space(m: re.Match[str]) -> str:
+    """"" where the numeral after the space continues the one before it in a lower place, else the list's "、"."""
+    text = m.string
+    before = re.search(rf"[{_NUMERAL}]+$", text[: m.start()]).group(0)
+    after = re.match(rf"[{_NUMERAL}]+", text[m.end():]).group(0)
+    last = before[-1]
+    if last not in _PLACES:
+        return "、"
+    if len(after) == 1 and after in _DIGITS and not _OWN_UNIT.match(text[m.end() + 1:]):
+        return ""  # "一万 八": the next place said short
+    if len(after) >= 2 and after[0] in _DIGITS and _PLACES.get(after[1], 9) < _PLACES[last]:
+        return ""  # "三千 五百": a lower place next
+    return "、"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 # Spoken fillers an ASR transcript carries; removed only where they stand alone as a word.
 _FILLERS = ("喂", "嗯", "啊", "呃", "额", "哦", "那个", "就是说", "就是", "然后", "这个", "请问一下", "请问", "你好", "您好")
@@ -88,8 +107,9 @@ def fold(text: str) -> str:
     text = to_simplified(text)
     if "帐" in text:
         text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], text)
-    # An ASR transcript's "一千 一千二 九百" is a list, not one numeral: the space stays as a separator.
-    text = _SPACE_BETWEEN_NUMERALS.sub("、", text)
+    # An ASR transcript's "一千 一千二 九百" is a list, not one numeral: the space stays as a separator — unless
+    # the next part continues the numeral's falling places ("三千 五百 五", "一万 八").
+    text = _SPACE_BETWEEN_NUMERALS.sub(_numeral_space, text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     text = _SPELLED_OUT.sub(lambda m: re.sub(r"\s", "", m.group(0)), text)
     return _SPACES.sub(" ", text).strip().lower()

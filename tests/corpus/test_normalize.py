@@ -17,6 +17,16 @@ from assistant.corpus.normalize import fold, normalize_query, to_simplified
         ("违约金\u200b怎么算\x07", "违约金怎么算"),
         ("亚马逊的云 就是 A W S 欠费了", "亚马逊的云就是 aws 欠费了"),
         ("a VAT invoice", "a vat invoice"),
+        # ASR spacing inside one numeral: the next part continues the falling places …
+        ("哦 不对 是 三千 五百 五", "哦不对是三千五百五"),
+        ("欠的 是 一万 八 到 现在", "欠的是一万八到现在"),
+        ("一万 八千", "一万八千"),
+        # … while numerals that do not continue one another stay a list
+        ("一千 一千二 九百", "一千、一千二、九百"),
+        ("两千四 三千 两千七", "两千四、三千、两千七"),
+        ("两万 三万", "两万、三万"),
+        # a digit with a unit of its own is no place of the numeral before it
+        ("欠了一万 八天", "欠了一万、八天"),
     ],
 )
 def test_fold(raw, folded):
