@@ -17,6 +17,7 @@ from typing import Any
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
 from .roles import FILLERS, Assignment
+from .mentions import read
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
@@ -180,6 +181,7 @@ def follow_up(
     """
     if last.name not in REGISTRY:
         return None
+    question = unquoted(question, last_result, today)
     reading = understand(question, today)
     found = candidates(reading, ranks)
     own = choose(found)
@@ -246,6 +248,46 @@ def follow_up(
         # else about them ("那我们自己设备出问题 谁来管" after a credit for a fault on the customer's side).
         return None
     return build(last.name, inputs, [*last.assumptions, *changed.assumptions])
+
+
+# A span in quotation marks ("您在答复中写道“剩余13个月，违约金为41600元”").
+_QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]{1,80})[”\"」』]")
+
+
+def unquoted(question: str, last_result: Mapping[str, Any] | None, today: date) -> str:
+    """The message with every quotation of the last result blanked: a reply quoting the answer it follows
+    ("您提到“最早可于2026年11月8日转让”…如果按10月12日起算呢") gives its values again, not as new inputs."""
+    said = _plain_values((last_result or {}).get("result"))
+    if not said or not _QUOTED.search(question):
+        return question
+
+    def blank(m: re.Match[str]) -> str:
+        values = {v for item in read(m.group(1), today).items for v in _plain_values(item.value)}
+        return " " * len(m.group(0)) if values & said else m.group(0)
+
+    return _QUOTED.sub(blank, question)
+
+
+def _plain_values(value: Any) -> set[str]:
+    """A result's (or a mention's) values as comparable strings: numbers by value, dates by day."""
+    if isinstance(value, Mapping):
+        return {v for x in value.values() for v in _plain_values(x)}
+    if isinstance(value, (list, tuple)):
+        return {v for x in value for v in _plain_values(x)}
+    if isinstance(value, bool) or value is None:
+        return set()
+    if isinstance(value, date):
+        return {value.isoformat()[:10]}
+    if isinstance(value, (int, float, Decimal)):
+        return {str(Decimal(str(value)).normalize())}
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:T.*)?", value):
+            return {value[:10]}
+        try:
+            return {str(Decimal(value).normalize())}
+        except InvalidOperation:
+            return set()
+    return set()
 
 
 # "把100M那条换成50M", "两条10M也都升到20M": one bandwidth of a list turned into another.

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from assistant.calc import follow_up, plan, run
+from assistant.calc.dialogue import unquoted
 from assistant.calc.planner import build
 from assistant.calc.mentions import find_flags, read
 from assistant.calc.roles import assign, flag_values, refused
@@ -133,6 +134,9 @@ def last_of(question: str):
         ("6月5日开通的 一直没确认 哪天起租", "起租以后合同到哪天", "contract_term", {"end": "2027-06-15"}),
         # a first payment charges its first month by the day: "按天" with a completion date changes it
         ("20M专线 第一次总共交多少", "哦对 线是9月16号竣工的 按天算的话呢", "first_payment", 1150.0),
+        # a reply quoting the answer it follows gives the quoted values again, not as new inputs
+        ("2026年1月的账单6360元 3月9日才交 违约金多少", "谢谢您的回复（“逾期9天，违约金171.72元”）。可以提前到3月4日支付，这样违约金是多少？",
+         "late_fee", 76.32),
         # naming what an input's default is asks about the default, not about the last result
         ("20M专线 第一次要交多少", "开户费里面税多少", "vat_split", {"total": 100.0, "tax": 5.66}),
         ("20M专线 第一次要交多少", "这笔钱里面税多少", "vat_split", {"total": 2200.0}),
@@ -392,3 +396,18 @@ def test_a_monthly_amount_named_by_its_place_changes_that_month(message, amounts
     assert again.name == "early_termination_penalty"
     assert [str(a) for a in again.inputs["served_monthly_amounts"]] == amounts
     assert again.inputs["remaining_months"] == remaining and "monthly_fee" not in again.inputs
+
+
+@pytest.mark.parametrize(
+    ("message", "result", "kept"),
+    [
+        ("您提到“最早可于2026年11月8日转让”。如果按10月12日起算呢", "2026-11-08", "如果按10月12日起算呢"),
+        ("您回复的「含税合计10,000.00元」不对吧", {"total": 10000.0, "tax": 566.04}, "不对吧"),
+        # a quotation of anything else is read as said
+        ("客户原话“欠了5000 晚了10天”", "150.00", "“欠了5000 晚了10天”"),
+    ],
+)
+def test_a_quotation_of_the_last_result_is_blanked(message, result, kept):
+    out = unquoted(message, {"result": result}, TODAY)
+    assert kept in out and len(out) == len(message)
+    assert ("“" in out or "「" in out) == ("“" in kept)
