@@ -129,6 +129,9 @@ def carry(
     for role in spec.roles:
         if role.name in out or role.kind == "flag" or role.name in unasked:
             continue
+        if any(role.name in g and any(n in out for n in g if n != role.name) for g in formula.one_of):
+            # Its alternative is given already (the term's start, so not its end as well).
+            continue
         if day and role.kind == "date" and any(len(c) >= 2 and c in last_day_name for c in role.cues):
             # The last result is what this input names (the 起租日 billing_start gave is the term's start).
             out[role.name] = day

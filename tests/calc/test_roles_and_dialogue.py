@@ -411,3 +411,14 @@ def test_a_quotation_of_the_last_result_is_blanked(message, result, kept):
     out = unquoted(message, {"result": result}, TODAY)
     assert kept in out and len(out) == len(message)
     assert ("“" in out or "「" in out) == ("“" in kept)
+
+
+def test_carry_fills_no_input_whose_alternative_is_given():
+    """The term's start taken from the last result (the 起租日 billing_start found) leaves its end unfilled: start_on
+    and end_on are one_of alternatives, so the opening date is not carried as the end as well."""
+    from assistant.calc.dialogue import carry
+
+    last, last_result = last_of("专线是2月13号开通的 我们一直没去确认 那从哪天开始起租啊")
+    assert last.name == "billing_start"
+    inputs = carry("contract_term", {}, last, last_result, verdict=False)
+    assert inputs == {"start_on": last_result["result"]}
