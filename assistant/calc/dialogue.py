@@ -14,10 +14,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from assistant.corpus.ids import numeral_value
+
+from .mentions import read
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
 from .roles import FILLERS, Assignment
-from .mentions import read
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
@@ -197,6 +199,8 @@ def follow_up(
         return None
     last_spec = vocabulary().calculators[last.name]
     placed, spans = _placed_months(last_spec, last.inputs, reading)
+    days, day_spans = _bare_days(last_spec, last.inputs, reading)
+    placed, spans = {**placed, **days}, spans + day_spans
     if spans:
         # What named a month's amount by its place is read for nothing else ("最后一个月" is no remaining month).
         text = reading.text
@@ -396,6 +400,46 @@ def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tu
             out[i] = str(m.value)
             spans.append((start + place.start(), m.end))
     return ({role: out}, spans) if spans else ({}, [])
+
+
+_DAY = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
+# A day of the month said without its month ("那31号呢", "不是二十一 是二十八号开的").
+_BARE_DAY = re.compile(rf"(?<![月\d一二三四五六七八九十])({_DAY})\s*[号日](?![楼院码线\d])")
+# The day it replaces, said just before it ("不是二十一 是…").
+_NOT_DAY = re.compile(rf"(?:不是|并非)\s*({_DAY})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
+
+
+def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """The last calculation's date moved to a day of its own month that the message names without a month
+    ("那31号呢" after a usage day; "不是二十一 是二十八号开的": the date whose day was 21), and the spans that said so;
+    ({}, []) when the message names a whole date or no such day, or the day fits no one date."""
+    if any(m.kind in ("date", "datetime") for m in reading.mentions.items):
+        return {}, []
+    dated = {r.name: str(inputs[r.name]) for r in spec.roles
+             if r.kind in ("date", "datetime") and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or ""))}
+    out: dict[str, Any] = {}
+    spans: list[tuple[int, int]] = []
+    for m in _BARE_DAY.finditer(reading.text):
+        day = _day_number(m.group(1))
+        before = _NOT_DAY.search(reading.text[: m.start()])
+        old = _day_number(before.group(1)) if before else None
+        names = [n for n, v in dated.items() if old is None or int(v[8:10]) == old]
+        if day is None or len(names) != 1:
+            continue
+        value = dated[names[0]]
+        try:
+            date(int(value[:4]), int(value[5:7]), day)
+        except ValueError:
+            continue
+        out[names[0]] = f"{value[:8]}{day:02d}{value[10:]}"
+        spans.append((before.start() if before else m.start(), m.end()))
+    return out, spans
+
+
+def _day_number(said: str) -> int | None:
+    """A day of the month said in digits or in Chinese numerals."""
+    value = said if said.isdigit() else numeral_value(said)
+    return int(value) if value and 1 <= int(value) <= 31 else None
 
 
 _REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")
