@@ -19,7 +19,7 @@ from assistant.corpus.ids import numeral_value
 from .mentions import read
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
-from .roles import FILLERS, Assignment
+from .roles import FILLERS, Assignment, number_value
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
@@ -302,6 +302,8 @@ def _plain_values(value: Any) -> set[str]:
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
 # "再来一次", "又被删了两次", "再多三次": a count added to the last one.
 _ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又")
+# "累计26小时", "加起来一共30个小时": a total said as such.
+_TOTAL = re.compile(r"累计|累積|一共|总共|加起来|合计|总计")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
 
 
@@ -348,6 +350,15 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
     items = reading.mentions.items
     for role in spec.roles:
         old = inputs.get(role.name)
+        if role.kind == "hours" and old is not None:
+            # "又断了8小时，这个月累计26小时": the total said as such; else "今天又断了20个小时": that much more.
+            durations = [m for m in items if m.kind == "duration"]
+            total = next((m for m in durations if _TOTAL.search(reading.text[max(0, m.start - 4): m.start])), None)
+            more = next((m for m in durations if _ADDED_COUNT.search(reading.text[max(0, m.start - 4): m.start])), None)
+            said = FILLERS["hours"].convert(total or more, reading.today) if (total or more) is not None else None
+            if said is not None:
+                out[role.name] = said[0] if total is not None else number_value(Decimal(str(old)) + Decimal(str(said[0])))
+            continue
         if role.kind == "count" and isinstance(old, int):
             # "要是再来一次呢", "又被删了两次": that many more than the last calculation had.
             more = next((m for m in items if m.kind == "count"

@@ -134,6 +134,9 @@ def last_of(question: str):
         ("6月5日开通的 一直没确认 哪天起租", "起租以后合同到哪天", "contract_term", {"end": "2027-06-15"}),
         # a first payment charges its first month by the day: "按天" with a completion date changes it
         ("20M专线 第一次总共交多少", "哦对 线是9月16号竣工的 按天算的话呢", "first_payment", 1150.0),
+        # more hours of outage said as such add to the month's; a total said as such is the total
+        ("昨天专线断了十个小时 能赔吗 月租2100", "今天又断了20个小时 这个月加起来呢", "outage_credit", 86.3),
+        ("加起来断了18个小时，月租1100", "客户又说昨天晚上又断了8小时，这个月累计26小时了", "outage_credit", 39.17),
         # a day said without its month moves the last date within its month; "不是 X 是 Y号" the date whose day was X
         ("7月30号用的云主机流量算哪个月的账单", "那31号呢", "bill_month_of", {"bill_month": "2026-08"}),
         ("9月7号受理的 拖到9月21号才开通 能赔多少", "呃 不是 二十一 是 二十八号 开 的", "late_activation_credit", 14.0),
