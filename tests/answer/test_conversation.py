@@ -170,3 +170,22 @@ def test_an_option_picked_is_answered_by_its_own_clause_and_keeps_the_values_sai
     dated = fake_assistant.ask("就是 解除 合同 想 六 月 三十 号 解", session=again.session_id)
     assert dated.calculation is not None and dated.calculation.name == "termination_notice_by"
     assert dated.calculation.result == "2026-06-01"
+
+
+@pytest.mark.parametrize(
+    ("before", "then", "clause"),
+    [
+        # the clause the calculation rests on speaks of what the follow-up asks: it answers it, though the
+        # question before it (a bare value) names no subject
+        (["转租被抓了 要赔多少啊", "8个月 2100一个月"], "那你们还能直接把协议终止吗", "M-11"),
+        (["我们 那个 专线 私下 转租 给 别的公司 被 你们 发现了 违约金 要交 多少", "嗯 用了 八个月 呃 月租 是 一万"],
+         "那 除了 交钱 你们 还能 把 协议 终止 吗", "M-11"),
+    ],
+)
+def test_a_follow_up_lookup_is_answered_by_the_rule_its_calculation_rests_on(real_assistant, before, then, clause):
+    """With the real model, whose ranking of the follow-up and the value message before it puts other clauses first."""
+    session = None
+    for q in before:
+        session = real_assistant.ask(q, session=session).session_id
+    b = real_assistant.ask(then, session=session)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
