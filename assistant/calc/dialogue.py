@@ -344,7 +344,8 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
     A bandwidth turned into another ("把100M那条换成50M") changes those lines; lines said as added ("再加一条200M")
     join them; new counts for bandwidths already in the list ("50兆的是3条") change those counts and keep the rest;
     a list with a bandwidth not yet in it ("是4条20M，外加1条10M") replaces the whole list. A count said as more
-    ("再来一次") adds to the count.
+    ("再来一次") adds to the count, and so do hours of outage ("今天又断了20个小时"), unless a total is said as such
+    ("这个月累计26小时").
     """
     out: dict[str, Any] = {}
     items = reading.mentions.items
@@ -355,7 +356,8 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
             durations = [m for m in items if m.kind == "duration"]
             total = next((m for m in durations if _TOTAL.search(reading.text[max(0, m.start - 4): m.start])), None)
             more = next((m for m in durations if _ADDED_COUNT.search(reading.text[max(0, m.start - 4): m.start])), None)
-            said = FILLERS["hours"].convert(total or more, reading.today) if (total or more) is not None else None
+            pick = total if total is not None else more
+            said = FILLERS["hours"].convert(pick, reading.today) if pick is not None else None
             if said is not None:
                 out[role.name] = said[0] if total is not None else number_value(Decimal(str(old)) + Decimal(str(said[0])))
             continue
