@@ -14,9 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from assistant.corpus.ids import numeral_value
-
 from .mentions import read
+from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
 from .roles import FILLERS, Assignment, number_value
@@ -415,11 +414,8 @@ def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tu
     return ({role: out}, spans) if spans else ({}, [])
 
 
-_DAY = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
-# A day of the month said without its month ("那31号呢", "不是二十一 是二十八号开的").
-_BARE_DAY = re.compile(rf"(?<![月\d一二三四五六七八九十])({_DAY})\s*[号日](?![楼院码线\d])")
-# The day it replaces, said just before it ("不是二十一 是…").
-_NOT_DAY = re.compile(rf"(?:不是|并非)\s*({_DAY})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
+# The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
+_NOT_DAY = re.compile(r"(?:不是|并非)\s*(\d{1,2})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
 
 
 def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[dict[str, Any], list[tuple[int, int]]]:
@@ -432,12 +428,11 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
              if r.kind in ("date", "datetime") and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or ""))}
     out: dict[str, Any] = {}
     spans: list[tuple[int, int]] = []
-    for m in _BARE_DAY.finditer(reading.text):
-        day = _day_number(m.group(1))
+    for m in DAY_OF_MONTH.finditer(reading.text):
+        day = int(m.group(1))
         before = _NOT_DAY.search(reading.text[: m.start()])
-        old = _day_number(before.group(1)) if before else None
-        names = [n for n, v in dated.items() if old is None or int(v[8:10]) == old]
-        if day is None or len(names) != 1:
+        names = [n for n, v in dated.items() if before is None or int(v[8:10]) == int(before.group(1))]
+        if len(names) != 1:
             continue
         value = dated[names[0]]
         try:
@@ -447,12 +442,6 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
         out[names[0]] = f"{value[:8]}{day:02d}{value[10:]}"
         spans.append((before.start() if before else m.start(), m.end()))
     return out, spans
-
-
-def _day_number(said: str) -> int | None:
-    """A day of the month said in digits or in Chinese numerals."""
-    value = said if said.isdigit() else numeral_value(said)
-    return int(value) if value and 1 <= int(value) <= 31 else None
 
 
 _REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")

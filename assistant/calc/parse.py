@@ -488,6 +488,9 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     return sorted(found, key=lambda d: d.start)
 
 
+# A day of the month said without its month ("5号", "28日"; numerals are digits by the time it is read).
+DAY_OF_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\s*[号日](?![楼院码线])")
+
 _CLOCK_TIME = re.compile(
     r"(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨)?\s*(?<![\d.])(\d{1,2})\s*(?:点|:)\s*(?:(半)|(\d{1,2})\s*分?)?(?![\d.])"
     r"(?!\s*(?:个|小时|钟头|天|万|千|元|块|倍|%))"
@@ -575,7 +578,7 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
             except InvalidOperation:
                 continue
     # A day of the month without its month ("每月5号前付款"): a reference, not an amount.
-    scan.take(re.compile(r"(?<![\d.])\d{1,2}\s*[号日](?![楼院码线])"))
+    scan.take(DAY_OF_MONTH)
     for m in scan.take(_BARE):
         found.append(Quantity("bare", Decimal(m.group(1)), "", m.start(), m.end()))
     return sorted(found, key=lambda q: q.start)

@@ -80,7 +80,7 @@ class CalcSpec:
     @property
     def amount_role(self) -> str:
         """Its first money input: the value an `opposite` reads the other way round."""
-        return next(r.name for r in self.roles if r.kind == "money")
+        return _amount_of(self.roles) or ""
 
     def role(self, name: str) -> RoleSpec | None:
         return next((r for r in self.roles if r.name == name), None)
@@ -161,6 +161,29 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     return spec
 
 
+def _amount_of(roles: tuple[RoleSpec, ...]) -> str | None:
+    """The first money input's name, or None."""
+    return next((r.name for r in roles if r.kind == "money"), None)
+
+
+def _opposite_reading(name: str, opposite: str, reading: dict[str, Any], roles: tuple[RoleSpec, ...]) -> tuple[str, ...]:
+    """The words of a calculator's `reading`, once its `opposite` and reading are checked (VocabularyError naming the
+    problem): another registered calculator, a label and a question naming only the amount, a money input."""
+    if opposite not in REGISTRY or opposite == name:
+        raise VocabularyError(f"calculators.{name}.opposite: no other calculator {opposite!r}; registered: {', '.join(sorted(REGISTRY))}")
+    if not (reading.get("label") and reading.get("question")):
+        raise VocabularyError(f"calculators.{name}: an opposite needs reading = {{ label, question, words }}")
+    words = _strings(f"calculators.{name}.reading.words", reading.get("words", []))
+    amount = _amount_of(roles)
+    if amount is None:
+        raise VocabularyError(f"calculators.{name}: an opposite reads one amount, so needs a money input")
+    try:
+        reading["question"].format_map({amount: "5000"})
+    except (KeyError, IndexError, ValueError) as e:
+        raise VocabularyError(f"calculators.{name}.reading.question may name only {{{amount}}}, got {e}") from None
+    return words
+
+
 def _calculator(
     name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]],
     hollow: tuple[str, ...] = (),
@@ -200,20 +223,8 @@ def _calculator(
         if not isinstance(flag, bool):
             raise VocabularyError(f"calculators.{name}.{key} must be true or false, got {flag!r}")
     opposite, reading = raw.get("opposite", ""), dict(raw.get("reading", {}))
-    if opposite and (opposite not in REGISTRY or opposite == name):
-        raise VocabularyError(f"calculators.{name}.opposite: no other calculator {opposite!r}; registered: {', '.join(sorted(REGISTRY))}")
-    if opposite and not (reading.get("label") and reading.get("question")):
-        raise VocabularyError(f"calculators.{name}: an opposite needs reading = {{ label, question, words }}")
     if opposite:
-        reading["words"] = _strings(f"calculators.{name}.reading.words", reading.get("words", []))
-    if opposite and not any(r.kind == "money" for r in roles):
-        raise VocabularyError(f"calculators.{name}: an opposite reads one amount, so needs a money input")
-    if opposite:
-        amount = next(r.name for r in roles if r.kind == "money")
-        try:
-            reading["question"].format_map({amount: "5000"})
-        except (KeyError, IndexError, ValueError) as e:
-            raise VocabularyError(f"calculators.{name}.reading.question may name only {{{amount}}}, got {e}") from None
+        reading["words"] = _opposite_reading(name, opposite, reading, roles)
     gives = raw.get("gives", "")
     if gives not in GIVES:
         raise VocabularyError(f"calculators.{name}.gives must be one of {sorted(GIVES)}, got {gives!r}")
