@@ -217,8 +217,10 @@ def follow_up(
     # Nor do words asking for a verdict ("来得及不", "够不够") when the last calculation gives one: they ask about
     # its figure. After one that gives none ("算逾期吗" after a late fee) they name a calculator that does.
     vocab = vocabulary()
+    # An intent cue that is itself a strong trigger of another calculator ("到期" of the term) names it.
+    naming_cues = {c for c in vocab.cues if any(s.triggers.get(c, 0) >= vocab.threshold for s in vocab.calculators.values())}
     own_words = {
-        p for p in reading.phrases - set(last_spec.triggers) - set(vocab.cues) - last_spec.input_words
+        p for p in reading.phrases - set(last_spec.triggers) - (set(vocab.cues) - naming_cues) - last_spec.input_words
         if not (last_spec.verdict and any(says(y, p) for y in vocab.yes_no))
     }
     needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
@@ -246,6 +248,11 @@ def follow_up(
         # "那最晚是哪一天？" after a calculation giving a day asks for its result again, said as such.
         asks_its_result = cue and not own_words and not reading.mentions.has_values and last_spec.gives != ""
         if asks_its_result and asked_kind(reading.text, vocab) == last_spec.gives:
+            return build(last.name, dict(last.inputs), list(last.assumptions))
+        # A question whose own best reading is the last calculator, stating none of its values ("不续约的话最晚哪天
+        #要书面通知" after a term's end), asks that calculation of the same facts.
+        asks_its_kind = last_spec.gives != "" and asked_kind(reading.text, vocab) == last_spec.gives
+        if asks_its_kind and found and found[0].name == last.name and not reading.mentions.has_values:
             return build(last.name, dict(last.inputs), list(last.assumptions))
         return None
     inputs = {**last.inputs, **changed.inputs, **edited, **flags}

@@ -132,6 +132,11 @@ def last_of(question: str):
          "first_payment", 2074.19),
         # the day the last calculation found is the input it names: the billing start is the term's start
         ("6月5日开通的 一直没确认 哪天起租", "起租以后合同到哪天", "contract_term", {"end": "2027-06-15"}),
+        # an intent cue that is another calculator's own strong trigger (到期 of the term) names that calculator
+        ("6月5日开通的 一直没确认 哪天起租", "那按这个起租日 合同啥时候到期", "contract_term", {"end": "2027-06-15"}),
+        ("6月5日开通的 一直没确认 哪天起租", "那从这天起租的话 合约到哪一天", "contract_term", {"end": "2027-06-15"}),
+        # a question whose own best reading is the last calculator, with none of its values, asks it again
+        ("我们是2025年8月11号起租的 合同到哪天", "不续约的话最晚哪天要书面通知", "contract_term", {"notice_by": "2026-07-12"}),
         # a first payment charges its first month by the day: "按天" with a completion date changes it
         ("20M专线 第一次总共交多少", "哦对 线是9月16号竣工的 按天算的话呢", "first_payment", 1150.0),
         # more hours of outage said as such add to the month's; a total said as such is the total
