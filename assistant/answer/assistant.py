@@ -326,9 +326,10 @@ class Assistant:
                 again = calc.follow_up(query, today, last, state.last_result, ranks)
                 continued = again is not None
                 plan = again or plan
-            if plan is None and last is None and context:
-                # A value given for the question before, which nothing has calculated yet.
-                plan = calc.with_context(query, context, today, ranks)
+            if last is None and context and (plan is None or (not continued and calc.only_values(query, today))):
+                # A value given for the question before, which nothing has calculated yet ("２０Ｍ的" after
+                # "第一次要交多少" is that first payment, not the line fee its value alone would plan).
+                plan = calc.with_context(query, context, today, ranks) or plan
         except CalcInputError as e:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None

@@ -6,7 +6,7 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, a
 from functools import lru_cache
 
 from . import formulas  # noqa: F401  (registers every formula)
-from .dialogue import follow_up, is_follow_up, names_result, refers_back, with_context
+from .dialogue import follow_up, is_follow_up, names_result, only_values, refers_back, with_context
 from .planner import CalcPlan, clarify_text, latent, pending_calculation, plan, readings_of
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
@@ -49,6 +49,7 @@ __all__ = [
     "follow_up",
     "is_follow_up",
     "names_result",
+    "only_values",
     "plan",
     "readings_of",
     "refers_back",

@@ -465,6 +465,19 @@ def names_result(question: str) -> bool:
     return any(says(w, question) for w in vocabulary().result_words)
 
 
+def only_values(question: str, today: date) -> bool:
+    """The message states values and names no calculator ("２０Ｍ的", "五千一 九天")."""
+    m = understand(question, today).mentions
+    if not m.has_values:
+        return False
+    rest = "".join(" " if any(v.start <= i < v.end for v in m.items) else ch for i, ch in enumerate(m.text))
+    return not _WORDS_LEFT.sub("", rest)
+
+
+# What a reply holding only values may say beside them: spaces, punctuation, particles and fillers.
+_WORDS_LEFT = re.compile(r"[\s,，.。!！?？、~～的了吧啊呀呢哦噢嗯呃额是就那个哈]+")
+
+
 def with_context(question: str, previous: str, today: date, ranks: Ranks | None = None) -> CalcPlan | None:
     """A reply giving a value for the question before it, which was not yet calculated ("二月二十六号开的" after
     "开了以后一直没确认，什么时候开始算钱"; "说错了，是上午九点半交的"): planned on the two read together.

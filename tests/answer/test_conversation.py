@@ -116,6 +116,30 @@ def test_a_value_given_for_the_question_before_is_calculated_with_it(fake_assist
 import pytest  # noqa: E402
 
 
+def test_a_reply_of_values_alone_completes_the_question_before_not_its_own_reading(fake_assistant):
+    """"２０Ｍ的" alone would be a line fee; after "第一次要交多少" it is that first payment."""
+    a = fake_assistant.ask("新开专线第一次要交多少")
+    assert a.calculation is None
+    b = fake_assistant.ask("２０Ｍ的", session=a.session_id)
+    assert b.calculation is not None and b.calculation.name == "first_payment"
+    # Said with words of its own, the value is its own question.
+    c = fake_assistant.ask("新开专线第一次要交多少")
+    d = fake_assistant.ask("20M专线每月月租多少", session=c.session_id)
+    assert d.calculation is not None and d.calculation.name != "first_payment"
+
+
+@pytest.mark.parametrize(
+    ("message", "only"),
+    [("２０Ｍ的", True), ("五千一 九 天", True), ("呃 一万二", True), ("那如果是7月20号竣工的呢", False), ("他是200M的", False), ("好的", False)],
+)
+def test_only_values_is_a_message_of_values_and_fillers(message, only):
+    from datetime import date
+
+    from assistant.calc import only_values
+
+    assert only_values(message, date(2026, 7, 1)) is only
+
+
 @pytest.mark.parametrize(
     ("first", "then", "clause"),
     [
