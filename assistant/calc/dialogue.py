@@ -451,7 +451,7 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
     return out, spans
 
 
-_REFERS_BACK = re.compile(r"这个|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")
+_REFERS_BACK = re.compile(r"这个|这样|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")
 
 
 def refers_back(question: str) -> bool:

@@ -115,14 +115,20 @@ class ScopeLexicon:
         """Whether the query speaks to the assistant itself."""
         return any(w in query for w in self.addressing) or any(rx.search(query) for rx in self.addressing_patterns)
 
-    def kinds_found(self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None) -> dict[str, list[str]]:
-        """Kind → foreign words as `found_in`, where the passing kinds count only in the sentences that ask."""
+    def kinds_found(
+        self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None, contract_words: Iterable[str] = (),
+    ) -> dict[str, list[str]]:
+        """Kind → foreign words as `found_in`, where the passing kinds count only in the sentences that ask, and so
+        does small talk in a message holding the contract's core words or any of `contract_words`."""
         asked = self.asked_part(query)
         whole = self.found_in(query, cuts)
         if asked == query:
             return whole
         part = self.found_in(asked, cuts)
-        return {k: v for k, v in whole.items() if k not in PASSING_KINDS} | {k: v for k, v in part.items() if k in PASSING_KINDS}
+        # Small talk in a sentence that asks nothing ("强对流天气把通信杆吹倒") is the story of a question about the
+        # contract when the message names the contract's subjects; otherwise it is the message.
+        passing = PASSING_KINDS | ({"chitchat"} if self.found((*self.core, *contract_words), query) else set())
+        return {k: v for k, v in whole.items() if k not in passing} | {k: v for k, v in part.items() if k in passing}
 
     def found_in(self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None) -> dict[str, list[str]]:
         """Kind → the foreign words (and pattern matches) of that kind in a folded query.

@@ -151,6 +151,16 @@ def strip_fillers(text: str) -> str:
     return text.strip(" ，,。")
 
 
+# A line an e-mail reply quotes from the message it answers ("> 可核减143.83元。"): context, not the question.
+_QUOTED_LINE = re.compile(r"^[ \t]*[>＞].*$", re.MULTILINE)
+
+
+def without_quoted_lines(text: str) -> str:
+    """The message without the lines it quotes, unless it is nothing but quotation."""
+    rest = _QUOTED_LINE.sub("", text)
+    return rest if rest.strip() else text
+
+
 def normalize_query(text: str) -> str:
     """What every question goes through before retrieval and calculation."""
-    return strip_fillers(correct_spelling(fold(text)))
+    return strip_fillers(correct_spelling(fold(without_quoted_lines(text))))

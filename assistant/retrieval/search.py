@@ -231,7 +231,7 @@ class Retriever:
             bm25_top=float(sorted_bm25[0]),
             dense_top=float(sorted_dense[0]),
             dense_margin=float(sorted_dense[0] - sorted_dense[1]) if len(sorted_dense) > 1 else 0.0,
-            foreign_kinds=scope.kinds_found(query, self.tokenizer.cuts),
+            foreign_kinds=scope.kinds_found(query, self.tokenizer.cuts, self._vocab),
             law_content=scope.asks_law_content(query),
             contract_ref=any(w in query for w in scope.law_reference),
             known_share=len(known) / len(words) if words else 0.0,

@@ -150,6 +150,8 @@ def test_only_values_is_a_message_of_values_and_fillers(message, only):
         ("3月2号受理的，3月13号才开通，能退多少", "这个钱怎么给客户", "M-20"),
         # the situation the calculation was about: what its clause says of it
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "这种情况下解约，我司需要承担违约责任吗？", "A1-10.2"),
+        # "这样…" points back as "这种情况" does
+        ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "这样终止的话，我们需要承担违约责任吗？", "A1-10.2"),
     ],
 )
 def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assistant, first, then, clause):

@@ -45,6 +45,19 @@ def test_normalize_query_drops_fillers_and_repetitions(raw, clean):
     assert normalize_query(raw) == clean
 
 
+@pytest.mark.parametrize(
+    ("message", "question"),
+    [
+        ("> 可核减209.59元。\n好的。请问这些核减金额会在哪个月体现？", "好的。这些核减金额会在哪个月体现?"),
+        ("＞ 按30小时计算\n> 可核减86.30元\n另一条线路能核减多少", "另一条线路能核减多少"),
+        # a message that is nothing but quotation is read as it is
+        ("> 违约金多少", "> 违约金多少"),
+    ],
+)
+def test_lines_an_email_reply_quotes_are_not_its_question(message, question):
+    assert normalize_query(message) == question
+
+
 def _texts() -> list[str]:
     """Every contract line and every question the tests hold, plus some traditional Chinese."""
     root = Path(__file__).resolve().parents[2]
