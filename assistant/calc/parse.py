@@ -624,6 +624,8 @@ _PROTECTED = re.compile(
             r"[区县][\u4e00-\u9fff\d]{1,10}?(?:大街|路|街|巷|胡同)(?:\s*\d+\s*号)?",
             # Not a day or a span before the name ("12月10号转给新公司", "3天后换新公司").
             r"(?<![\d.月])\d+(?![\d.]|\s*[日月年天])(?=[\u4e00-\u9fff]{0,6}(?:公司|集团|科技|有限))",
+            # … a number with a letter in the name ("华瑞5G通信技术有限公司"), not a line's bandwidth ("100M的公司专线").
+            r"(?<![\d.月])\d+[A-Za-z]{1,2}(?![A-Za-z])(?=(?!的)[\u4e00-\u9fff]{2,6}(?:有限公司|股份公司|集团))",
             # A person's name with a numeral in it (张三 → 张3 after the numeral pass): a surname and one digit.
             rf"(?<=[{_SURNAMES}])\d(?![\d.]|\s*(?:个|天|日|号|月|年|元|块|万|千|百|次|条|周|小时|点|M|m|兆|G|g|%))",
         ]

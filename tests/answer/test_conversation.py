@@ -215,3 +215,35 @@ def test_a_follow_up_lookup_is_answered_by_the_rule_its_calculation_rests_on(rea
         session = real_assistant.ask(q, session=session).session_id
     b = real_assistant.ask(then, session=session)
     assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "then", "clause"),
+    [
+        ("专线报竣以后云资源多久能交付给我们", "那云主机给默认装的是啥系统", "M-25"),
+        ("专线故障了打哪个电话", "沃云故障呢？", "A1-5.2"),
+        ("合同到期以后怎么续", "数据备份你们管吗", "A1-2.9"),
+    ],
+)
+def test_a_follow_up_naming_its_own_subject_finds_its_clause_though_read_with_the_question_before(real_assistant, first, then, clause):
+    """Read with the question before alone, each follow-up leans to that question's clause; its own reading joins the
+    ranking, so its own subject's clause comes first."""
+    a = real_assistant.ask(first)
+    b = real_assistant.ask(then, session=a.session_id)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
+
+
+def test_fusing_a_follow_ups_two_rankings_keeps_what_both_agree_on():
+    from assistant.answer.assistant import _with_alone
+    from assistant.models import Hit
+    from assistant.retrieval.search import Retrieval
+
+    def ranking(*ids):
+        return Retrieval("q", [], [Hit(clause_id=c, score=1.0) for c in ids], signals=None)
+
+    fused = _with_alone(ranking("M-26", "M-25", "M-21"), ranking("M-25", "M-21", "A1-4.2"))
+    assert [h.clause_id for h in fused.hits] == ["M-25", "M-21", "M-26"]
+    # the context's ranking leads where the question alone is no surer
+    fused = _with_alone(ranking("M-26", "M-25"), ranking("A1-4.2", "M-21"))
+    assert fused.hits[0].clause_id == "M-26"
