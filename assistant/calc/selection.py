@@ -293,15 +293,15 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x), asked=wanted, text=reading.text))
     if wanted:
         # A question asking only for an amount (a day) is never answered with a day (an amount); one asking only
-        # for a rate, with neither.
+        # for a rate or a rule, with neither.
         out = [c for c in out if c.spec.gives in ("", wanted)]
     return sorted(out, key=lambda c: (-c.probability, -c.keywords, c.name))
 
 
 def asked_kind(text: str, vocab) -> str:
-    """"money", "date" or "rate" when the question asks for exactly one of them, else ""."""
-    kinds = [k for k, words in (("money", vocab.asks_money), ("date", vocab.asks_date), ("rate", vocab.asks_rate))
-             if any(w in text for w in words)]
+    """"money", "date", "rate" or "rule" when the question asks for exactly one of them, else ""."""
+    kinds = [k for k, words in (("money", vocab.asks_money), ("date", vocab.asks_date), ("rate", vocab.asks_rate),
+                                ("rule", vocab.asks_rule)) if any(w in text for w in words)]
     return kinds[0] if len(kinds) == 1 else ""
 
 

@@ -115,6 +115,7 @@ class Vocabulary:
     result_words: tuple[str, ...] = ()
     asks_date: tuple[str, ...] = ()
     asks_rate: tuple[str, ...] = ()
+    asks_rule: tuple[str, ...] = ()
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -278,6 +279,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_money=_strings("intent.asks_money", data["intent"].get("asks_money", [])),
         asks_date=_strings("intent.asks_date", data["intent"].get("asks_date", [])),
         asks_rate=_strings("intent.asks_rate", data["intent"].get("asks_rate", [])),
+        asks_rule=_strings("intent.asks_rule", data["intent"].get("asks_rule", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,

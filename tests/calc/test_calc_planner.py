@@ -95,7 +95,11 @@ def test_plan_on_colloquial_questions(question, name, inputs, today):
      "云专线的资源池在哪里", "你好", "可以转租吗", "网站备案信息变更要几天内报备", "超时开通的赔偿怎么算",
      "合同到期自动续吗", "到期了会自动顺延吗", "到期了不想续要怎么弄", "合同到期不续签要办什么手续", "开户费适用的税率是多少", "5100元的专线费税率是多少",
      # without values, asking for nothing of the kind the calculator gives (a date here)
-     "那个 合同到期不续了 你们那个设备 要还回去吗", "合同到期后数据还会留多久"],
+     "那个 合同到期不续了 你们那个设备 要还回去吗", "合同到期后数据还会留多久",
+     # asking only for a rule, with values that happen to be mentioned
+     "沃云本周二凌晨中断了约两个小时，说是电力部门检修导致的，这种情况贵司是否承担责任？",
+     "光专线今天上午已经报竣，沃云资源在报竣后多长时间内交付？",
+     "我们欠了5100元，逾期的违约金是按什么标准计算的？", "沃云8月20号签的验证单据，按合同计费是怎么约定的？"],
 )
 def test_plain_lookups_are_not_calculations(question, today):
     assert plan(question, today) is None
