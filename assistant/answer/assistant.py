@@ -459,6 +459,11 @@ class Assistant:
             ]
             return self._ask_which(query, readings, state)
         if not plan.runnable:
+            if not plan.inputs and not calc.asks_figure(query, self.today()):
+                # "超过一个月能解约吗", "能赔吗": a question on the rule that gives no value and asks for no figure is
+                # answered by the clauses; the calculation waits for values a reply may give, as after a lookup.
+                state.pending = plan.model_copy(update={"latent": True}).model_dump(mode="json")
+                return self._lookup(query, self.retrieve(query))
             return self._ask_for_inputs(plan, clause_ids, query, state)
         # Only inputs the formula may not need are missing (or none): run it, and ask only if it needs them.
         try:

@@ -6,7 +6,7 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, a
 from functools import lru_cache
 
 from . import formulas  # noqa: F401  (registers every formula)
-from .dialogue import follow_up, is_follow_up, names_result, only_values, refers_back, with_context
+from .dialogue import asks_figure, follow_up, is_follow_up, names_result, only_values, refers_back, with_context
 from .planner import CalcPlan, clarify_text, latent, pending_calculation, plan, readings_of
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
@@ -34,6 +34,7 @@ def clauses_computing(gives: str) -> frozenset[str]:
 
 __all__ = [
     "REGISTRY",
+    "asks_figure",
     "asks_derived",
     "CalcPlan",
     "Formula",

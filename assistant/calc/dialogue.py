@@ -465,6 +465,12 @@ def names_result(question: str) -> bool:
     return any(says(w, question) for w in vocabulary().result_words)
 
 
+def asks_figure(question: str, today: date) -> bool:
+    """The message asks for a number or a date (多少, 哪天…), or outright for a calculation."""
+    reading = understand(question, today)
+    return reading.asks or reading.compute
+
+
 def only_values(question: str, today: date) -> bool:
     """The message states values and names no calculator ("２０Ｍ的", "五千一 九天")."""
     m = understand(question, today).mentions

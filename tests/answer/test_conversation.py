@@ -247,3 +247,25 @@ def test_fusing_a_follow_ups_two_rankings_keeps_what_both_agree_on():
     # the context's ranking leads where the question alone is no surer
     fused = _with_alone(ranking("M-26", "M-25"), ranking("A1-4.2", "M-21"))
     assert fused.hits[0].clause_id == "M-26"
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "name", "asking_the_figure"),
+    [
+        ("专线这个月断了好几回 能赔吗", "一共断了30个小时，月租5100，不是计划割接", "outage_credit", "专线这个月断了好几回 租费能核减多少"),
+        ("客户把专线转给别人用了 联通会追究吗", "转租了8个月，月租2100", "sublease_penalty", None),
+    ],
+)
+def test_a_rule_question_giving_no_value_is_answered_by_its_clause_and_a_reply_with_values_computes(
+    fake_assistant, question, reply, name, asking_the_figure
+):
+    """A question that gives no value and asks for no figure is not asked for inputs: the clause answers it, and the
+    calculation waits for values the next message may give."""
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.lookup and a.calculation is None and a.citations
+    b = fake_assistant.ask(reply, session=a.session_id)
+    assert b.intent is Intent.calculation and b.calculation.name == name
+    if asking_the_figure:
+        # asking for the figure itself still asks for the values it needs
+        c = fake_assistant.ask(asking_the_figure)
+        assert c.intent is Intent.clarify and c.pending is not None
