@@ -52,26 +52,32 @@ class Group:
 class Vagueness:
     """When retrieval itself cannot tell which clause a question means: a short question naming at most
     `max_domain_terms` of the contract's words, whose best lexical match leads the next by less than
-    `max_bm25_margin`, is asked back with the best `options` clauses as readings."""
+    `max_bm25_margin` (`max_bm25_margin_unnamed` when it names none of them), is asked back with the best
+    `options` clauses as readings."""
 
     max_length: int
     max_domain_terms: int
     max_bm25_margin: float
     options: int
+    max_bm25_margin_unnamed: float = 0.0
 
     def applies(self, length: int, domain_terms: int, bm25_margin: float) -> bool:
         """The question is too vague for retrieval to pick one clause."""
-        return length <= self.max_length and domain_terms <= self.max_domain_terms and bm25_margin < self.max_bm25_margin
+        margin = max(self.max_bm25_margin, self.max_bm25_margin_unnamed) if domain_terms == 0 else self.max_bm25_margin
+        return length <= self.max_length and domain_terms <= self.max_domain_terms and bm25_margin < margin
 
 
 def load_vagueness(path: Path) -> Vagueness:
     """The [vagueness] table of an ambiguity file, checked: every bound present and positive."""
     raw = tomllib.loads(path.read_text(encoding="utf-8")).get("vagueness", {})
     try:
-        v = Vagueness(int(raw["max_length"]), int(raw["max_domain_terms"]), float(raw["max_bm25_margin"]), int(raw["options"]))
+        v = Vagueness(
+            int(raw["max_length"]), int(raw["max_domain_terms"]), float(raw["max_bm25_margin"]), int(raw["options"]),
+            float(raw.get("max_bm25_margin_unnamed", 0.0)),
+        )
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path}: [vagueness] needs integer max_length, max_domain_terms, options and a number max_bm25_margin: {e}") from None
-    if v.max_length <= 0 or v.max_domain_terms < 0 or v.max_bm25_margin <= 0 or not 2 <= v.options <= MAX_OPTIONS:
+    if v.max_length <= 0 or v.max_domain_terms < 0 or v.max_bm25_margin <= 0 or v.max_bm25_margin_unnamed < 0 or not 2 <= v.options <= MAX_OPTIONS:
         raise ValueError(f"{path}: [vagueness] bounds must be positive and options 2–{MAX_OPTIONS}, got {v}")
     return v
 

@@ -134,6 +134,7 @@ def test_the_ambiguity_file_is_checked_when_loaded(tmp_path, corpus):
         ("[vagueness]\nmax_length = 12\nmax_domain_terms = 1\nmax_bm25_margin = 1.5\n", "needs integer"),
         ("[vagueness]\nmax_length = 0\nmax_domain_terms = 1\nmax_bm25_margin = 1.5\noptions = 3\n", "positive"),
         ("[vagueness]\nmax_length = 12\nmax_domain_terms = 1\nmax_bm25_margin = 1.5\noptions = 9\n", "options 2"),
+        ("[vagueness]\nmax_length = 12\nmax_domain_terms = 1\nmax_bm25_margin = 1.5\noptions = 3\nmax_bm25_margin_unnamed = -1\n", "positive"),
     ],
 )
 def test_the_vagueness_bounds_are_checked_when_loaded(tmp_path, table, error):
@@ -150,6 +151,16 @@ def test_the_vagueness_bounds_are_checked_when_loaded(tmp_path, table, error):
 def test_a_question_is_too_vague_only_when_short_unnamed_and_without_a_clear_lexical_winner(length, terms, margin, vague):
     v = ambiguity.Vagueness(max_length=12, max_domain_terms=1, max_bm25_margin=1.5, options=3)
     assert v.applies(length, terms, margin) is vague
+
+
+@pytest.mark.parametrize(
+    ("terms", "margin", "vague"),
+    # naming none of the contract's words, a question needs a clearer lexical winner to stand on its own
+    [(0, 3.9, True), (0, 4.0, False), (1, 3.9, False), (1, 1.4, True)],
+)
+def test_a_question_naming_no_contract_word_may_lead_by_more_and_still_be_vague(terms, margin, vague):
+    v = ambiguity.Vagueness(max_length=12, max_domain_terms=1, max_bm25_margin=1.5, options=3, max_bm25_margin_unnamed=4.0)
+    assert v.applies(10, terms, margin) is vague
 
 
 def test_readings_from_notes_take_a_short_keyword_and_the_first_question_and_skip_the_rest():
