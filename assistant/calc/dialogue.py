@@ -140,9 +140,13 @@ def carry(
         if role.name in last.inputs:
             out[role.name] = last.inputs[role.name]
             continue
-        same_kind = [r.name for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and r.name not in out.values()]
+        same_kind = [r for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and r.name not in out.values()]
+        if role.kind == "date" and len([r for r in spec.roles if r.kind == "date"]) > 1:
+            # Several inputs of this kind (a notice date and the day force majeure began): the last value goes only
+            # to the one its words name (发生 for the day it occurred), not to whichever comes first.
+            same_kind = sorted((r for r in same_kind if set(r.cues) & set(role.cues)), key=lambda r: -len(set(r.cues) & set(role.cues)))
         if same_kind and role.kind != "money":
-            out[role.name] = last.inputs[same_kind[0]]
+            out[role.name] = last.inputs[same_kind[0].name]
     missing = formula.missing(out)
     money_roles = [r.name for r in spec.roles if r.kind == "money" and r.name in missing + [n for g in formula.one_of for n in g]]
     amount = _money((last_result or {}).get("result")) if (last_result or {}).get("unit") == "元" else None

@@ -433,3 +433,19 @@ def test_carry_fills_no_input_whose_alternative_is_given():
     assert last.name == "billing_start"
     inputs = carry("contract_term", {}, last, last_result, verdict=False)
     assert inputs == {"start_on": last_result["result"]}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # the day force majeure occurred is the day it began, never the notice date as well
+        ({}, {"started_on": "2026-10-20"}),
+        ({"notice_on": "2026-11-25"}, {"started_on": "2026-10-20", "notice_on": "2026-11-25"}),
+    ],
+)
+def test_a_carried_date_goes_only_to_the_input_its_words_name(given, expected):
+    from assistant.calc.dialogue import carry
+
+    last = build("force_majeure_notice", {"occurred_on": "2026-10-20"})
+    assert carry("force_majeure_termination", dict(given), last, {"result": "2026-11-04", "unit": "日期"}) == expected
+
