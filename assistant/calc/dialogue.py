@@ -141,10 +141,14 @@ def carry(
             out[role.name] = last.inputs[role.name]
             continue
         same_kind = [r for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and r.name not in out.values()]
-        if role.kind == "date" and len([r for r in spec.roles if r.kind == "date"]) > 1:
-            # Several inputs of this kind (a notice date and the day force majeure began): the last value goes only
-            # to the one its words name (发生 for the day it occurred), not to whichever comes first.
-            same_kind = sorted((r for r in same_kind if set(r.cues) & set(role.cues)), key=lambda r: -len(set(r.cues) & set(role.cues)))
+        if role.kind == "date":
+            # Dates are matched by their words: the day the last line opened (开通) is the opening day, not the
+            # day it was accepted; with several dates to fill (a notice date and the day force majeure began),
+            # a last date goes only to the one its words name (发生), not to whichever comes first.
+            shared = {r.name: len(set(r.cues) & set(role.cues)) for r in same_kind}
+            same_kind = sorted(same_kind, key=lambda r: -shared[r.name])
+            if len([r for r in spec.roles if r.kind == "date"]) > 1:
+                same_kind = [r for r in same_kind if shared[r.name]]
         if same_kind and role.kind != "money":
             out[role.name] = last.inputs[same_kind[0].name]
     missing = formula.missing(out)

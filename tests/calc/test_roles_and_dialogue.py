@@ -449,3 +449,11 @@ def test_a_carried_date_goes_only_to_the_input_its_words_name(given, expected):
     last = build("force_majeure_notice", {"occurred_on": "2026-10-20"})
     assert carry("force_majeure_termination", dict(given), last, {"result": "2026-11-04", "unit": "日期"}) == expected
 
+
+def test_of_the_last_calculations_dates_the_one_named_alike_is_carried():
+    """After a late activation (accepted 4月3日, opened 4月17日) the billing start runs from the opening day."""
+    from assistant.calc.dialogue import carry
+
+    last = build("late_activation_credit", {"accepted_on": "2026-04-03", "activated_on": "2026-04-17"})
+    assert carry("billing_start", {}, last, {"result": 4.0, "unit": "元"}) == {"opened_on": "2026-04-17"}
+
