@@ -263,6 +263,10 @@ def follow_up(
         if asks_its_kind and found and found[0].name == last.name and not reading.mentions.has_values:
             return build(last.name, dict(last.inputs), list(last.assumptions))
         return None
+    wanted = asked_kind(reading.text, vocab)
+    if wanted and last_spec.gives and wanted != last_spec.gives:
+        # It asks for a day after an amount ("那这张5月的账单最晚哪天要付清" after a late fee): not the last figure.
+        return None
     inputs = {**last.inputs, **changed.inputs, **edited, **flags}
     if not changed.inputs and not edited and inputs == dict(last.inputs):
         # Conditions the last calculation already has, and no value, change nothing: the message asks something

@@ -457,3 +457,14 @@ def test_of_the_last_calculations_dates_the_one_named_alike_is_carried():
     last = build("late_activation_credit", {"accepted_on": "2026-04-03", "activated_on": "2026-04-17"})
     assert carry("billing_start", {}, last, {"result": 4.0, "unit": "元"}) == {"opened_on": "2026-04-17"}
 
+
+
+def test_asking_for_a_day_after_an_amount_does_not_rerun_the_amount():
+    """"那这张5月的账单最晚哪天要付清" after a late fee asks for the bill's due day, which the question alone plans."""
+    last, last_result = last_of("2026年5月的账单23450元 7月3日才付 违约金多少")
+    assert last.name == "late_fee"
+    question = "那这张5月的账单按合同本来最晚哪天要付清"
+    again = follow_up(question, TODAY, last, last_result)
+    assert again is None or again.name != "late_fee"
+    own = plan(question, TODAY)
+    assert own is not None and own.name == "bill_dates" and run(own.name, own.inputs).result["due"] == "2026-06-30"
