@@ -327,7 +327,7 @@ class Assistant:
             plan = calc.plan(query, today, pending=pending, ranks=ranks)
             continued = plan is not None and pending is not None and plan.name == pending.name
             if last is not None and not continued:
-                again = calc.follow_up(query, today, last, state.last_result, ranks)
+                again = calc.follow_up(query, today, last, state.last_result, ranks, earlier=_previous_questions(state))
                 continued = again is not None
                 plan = again or plan
             if last is None and context and (plan is None or (not continued and calc.only_values(query, today))):

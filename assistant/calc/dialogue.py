@@ -9,7 +9,7 @@ evidence the calculator selection uses.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -174,6 +174,21 @@ def carry(
     return out
 
 
+def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], today: date) -> dict[str, Any]:
+    """`inputs` with the required ones still missing taken from the conversation's earlier questions, the most
+    recent that states them first."""
+    formula = REGISTRY[name]
+    spec = vocabulary().calculators[name]
+    out = dict(inputs)
+    for text in earlier:
+        missing = set(formula.missing(out))
+        if not missing:
+            break
+        assignment, _ = fill(spec, understand(text, today), only=missing)
+        out.update({k: v for k, v in assignment.inputs.items() if k in missing})
+    return out
+
+
 def _amount_inputs(name: str) -> set[str]:
     """Inputs that stand for "an amount of money" as such (the VAT of a previous result)."""
     return {n for n in REGISTRY[name].inputs.model_fields if n in ("amount", "pre_tax")}
@@ -185,9 +200,14 @@ def follow_up(
     last: CalcPlan,
     last_result: Mapping[str, Any] | None = None,
     ranks: Ranks | None = None,
+    earlier: Sequence[str] = (),
 ) -> CalcPlan | None:
     """The last calculation re-planned with what this follow-up changes ("那100M呢" → bandwidth 100), or a related
     calculator on the same facts ("降到100M能省多少", "这个钱的税是多少").
+
+    `earlier`: the conversation's previous questions, most recent first; a related calculator still short of an
+    input after the last calculation's facts takes it from them ("降到50M一年能省多少" after a tax on the 100M line's
+    fee: the 100M said two questions before).
 
     Returns None when the message is a new question of its own, or changes nothing the last calculation has.
     """
@@ -245,6 +265,11 @@ def follow_up(
         best = related[0]
         # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.
         inputs = carry(best.name, best.inputs, last, last_result, verdict=reading.yes_no or not reading.asks, said=reading.text)
+        if best.inputs:
+            # Only a follow-up giving the calculator values of its own is a calculation on them; without any
+            # ("那交完钱后多久能恢复", "超过一个月能解约吗") it asks about the rule, and earlier questions' values
+            # would make a calculation of it.
+            inputs = _from_earlier(best.name, inputs, earlier, today)
         if not REGISTRY[best.name].missing(inputs):
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:

@@ -468,3 +468,17 @@ def test_asking_for_a_day_after_an_amount_does_not_rerun_the_amount():
     assert again is None or again.name != "late_fee"
     own = plan(question, TODAY)
     assert own is not None and own.name == "bill_dates" and run(own.name, own.inputs).result["due"] == "2026-06-30"
+
+
+def test_a_related_calculation_takes_what_the_last_one_lacks_from_earlier_questions():
+    """"降到50M一年能省多少" after a tax on the fee: the 100M line is in the question two turns before."""
+    last = build("vat_from_pre_tax", {"pre_tax": 10000})
+    result = {"result": {"pre_tax": 10000.0, "tax": 600.0, "total": 10600.0}, "unit": ""}
+    earlier = ["那要是不含税 加上税一共多少", "这10000要是含税价 里面税是多少", "100M专线 沃云我们不要了 每月多少"]
+    again = follow_up("降到50M一年能省多少", TODAY, last, result, earlier=earlier)
+    assert again is not None and again.name == "line_fee_difference"
+    assert again.inputs == {"from_mbps": 100, "to_mbps": 50, "months": 12}
+    assert run(again.name, again.inputs).result == 58800
+    # a follow-up giving none of its own values is no calculation on the earlier ones
+    assert follow_up("那交完钱后多久能恢复", TODAY, build("line_termination_date", {"suspended_on": "2026-05-20"}),
+                     {"result": {"pay_by": "2026-07-19"}, "unit": ""}, earlier=["5月20日被停的 最晚哪天交 4月的账单"]) is None
