@@ -88,6 +88,9 @@ class ScopeLexicon:
     addressing_patterns: tuple[re.Pattern[str], ...] = ()
     # [speech].asking: words that make a sentence ask something.
     asking: tuple[str, ...] = ()
+    # [speech].named_anywhere: foreign products no contract question mentions in passing ("联通云盘企业版"): they
+    # count in every sentence of a message, not only in those that ask.
+    named_anywhere: tuple[str, ...] = ()
     # [asked.*]: figures a question may ask for, and how a clause states one.
     figures: tuple[AskedFigure, ...] = ()
 
@@ -125,6 +128,9 @@ class ScopeLexicon:
         if asked == query:
             return whole
         part = self.found_in(asked, cuts)
+        anywhere = [w for w in whole.get("products", []) if any(a in w.replace(" ", "") for a in self.named_anywhere)]
+        if anywhere:
+            part = {**part, "products": part.get("products", []) + anywhere}
         # Small talk in a sentence that asks nothing ("强对流天气把通信杆吹倒") is the story of a question about the
         # contract when the message names the contract's subjects; otherwise it is the message.
         passing = PASSING_KINDS | ({"chitchat"} if self.found((*self.core, *contract_words), query) else set())
@@ -371,6 +377,7 @@ def _scope(raw: dict) -> ScopeLexicon:
     speech = raw.get("speech", {})
     addressing, addressing_patterns = _split(speech.get("addressing", []), "scope.toml [speech].addressing")
     asking, _ = _split(speech.get("asking", []), "scope.toml [speech].asking")
+    named_anywhere, _ = _split(speech.get("named_anywhere", []), "scope.toml [speech].named_anywhere")
     law = raw.get("law", {})
     content, content_patterns = _split(law.get("content", []), "scope.toml [law].content")
     reference, _ = _split(law.get("reference", []), "scope.toml [law].reference")
@@ -386,6 +393,7 @@ def _scope(raw: dict) -> ScopeLexicon:
         addressing=addressing,
         addressing_patterns=addressing_patterns,
         asking=asking,
+        named_anywhere=named_anywhere,
         figures=_figures(raw.get("asked", {})),
     )
 
