@@ -282,8 +282,8 @@ def follow_up(
         asks_its_result = cue and not own_words and not reading.mentions.has_values and last_spec.gives != ""
         if asks_its_result and asked_kind(reading.text, vocab) == last_spec.gives:
             return build(last.name, dict(last.inputs), list(last.assumptions))
-        # A question whose own best reading is the last calculator, stating none of its values ("不续约的话最晚哪天
-        #要书面通知" after a term's end), asks that calculation of the same facts.
+        # A question whose own best reading is the last calculator, stating none of its values, asks that
+        # calculation of the same facts ("不续约的话最晚哪天要书面通知" after a term's end).
         asks_its_kind = last_spec.gives != "" and asked_kind(reading.text, vocab) == last_spec.gives
         if asks_its_kind and found and found[0].name == last.name and not reading.mentions.has_values:
             return build(last.name, dict(last.inputs), list(last.assumptions))
@@ -518,7 +518,7 @@ def only_values(question: str, today: date) -> bool:
 
 
 # What a reply holding only values may say beside them: spaces, punctuation, particles and fillers.
-_WORDS_LEFT = re.compile(r"[\s,，.。!！?？、~～的了吧啊呀呢哦噢嗯呃额是就那个哈]+")
+_WORDS_LEFT = re.compile(r"(?:[\s,，.。!！?？、~～的了吧啊呀呢哦噢嗯呃额是就哈]|那个)+")
 
 
 def with_context(question: str, previous: str, today: date, ranks: Ranks | None = None) -> CalcPlan | None:
