@@ -34,8 +34,10 @@ _MADE_EXACT = re.compile(
     r"^\s*(?:出头|左右|上下|来|多|来块|多块)\s*[,，]?\s*(?:吧|啊)?\s*[,，]?\s*"
     r"(?:就(?:是|按)?|按|具体(?:是|点|说)?|准确(?:地)?(?:说|讲)?(?:是)?|确切(?:地)?(?:说)?(?:是)?|精确(?:地)?(?:说)?(?:是)?)\s*[:：]?\s*$"
 )
-# "不是10天，是12天": a value after 不是 with another of its kind after 是/而是.
+# "不是10天，是12天": a value after 不是 with another of its kind after 是/而是; "14个月，并非11个月": one after the
+# value meant, at most DENIED_GAP characters from it.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
+DENIED_GAP = 8
 TIME_GAP = 16  # a clock time this close after a date belongs to it
 HOURS_GAP = 24  # at most this many characters between outages read as one month's list
 _RESTATED = re.compile(r"就是|也就是|即|相当于|等于|合计|总共|一共")
@@ -198,11 +200,23 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
         following[i] = min((nearest[f] for f in _families(items[i]) if f in nearest), default=None)
         for f in _families(items[i]):
             nearest[f] = i
+    preceding: list[int | None] = [None] * len(items)
+    nearest = {}
     for i, m in enumerate(items):
+        preceding[i] = max((nearest[f] for f in _families(m) if f in nearest), default=None)
+        for f in _families(m):
+            nearest[f] = i
+    for i, m in enumerate(items):
+        before = text[max(0, m.start - 4): m.start]
+        if preceding[i] is not None and _NOT_BUT.search(before):
+            # "用了14个月，并非11个月": the value denied right after the one meant.
+            gap = text[items[preceding[i]].end: m.start]
+            if len(gap) <= DENIED_GAP and not _SENTENCE_END.search(gap):
+                dropped.add(i)
+                continue
         if following[i] is None:
             continue
         after = text[m.end: items[following[i]].start]
-        before = text[max(0, m.start - 4): m.start]
         if (_RETRACT.match(after) or _MADE_EXACT.match(after)
                 or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
             dropped.add(i)

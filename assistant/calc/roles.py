@@ -368,6 +368,12 @@ def assign(
                 break
             if any(o.index == opt.index or (o.index, opt.index) in clash for o in chosen.values()):
                 continue
+            # A value said twice is one fact ("已经使用了6个月，麻烦按6个月重新计算"): it fills a second input only
+            # when that input has nothing else to take and the conversation does not have it already.
+            if any(o.value == opt.value for o in chosen.values()) and (
+                role.name in given or any(x.value != opt.value for x in options[role.name])
+            ):
+                continue
             # Roles declared in text order: a small bonus when the mentions follow it too.
             bonus = ORDER_BONUS if all(o.index < opt.index for o in chosen.values()) else 0.0
             chosen[role.name] = opt

@@ -482,3 +482,11 @@ def test_a_related_calculation_takes_what_the_last_one_lacks_from_earlier_questi
     # a follow-up giving none of its own values is no calculation on the earlier ones
     assert follow_up("那交完钱后多久能恢复", TODAY, build("line_termination_date", {"suspended_on": "2026-05-20"}),
                      {"result": {"pay_by": "2026-07-19"}, "unit": ""}, earlier=["5月20日被停的 最晚哪天交 4月的账单"]) is None
+
+
+def test_a_value_said_twice_in_a_follow_up_changes_one_input():
+    """"已经使用了6个月，麻烦按6个月重新计算": the months used, not the term as well."""
+    last, last_result = last_of("沃云合同期12个月，已使用5个月，月租4200元，提前终止违约金多少")
+    again = follow_up("补充一下：财务核对后发现实际已经使用了6个月，麻烦按6个月重新计算", TODAY, last, last_result)
+    assert again is not None and again.inputs == {"term_months": 12, "months_used": 6, "monthly_fee": "4200"}
+    assert run(again.name, again.inputs).result == 25200
