@@ -31,6 +31,7 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("最后一个问题：开票金额以什么为准？", [Decimal(1)]),
         ("地址建国路88号3号楼12层", [Decimal(88), Decimal(3), Decimal(12)]),
         ("北京58同城科技有限公司", [Decimal(58)]),
+        ("我们在北京三元桥21号创意园区，开户费是100元", [Decimal(3), Decimal(21)]),
         ("北京华瑞5G通信技术有限公司 欠了300", [Decimal(5), Decimal(5000)]),
         ("每月5号前付款", [Decimal(5)]),
         ("第一次15小时", [Decimal(1)]),
@@ -73,6 +74,8 @@ def test_shorthand_and_rough_values_said_the_way_people_type(question, expected)
         ("12月10号转给新公司", "date", date(2026, 12, 10)),
         ("合同12月10日转给那个新公司", "date", date(2026, 12, 10)),
         ("3天后转给子公司", "duration", Decimal(3)),
+        # an amount of a few yuan is still an amount
+        ("欠了3元 逾期10天", "money", Decimal(3)),
         # a bandwidth said before a company's line is a bandwidth
         ("我们100M的公司专线 不要云了 每月多少", "bandwidth", Decimal(100)),
     ],
