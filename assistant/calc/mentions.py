@@ -107,7 +107,15 @@ class Mentions:
             start = m.end()
         if len(spans) < 2:
             return ()
-        return tuple((a, b) for a, b in spans if _ASKING.search(self.text[a:b]))
+        out: list[tuple[int, int]] = []
+        for k, (a, b) in enumerate(spans):
+            if not _ASKING.search(self.text[a:b]):
+                continue
+            if k and not any(a <= m.start < b for m in self.items) and _POINTS_BACK.search(self.text[a:b]):
+                # "…在4月1日才完成缴费。想请问这算不算逾期？": what 这 asks about is the sentence before it.
+                out.append(spans[k - 1])
+            out.append((a, b))
+        return tuple(out)
 
     def in_question(self, m: Mention) -> bool:
         return any(a <= m.start < b for a, b in self.asked)
@@ -245,6 +253,7 @@ _LIST_LABEL = re.compile(
 _SENTENCE_END = re.compile(r"[。！!？?]")
 _DAY_AND_HOURS = re.compile(r"^\s*(加上?|零|又|再加)?\s*$")
 _SENTENCE_BREAK = re.compile(r"[。！!？?\n]")
+_POINTS_BACK = re.compile(r"这|此|该|上述")
 _ASKING = re.compile(r"多少|几[号天月点个]|哪[天一个]|什么时候|何时|吗|么|是否|能否|？|\?|最晚|最迟|最早")
 # Words that add one more line to those already named ("4个网点用10M专线，另外仓库用的是1条20M").
 _LINE_JOIN = re.compile(r"^[^。！!？?\d]{0,14}(?:另外|还有|以及|加上|然后还有|再加)[^。！!？?\d]{0,10}$")

@@ -262,3 +262,13 @@ def test_a_day_said_with_a_place_keeps_its_verb_in_view(question, verb):
 def test_a_day_without_a_place_sees_only_its_next_words():
     day = next(m for m in read("4月28日办理了手续，后来在5月20日开通", TODAY).items if m.kind == "date")
     assert "开通" not in day.right
+
+
+def test_a_question_pointing_back_asks_about_the_sentence_before_it():
+    """"…4月1日才完成缴费。想请问这算不算逾期？我们3月份的账单会在4月15日左右缴纳。": 这 asks about 2月's bill."""
+    m = read("我司2月份的账单在4月1日才完成缴费。想请问这算不算逾期？我们3月份的账单会在4月15日左右缴纳。", TODAY)
+    asked = [(i.kind, str(i.value)) for i in m.items if m.in_question(i)]
+    assert asked == [("month", "(2026, 2)"), ("date", "2026-04-01")]
+    # a question with values of its own asks about them alone
+    m = read("我司2月份的账单欠了5000元。3月份的账单欠6000元逾期10天违约金多少？", TODAY)
+    assert [str(i.value) for i in m.items if m.in_question(i)] == ["(2026, 3)", "6000", "10"]
