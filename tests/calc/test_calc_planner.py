@@ -356,3 +356,12 @@ def test_an_opposite_must_name_its_calculator_back(tmp_path):
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(VocabularyError, match="opposite"):
         load(bad)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["客户说专线是5月20日停的，最晚哪天交能避免全部服务被终止？", "专线5月20日被暂停了，哪天之前交钱所有服务才不会被终止"],
+)
+def test_the_day_all_services_end_after_a_suspension_is_asked_in_either_word_order(question, today):
+    found = plan(question, today)
+    assert found is not None and found.name == "line_termination_date" and found.inputs == {"suspended_on": "2026-05-20"}
