@@ -119,10 +119,10 @@ class ScopeLexicon:
         return any(w in query for w in self.addressing) or any(rx.search(query) for rx in self.addressing_patterns)
 
     def kinds_found(
-        self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None, contract_words: Iterable[str] = (),
+        self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None, names_contract: bool = False,
     ) -> dict[str, list[str]]:
         """Kind → foreign words as `found_in`, where the passing kinds count only in the sentences that ask, and so
-        does small talk in a message holding the contract's core words or any of `contract_words`."""
+        does small talk in a message that `names_contract` (its core or domain words, as the caller found them)."""
         asked = self.asked_part(query)
         whole = self.found_in(query, cuts)
         if asked == query:
@@ -133,7 +133,7 @@ class ScopeLexicon:
             part = {**part, "products": part.get("products", []) + anywhere}
         # Small talk in a sentence that asks nothing ("强对流天气把通信杆吹倒") is the story of a question about the
         # contract when the message names the contract's subjects; otherwise it is the message.
-        passing = PASSING_KINDS | ({"chitchat"} if self.found((*self.core, *contract_words), query) else set())
+        passing = PASSING_KINDS | ({"chitchat"} if names_contract else set())
         return {k: v for k, v in whole.items() if k not in passing} | {k: v for k, v in part.items() if k in passing}
 
     def found_in(self, query: str, cuts: Callable[[str], tuple[int, ...]] | None = None) -> dict[str, list[str]]:

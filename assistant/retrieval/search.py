@@ -224,14 +224,15 @@ class Retriever:
         scope = self.knowledge.scope
         words = [w for w in words if len(w) >= 2 and w not in scope.generic]
         known = [w for w in words if w in self.artefacts.bm25.vocab_dict or w in self._vocab_set]
+        domain, core = scope.found(self._vocab, query), scope.found(scope.core, query)
         return Signals(
-            domain_terms=scope.found(self._vocab, query),
-            core_terms=scope.found(scope.core, query),
+            domain_terms=domain,
+            core_terms=core,
             foreign_terms=scope.found(scope.foreign, query, self.tokenizer.cuts),
             bm25_top=float(sorted_bm25[0]),
             dense_top=float(sorted_dense[0]),
             dense_margin=float(sorted_dense[0] - sorted_dense[1]) if len(sorted_dense) > 1 else 0.0,
-            foreign_kinds=scope.kinds_found(query, self.tokenizer.cuts, self._vocab),
+            foreign_kinds=scope.kinds_found(query, self.tokenizer.cuts, names_contract=bool(domain or core)),
             law_content=scope.asks_law_content(query),
             contract_ref=any(w in query for w in scope.law_reference),
             known_share=len(known) / len(words) if words else 0.0,
