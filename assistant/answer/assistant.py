@@ -37,6 +37,7 @@ from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.batching import BatchStats
 from assistant.embedding.model import Embedder, load_embedder
+from assistant.retrieval.examples import ExampleIndex
 from assistant.embedding.queries import CacheStats
 from assistant.errors import AssistantError, CalcInputError, InputNeeded
 from assistant.models import (
@@ -59,6 +60,9 @@ SUBJECT_COVERAGE = 0.5
 RUNNER_UP_RATIO = 0.85
 # A message this short, in a conversation, is read with the previous question.
 SHORT_FOLLOW_UP = 12
+# A calculation planned lexically with less probability than this is planned again with the example questions.
+WEAK_PLAN = 0.8
+
 # An ambiguous question is asked back only when one of its readings' clauses ranks this high.
 AMBIGUITY_WINDOW = 5
 # The clauses a question asking for a figure is checked against: the contract states it in one of them, or not at all.
@@ -108,6 +112,7 @@ class Assistant:
         scope: ScopeModel | None = None,
         today: Callable[[], date] = date.today,
         audit: AuditStore | None = None,
+        examples: ExampleIndex | None = None,
     ):
         self.knowledge = knowledge
         self._clause_ids = frozenset(knowledge.corpus.ids)
@@ -117,6 +122,9 @@ class Assistant:
         self.scope = scope or default_model()
         self.today = today
         self.audit = audit
+        # The labelled example questions a question that lexical evidence leaves without a calculator is compared
+        # with (None: calculator selection without them).
+        self.examples = examples
         self.ambiguity = ambiguity.load_groups(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE, knowledge.corpus.ids)
         self.vagueness = ambiguity.load_vagueness(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE)
         # Loaded (and checked) now, so a bad rules file stops start-up instead of failing the first answer.
@@ -133,6 +141,8 @@ class Assistant:
         kw.setdefault("sessions", make_store(settings))
         if "audit" not in kw:
             kw["audit"] = open_audit_log(settings)
+        if "examples" not in kw:
+            kw["examples"] = ExampleIndex.build(list(calc.load_examples()), embedder, Path(settings.cache_dir))
         return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
 
     @property
@@ -325,6 +335,10 @@ class Assistant:
             ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
         try:
             plan = calc.plan(query, today, pending=pending, ranks=ranks)
+            if plan is not None and pending is None and (plan.probability or 0.0) < WEAK_PLAN and self.examples is not None:
+                # Lexical evidence this weak ("5000块拖了12天没交，得多掏多少" also fits the late-activation credit's
+                # words): what the nearest example questions ask for is weighed too.
+                plan = calc.plan(query, today, ranks={**ranks, **self._similar(query)})
             continued = plan is not None and pending is not None and plan.name == pending.name
             if last is not None and not continued:
                 again = calc.follow_up(query, today, last, state.last_result, ranks, earlier=_previous_questions(state))
@@ -359,7 +373,7 @@ class Assistant:
             r = _with_alone(r, self.retrieve(query))
         if plan is None:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
-            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r)})
+            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **self._similar(query)})
             plan = None if _states_nothing(plan, query) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit)):
@@ -412,6 +426,12 @@ class Assistant:
         waiting = calc.latent(query, today, ranks)
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
+
+    def _similar(self, query: str) -> dict[str, dict[str, int]]:
+        """{"similar": calculator → rank} from the example questions nearest to the question ({} without examples)."""
+        if self.examples is None:
+            return {}
+        return {"similar": self.examples.ranks(self.retriever.encode(query), exclude=query)}
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
         """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,

@@ -6,6 +6,7 @@ Public API: REGISTRY, run, catalogue, CalcPlan, plan, follow_up, clarify_text, a
 from functools import lru_cache
 
 from . import formulas  # noqa: F401  (registers every formula)
+from .examples import load_examples
 from .dialogue import asks_figure, follow_up, is_follow_up, names_result, only_values, refers_back, with_context
 from .planner import CalcPlan, clarify_text, latent, pending_calculation, plan, readings_of
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
@@ -46,6 +47,7 @@ __all__ = [
     "clauses_computing",
     "clarify_text",
     "latent",
+    "load_examples",
     "pending_calculation",
     "follow_up",
     "is_follow_up",

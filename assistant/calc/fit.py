@@ -6,7 +6,9 @@ features, labelled 1 when it is the calculator the question asks for. The
 rows are scored three ways, without retrieval, with the lexical ranking and with the model's ranking as
 well, because plan() is used all three ways. A logistic regression (scikit-learn, only needed here) gives the weights; the
 threshold is the one that answers most dev questions right (a calculation when one is asked, none otherwise).
-The sealed part is never read here.
+The dev part's standalone questions are also written to examples.toml, the example questions the `similar`
+feature compares a question with; a bank question is never its own neighbour there. The sealed part is never read
+here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pathlib import Path
 from assistant.corpus.normalize import normalize_query
 from assistant.errors import CalcInputError
 
+from assistant.retrieval.examples import Example as Labelled
+
+from .examples import write_examples
 from .selection import FEATURES, WEIGHTS_PATH, Model, candidates, understand
 
 
@@ -29,6 +34,7 @@ class Example:
     today: date
     calculators: frozenset[str]
     previous: str = ""  # the conversation's previous question (in scope), for the "previous" ranking
+    origin: str = ""  # the bank question this one was made from (a value left out), never its own neighbour
 
 
 def _wanted(row) -> frozenset[str]:
@@ -53,6 +59,11 @@ def examples(part) -> list[Example]:
     return out + [v for ex in out if len(ex.calculators) == 1 for v in _without_one_value(ex)]
 
 
+def labelled_examples(part) -> list[Labelled]:
+    """The part's standalone questions as the example questions selection compares a question with."""
+    return [Labelled(q.q, next(iter(_wanted(q)), "")) for q in part.questions]
+
+
 def project_examples() -> list[Example]:
     """The project's own labelled questions (tests/data): calculation questions and lookups (no calculation)."""
     import tomllib
@@ -74,16 +85,17 @@ def _without_one_value(ex: Example) -> list[Example]:
     singles = [m for m in mentions.items if not m.parts][:3]
     if len(singles) < 2:
         return []
-    return [Example(mentions.text[: m.start] + mentions.text[m.end:], ex.today, ex.calculators, ex.previous) for m in singles]
+    return [Example(mentions.text[: m.start] + mentions.text[m.end:], ex.today, ex.calculators, ex.previous, ex.q)
+            for m in singles]
 
 
 def _ranks(hits) -> dict[str, int]:
     return {h.clause_id: i for i, h in enumerate(hits, 1)}
 
 
-def feature_rows(retriever, items: list[Example]):
+def feature_rows(retriever, items: list[Example], examples=None):
     """(question index, calculator, features, label, variant) for every candidate, scored without retrieval (plan()
-    on its own), with the lexical ranking, and with the model's ranking as well."""
+    on its own), with the lexical ranking, and with the model's ranking (and the nearest `examples`) as well."""
     from assistant.retrieval.search import Mode
 
     rows = []
@@ -96,7 +108,9 @@ def feature_rows(retriever, items: list[Example]):
         lexical = _ranks(retriever.search(query, k=10, mode=Mode.bm25).hits)
         fused = _ranks(retriever.search(query, k=10).hits)
         before = {"previous": _ranks(retriever.search(ex.previous, k=10, mode=Mode.bm25).hits)} if ex.previous else {}
-        for variant, ranks in enumerate(({}, {"lexical": lexical, **before}, {"lexical": lexical, "dense": fused, **before})):
+        # As the service does, but a bank question is never its own neighbour (nor of the questions made from it).
+        near = {"similar": examples.ranks(retriever.encode(query), exclude=ex.origin or ex.q)} if examples else {}
+        for variant, ranks in enumerate(({}, {"lexical": lexical, **before}, {"lexical": lexical, "dense": fused, **before, **near})):
             for c in candidates(reading, ranks):
                 rows.append((k, c.name, c.features, int(c.name in ex.calculators), variant))
     return rows
@@ -159,9 +173,11 @@ def run_fit(settings, path: Path = WEIGHTS_PATH) -> int:
 
     from . import selection
 
+    dev = bank.load_bank(bank.DEV)
+    write_examples(labelled_examples(dev))
     assistant = Assistant.from_settings(settings, sessions=MemorySessionStore(), audit=None)
-    items = examples(bank.load_bank(bank.DEV)) + project_examples()
-    rows = feature_rows(assistant.retriever, items)
+    items = examples(dev) + project_examples()
+    rows = feature_rows(assistant.retriever, items, assistant.examples)
     m = fit(rows, items)
     right = decisions(m, rows, items, m.threshold)
     write(m, path, f"{len(items)} questions, {len(rows)} candidate rows; {right}/{3 * len(items)} decided right.")

@@ -24,6 +24,7 @@ from .vocabulary import CalcSpec, Vocabulary, keyword_score, trigger_index, voca
 
 WEIGHTS_PATH = Path(__file__).with_name("selection.toml")
 RETRIEVAL_CANDIDATES = 3  # calculators whose clause ranks this high lexically are candidates without a trigger
+SIMILAR_CANDIDATES = 1  # calculators the example questions nearest to the question rank this high are candidates too
 
 FEATURES = (
     "keywords",       # sum of the calculator's trigger weights found
@@ -48,6 +49,7 @@ FEATURES = (
     "lexical",        # 1/rank of the calculator's best clause in the lexical (BM25) ranking, 0 if not in the top 10
     "dense",          # 1/rank in the fused ranking with the model, 0 if not computed or not in the top 10
     "previous",       # 1/rank in the lexical ranking of the conversation's previous question (0 if none / not top 10)
+    "similar",        # 1/rank among what the most similar example questions ask for (0 if not computed / not among them)
 )
 
 
@@ -218,6 +220,8 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "lexical": agreement("lexical"),
         "dense": agreement("dense"),
         "previous": agreement("previous"),
+        # Keyed by calculator, not clause: what the nearest labelled example questions ask for.
+        "similar": 1.0 / rank if (rank := ranks.get("similar", {}).get(spec.name, 99)) <= 10 else 0.0,
     }
 
 
@@ -266,8 +270,9 @@ def _frozen(ranks: Mapping[str, Mapping[str, int]] | None) -> tuple:
 def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None, scorer: Model) -> list[Candidate]:
     """Every calculator a trigger phrase names, scored, most probable first.
 
-    `ranks` maps "lexical" / "dense" to clause id → rank from retrieval, when the caller has them, and
-    "previous" to the lexical ranking of the conversation's previous question (what the conversation is about).
+    `ranks` maps "lexical" / "dense" to clause id → rank from retrieval, when the caller has them,
+    "previous" to the lexical ranking of the conversation's previous question (what the conversation is about), and
+    "similar" to calculator → rank among what the nearest example questions ask for.
     """
     vocab = vocabulary()
     names = trigger_index().triggered(reading.phrases)
@@ -276,9 +281,10 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
     # Retrieval's best clauses propose their calculators too, so a wording no trigger phrase knows still reaches
     # the calculator whose clause it is about (the features then decide); so do the previous question's.
     top = {c for kind in ("lexical", "previous") for c, rank in (ranks or {}).get(kind, {}).items() if rank <= RETRIEVAL_CANDIDATES}
+    near = {n for n, rank in (ranks or {}).get("similar", {}).items() if rank <= SIMILAR_CANDIDATES}
     if reading.mentions.has_values or reading.compute:
         for name, formula in REGISTRY.items():
-            if name not in scored and top & set(formula.clauses):
+            if name not in scored and (top & set(formula.clauses) or name in near):
                 scored[name] = 0.0
     filled = {name: fill(vocab.calculators[name], reading) for name in scored}
     out = []

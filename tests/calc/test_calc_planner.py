@@ -365,3 +365,39 @@ def test_an_opposite_must_name_its_calculator_back(tmp_path):
 def test_the_day_all_services_end_after_a_suspension_is_asked_in_either_word_order(question, today):
     found = plan(question, today)
     assert found is not None and found.name == "line_termination_date" and found.inputs == {"suspended_on": "2026-05-20"}
+
+
+def test_the_nearest_example_questions_propose_their_calculator():
+    """A calculator no trigger and no clause ranking names becomes a candidate when the example questions nearest
+    to the question ask for it, with the `similar` feature saying how near; further down it is no candidate."""
+    from assistant.calc.selection import candidates, understand
+
+    reading = understand("我们这边5000块拖了12天没交，得多掏多少", date(2026, 11, 30))
+    alone = {c.name: c.features["similar"] for c in candidates(reading, {"lexical": {"A1-13.1": 1}})}
+    near = {c.name: c.features["similar"] for c in candidates(reading, {"lexical": {"A1-13.1": 1}, "similar": {"late_fee": 1}})}
+    second = {c.name for c in candidates(reading, {"lexical": {"A1-13.1": 1}, "similar": {"late_fee": 2}})}
+    assert near["late_fee"] == 1.0 and all(v == 0.0 for v in alone.values())
+    assert "late_fee" not in second or "late_fee" in alone
+
+
+def test_example_questions_load_checked(tmp_path):
+    from assistant.calc.examples import load_examples, write_examples
+    from assistant.retrieval.examples import Example
+
+    path = tmp_path / "examples.toml"
+    rows = [Example('5000元逾期10天，"违约金"多少？\n谢谢', "late_fee"), Example("云专线能暂停吗", "")]
+    write_examples(rows, path)
+    assert list(load_examples(path)) == rows
+    path.write_text('[[example]]\nq = "x"\ncalculator = "late_fees"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="'late_fees', not a calculator; known: .*late_fee"):
+        load_examples(path)
+    path.write_text('[[example]]\nq = " "\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="example 0 has no question"):
+        load_examples(path)
+
+
+def test_the_shipped_examples_load_and_name_calculators():
+    from assistant.calc.examples import load_examples
+
+    examples = load_examples()
+    assert len({e.label for e in examples if e.label}) >= 20 and any(not e.label for e in examples)

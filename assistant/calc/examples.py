@@ -1,0 +1,47 @@
+"""The labelled example questions calculator selection compares a question with (examples.toml).
+
+Written by `assistant fit` from the dev part of the question bank; checked when loaded: every label names a
+calculator, and no question is empty.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from assistant.retrieval.examples import Example
+
+from .registry import REGISTRY
+
+EXAMPLES_PATH = Path(__file__).with_name("examples.toml")
+
+
+def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
+    """examples.toml as Examples; a label that is no calculator, or an empty question, stops loading."""
+    rows = tomllib.loads(path.read_text(encoding="utf-8")).get("example", [])
+    out = []
+    for i, row in enumerate(rows):
+        text, label = str(row.get("q", "")).strip(), str(row.get("calculator", ""))
+        if not text:
+            raise ValueError(f"{path}: example {i} has no question")
+        if label and label not in REGISTRY:
+            raise ValueError(f"{path}: example {i} names {label!r}, not a calculator; known: {', '.join(sorted(REGISTRY))}")
+        out.append(Example(text, label))
+    return tuple(out)
+
+
+def write_examples(examples: list[Example], path: Path = EXAMPLES_PATH) -> None:
+    """examples.toml with these examples, in order."""
+    lines = [
+        "# Labelled example questions (calc/examples.py), written by `assistant fit` from the dev part of the question",
+        "# bank. `calculator` is what the question asks for; a question without one is no calculation.",
+    ]
+    for e in examples:
+        lines += ["", "[[example]]", f"q = {_quoted(e.text)}"] + ([f'calculator = "{e.label}"'] if e.label else [])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _quoted(text: str) -> str:
+    """A TOML basic string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return f'"{escaped}"'

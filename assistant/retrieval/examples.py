@@ -1,0 +1,79 @@
+"""Labelled example questions as neighbours: which calculators the questions most like a new one ask for.
+
+The example questions' vectors are encoded once per model and example list and kept in the cache folder (a file
+named by the sha256 of both), so a service starts without encoding them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.corpus.normalize import normalize_query
+from assistant.embedding.model import Embedder
+
+NEIGHBOURS = 5  # examples that vote: more lets the many lookups outvote a calculator's few close examples
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled question: what it asks for, a calculator's name, or "" for a question that is no calculation."""
+
+    text: str
+    label: str
+
+
+class ExampleIndex:
+    """The example questions' vectors, searched by cosine (the vectors are L2-normalised)."""
+
+    def __init__(self, examples: list[Example], vectors: np.ndarray):
+        if len(examples) != len(vectors):
+            raise ValueError(f"{len(examples)} examples but {len(vectors)} vectors")
+        self.examples = examples
+        self.vectors = vectors.astype(np.float32, copy=False)
+        self._texts = np.array([normalize_query(e.text) for e in examples], dtype=object)
+        self._labels = np.array([e.label for e in examples], dtype=object)
+
+    @classmethod
+    def build(cls, examples: list[Example], embedder: Embedder, cache_dir: Path) -> ExampleIndex:
+        """Vectors from the cache file for this model and these examples, else encoded now and cached."""
+        digest = hashlib.sha256(embedder.model_id.encode())
+        for e in examples:
+            digest.update(f"{e.label}\t{e.text}\n".encode())
+        path = Path(cache_dir) / "examples" / f"{digest.hexdigest()[:24]}.npy"
+        if path.is_file():
+            try:
+                vectors = np.load(path)
+                if vectors.shape[0] == len(examples):
+                    return cls(examples, vectors)
+            except (OSError, ValueError):
+                pass  # a damaged cache file is encoded again
+        vectors = embedder.encode_queries([normalize_query(e.text) for e in examples]) if examples else np.zeros((0, 1))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
+        return cls(examples, vectors)
+
+    def ranks(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> dict[str, int]:
+        """Calculator → rank by the similarity its examples among the k nearest sum to (1 = most), counting the
+        questions that are no calculation as one more contender; calculators without a near example are absent.
+
+        `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
+        still scored as unseen.
+        """
+        if not len(self.examples):
+            return {}
+        sims = self.vectors @ vector.reshape(-1).astype(np.float32)
+        if exclude:
+            sims = np.where(self._texts == normalize_query(exclude), -2.0, sims)
+        top = np.argsort(-sims)[:k]
+        votes: dict[str, float] = {}
+        for i in top:
+            votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + float(sims[i])
+        ordered = sorted(votes, key=lambda label: -votes[label])
+        return {label: rank for rank, label in enumerate(ordered, 1) if label}

@@ -1,0 +1,57 @@
+"""The example-question neighbours (retrieval/examples.py) over the deterministic fake embedder."""
+
+import numpy as np
+import pytest
+
+from assistant.retrieval.examples import Example, ExampleIndex
+from tests.fakes import FakeEmbedder
+
+EXAMPLES = [
+    Example("逾期10天违约金多少", "late_fee"),
+    Example("逾期20天违约金是多少钱", "late_fee"),
+    Example("中断了30小时赔多少", "outage_credit"),
+    Example("云专线能暂停吗", ""),
+    Example("云专线可以暂停多久", ""),
+    Example("云专线暂停要申请吗", ""),
+]
+
+
+def test_ranks_order_calculators_by_the_similarity_of_their_nearest_examples(tmp_path):
+    index = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
+    vec = FakeEmbedder().encode_queries(["逾期15天违约金多少"])[0]
+    ranks = index.ranks(vec, k=3)
+    assert ranks["late_fee"] == 1
+    # The questions that are no calculation count as a contender but are never listed.
+    lookup = index.ranks(FakeEmbedder().encode_queries(["云专线暂停"])[0], k=3)
+    assert "" not in lookup and all(rank >= 2 for rank in lookup.values())
+
+
+def test_a_question_never_votes_for_itself(tmp_path):
+    index = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
+    vec = FakeEmbedder().encode_queries(["中断了30小时赔多少"])[0]
+    assert index.ranks(vec, k=1) == {"outage_credit": 1}
+    assert index.ranks(vec, exclude=" 中断了30小时赔多少 ", k=1) != {"outage_credit": 1}
+
+
+def test_vectors_are_cached_per_model_and_examples(tmp_path):
+    embedder = FakeEmbedder()
+    ExampleIndex.build(EXAMPLES, embedder, tmp_path)
+    calls = embedder.calls
+    again = ExampleIndex.build(EXAMPLES, embedder, tmp_path)
+    assert embedder.calls == calls and again.vectors.shape == (len(EXAMPLES), FakeEmbedder.dim)
+    ExampleIndex.build(EXAMPLES[:-1], embedder, tmp_path)  # other examples: encoded anew
+    ExampleIndex.build(EXAMPLES, FakeEmbedder("other-model"), tmp_path)
+    assert len(list((tmp_path / "examples").glob("*.npy"))) == 3
+
+
+def test_a_damaged_cache_file_is_encoded_again(tmp_path):
+    ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
+    (cached,) = (tmp_path / "examples").glob("*.npy")
+    cached.write_bytes(b"not a numpy file")
+    rebuilt = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
+    assert rebuilt.vectors.shape[0] == len(EXAMPLES) and np.load(cached).shape[0] == len(EXAMPLES)
+
+
+def test_vectors_must_match_the_examples():
+    with pytest.raises(ValueError, match="2 examples but 1 vectors"):
+        ExampleIndex(EXAMPLES[:2], np.zeros((1, 4), dtype=np.float32))
