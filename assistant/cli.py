@@ -81,17 +81,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
+    from assistant.calc import load_examples
     from assistant.corpus.knowledge import load_knowledge
     from assistant.embedding.model import load_embedder
     from assistant.retrieval import index
+    from assistant.retrieval.examples import ExampleIndex
 
     s = _settings()
     k = load_knowledge(Path(s.corpus_dir))
     embedder = load_embedder(s)
     # The example questions' vectors (calculator selection) are cached beside the model, once per example list.
-    from assistant.calc import load_examples
-    from assistant.retrieval.examples import ExampleIndex
-
     ExampleIndex.build(list(load_examples()), embedder, Path(s.cache_dir))
     reason = index.staleness(k, embedder.model_id, Path(s.index_dir))
     if args.if_stale and reason is None:

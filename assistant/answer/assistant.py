@@ -141,9 +141,10 @@ class Assistant:
         kw.setdefault("sessions", make_store(settings))
         if "audit" not in kw:
             kw["audit"] = open_audit_log(settings)
+        retriever = Retriever(knowledge, embedder, artefacts, settings)
         if "examples" not in kw:
             kw["examples"] = ExampleIndex.build(list(calc.load_examples()), embedder, Path(settings.cache_dir))
-        return cls(knowledge, Retriever(knowledge, embedder, artefacts, settings), settings, **kw)
+        return cls(knowledge, retriever, settings, **kw)
 
     @property
     def batches_encodes(self) -> bool:
@@ -367,13 +368,17 @@ class Assistant:
                 return self._ask_which(query, ambiguity.ranked(readings, ranks["lexical"]), state)
             return self._calculate(plan, query, state)
         r = self.retrieve(search_text)
+        alone = self.retrieve(query) if context else r
         if context:
             # A follow-up read with its previous question leans to that question's clause; read alone as well, a
             # question that names its own subject ("云主机默认装的是啥系统") still finds it.
-            r = _with_alone(r, self.retrieve(query))
+            r = _with_alone(r, alone)
         if plan is None:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
-            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **self._similar(query)})
+            # The example questions are compared only when some calculator was in view: a plain lookup costs no
+            # second encode.
+            near = self._similar(query, alone.query_vector) if calc.in_view(query, today, ranks) else {}
+            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **near})
             plan = None if _states_nothing(plan, query) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit)):
@@ -424,14 +429,22 @@ class Assistant:
         # The clause answers "转租了要赔多少"; the values a reply then gives ("8个月 2100一个月") complete its
         # calculation, as they would after the assistant had asked for them.
         waiting = calc.latent(query, today, ranks)
+        if waiting is not None and calc.asks_own_figure(query):
+            # "转租被抓了 要赔多少啊", "最晚哪天前得交钱": the figure of the person's own case, whose values are asked for.
+            plan = waiting.model_copy(update={"latent": False})
+            return self._ask_for_inputs(plan, list(calc.REGISTRY[plan.name].clauses), query, state)
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
 
-    def _similar(self, query: str) -> dict[str, dict[str, int]]:
-        """{"similar": calculator → rank} from the example questions nearest to the question ({} without examples)."""
+    def _similar(self, query: str, vector: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+        """{"similar": calculator → share} from the example questions nearest to the question ({} without examples).
+
+        `vector`: the question's vector retrieval already has (its encode serves both), else the question is
+        encoded as the examples were."""
         if self.examples is None:
             return {}
-        return {"similar": self.examples.ranks(self.retriever.encode(query), exclude=query)}
+        vector = self.retriever.encode(query) if vector is None else vector
+        return {"similar": self.examples.shares(vector, exclude=query)}
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
         """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,

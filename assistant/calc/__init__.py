@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from . import formulas  # noqa: F401  (registers every formula)
 from .examples import load_examples
-from .dialogue import asks_figure, follow_up, is_follow_up, names_result, only_values, refers_back, with_context
-from .planner import CalcPlan, clarify_text, latent, pending_calculation, plan, readings_of
+from .dialogue import asks_figure, asks_own_figure, follow_up, is_follow_up, names_result, only_values, refers_back, with_context
+from .planner import CalcPlan, clarify_text, in_view, latent, pending_calculation, plan, readings_of
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
 from .vocabulary import vocabulary as _vocabulary
@@ -36,6 +36,7 @@ def clauses_computing(gives: str) -> frozenset[str]:
 __all__ = [
     "REGISTRY",
     "asks_figure",
+    "asks_own_figure",
     "asks_derived",
     "CalcPlan",
     "Formula",
@@ -46,6 +47,7 @@ __all__ = [
     "cited_clause_ids",
     "clauses_computing",
     "clarify_text",
+    "in_view",
     "latent",
     "load_examples",
     "pending_calculation",

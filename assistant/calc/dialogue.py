@@ -508,6 +508,14 @@ def asks_figure(question: str, today: date) -> bool:
     return reading.asks or reading.compute
 
 
+def asks_own_figure(question: str) -> bool:
+    """The message asks for an amount ("要赔多少啊") or for a deadline ("最晚哪天前得交钱"): a figure of the person's
+    own case, which their values give, not a rule a clause states ("欠费多少天会被停", "从哪一天开始计费")."""
+    vocab = vocabulary()
+    kind = asked_kind(question, vocab)
+    return kind == "money" or (kind == "date" and any(w in question for w in vocab.asks_deadline))
+
+
 def only_values(question: str, today: date) -> bool:
     """The message states values and names no calculator ("２０Ｍ的", "五千一 九天")."""
     m = understand(question, today).mentions

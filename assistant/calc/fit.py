@@ -109,7 +109,7 @@ def feature_rows(retriever, items: list[Example], examples=None):
         fused = _ranks(retriever.search(query, k=10).hits)
         before = {"previous": _ranks(retriever.search(ex.previous, k=10, mode=Mode.bm25).hits)} if ex.previous else {}
         # As the service does, but a bank question is never its own neighbour (nor of the questions made from it).
-        near = {"similar": examples.ranks(retriever.encode(query), exclude=ex.origin or ex.q)} if examples else {}
+        near = {"similar": examples.shares(retriever.encode(query), exclude=ex.origin or ex.q)} if examples else {}
         for variant, ranks in enumerate(({}, {"lexical": lexical, **before}, {"lexical": lexical, "dense": fused, **before, **near})):
             for c in candidates(reading, ranks):
                 rows.append((k, c.name, c.features, int(c.name in ex.calculators), variant))

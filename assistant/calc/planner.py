@@ -44,7 +44,7 @@ class CalcPlan(BaseModel):
         return set(self.missing) <= get(self.name).deferred
 
 
-Ranks = Mapping[str, Mapping[str, int]]
+Ranks = Mapping[str, Mapping[str, float]]  # ranking kind → clause id → rank; "similar": calculator → share
 # How far a calculator must lead the others on trigger weight to be what a question without values means: at
 # least one phrase of weight 1 that the others do not have ("欠费的违约金" is a late fee; "违约金" alone is not).
 OUTRIGHT_LEAD = 1.0
@@ -211,8 +211,9 @@ def plan(question: str, today: date, pending: CalcPlan | None = None, ranks: Ran
 def latent(question: str, today: date, ranks: Ranks | None = None) -> CalcPlan | None:
     """The calculation a question without values points at, to wait for its values after the clause has answered.
 
-    "转租被抓了 要赔多少啊" is answered with the clause that states the rule; a reply such as "8个月 2100一个月" then
-    gives that calculation its inputs. Only a question that asks for a figure, gives no value and leads one
+    "转租了会怎么样" is answered with the clause that states the rule; a reply such as "8个月 2100一个月" then
+    gives that calculation its inputs (the service asks for them at once when the question asks for an amount or a
+    deadline of its own, calc.asks_own_figure). Only a question that asks for a figure, gives no value and leads one
     calculator on its trigger phrases points at it; the plan has every input still missing. Nobody was asked
     for the values, so a reply continues it only by completing it (dialogue.complete_pending).
     """
@@ -226,6 +227,11 @@ def latent(question: str, today: date, ranks: Ranks | None = None) -> CalcPlan |
     if not get(best.name).missing(best.inputs):
         return None
     return build(best.name, best.inputs, best.fill.assumptions, latent=True)
+
+
+def in_view(question: str, today: date, ranks: Ranks | None = None) -> bool:
+    """Whether any calculator is a candidate for the question at all (with these rankings)."""
+    return bool(candidates(understand(question, today), ranks))
 
 
 def plan_reading(reading: Reading, ranks: Ranks | None = None) -> CalcPlan | None:

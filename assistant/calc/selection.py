@@ -24,7 +24,6 @@ from .vocabulary import CalcSpec, Vocabulary, keyword_score, trigger_index, voca
 
 WEIGHTS_PATH = Path(__file__).with_name("selection.toml")
 RETRIEVAL_CANDIDATES = 3  # calculators whose clause ranks this high lexically are candidates without a trigger
-SIMILAR_CANDIDATES = 1  # calculators the example questions nearest to the question rank this high are candidates too
 
 FEATURES = (
     "keywords",       # sum of the calculator's trigger weights found
@@ -49,7 +48,7 @@ FEATURES = (
     "lexical",        # 1/rank of the calculator's best clause in the lexical (BM25) ranking, 0 if not in the top 10
     "dense",          # 1/rank in the fused ranking with the model, 0 if not computed or not in the top 10
     "previous",       # 1/rank in the lexical ranking of the conversation's previous question (0 if none / not top 10)
-    "similar",        # 1/rank among what the most similar example questions ask for (0 if not computed / not among them)
+    "similar",        # the share of the nearest example questions' similarity that asks for it (0 if not computed)
 )
 
 
@@ -184,7 +183,7 @@ def _missing(name: str, inputs: Mapping[str, object]) -> list[str]:
 
 
 def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Assignment, reading: Reading,
-             ranks: Mapping[str, Mapping[str, int]]) -> dict[str, float]:
+             ranks: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """The feature vector of one candidate (see FEATURES)."""
     formula = REGISTRY[spec.name]
     needed = len(formula.required) + len(formula.one_of)
@@ -220,8 +219,8 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "lexical": agreement("lexical"),
         "dense": agreement("dense"),
         "previous": agreement("previous"),
-        # Keyed by calculator, not clause: what the nearest labelled example questions ask for.
-        "similar": 1.0 / rank if (rank := ranks.get("similar", {}).get(spec.name, 99)) <= 10 else 0.0,
+        # Keyed by calculator, not clause: how much of the nearest labelled example questions ask for it.
+        "similar": float(ranks.get("similar", {}).get(spec.name, 0.0)),
     }
 
 
@@ -234,7 +233,7 @@ def _plural(m: Mention) -> bool:
     return m.kind == "money_list" or (m.kind == "duration" and len(m.parts) > 1)
 
 
-def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None = None,
+def candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | None = None,
                scorer: Model | None = None) -> list[Candidate]:
     """Every calculator a trigger phrase names, scored, most probable first.
 
@@ -262,17 +261,17 @@ def forget_candidates() -> None:
     _REMEMBERED.clear()
 
 
-def _frozen(ranks: Mapping[str, Mapping[str, int]] | None) -> tuple:
+def _frozen(ranks: Mapping[str, Mapping[str, float]] | None) -> tuple:
     """The rankings as a hashable key."""
     return tuple(sorted((kind, tuple(sorted(r.items()))) for kind, r in (ranks or {}).items()))
 
 
-def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None, scorer: Model) -> list[Candidate]:
+def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | None, scorer: Model) -> list[Candidate]:
     """Every calculator a trigger phrase names, scored, most probable first.
 
     `ranks` maps "lexical" / "dense" to clause id → rank from retrieval, when the caller has them,
     "previous" to the lexical ranking of the conversation's previous question (what the conversation is about), and
-    "similar" to calculator → rank among what the nearest example questions ask for.
+    "similar" to calculator → share of the nearest example questions asking for it (retrieval/examples.py).
     """
     vocab = vocabulary()
     names = trigger_index().triggered(reading.phrases)
@@ -281,7 +280,7 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
     # Retrieval's best clauses propose their calculators too, so a wording no trigger phrase knows still reaches
     # the calculator whose clause it is about (the features then decide); so do the previous question's.
     top = {c for kind in ("lexical", "previous") for c, rank in (ranks or {}).get(kind, {}).items() if rank <= RETRIEVAL_CANDIDATES}
-    near = {n for n, rank in (ranks or {}).get("similar", {}).items() if rank <= SIMILAR_CANDIDATES}
+    near = _most_similar((ranks or {}).get("similar", {}))
     if reading.mentions.has_values or reading.compute:
         for name, formula in REGISTRY.items():
             if name not in scored and (top & set(formula.clauses) or name in near):
@@ -302,6 +301,14 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, int]] | None,
         # for a rate or a rule, with neither.
         out = [c for c in out if c.spec.gives in ("", wanted)]
     return sorted(out, key=lambda c: (-c.probability, -c.keywords, c.name))
+
+
+def _most_similar(shares: Mapping[str, float]) -> set[str]:
+    """The calculator most of the nearest example questions ask for, if more do than ask for no calculation."""
+    if not shares:
+        return set()
+    best = max(shares, key=lambda n: (shares[n], n))
+    return {best} if shares[best] > 1.0 - sum(shares.values()) else set()
 
 
 def asked_kind(text: str, vocab) -> str:

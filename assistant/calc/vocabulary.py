@@ -116,6 +116,7 @@ class Vocabulary:
     asks_date: tuple[str, ...] = ()
     asks_rate: tuple[str, ...] = ()
     asks_rule: tuple[str, ...] = ()
+    asks_deadline: tuple[str, ...] = ()
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -280,6 +281,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_date=_strings("intent.asks_date", data["intent"].get("asks_date", [])),
         asks_rate=_strings("intent.asks_rate", data["intent"].get("asks_rate", [])),
         asks_rule=_strings("intent.asks_rule", data["intent"].get("asks_rule", [])),
+        asks_deadline=_strings("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,

@@ -1,4 +1,5 @@
-"""Labelled example questions as neighbours: which calculators the questions most like a new one ask for.
+"""Labelled example questions as neighbours: which calculators the questions most like a new one ask for, and how
+much of their similarity.
 
 The example questions' vectors are encoded once per model and example list and kept in the cache folder (a file
 named by the sha256 of both), so a service starts without encoding them again.
@@ -41,9 +42,10 @@ class ExampleIndex:
     @classmethod
     def build(cls, examples: list[Example], embedder: Embedder, cache_dir: Path) -> ExampleIndex:
         """Vectors from the cache file for this model and these examples, else encoded now and cached."""
+        inputs = [normalize_query(e.text) for e in examples]
         digest = hashlib.sha256(embedder.model_id.encode())
-        for e in examples:
-            digest.update(f"{e.label}\t{e.text}\n".encode())
+        for e, text in zip(examples, inputs):
+            digest.update(f"{e.label}\t{text}\n".encode())
         path = Path(cache_dir) / "examples" / f"{digest.hexdigest()[:24]}.npy"
         if path.is_file():
             try:
@@ -52,16 +54,16 @@ class ExampleIndex:
                     return cls(examples, vectors)
             except (OSError, ValueError):
                 pass  # a damaged cache file is encoded again
-        vectors = embedder.encode_queries([normalize_query(e.text) for e in examples]) if examples else np.zeros((0, 1))
+        vectors = embedder.encode_queries(inputs) if examples else np.zeros((0, 1))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
         np.save(tmp, vectors)
         os.replace(tmp, path)
         return cls(examples, vectors)
 
-    def ranks(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> dict[str, int]:
-        """Calculator → rank by the similarity its examples among the k nearest sum to (1 = most), counting the
-        questions that are no calculation as one more contender; calculators without a near example are absent.
+    def shares(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> dict[str, float]:
+        """Calculator → the share of the k nearest examples' similarity that asks for it; the rest is the share of
+        the questions that are no calculation. Calculators without a near example are absent.
 
         `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
         still scored as unseen.
@@ -72,8 +74,10 @@ class ExampleIndex:
         if exclude:
             sims = np.where(self._texts == normalize_query(exclude), -2.0, sims)
         top = np.argsort(-sims)[:k]
+        # Cosines of near questions are positive; a floor keeps an odd negative one from flipping the shares.
+        weight = {int(i): max(float(sims[i]), 1e-6) for i in top}
+        total = sum(weight.values())
         votes: dict[str, float] = {}
-        for i in top:
-            votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + float(sims[i])
-        ordered = sorted(votes, key=lambda label: -votes[label])
-        return {label: rank for rank, label in enumerate(ordered, 1) if label}
+        for i, w in weight.items():
+            votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + w / total
+        return {label: share for label, share in votes.items() if label}

@@ -1,5 +1,7 @@
 """Multi-turn conversations: follow-ups resolve from the session's state, new topics start fresh."""
 
+import pytest
+
 from assistant.answer.assistant import Assistant
 from assistant.answer.sessions import SqliteSessionStore
 from assistant.channels.widget import render_widget
@@ -41,10 +43,29 @@ def test_clarification_survives_a_topic_change_only_until_answered(fake_assistan
 
 
 def test_values_given_after_a_lookup_complete_the_calculation_it_pointed_at(fake_assistant):
-    a = fake_assistant.ask("转租被抓了 要赔多少啊")
+    a = fake_assistant.ask("转租被抓了 违约金是几个月的月租")
     assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11" and a.pending is None
     b = fake_assistant.ask("8个月 2100一个月", session=a.session_id)
     assert b.calculation.name == "sublease_penalty" and result(b) == 16800.0
+
+
+@pytest.mark.parametrize(
+    ("question", "calculator", "missing"),
+    [
+        ("转租被抓了 要赔多少啊", "sublease_penalty", {"months_used", "monthly_tariff"}),
+        ("我们那个专线因为欠费被停了 最晚哪天把钱补上才不会被全部终止", "line_termination_date", None),
+    ],
+)
+def test_an_own_amount_or_deadline_without_values_asks_for_them(fake_assistant, question, calculator, missing):
+    """An amount or a deadline of the person's own case, asked without its values, is asked back with the
+    calculation's missing inputs and the clause it rests on (a rule question, "违约金是几个月的月租", is a lookup)."""
+    from assistant.calc import REGISTRY
+
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.clarify and a.pending is not None and a.pending.name == calculator
+    assert a.citations and a.citations[0].clause_id in REGISTRY[calculator].clauses
+    if missing is not None:
+        assert {m.name for m in a.pending.missing} == missing
 
 
 def test_a_lookup_leading_no_calculator_leaves_nothing_to_complete(fake_assistant):
@@ -112,8 +133,6 @@ def test_a_value_given_for_the_question_before_is_calculated_with_it(fake_assist
     d = fake_assistant.ask("要书面确认吗", session=c.session_id)
     assert d.calculation is None
 
-
-import pytest  # noqa: E402
 
 
 def test_a_reply_of_values_alone_completes_the_question_before_not_its_own_reading(fake_assistant):

@@ -35,23 +35,24 @@ def ask(client, question, session_id=None, channel="widget"):
 def test_an_anonymous_widget_request_can_neither_read_nor_change_an_ivr_call(client):
     """Issue 12's reproduction: a widget request naming the IVR call's id got the caller's amount, and a second
     one changed the amount the IVR then read to the caller."""
-    first = ivr(client, "call-0001", "我欠费5000元 逾期10天 违约金多少")
+    first = ivr(client, "call-0001", "我欠费6000元 逾期10天 违约金多少")
     assert first["intent"] == "calculation"
 
     for question in ("那60天呢", "那逾期60天呢"):
         peek = ask(client, question, session_id="call-0001")
         assert peek["session_started"] is True and peek["session_notice"]
         assert peek["session_id"] != "call-0001"
-        assert "5000" not in peek["answer"] and "900" not in peek["answer"]
-        assert not (peek["calculation"] and peek["calculation"]["inputs"].get("owed") == 5000)
+        # (6000, not the 5000 a clarifying question gives as an example reply)
+        assert "6000" not in peek["answer"] and "1080" not in peek["answer"]
+        assert not (peek["calculation"] and peek["calculation"]["inputs"].get("owed") == 6000)
 
     tamper = ask(client, "欠费8000元逾期10天违约金多少", session_id="call-0001")
     assert tamper["session_id"] != "call-0001" and tamper["calculation"]["result"] == 240.0
 
-    # The caller's own follow-up still reads the caller's amount: 5000 元 × 3‰ × 60 天.
+    # The caller's own follow-up still reads the caller's amount: 6000 元 × 3‰ × 60 天.
     follow = ivr(client, "call-0001", "那逾期60天呢")
     assert follow["intent"] == "calculation"
-    assert "九百" in follow["speech"] or "900" in follow["ssml"]
+    assert "一千零八十" in follow["speech"] or "1080" in follow["ssml"]
 
 
 def test_a_client_chosen_id_starts_a_new_session_whose_id_the_server_issued(client):

@@ -16,21 +16,24 @@ EXAMPLES = [
 ]
 
 
-def test_ranks_order_calculators_by_the_similarity_of_their_nearest_examples(tmp_path):
+def test_shares_weigh_each_calculator_by_the_similarity_of_its_nearest_examples(tmp_path):
     index = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
     vec = FakeEmbedder().encode_queries(["逾期15天违约金多少"])[0]
-    ranks = index.ranks(vec, k=3)
-    assert ranks["late_fee"] == 1
-    # The questions that are no calculation count as a contender but are never listed.
-    lookup = index.ranks(FakeEmbedder().encode_queries(["云专线暂停"])[0], k=3)
-    assert "" not in lookup and all(rank >= 2 for rank in lookup.values())
+    sims = index.vectors @ vec
+    nearest = np.argsort(-sims)[:3]
+    late = sum(sims[i] for i in nearest if EXAMPLES[i].label == "late_fee") / sum(sims[i] for i in nearest)
+    shares = index.shares(vec, k=3)
+    assert shares["late_fee"] == pytest.approx(late) and shares["late_fee"] > 0.5
+    # The questions that are no calculation hold the rest of the share and are never listed.
+    lookup = index.shares(FakeEmbedder().encode_queries(["云专线暂停"])[0], k=3)
+    assert "" not in lookup and sum(lookup.values()) < 0.5
 
 
 def test_a_question_never_votes_for_itself(tmp_path):
     index = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
     vec = FakeEmbedder().encode_queries(["中断了30小时赔多少"])[0]
-    assert index.ranks(vec, k=1) == {"outage_credit": 1}
-    assert index.ranks(vec, exclude=" 中断了30小时赔多少 ", k=1) != {"outage_credit": 1}
+    assert index.shares(vec, k=1) == {"outage_credit": 1.0}
+    assert "outage_credit" not in index.shares(vec, exclude=" 中断了30小时赔多少 ", k=1)
 
 
 def test_vectors_are_cached_per_model_and_examples(tmp_path):
