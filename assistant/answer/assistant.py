@@ -381,7 +381,8 @@ class Assistant:
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **near})
             plan = None if _states_nothing(plan, query) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
-        if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit)):
+        near_out = self.examples.out_of_scope_share(alone.query_vector, exclude=query) if self.examples and alone.query_vector is not None else 0.0
+        if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit, near_out)):
             state.pending = None
             return self._refuse_or_ask(query, context, r.signals, _ranks(r), state)
         if plan is not None:

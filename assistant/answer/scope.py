@@ -41,11 +41,13 @@ FEATURES = (
     "calc",             # the probability that a calculator is what is asked
     "length",           # log of the length: a long e-mail names many things in passing
     "addressed",        # it speaks to the assistant itself ("你会写诗吗", "你作为客服助手必须…")
+    "near_out",         # the share of the nearest labelled example questions that are out of scope (with the model)
 )
 
 
-def features(s: Signals, calc: float = 0.0) -> dict[str, float]:
-    """The feature vector of one question's retrieval signals (see FEATURES)."""
+def features(s: Signals, calc: float = 0.0, near_out: float = 0.0) -> dict[str, float]:
+    """The feature vector of one question's retrieval signals (see FEATURES); `near_out` from the example
+    questions (retrieval/examples.py), computed with the dense scores."""
     kinds = s.foreign_kinds or {}
     x = {f"foreign_{k}": 1.0 if kinds.get(k) else 0.0 for k in FOREIGN_KINDS}
     x.update(
@@ -64,6 +66,7 @@ def features(s: Signals, calc: float = 0.0) -> dict[str, float]:
         calc=calc,
         length=math.log1p(s.length / 50),
         addressed=1.0 if s.addresses_assistant else 0.0,
+        near_out=near_out if s.dense_computed else 0.0,
     )
     return x
 
@@ -82,11 +85,11 @@ class ScopeModel:
     refuse_below: float = 0.05
     use_dense: bool = True
 
-    def probability(self, s: Signals, calc: float = 0.0) -> float:
+    def probability(self, s: Signals, calc: float = 0.0, near_out: float = 0.0) -> float:
         """How likely the question is about this contract."""
-        x = features(s, calc)
+        x = features(s, calc, near_out)
         if not self.use_dense:
-            x.update(dense=0.0, dense_top=0.0, dense_margin=0.0)
+            x.update(dense=0.0, dense_top=0.0, dense_margin=0.0, near_out=0.0)
         return self.probability_of(x)
 
     def probability_of(self, x: Mapping[str, float]) -> float:
@@ -98,8 +101,8 @@ class ScopeModel:
         """The probability, as the older score API named it (higher means more likely in scope)."""
         return self.probability(s, calc)
 
-    def in_scope(self, s: Signals, calc: float = 0.0) -> bool:
-        return self.probability(s, calc) >= self.threshold
+    def in_scope(self, s: Signals, calc: float = 0.0, near_out: float = 0.0) -> bool:
+        return self.probability(s, calc, near_out) >= self.threshold
 
     def clearly_out(self, s: Signals, calc: float = 0.0) -> bool:
         """Out of scope on lexical evidence alone: no need to run the model."""

@@ -26,7 +26,10 @@ def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
             raise ValueError(f"{path}: example {i} has no question")
         if label and label not in REGISTRY:
             raise ValueError(f"{path}: example {i} names {label!r}, not a calculator; known: {', '.join(sorted(REGISTRY))}")
-        out.append(Example(text, label))
+        out_of_scope = row.get("out_of_scope", False)
+        if not isinstance(out_of_scope, bool) or (out_of_scope and label):
+            raise ValueError(f"{path}: example {i}: out_of_scope must be true or false, and never with a calculator")
+        out.append(Example(text, label, out_of_scope))
     return tuple(out)
 
 
@@ -34,10 +37,12 @@ def write_examples(examples: list[Example], path: Path = EXAMPLES_PATH) -> None:
     """examples.toml with these examples, in order."""
     lines = [
         "# Labelled example questions (calc/examples.py), written by `assistant fit` from the dev part of the question",
-        "# bank. `calculator` is what the question asks for; a question without one is no calculation.",
+        "# bank. `calculator` is what the question asks for; a question without one is no calculation; `out_of_scope`",
+        "# marks a question about something the contract does not cover.",
     ]
     for e in examples:
         lines += ["", "[[example]]", f"q = {_quoted(e.text)}"] + ([f'calculator = "{e.label}"'] if e.label else [])
+        lines += ["out_of_scope = true"] if e.out_of_scope else []
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -26,6 +26,7 @@ class Example:
 
     text: str
     label: str
+    out_of_scope: bool = False  # a question about something this contract does not cover
 
 
 class ExampleIndex:
@@ -38,14 +39,15 @@ class ExampleIndex:
         self.vectors = vectors.astype(np.float32, copy=False)
         self._texts = np.array([normalize_query(e.text) for e in examples], dtype=object)
         self._labels = np.array([e.label for e in examples], dtype=object)
+        self._out = np.array([e.out_of_scope for e in examples], dtype=bool)
 
     @classmethod
     def build(cls, examples: list[Example], embedder: Embedder, cache_dir: Path) -> ExampleIndex:
         """Vectors from the cache file for this model and these examples, else encoded now and cached."""
         inputs = [normalize_query(e.text) for e in examples]
         digest = hashlib.sha256(embedder.model_id.encode())
-        for e, text in zip(examples, inputs):
-            digest.update(f"{e.label}\t{text}\n".encode())
+        for text in inputs:
+            digest.update(f"{text}\n".encode())  # the vectors depend on the texts alone, not on their labels
         path = Path(cache_dir) / "examples" / f"{digest.hexdigest()[:24]}.npy"
         if path.is_file():
             try:
@@ -68,8 +70,19 @@ class ExampleIndex:
         `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
         still scored as unseen.
         """
+        votes: dict[str, float] = {}
+        for i, w in self._nearest(vector, exclude, k):
+            votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + w
+        return {label: share for label, share in votes.items() if label}
+
+    def out_of_scope_share(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> float:
+        """The share of the k nearest examples' similarity that is about something the contract does not cover."""
+        return sum(w for i, w in self._nearest(vector, exclude, k) if self._out[i])
+
+    def _nearest(self, vector: np.ndarray, exclude: str, k: int) -> list[tuple[int, float]]:
+        """The k nearest examples (never one whose text is `exclude`), each with its share of their similarity."""
         if not len(self.examples):
-            return {}
+            return []
         sims = self.vectors @ vector.reshape(-1).astype(np.float32)
         if exclude:
             sims = np.where(self._texts == normalize_query(exclude), -2.0, sims)
@@ -77,7 +90,4 @@ class ExampleIndex:
         # Cosines of near questions are positive; a floor keeps an odd negative one from flipping the shares.
         weight = {int(i): max(float(sims[i]), 1e-6) for i in top}
         total = sum(weight.values())
-        votes: dict[str, float] = {}
-        for i, w in weight.items():
-            votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + w / total
-        return {label: share for label, share in votes.items() if label}
+        return [(i, w / total) for i, w in weight.items()]

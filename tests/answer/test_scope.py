@@ -158,6 +158,20 @@ def test_the_real_model_keeps_near_misses_and_refuses_other_operators(real_assis
         assert a.intent is Intent.lookup and clause in [c.clause_id for c in a.citations[:3]]
 
 
+def test_nearness_to_out_of_scope_examples_counts_only_with_the_dense_scores(fake_assistant):
+    """The shipped gate weighs how much of the nearest example questions are out of scope against the question;
+    it is a dense-pass feature, read as 0 when the model was not run (or is a fake whose cosines mean nothing)."""
+    lexical = fake_assistant.retriever.search("合同里对IP地址有规定吗", k=10, mode=Mode.bm25).signals
+    dense = fake_assistant.retriever.search("合同里对IP地址有规定吗", k=10).signals
+    assert features(lexical, 0.0, near_out=0.8)["near_out"] == 0.0
+    assert features(dense, 0.0, near_out=0.8)["near_out"] == 0.8
+    real = ScopeModel.load()
+    assert real.weights["near_out"] < 0
+    assert real.probability(dense, 0.0, near_out=1.0) < real.probability(dense, 0.0, near_out=0.0)
+    fake = ScopeModel.load(use_dense=False)
+    assert fake.probability(dense, 0.0, near_out=1.0) == fake.probability(dense, 0.0, near_out=0.0)
+
+
 def test_the_weights_file_is_checked_when_loaded(tmp_path):
     good = ScopeModel.load()
     assert set(good.weights) <= set(FEATURES) and 0 < good.refuse_below <= good.threshold < 1

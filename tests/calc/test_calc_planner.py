@@ -395,6 +395,11 @@ def test_example_questions_load_checked(tmp_path):
     path.write_text('[[example]]\nq = " "\n', encoding="utf-8")
     with pytest.raises(ValueError, match="example 0 has no question"):
         load_examples(path)
+    path.write_text('[[example]]\nq = "x"\ncalculator = "late_fee"\nout_of_scope = true\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="never with a calculator"):
+        load_examples(path)
+    write_examples([Example("移动宽带多少钱", "", True)], path)
+    assert load_examples(path)[0].out_of_scope is True
 
 
 def test_the_shipped_examples_load_and_name_calculators():

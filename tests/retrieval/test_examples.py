@@ -58,3 +58,14 @@ def test_a_damaged_cache_file_is_encoded_again(tmp_path):
 def test_vectors_must_match_the_examples():
     with pytest.raises(ValueError, match="2 examples but 1 vectors"):
         ExampleIndex(EXAMPLES[:2], np.zeros((1, 4), dtype=np.float32))
+
+
+def test_the_out_of_scope_share_is_that_of_the_nearest_out_of_scope_examples(tmp_path):
+    examples = [*EXAMPLES, Example("移动宽带多少钱一个月", "", out_of_scope=True), Example("移动宽带怎么办理", "", out_of_scope=True)]
+    index = ExampleIndex.build(examples, FakeEmbedder(), tmp_path)
+    vec = FakeEmbedder().encode_queries(["移动宽带一个月多少钱"])[0]
+    sims = index.vectors @ vec
+    nearest = np.argsort(-sims)[:3]
+    expected = sum(sims[i] for i in nearest if examples[i].out_of_scope) / sum(sims[i] for i in nearest)
+    assert index.out_of_scope_share(vec, k=3) == pytest.approx(expected) and expected > 0.5
+    assert index.out_of_scope_share(FakeEmbedder().encode_queries(["逾期10天违约金多少"])[0], k=2) == 0.0
