@@ -369,6 +369,8 @@ class Assistant:
             return self._calculate(plan, query, state)
         r = self.retrieve(search_text)
         alone = self.retrieve(query) if context else r
+        # The example questions nearest to the question, by the vector retrieval has just encoded for it.
+        neighbours = self.examples.nearest(alone.query_vector, exclude=query) if self.examples and alone.query_vector is not None else None
         if context:
             # A follow-up read with its previous question leans to that question's clause; read alone as well, a
             # question that names its own subject ("云主机默认装的是啥系统") still finds it.
@@ -377,11 +379,11 @@ class Assistant:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
             # The example questions are compared only when some calculator was in view: a plain lookup costs no
             # second encode.
-            near = self._similar(query, alone.query_vector) if calc.in_view(query, today, ranks) else {}
-            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **near})
+            similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
+            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
             plan = None if _states_nothing(plan, query) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
-        near_out = self.examples.out_of_scope_share(alone.query_vector, exclude=query) if self.examples and alone.query_vector is not None else 0.0
+        near_out = neighbours.out_of_scope if neighbours is not None else 0.0
         if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit, near_out)):
             state.pending = None
             return self._refuse_or_ask(query, context, r.signals, _ranks(r), state)
@@ -437,15 +439,12 @@ class Assistant:
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
 
-    def _similar(self, query: str, vector: np.ndarray | None = None) -> dict[str, dict[str, float]]:
-        """{"similar": calculator → share} from the example questions nearest to the question ({} without examples).
-
-        `vector`: the question's vector retrieval already has (its encode serves both), else the question is
-        encoded as the examples were."""
+    def _similar(self, query: str) -> dict[str, dict[str, float]]:
+        """{"similar": calculator → share} from the example questions nearest to the question ({} without examples),
+        the question encoded as the examples were."""
         if self.examples is None:
             return {}
-        vector = self.retriever.encode(query) if vector is None else vector
-        return {"similar": self.examples.shares(vector, exclude=query)}
+        return {"similar": self.examples.shares(self.retriever.encode(query), exclude=query)}
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
         """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,

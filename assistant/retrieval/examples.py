@@ -37,7 +37,9 @@ class ExampleIndex:
             raise ValueError(f"{len(examples)} examples but {len(vectors)} vectors")
         self.examples = examples
         self.vectors = vectors.astype(np.float32, copy=False)
-        self._texts = np.array([normalize_query(e.text) for e in examples], dtype=object)
+        self._index: dict[str, list[int]] = {}
+        for i, e in enumerate(examples):
+            self._index.setdefault(normalize_query(e.text), []).append(i)
         self._labels = np.array([e.label for e in examples], dtype=object)
         self._out = np.array([e.out_of_scope for e in examples], dtype=bool)
 
@@ -63,31 +65,48 @@ class ExampleIndex:
         os.replace(tmp, path)
         return cls(examples, vectors)
 
-    def shares(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> dict[str, float]:
-        """Calculator → the share of the k nearest examples' similarity that asks for it; the rest is the share of
-        the questions that are no calculation. Calculators without a near example are absent.
+    def nearest(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> Neighbours:
+        """What the k nearest examples ask for, each weighed by its share of their similarity.
 
         `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
         still scored as unseen.
         """
         votes: dict[str, float] = {}
+        out = 0.0
         for i, w in self._nearest(vector, exclude, k):
             votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + w
-        return {label: share for label, share in votes.items() if label}
+            out += w if self._out[i] else 0.0
+        return Neighbours({label: share for label, share in votes.items() if label}, out)
+
+    def shares(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> dict[str, float]:
+        """Neighbours.shares of the nearest examples."""
+        return self.nearest(vector, exclude, k).shares
 
     def out_of_scope_share(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> float:
-        """The share of the k nearest examples' similarity that is about something the contract does not cover."""
-        return sum(w for i, w in self._nearest(vector, exclude, k) if self._out[i])
+        """Neighbours.out_of_scope of the nearest examples."""
+        return self.nearest(vector, exclude, k).out_of_scope
 
     def _nearest(self, vector: np.ndarray, exclude: str, k: int) -> list[tuple[int, float]]:
         """The k nearest examples (never one whose text is `exclude`), each with its share of their similarity."""
-        if not len(self.examples):
+        n = len(self.examples)
+        if not n:
             return []
         sims = self.vectors @ vector.reshape(-1).astype(np.float32)
-        if exclude:
-            sims = np.where(self._texts == normalize_query(exclude), -2.0, sims)
-        top = np.argsort(-sims)[:k]
+        for i in self._index.get(normalize_query(exclude), ()) if exclude else ():
+            sims[i] = -2.0
+        k = min(k, n)
+        top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.argsort(-sims[top], kind="stable")]
         # Cosines of near questions are positive; a floor keeps an odd negative one from flipping the shares.
         weight = {int(i): max(float(sims[i]), 1e-6) for i in top}
         total = sum(weight.values())
         return [(i, w / total) for i, w in weight.items()]
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """What the nearest example questions ask for: `shares` maps a calculator to the share of their similarity
+    that asks for it (the rest asks for none); `out_of_scope` is the share about what the contract does not cover."""
+
+    shares: dict[str, float]
+    out_of_scope: float

@@ -69,3 +69,12 @@ def test_the_out_of_scope_share_is_that_of_the_nearest_out_of_scope_examples(tmp
     expected = sum(sims[i] for i in nearest if examples[i].out_of_scope) / sum(sims[i] for i in nearest)
     assert index.out_of_scope_share(vec, k=3) == pytest.approx(expected) and expected > 0.5
     assert index.out_of_scope_share(FakeEmbedder().encode_queries(["逾期10天违约金多少"])[0], k=2) == 0.0
+
+
+def test_nearest_gives_both_shares_at_once_and_never_more_neighbours_than_examples(tmp_path):
+    index = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
+    vec = FakeEmbedder().encode_queries(["逾期15天违约金多少"])[0]
+    near = index.nearest(vec, k=3)
+    assert near.shares == index.shares(vec, k=3) and near.out_of_scope == index.out_of_scope_share(vec, k=3) == 0.0
+    every = index.nearest(vec, k=50)
+    assert sum(every.shares.values()) == pytest.approx(3 / 6, abs=0.2) and every.shares.keys() == {"late_fee", "outage_credit"}
