@@ -338,8 +338,10 @@ class Assistant:
             plan = calc.plan(query, today, pending=pending, ranks=ranks)
             if plan is not None and pending is None and (plan.probability or 0.0) < WEAK_PLAN and self.examples is not None:
                 # Lexical evidence this weak ("5000块拖了12天没交，得多掏多少" also fits the late-activation credit's
-                # words): what the nearest example questions ask for is weighed too.
-                plan = calc.plan(query, today, ranks={**ranks, **self._similar(query)})
+                # words): what the example questions worded most alike ask for is weighed too, without the model
+                # (an encode here would cost a calculation five times its time).
+                similar = self.examples.nearest_in_wording(query, exclude=query).shares
+                plan = calc.plan(query, today, ranks={**ranks, "similar": similar})
             continued = plan is not None and pending is not None and plan.name == pending.name
             if last is not None and not continued:
                 again = calc.follow_up(query, today, last, state.last_result, ranks, earlier=_previous_questions(state))
@@ -438,13 +440,6 @@ class Assistant:
             return self._ask_for_inputs(plan, list(calc.REGISTRY[plan.name].clauses), query, state)
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
-
-    def _similar(self, query: str) -> dict[str, dict[str, float]]:
-        """{"similar": calculator → share} from the example questions nearest to the question ({} without examples),
-        the question encoded as the examples were."""
-        if self.examples is None:
-            return {}
-        return {"similar": self.examples.shares(self.retriever.encode(query), exclude=query)}
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
         """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,

@@ -1,7 +1,7 @@
 """The labelled example questions calculator selection compares a question with (examples.toml).
 
 Written by `assistant fit` from the dev part of the question bank; checked when loaded: every label names a
-calculator, and no question is empty.
+calculator, no question is empty, and a question marked out of scope names no calculator.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def write_examples(examples: list[Example], path: Path = EXAMPLES_PATH) -> None:
 
 
 def _quoted(text: str) -> str:
-    """A TOML basic string."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
-    return f'"{escaped}"'
+    """A TOML basic string: backslash, quote and every control character escaped."""
+    return '"' + "".join(_ESCAPES.get(ch) or (f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch) for ch in text) + '"'
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}

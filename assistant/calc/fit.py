@@ -106,10 +106,12 @@ def feature_rows(retriever, items: list[Example], examples=None):
         except CalcInputError:
             continue  # an impossible date: the service explains it, no calculator is chosen
         lexical = _ranks(retriever.search(query, k=10, mode=Mode.bm25).hits)
-        fused = _ranks(retriever.search(query, k=10).hits)
+        model_pass = retriever.search(query, k=10)
+        fused = _ranks(model_pass.hits)
         before = {"previous": _ranks(retriever.search(ex.previous, k=10, mode=Mode.bm25).hits)} if ex.previous else {}
-        # As the service does, but a bank question is never its own neighbour (nor of the questions made from it).
-        near = {"similar": examples.shares(retriever.encode(query), exclude=ex.origin or ex.q)} if examples else {}
+        # As the service does in its model pass (with the vector retrieval encoded), but a bank question is never
+        # its own neighbour, nor that of the questions made from it.
+        near = {"similar": examples.shares(model_pass.query_vector, exclude=ex.origin or ex.q)} if examples else {}
         for variant, ranks in enumerate(({}, {"lexical": lexical, **before}, {"lexical": lexical, "dense": fused, **before, **near})):
             for c in candidates(reading, ranks):
                 rows.append((k, c.name, c.features, int(c.name in ex.calculators), variant))

@@ -42,6 +42,12 @@ class ExampleIndex:
             self._index.setdefault(normalize_query(e.text), []).append(i)
         self._labels = np.array([e.label for e in examples], dtype=object)
         self._out = np.array([e.out_of_scope for e in examples], dtype=bool)
+        # The examples' wording as character uni- and bigram TF-IDF rows, for nearest_in_wording (0.2 s here).
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        texts = [normalize_query(e.text) for e in examples]
+        self._tfidf = (vectoriser, vectoriser.fit_transform(texts).tocsr()) if texts else None
 
     @classmethod
     def build(cls, examples: list[Example], embedder: Embedder, cache_dir: Path) -> ExampleIndex:
@@ -71,12 +77,27 @@ class ExampleIndex:
         `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
         still scored as unseen.
         """
+        if not len(self.examples):
+            return Neighbours({}, 0.0)
+        return self._neighbours(self._top(self.vectors @ vector.reshape(-1).astype(np.float32), exclude, k))
+
+    def _neighbours(self, nearest: list[tuple[int, float]]) -> Neighbours:
+        """The votes of the nearest examples, each with its share."""
         votes: dict[str, float] = {}
         out = 0.0
-        for i, w in self._nearest(vector, exclude, k):
+        for i, w in nearest:
             votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + w
             out += w if self._out[i] else 0.0
         return Neighbours({label: share for label, share in votes.items() if label}, out)
+
+    def nearest_in_wording(self, question: str, exclude: str = "", k: int = NEIGHBOURS) -> Neighbours:
+        """As nearest(), by the examples' wording instead of the model: cosine of character uni- and bigram TF-IDF
+        vectors (scikit-learn), about a millisecond and no encode, so a calculation stays model-free."""
+        if not len(self.examples):
+            return Neighbours({}, 0.0)
+        wording, rows = self._tfidf
+        sims = (rows @ wording.transform([normalize_query(question)]).T).toarray().ravel()
+        return self._neighbours(self._top(sims, exclude, k))
 
     def shares(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> dict[str, float]:
         """Neighbours.shares of the nearest examples."""
@@ -86,21 +107,18 @@ class ExampleIndex:
         """Neighbours.out_of_scope of the nearest examples."""
         return self.nearest(vector, exclude, k).out_of_scope
 
-    def _nearest(self, vector: np.ndarray, exclude: str, k: int) -> list[tuple[int, float]]:
-        """The k nearest examples (never one whose text is `exclude`), each with its share of their similarity."""
-        n = len(self.examples)
-        if not n:
-            return []
-        sims = self.vectors @ vector.reshape(-1).astype(np.float32)
+    def _top(self, sims: np.ndarray, exclude: str, k: int) -> list[tuple[int, float]]:
+        """The k most similar examples (never one whose text is `exclude`), each with its share of their similarity."""
+        n = len(sims)
         for i in self._index.get(normalize_query(exclude), ()) if exclude else ():
-            sims[i] = -2.0
+            sims[i] = -np.inf
         k = min(k, n)
         top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
-        top = top[np.argsort(-sims[top], kind="stable")]
+        top = [i for i in top[np.argsort(-sims[top], kind="stable")] if np.isfinite(sims[i])]
         # Cosines of near questions are positive; a floor keeps an odd negative one from flipping the shares.
         weight = {int(i): max(float(sims[i]), 1e-6) for i in top}
         total = sum(weight.values())
-        return [(i, w / total) for i, w in weight.items()]
+        return [(i, w / total) for i, w in weight.items()] if weight else []
 
 
 @dataclass(frozen=True)

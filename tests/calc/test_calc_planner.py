@@ -386,7 +386,7 @@ def test_example_questions_load_checked(tmp_path):
     from assistant.retrieval.examples import Example
 
     path = tmp_path / "examples.toml"
-    rows = [Example('5000元逾期10天，"违约金"多少？\n谢谢', "late_fee"), Example("云专线能暂停吗", "")]
+    rows = [Example('5000元逾期10天，"违约金"多少？\n谢谢\\\x08\x7f', "late_fee"), Example("云专线能暂停吗", "")]
     write_examples(rows, path)
     assert list(load_examples(path)) == rows
     path.write_text('[[example]]\nq = "x"\ncalculator = "late_fees"\n', encoding="utf-8")

@@ -78,3 +78,22 @@ def test_nearest_gives_both_shares_at_once_and_never_more_neighbours_than_exampl
     assert near.shares == index.shares(vec, k=3) and near.out_of_scope == index.out_of_scope_share(vec, k=3) == 0.0
     every = index.nearest(vec, k=50)
     assert sum(every.shares.values()) == pytest.approx(3 / 6, abs=0.2) and every.shares.keys() == {"late_fee", "outage_credit"}
+
+
+def test_an_excluded_question_is_no_neighbour_even_when_every_example_is_asked_for(tmp_path):
+    index = ExampleIndex.build(EXAMPLES[:3], FakeEmbedder(), tmp_path)
+    vec = FakeEmbedder().encode_queries(["中断了30小时赔多少"])[0]
+    assert "outage_credit" not in index.shares(vec, exclude="中断了30小时赔多少", k=10)
+    lonely = ExampleIndex.build(EXAMPLES[2:3], FakeEmbedder(), tmp_path)
+    assert lonely.nearest(vec, exclude="中断了30小时赔多少").shares == {} and lonely.out_of_scope_share(vec) == 0.0
+
+
+def test_nearest_in_wording_needs_no_model_and_never_counts_the_question_itself(tmp_path):
+    embedder = FakeEmbedder()
+    index = ExampleIndex.build(EXAMPLES, embedder, tmp_path)
+    calls = embedder.calls
+    near = index.nearest_in_wording("逾期12天违约金多少", k=3)
+    assert embedder.calls == calls
+    assert max(near.shares, key=near.shares.get) == "late_fee" and near.shares["late_fee"] > 0.5
+    assert "outage_credit" not in index.nearest_in_wording("中断了30小时赔多少", exclude="中断了30小时赔多少", k=1).shares
+    assert ExampleIndex([], np.zeros((0, 4), dtype=np.float32)).nearest_in_wording("逾期12天").shares == {}
