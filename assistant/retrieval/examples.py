@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ class ExampleIndex:
         vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
         texts = [normalize_query(e.text) for e in examples]
         self._tfidf = (vectoriser, vectoriser.fit_transform(texts).tocsr()) if texts else None
+        self._in_wording = lru_cache(maxsize=2048)(self._wording_nearest)
 
     @classmethod
     def build(cls, examples: list[Example], embedder: Embedder, cache_dir: Path) -> ExampleIndex:
@@ -95,8 +97,13 @@ class ExampleIndex:
         vectors (scikit-learn), about a millisecond and no encode, so a calculation stays model-free."""
         if not len(self.examples):
             return Neighbours({}, 0.0)
+        return self._in_wording(normalize_query(question), normalize_query(exclude), k)
+
+    def _wording_nearest(self, question: str, exclude: str, k: int) -> Neighbours:
+        """nearest_in_wording() for a normalised question, remembered per instance (FAQ and IVR questions repeat):
+        callers read the Neighbours, never change them."""
         wording, rows = self._tfidf
-        sims = (rows @ wording.transform([normalize_query(question)]).T).toarray().ravel()
+        sims = (rows @ wording.transform([question]).T).toarray().ravel()
         return self._neighbours(self._top(sims, exclude, k))
 
     def shares(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> dict[str, float]:
