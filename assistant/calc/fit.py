@@ -217,24 +217,30 @@ def scope_rows(assistant, part) -> list[tuple[dict[str, float], int, bool]]:
     from .dialogue import is_follow_up, refers_back
 
     rows = []
-    items = [(q.q, q.today, q.kind, "") for q in part.questions]
+    # A question's own writer's examples are left out of its neighbours: the same writer's near-repeats would
+    # weigh near_out as if every new writer wrote alike (a blind batch from a new writer is what it must fit).
+    by_writer: dict[str, list[str]] = {}
+    for q in part.questions:
+        by_writer.setdefault(_writer(q.id), []).append(q.q)
+    items = [(q.q, q.today, q.kind, "", _writer(q.id)) for q in part.questions]
     for c in part.conversations:
         previous = ""
         for t in c.turn:
             query = normalize_query(t.q)
             # As the service does: a follow-up is judged with the question it follows.
             follows = previous and (is_follow_up(query) or refers_back(query) or len(query) <= 12)
-            items.append((t.q, c.today, t.kind, previous if follows else ""))
+            items.append((t.q, c.today, t.kind, previous if follows else "", _writer(c.id)))
             if t.kind != "out_of_scope":
                 previous = query
-    for q, today, kind, context in items:
+    for q, today, kind, context, writer in items:
         query = normalize_query(q)
         text = f"{context} {query}".strip()
         lexical = assistant.retriever.search(text, k=10, mode=Mode.bm25)
         fused = assistant.retriever.search(text, k=10)
         alone = fused if text == query else assistant.retriever.search(query, k=10)
         # As the service does, but a bank question is never its own neighbour.
-        near_out = assistant.examples.out_of_scope_share(alone.query_vector, exclude=q) if assistant.examples else 0.0
+        own = [q, *by_writer.get(writer, [])]
+        near_out = assistant.examples.out_of_scope_share(alone.query_vector, exclude=own) if assistant.examples else 0.0
         ranks = {"lexical": _ranks(lexical.hits)}
         try:
             found = candidates(understand(query, today), ranks)
@@ -245,6 +251,11 @@ def scope_rows(assistant, part) -> list[tuple[dict[str, float], int, bool]]:
         rows.append((features(lexical.signals, calc), label, False))
         rows.append((features(fused.signals, calc, near_out), label, True))
     return rows
+
+
+def _writer(row_id: str) -> str:
+    """The writer of a bank row: its id's prefix ("T" of "T-C16", "A" of "A-017")."""
+    return row_id.split("-", 1)[0]
 
 
 def fit_scope(rows, keep: float = 0.985, keep_lexical: float = 0.997):

@@ -1,14 +1,17 @@
 """Labelled example questions as neighbours: which calculators the questions most like a new one ask for, and how
-much of their similarity.
+much of their similarity; and how much of it is out of scope.
 
-The example questions' vectors are encoded once per model and example list and kept in the cache folder (a file
-named by the sha256 of both), so a service starts without encoding them again.
+Two ways of being alike: by the model's vectors (the one retrieval has encoded for the question), and by wording
+(character TF-IDF, no model) where a calculation must stay model-free. The vectors are encoded once per model and
+example list and kept in the cache folder (a file named by the sha256 of both), so a service starts without
+encoding them again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +34,7 @@ class Example:
 
 
 class ExampleIndex:
-    """The example questions' vectors, searched by cosine (the vectors are L2-normalised)."""
+    """The example questions' vectors (L2-normalised) and wording, each searched by cosine."""
 
     def __init__(self, examples: list[Example], vectors: np.ndarray):
         if len(examples) != len(vectors):
@@ -73,7 +76,7 @@ class ExampleIndex:
         os.replace(tmp, path)
         return cls(examples, vectors)
 
-    def nearest(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> Neighbours:
+    def nearest(self, vector: np.ndarray, exclude: str | Collection[str] = "", k: int = NEIGHBOURS) -> Neighbours:
         """What the k nearest examples ask for, each weighed by its share of their similarity.
 
         `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
@@ -110,15 +113,17 @@ class ExampleIndex:
         """Neighbours.shares of the nearest examples."""
         return self.nearest(vector, exclude, k).shares
 
-    def out_of_scope_share(self, vector: np.ndarray, exclude: str = "", k: int = NEIGHBOURS) -> float:
+    def out_of_scope_share(self, vector: np.ndarray, exclude: str | Collection[str] = "", k: int = NEIGHBOURS) -> float:
         """Neighbours.out_of_scope of the nearest examples."""
         return self.nearest(vector, exclude, k).out_of_scope
 
-    def _top(self, sims: np.ndarray, exclude: str, k: int) -> list[tuple[int, float]]:
-        """The k most similar examples (never one whose text is `exclude`), each with its share of their similarity."""
+    def _top(self, sims: np.ndarray, exclude: str | Collection[str], k: int) -> list[tuple[int, float]]:
+        """The k most similar examples (never one whose text is `exclude`, or one of them), each with its share of
+        their similarity."""
         n = len(sims)
-        for i in self._index.get(normalize_query(exclude), ()) if exclude else ():
-            sims[i] = -np.inf
+        for text in [exclude] if isinstance(exclude, str) else exclude:
+            for i in self._index.get(normalize_query(text), ()) if text else ():
+                sims[i] = -np.inf
         k = min(k, n)
         top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
         top = [i for i in top[np.argsort(-sims[top], kind="stable")] if np.isfinite(sims[i])]

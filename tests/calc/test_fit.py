@@ -34,3 +34,9 @@ def labelled_examples_of(rows):
         questions = [Row(q, c) for q, c in rows]
 
     return labelled_examples(Part())
+
+
+def test_a_rows_writer_is_its_id_prefix():
+    from assistant.calc.fit import _writer
+
+    assert [_writer(i) for i in ("A-017", "T-C16", "M-C23", "U-001")] == ["A", "T", "M", "U"]

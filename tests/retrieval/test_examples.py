@@ -97,3 +97,10 @@ def test_nearest_in_wording_needs_no_model_and_never_counts_the_question_itself(
     assert max(near.shares, key=near.shares.get) == "late_fee" and near.shares["late_fee"] > 0.5
     assert "outage_credit" not in index.nearest_in_wording("中断了30小时赔多少", exclude="中断了30小时赔多少", k=1).shares
     assert ExampleIndex([], np.zeros((0, 4), dtype=np.float32)).nearest_in_wording("逾期12天").shares == {}
+
+
+def test_several_questions_can_be_left_out_of_the_neighbours(tmp_path):
+    index = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
+    vec = FakeEmbedder().encode_queries(["逾期15天违约金多少"])[0]
+    assert "late_fee" in index.shares(vec, k=3)
+    assert "late_fee" not in index.shares(vec, exclude=[EXAMPLES[0].text, EXAMPLES[1].text], k=3)
