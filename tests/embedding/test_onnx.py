@@ -51,6 +51,7 @@ def test_the_export_is_made_once_and_again_when_the_model_changes(tiny, tmp_path
     assert (onnx_dir / MODEL_FILE).stat().st_mtime_ns == before  # current: not exported again
     spec = read_spec(onnx_dir)
     assert spec.query_prompt == "query: " and spec.passage_prompt == "passage: " and spec.max_length == 16
+    assert spec.fused  # an XLM-RoBERTa graph runs fused; the vectors test above holds for the fused graph
     # No temporary folders are left beside it.
     assert sorted(p.name for p in onnx_dir.parent.iterdir() if p.name.startswith(".model.onnx.tmp")) == []
 
@@ -89,3 +90,13 @@ def test_load_embedder_picks_the_configured_runtime(tiny, tmp_path):
     torch_ = load_embedder(Settings(embedding_model=str(folder), cache_dir=tmp_path, encoder="torch"))
     assert (onnx_.runtime, torch_.runtime) == ("onnx", "torch")
     assert read_spec(tmp_path / "model.onnx") is not None  # exported into the cache folder
+
+
+def test_a_model_type_without_fusions_keeps_the_traced_graph(tmp_path):
+    from types import SimpleNamespace
+
+    from assistant.embedding.export import _fuse
+
+    config = SimpleNamespace(model_type="t5", num_attention_heads=2, hidden_size=8)
+    assert _fuse(tmp_path / "traced.onnx", tmp_path / MODEL_FILE, config, {}) is False
+    assert list(tmp_path.iterdir()) == []
