@@ -1,14 +1,14 @@
 """Per encoder runtime: start-to-ready, memory, index build time, and in-process `ask` latency for lookups next
 to one bare query encode.
 
-Each runtime (ASSISTANT_ENCODER=onnx|torch) is measured in a fresh process of its own, so start-up, imports
+Each runtime (ASSISTANT_ENCODER=onnx|onnx-int8|torch) is measured in a fresh process of its own, so start-up, imports
 (whether torch is loaded at all) and resident memory are comparable. The lookups are the labelled questions of
 tests/data/eval_questions.toml that need the model; each is asked once, with the query-vector cache off so every
 ask pays its encode, and the bare encode is timed on the very text that ask encodes. `ask` goes through the
 micro-batcher as the service does (alone here, it closes each batch at once); `ask, no batcher` encodes in the
 caller's thread; `ask, cached` asks the same question again with the cache on (no model).
 
-Run with `make bench` (or `.venv/bin/python bench/latency.py [--runtimes onnx,torch]`). Prints figures;
+Run with `make bench` (or `.venv/bin/python bench/latency.py [--runtimes onnx,onnx-int8,torch]`). Prints figures;
 asserts nothing.
 """
 
@@ -115,15 +115,17 @@ def measure(runtime: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--runtimes", default="onnx,torch", help="comma-separated: onnx, torch (default both)")
+    p.add_argument("--runtimes", default="onnx,onnx-int8,torch", help="comma-separated: onnx, onnx-int8, torch (default all)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure this runtime here and print JSON
     args = p.parse_args(argv)
     if args.one:
         print(json.dumps(measure(args.one)))
         return 0
     runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
-    if not runtimes or set(runtimes) - {"onnx", "torch"}:
-        p.error(f"--runtimes must name onnx and/or torch, got {runtimes!r}")
+    from assistant.settings import ENCODERS
+
+    if not runtimes or set(runtimes) - set(ENCODERS):
+        p.error(f"--runtimes must name some of {', '.join(ENCODERS)}, got {runtimes!r}")
     print(f"cpus: {os.cpu_count()}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     rows = []

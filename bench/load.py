@@ -495,13 +495,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the summary takes medians (default 3)")
     p.add_argument("--pid", type=int, help="process id of the service given by --url, to report its CPU time")
-    p.add_argument("--encoders", default="onnx,torch", help="with --start-server: runtimes to serve with (default onnx,torch)")
+    p.add_argument("--encoders", default="onnx,onnx-int8,torch", help="with --start-server: runtimes to serve with (default all)")
     p.add_argument("--batching", default="on,off", help="with --start-server: on and/or off (default on,off)")
     p.add_argument("--cache", action="store_true", help="with --start-server: keep the query-vector cache on")
     args = p.parse_args(argv)
     args.encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
-    if not args.encoders or set(args.encoders) - {"onnx", "torch"}:
-        p.error(f"--encoders must name onnx and/or torch, got {args.encoders!r}")
+    from assistant.settings import ENCODERS
+
+    if not args.encoders or set(args.encoders) - set(ENCODERS):
+        p.error(f"--encoders must name some of {', '.join(ENCODERS)}, got {args.encoders!r}")
     batching = [b.strip() for b in args.batching.split(",") if b.strip()]
     if not batching or set(batching) - {"on", "off"}:
         p.error(f"--batching must be on and/or off, got {batching!r}")

@@ -17,7 +17,7 @@ from assistant.settings import Settings
         ("trusted_proxies", ["*", "10.0.0.1"], "cannot be combined"),
         ("paraphrase_penalty", -0.1, "paraphrase_penalty must be >= 0, got -0.1"),
         ("max_query_tokens", 4, "max_query_tokens must be between 8 and 512"),
-        ("encoder", "tensorflow", "encoder must be torch or onnx, got 'tensorflow'"),
+        ("encoder", "tensorflow", "encoder must be one of onnx, onnx-int8, torch, got 'tensorflow'"),
         ("encoder_threads", -1, "encoder_threads must be between 0 (every core) and 256"),
         ("encode_batch_size", 0, "encode_batch_size must be between 1 (no batching) and 256, got 0"),
         ("encode_batch_size", 1000, "encode_batch_size must be between 1 (no batching) and 256"),

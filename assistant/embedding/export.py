@@ -36,9 +36,13 @@ MODEL_FILE = "model.onnx"
 # (measured: session ready in 0.6 s instead of 3.2 s, 145 MiB resident instead of 516 MiB with a peak of 877).
 DATA_FILE = "model.onnx.data"
 SPEC_FILE = "encoder.json"
+# The same graph with int8 weights, for the onnx-int8 query runtime (see _quantize).
+QUANTIZED_FILE = "model.int8.onnx"
+QUANTIZED_DATA = "model.int8.onnx.data"
 # Bump when the exported folder changes, so ensure_onnx exports old folders again.
-# 2: weights in DATA_FILE beside the graph. 3: the graph's transformer layers fused (see _fuse).
-EXPORT_FORMAT = 3
+# 2: weights in DATA_FILE beside the graph. 3: the graph's transformer layers fused (see _fuse). 4: with an int8
+# copy (QUANTIZED_FILE).
+EXPORT_FORMAT = 4
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Model types whose layers ONNX Runtime's BERT fusions recognise (the e5 family is XLM-RoBERTa).
@@ -61,6 +65,7 @@ class EncoderSpec(BaseModel):
     passage_prompt: str = ""
     do_lower_case: bool = False
     fused: bool = False  # the transformer layers run as ONNX Runtime's fused attention and layer-norm kernels
+    quantized: bool = False  # QUANTIZED_FILE holds the graph with int8 weights
 
 
 def folder_fingerprint(folder: Path) -> str:
@@ -193,6 +198,8 @@ def export(model_dir: Path, out_dir: Path) -> Path:
             )
         spec.fused = fused
         (tmp / "traced.onnx").unlink()
+        _quantize(tmp / MODEL_FILE, tmp / QUANTIZED_FILE)
+        spec.quantized = True
         os.chmod(tmp / DATA_FILE, (tmp / MODEL_FILE).stat().st_mode)  # onnx writes it 0600
         # The spec goes last: a folder is complete once it is there.
         (tmp / SPEC_FILE).write_text(spec.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -238,6 +245,38 @@ def _fuse(traced: Path, out: Path, config, feeds: dict) -> bool:
     return False
 
 
+def _quantize(graph: Path, out: Path) -> None:
+    """Write ``out`` (weights in QUANTIZED_DATA) as ``graph`` with its matrix products' weights in int8, one scale per
+    output channel, the activations quantised at run time (ONNX Runtime's dynamic quantisation).
+
+    Measured here on the labelled lookups: a query in 4.4 ms instead of 8.1, at cosine 0.9975 on average (0.992 at
+    worst) to the exact graph's vector; per-tensor scales moved the vectors twice as far (0.992 on average) and cost
+    1.3 points of hybrid top-1. The embedding table is not a matrix product and stays float.
+    """
+    import logging
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # its advice to pre-process the graph is for static quantisation
+    try:
+        quantize_dynamic(
+            onnx.load(str(graph)),
+            str(out),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            use_external_data_format=True,
+            # Fused contrib operators carry no type shape inference can give; their outputs are float.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        logging.disable(logging.NOTSET)
+    if not (out.parent / QUANTIZED_DATA).is_file():
+        raise ModelUnavailable(f"the int8 encoder's weights were not written to {QUANTIZED_DATA}")
+    os.chmod(out.parent / QUANTIZED_DATA, out.stat().st_mode)
+
+
 def _padded_pair(feeds: dict) -> dict:
     """The sample and its first two tokens as a batch of two, the shorter one masked after them."""
     import numpy as np
@@ -256,7 +295,8 @@ def read_spec(out_dir: Path) -> EncoderSpec | None:
         spec = EncoderSpec.model_validate_json((Path(out_dir) / SPEC_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError, ValidationError):
         return None
-    complete = all((Path(out_dir) / name).is_file() for name in (MODEL_FILE, DATA_FILE))
+    names = (MODEL_FILE, DATA_FILE) + ((QUANTIZED_FILE, QUANTIZED_DATA) if spec.quantized else ())
+    complete = all((Path(out_dir) / name).is_file() for name in names)
     return spec if complete else None
 
 

@@ -108,15 +108,17 @@ class OnnxEmbedder:
 
     runtime = "onnx"
 
-    def __init__(self, folder: Path, onnx_dir: Path, max_query_tokens: int | None = None, threads: int = 0):
+    def __init__(
+        self, folder: Path, onnx_dir: Path, max_query_tokens: int | None = None, threads: int = 0, quantized: bool = False
+    ):
         import onnxruntime
         from tokenizers import Tokenizer
 
-        from assistant.embedding.export import MODEL_FILE, read_spec
+        from assistant.embedding.export import MODEL_FILE, QUANTIZED_FILE, read_spec
 
         spec = read_spec(onnx_dir)
-        if spec is None:
-            raise ModelUnavailable(f"no ONNX export in {onnx_dir}; run `assistant index build`")
+        if spec is None or (quantized and not spec.quantized):
+            raise ModelUnavailable(f"no {'int8 ' if quantized else ''}ONNX export in {onnx_dir}; run `assistant index build`")
         self.spec: EncoderSpec = spec
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         # As transformers tokenises for sentence-transformers: cut to the model's length, the specials kept.
@@ -129,7 +131,7 @@ class OnnxEmbedder:
         # the other requests' Python need on a small machine.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
-            str(onnx_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+            str(onnx_dir / (QUANTIZED_FILE if quantized else MODEL_FILE)), options, providers=["CPUExecutionProvider"]
         )
         # Passages (the index build) run batches of up to 32 × 512 tokens: the memory arena would keep the ~1 GB
         # they need for the life of the process, so it is given back after each of their runs.
@@ -187,6 +189,42 @@ class OnnxEmbedder:
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.spec.passage_prompt, shrink=True)
 
+    @property
+    def exact(self) -> OnnxEmbedder:
+        """The embedder whose vectors are stored (the index, the example questions): this one."""
+        return self
+
+
+class QuantizedOnnxEmbedder(OnnxEmbedder):
+    """Queries on the export's int8 graph (export._quantize): about half the time of the exact graph per query,
+    at cosine ~0.997 to its vectors. Everything stored — the index, the example questions' vectors — is encoded
+    by the exact graph (`exact`, loaded when first needed), so this runtime shares one index with the others and
+    only the question being asked is approximate. Bank and retrieval figures: README, "Encoder runtime".
+    """
+
+    runtime = "onnx-int8"
+
+    def __init__(self, folder: Path, onnx_dir: Path, max_query_tokens: int | None = None, threads: int = 0):
+        super().__init__(folder, onnx_dir, max_query_tokens, threads, quantized=True)
+        self._exact_args = (folder, onnx_dir, max_query_tokens, threads)
+        self._exact: OnnxEmbedder | None = None
+
+    @property
+    def exact(self) -> OnnxEmbedder:
+        """The exact graph's embedder, loaded on first use (an index build, or example vectors not yet cached)."""
+        if self._exact is None:
+            self._exact = OnnxEmbedder(*self._exact_args)
+        return self._exact
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self.exact.encode_passages(texts)
+
+
+def stored_by(embedder: Embedder) -> Embedder:
+    """The embedder that encodes what is stored for `embedder`'s queries to be compared with (its `exact`, where
+    it has one: a quantised runtime's index is the exact one's)."""
+    return getattr(embedder, "exact", embedder)
+
 
 def load_embedder(settings: Settings) -> Embedder:
     """The configured embedder on the configured runtime (Settings.encoder).
@@ -201,9 +239,10 @@ def load_embedder(settings: Settings) -> Embedder:
         ensure_model(folder)
     elif not folder.is_dir():
         raise ModelUnavailable(f"ASSISTANT_EMBEDDING_MODEL={folder} is not a folder")
-    if settings.encoder == "onnx":
+    if settings.encoder in ("onnx", "onnx-int8"):
         from assistant.embedding.export import ensure_onnx
 
         onnx_dir = ensure_onnx(folder, settings.onnx_dir)
-        return OnnxEmbedder(folder, onnx_dir, settings.max_query_tokens, settings.encoder_threads)
+        runtime = QuantizedOnnxEmbedder if settings.encoder == "onnx-int8" else OnnxEmbedder
+        return runtime(folder, onnx_dir, settings.max_query_tokens, settings.encoder_threads)
     return SentenceTransformerEmbedder(folder, max_query_tokens=settings.max_query_tokens)

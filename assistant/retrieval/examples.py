@@ -20,7 +20,7 @@ import faiss
 import numpy as np
 
 from assistant.corpus.normalize import normalize_query
-from assistant.embedding.model import Embedder
+from assistant.embedding.model import Embedder, stored_by
 
 NEIGHBOURS = 5  # examples that vote: more lets the many lookups outvote a calculator's few close examples
 
@@ -74,7 +74,8 @@ class ExampleIndex:
                     return cls(examples, vectors)
             except (OSError, ValueError):
                 pass  # a damaged cache file is encoded again
-        vectors = embedder.encode_queries(inputs) if examples else np.zeros((0, 1))
+        # Stored vectors come from the exact encoder, whichever runtime asks (the cache file is shared).
+        vectors = stored_by(embedder).encode_queries(inputs) if examples else np.zeros((0, 1))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
         np.save(tmp, vectors)

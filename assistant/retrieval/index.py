@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from assistant import __version__
 from assistant.corpus.knowledge import Knowledge
-from assistant.embedding.model import Embedder
+from assistant.embedding.model import Embedder, stored_by
 from assistant.errors import IndexUnavailable
 from assistant.retrieval.tokenize import Tokenizer
 
@@ -145,7 +145,8 @@ def build(k: Knowledge, embedder: Embedder, index_dir: Path) -> Manifest:
     bm25.index([tokenizer(clause_document(k, cid)) for cid in ids], show_progress=False)
 
     passages, questions, rows = dense_texts(k)
-    vecs = np.vstack([embedder.encode_passages(passages), embedder.encode_queries(questions)])
+    exact = stored_by(embedder)
+    vecs = np.vstack([exact.encode_passages(passages), exact.encode_queries(questions)])
     dense = faiss.IndexFlatIP(vecs.shape[1])
     dense.add(vecs)
 

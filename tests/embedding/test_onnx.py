@@ -88,7 +88,8 @@ def test_load_embedder_picks_the_configured_runtime(tiny, tmp_path):
     folder, _ = tiny
     onnx_ = load_embedder(Settings(embedding_model=str(folder), cache_dir=tmp_path, encoder="onnx"))
     torch_ = load_embedder(Settings(embedding_model=str(folder), cache_dir=tmp_path, encoder="torch"))
-    assert (onnx_.runtime, torch_.runtime) == ("onnx", "torch")
+    int8 = load_embedder(Settings(embedding_model=str(folder), cache_dir=tmp_path, encoder="ONNX-int8"))
+    assert (onnx_.runtime, torch_.runtime, int8.runtime) == ("onnx", "torch", "onnx-int8")
     assert read_spec(tmp_path / "model.onnx") is not None  # exported into the cache folder
 
 
@@ -100,3 +101,35 @@ def test_a_model_type_without_fusions_keeps_the_traced_graph(tmp_path):
     config = SimpleNamespace(model_type="t5", num_attention_heads=2, hidden_size=8)
     assert _fuse(tmp_path / "traced.onnx", tmp_path / MODEL_FILE, config, {}) is False
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_int8_runtime_encodes_queries_near_the_exact_ones_and_stores_only_exact_vectors(tiny):
+    from assistant.embedding.export import QUANTIZED_FILE
+    from assistant.embedding.model import QuantizedOnnxEmbedder, stored_by
+
+    folder, onnx_dir = tiny
+    assert read_spec(onnx_dir).quantized and (onnx_dir / QUANTIZED_FILE).is_file()
+    exact, int8 = OnnxEmbedder(folder, onnx_dir, threads=1), QuantizedOnnxEmbedder(folder, onnx_dir, threads=1)
+    assert int8.runtime == "onnx-int8" and int8.model_id == exact.model_id  # one index for both
+    q8, q = int8.encode_queries(TEXTS), exact.encode_queries(TEXTS)
+    np.testing.assert_allclose(np.linalg.norm(q8, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(q8 * q, axis=1)) >= 0.95 and not np.allclose(q8, q, atol=1e-6)  # near, yet its own graph
+    # Passages, and whatever is stored for queries to be compared with, come from the exact graph.
+    np.testing.assert_array_equal(int8.encode_passages(TEXTS), exact.encode_passages(TEXTS))
+    assert stored_by(int8) is int8.exact and stored_by(exact) is exact
+    np.testing.assert_array_equal(stored_by(int8).encode_queries(TEXTS), q)
+
+
+def test_an_export_missing_its_int8_graph_is_incomplete(tiny, tmp_path):
+    import shutil
+
+    from assistant.embedding.export import QUANTIZED_DATA
+    from assistant.embedding.model import QuantizedOnnxEmbedder
+
+    folder, onnx_dir = tiny
+    copy = tmp_path / "copy.onnx"
+    shutil.copytree(onnx_dir, copy)
+    (copy / QUANTIZED_DATA).unlink()
+    assert read_spec(copy) is None
+    with pytest.raises(ModelUnavailable, match="run `assistant index build`"):
+        QuantizedOnnxEmbedder(folder, copy)

@@ -161,3 +161,16 @@ def test_serving_on_onnx_never_imports_torch():
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_int8_runtime_stays_near_the_exact_vectors_on_every_labelled_question(onnx_assistant, alone):
+    """The quantised graph moves a query's vector a little (cosine ≥ 0.99), never far: its retrieval figures are
+    measured in the README, this bounds the drift on every labelled question."""
+    onnx_vecs, _ = alone
+    texts = sorted(onnx_vecs)
+    int8 = load_embedder(Settings(encoder="onnx-int8"))
+    assert int8.runtime == "onnx-int8" and int8.model_id == onnx_assistant.retriever.embedder.model_id
+    int8_all = np.vstack([int8.encode_queries(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+    cosines = np.sum(int8_all * np.vstack([onnx_vecs[t] for t in texts]), axis=1)
+    assert cosines.min() >= 0.99, texts[int(cosines.argmin())]
+    assert cosines.mean() >= 0.995
