@@ -386,7 +386,12 @@ class Assistant:
             plan = None if _states_nothing(plan, query) else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         near_out = neighbours.out_of_scope if neighbours is not None else 0.0
-        if not about_contract and (not r.hits or not self.scope.in_scope(r.signals, fit, near_out)):
+        # A follow-up is in scope when either reading is: with its previous question, or alone as a standalone
+        # question would be ("停了以后交上钱多久能恢复" after a question on suspension).
+        in_scope = bool(r.hits) and (
+            self.scope.in_scope(r.signals, fit, near_out) or (bool(context) and self.scope.in_scope(alone.signals, fit, near_out))
+        )
+        if not about_contract and not in_scope:
             state.pending = None
             return self._refuse_or_ask(query, context, r.signals, _ranks(r), state)
         if plan is not None:

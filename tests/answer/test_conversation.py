@@ -253,6 +253,17 @@ def test_a_follow_up_naming_its_own_subject_finds_its_clause_though_read_with_th
     assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
 
 
+@pytest.mark.slow
+def test_a_follow_up_in_scope_as_it_stands_is_not_refused_for_its_reading_with_the_question_before(real_assistant):
+    """Read with the question before, "停了以后交上钱多久能恢复" looks out of scope to the gate (spoken fillers, a
+    calculation's words); read alone it is the restore rule, as the same question asked first is."""
+    first = real_assistant.ask("停了 以后 交上 钱 多久 能 恢复")
+    assert first.intent is Intent.lookup
+    a = real_assistant.ask("拖 二十天 的话 那个 云 会不会 被 停")
+    b = real_assistant.ask("停了 以后 交上 钱 多久 能 恢复", session=a.session_id)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == first.citations[0].clause_id == "A1-4.5"
+
+
 def test_fusing_a_follow_ups_two_rankings_keeps_what_both_agree_on():
     from assistant.answer.assistant import _with_alone
     from assistant.models import Hit
