@@ -97,6 +97,7 @@ def test_nearest_in_wording_needs_no_model_and_never_counts_the_question_itself(
     assert max(near.shares, key=near.shares.get) == "late_fee" and near.shares["late_fee"] > 0.5
     assert "outage_credit" not in index.nearest_in_wording("中断了30小时赔多少", exclude="中断了30小时赔多少", k=1).shares
     assert ExampleIndex([], np.zeros((0, 4), dtype=np.float32)).nearest_in_wording("逾期12天").shares == {}
+    assert index.nearest_in_wording("  ").shares == {}  # no words, no neighbours (and no error)
 
 
 def test_several_questions_can_be_left_out_of_the_neighbours(tmp_path):
