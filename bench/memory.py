@@ -65,10 +65,12 @@ def tree_mib(pid: int, key: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the server, ask, measure, stop."""
+    from assistant.settings import ENCODERS
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--questions", type=int, default=50, help="questions to send before measuring (default 50)")
     p.add_argument("--concurrency", type=int, default=1, help="questions in flight at once (default 1)")
-    p.add_argument("--encoder", choices=("onnx", "onnx-int8", "torch"), help="the server's ASSISTANT_ENCODER (default: as configured)")
+    p.add_argument("--encoder", choices=ENCODERS, help="the server's ASSISTANT_ENCODER (default: as configured)")
     args = p.parse_args(argv)
     if args.questions < 1 or args.concurrency < 1:
         p.error("--questions and --concurrency must be positive")
