@@ -3,7 +3,8 @@
 The export runs at conversion time (``assistant index build``, ``make index``, or the first start), with torch,
 into its own folder under ``.cache/`` beside the model folder; serving then needs only ``onnxruntime`` and
 ``tokenizers``. The folder holds ``model.onnx`` (the transformer up to its last hidden state, dynamic batch
-and sequence axes) and ``encoder.json``: everything the runtime must do around the graph exactly as
+and sequence axes, its layers fused where ONNX Runtime can), ``model.int8.onnx`` (the same with int8 weights, for
+the onnx-int8 query runtime) and ``encoder.json``: everything the runtime must do around the graph exactly as
 sentence-transformers does (the inputs the tokenizer gives the model, padding, truncation length, prompts,
 mean pooling and normalisation). Like :mod:`assistant.embedding.convert`, it is written into a temporary
 folder and renamed into place under a lock, and ``encoder.json``'s marker names the source folder's

@@ -1,4 +1,4 @@
-"""The dense encoder behind retrieval: one small protocol, one real implementation."""
+"""The dense encoder behind retrieval: one small protocol and its runtimes (torch, ONNX Runtime exact and int8)."""
 
 from __future__ import annotations
 
