@@ -37,13 +37,13 @@ from assistant.corpus.knowledge import Knowledge, load_knowledge
 from assistant.corpus.normalize import normalize_query
 from assistant.embedding.batching import BatchStats
 from assistant.embedding.model import Embedder, load_embedder
-from assistant.retrieval.examples import ExampleIndex
 from assistant.embedding.queries import CacheStats
 from assistant.errors import AssistantError, CalcInputError, InputNeeded
 from assistant.models import (
     Answer, CalcResult, Channel, Citation, Clause, ClauseTopic, Handoff, Hit, Hotline, Intent, Meta, Option,
 )
 from assistant.retrieval import index as index_mod
+from assistant.retrieval.examples import ExampleIndex
 from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
 
