@@ -250,7 +250,7 @@ class Assistant:
         picked = ambiguity.chosen(text, state.options) if state.options else None
         query = normalize_query(picked.asked if picked else text)
         state.options = []
-        answer = self._answer(query, state, picked.clause_ids if picked else ())
+        answer = self._answer(query, state, picked.clause_ids if picked else (), own=normalize_query(text))
         answer.session_id = state.session_id
         answer.session_started = is_new
         if is_new and session and issue_id:
@@ -306,11 +306,14 @@ class Assistant:
         except AuditStoreUnavailable:
             log.warning("audit record %s describes a turn that was not saved, and could not be removed", record_id)
 
-    def _answer(self, query: str, state: SessionState, chosen: tuple[str, ...] = ()) -> Answer:
+    def _answer(self, query: str, state: SessionState, chosen: tuple[str, ...] = (), own: str | None = None) -> Answer:
         """Route one normalised question through the scope gate, then to a pending calculation's completion, a
         follow-up, a calculation or a lookup. Follow-ups resolve from the session's state, never by guessing.
-        `chosen`: the clauses of the option the question was picked as, which answer it first."""
+        `chosen`: the clauses of the option the question was picked as, which answer it first; `own`: the message's
+        own words when it picked an option (what it asks is judged on them: "解除合同 想六月三十号解" gives a day)."""
         today = self.today()
+        # "要在几天内报备" asks the rule's period, which its clause states, not the day these dates would give.
+        period = calc.asks_period(query if own is None else own)
         pending = calc.CalcPlan.model_validate(state.pending) if state.pending else None
         last = calc.CalcPlan.model_validate(state.last_calc) if state.last_calc else None
         # A follow-up is read with the previous question: one introduced as such ("那…呢"), one pointing back
@@ -368,7 +371,7 @@ class Assistant:
         if plan is not None and (continued or self.scope.in_scope(lexical.signals, fit)):
             if not continued and (readings := self._readings_first(plan, query, state)):
                 return self._ask_which(query, ambiguity.ranked(readings, ranks["lexical"]), state)
-            return self._calculate(plan, query, state)
+            return self._calculate(plan, query, state, period)
         r = self.retrieve(search_text)
         alone = self.retrieve(query) if context else r
         # The example questions nearest to the question, by the vector retrieval has just encoded for it.
@@ -397,7 +400,7 @@ class Assistant:
         if plan is not None:
             if readings := self._readings_first(plan, query, state):
                 return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
-            return self._calculate(plan, query, state)
+            return self._calculate(plan, query, state, period)
         state.pending = None
         rests_on = calc.REGISTRY[last.name].clauses if last is not None else ()
         if not named and rests_on and calc.names_result(query):
@@ -480,8 +483,8 @@ class Assistant:
 
     # -- calculation -------------------------------------------------------------------------------
 
-    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
-        """Run a runnable plan (or ask for its inputs)."""
+    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState, period: bool = False) -> Answer:
+        """Run a runnable plan (or ask for its inputs); `period`: the question asks only how long the rule's period is."""
         clause_ids = list(calc.REGISTRY[plan.name].clauses)
         if plan.undecided:
             # "5000的税是多少": tax-inclusive or not decides the figure, and nothing in the question says which.
@@ -491,6 +494,8 @@ class Assistant:
                 for a in calc.readings_of(plan)
             ]
             return self._ask_which(query, readings, state)
+        if period:
+            return self._period(plan, query, state)
         if not plan.runnable:
             if not plan.inputs and not calc.asks_figure(query, self.today()):
                 # "超过一个月能解约吗", "能赔吗": a question on the rule that gives no value and asks for no figure is
@@ -527,6 +532,22 @@ class Assistant:
             calculation=result,
             summary=calc.result_summary(result),
         )
+
+    def _period(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
+        """A question asking only how long the contract's period is ("要在几天内报备"): its clause answers (of the
+        calculator's clauses, the one retrieval ranks best), and the calculation waits for a reply that asks for the
+        day it gives ("那最晚是哪一天"): as the conversation's calculation when the question gave every input, else
+        pending until a reply completes it."""
+        r = self.retrieve(query)
+        ranked = _ranks(r)
+        rule = min(calc.REGISTRY[plan.name].clauses, key=lambda c: ranked.get(c, len(ranked) + 1))
+        if plan.runnable:
+            state.pending = None
+            state.last_calc = plan.model_dump(mode="json")
+            state.last_result = None
+        else:
+            state.pending = plan.model_copy(update={"latent": True}).model_dump(mode="json")
+        return self._lookup(query, r, first=[rule])
 
     def _ask_for_inputs(self, plan: calc.CalcPlan, clause_ids: list[str], query: str, state: SessionState) -> Answer:
         """A clarifying question for the plan's missing inputs; the plan waits in the session for the reply."""

@@ -516,6 +516,17 @@ def asks_own_figure(question: str) -> bool:
     return kind == "money" or (kind == "date" and any(w in question for w in vocab.asks_deadline))
 
 
+def asks_period(question: str) -> bool:
+    """The message asks only how long the contract's period is ("要在几天内报备"), not for a day, an amount or whether
+    its own dates are in time ("6月10日的通知是否满足要求")."""
+    vocab = vocabulary()
+    return (
+        any(w in question for w in vocab.asks_period)
+        and not any(w in question for w in (*vocab.asks_money, *vocab.asks_date))
+        and not any(says(w, question) for w in vocab.yes_no)
+    )
+
+
 def only_values(question: str, today: date) -> bool:
     """The message states values and names no calculator ("２０Ｍ的", "五千一 九天")."""
     m = understand(question, today).mentions

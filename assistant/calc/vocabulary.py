@@ -117,6 +117,7 @@ class Vocabulary:
     asks_rate: tuple[str, ...] = ()
     asks_rule: tuple[str, ...] = ()
     asks_deadline: tuple[str, ...] = ()
+    asks_period: tuple[str, ...] = ()
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -282,6 +283,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_rate=_strings("intent.asks_rate", data["intent"].get("asks_rate", [])),
         asks_rule=_strings("intent.asks_rule", data["intent"].get("asks_rule", [])),
         asks_deadline=_strings("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
+        asks_period=_strings("intent.asks_period", data["intent"].get("asks_period", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,

@@ -299,3 +299,35 @@ def test_a_rule_question_giving_no_value_is_answered_by_its_clause_and_a_reply_w
         # asking for the figure itself still asks for the values it needs
         c = fake_assistant.ask(asking_the_figure)
         assert c.intent is Intent.clarify and c.pending is not None
+
+
+@pytest.mark.parametrize(
+    "question, clause, calculator",
+    [
+        ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "M-17", "filing_update_deadline"),
+        ("沃云想在8月31日提前终止，要提前多久申请？", "A1-6.4", "early_termination_notice"),
+    ],
+)
+def test_a_question_on_the_period_alone_is_answered_by_its_clause_and_the_day_follows(fake_assistant, question, clause, calculator):
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.lookup and a.citations[0].clause_id == clause
+    b = fake_assistant.ask("那最晚是哪一天？", session=a.session_id)
+    assert b.intent is Intent.calculation and b.calculation.name == calculator
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我们网站的备案信息3月2日有变更，要在几个工作日内报备，最晚是哪天？",
+        "我们机房3月16日着火了，不可抗力要在多少天内通知你们，最晚哪天",
+    ],
+)
+def test_a_period_asked_with_its_day_is_calculated(fake_assistant, question):
+    assert fake_assistant.ask(question).intent is Intent.calculation
+
+
+def test_a_day_said_when_picking_an_option_asks_for_the_calculation(fake_assistant):
+    a = fake_assistant.ask("要提前多久通知")
+    assert a.intent is Intent.clarify and any(o.label == "解除合同" for o in a.options)
+    b = fake_assistant.ask("就是解除合同 想6月30号解", session=a.session_id)
+    assert b.intent is Intent.calculation and b.calculation.name == "termination_notice_by"
