@@ -361,7 +361,7 @@ class Assistant:
         # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
         # ("那能直接终止吗") is judged with the question it follows.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
-        if not continued and _states_nothing(plan, query):
+        if not continued and (_states_nothing(plan, query) or not _applies(plan, f"{context} {query}")):
             plan = None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
@@ -386,7 +386,7 @@ class Assistant:
             # second encode.
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
-            plan = None if _states_nothing(plan, query) else plan
+            plan = None if _states_nothing(plan, query) or not _applies(plan, f"{context} {query}") else plan
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         near_out = neighbours.out_of_scope if neighbours is not None else 0.0
         # A follow-up is in scope when either reading is: with its previous question, or alone as a standalone
@@ -683,6 +683,12 @@ def _states_nothing(plan: calc.CalcPlan | None, query: str) -> bool:
     asks for a fact the contract states, and a clause answers it better than a calculation on defaults — unless
     it asks for a figure only the calculation gives ("开户费里面税多少")."""
     return plan is not None and not plan.inputs and plan.runnable and not calc.asks_derived(plan.name, query)
+
+
+def _applies(plan: calc.CalcPlan | None, text: str) -> bool:
+    """No plan, or one whose calculator's situation the question (with its context) speaks of: a suspension asked
+    for ("能先暂停两个月吗") is no suspension for an unpaid bill."""
+    return plan is None or calc.applies(plan.name, text)
 
 
 def _with_alone(r: Retrieval, alone: Retrieval) -> Retrieval:

@@ -24,6 +24,11 @@ def asks_derived(calculator: str, text: str) -> bool:
     return _vocabulary().calculators[calculator].asks_derived(text)
 
 
+def applies(calculator: str, text: str) -> bool:
+    """The text speaks of the situation the calculator applies to (see triggers.toml `situation`)."""
+    return _vocabulary().calculators[calculator].applies(text)
+
+
 @lru_cache(maxsize=8)
 def clauses_computing(gives: str) -> frozenset[str]:
     """The clauses cited by the calculators that give this kind of result ("money", "date"); none for ""."""
@@ -36,6 +41,7 @@ def clauses_computing(gives: str) -> frozenset[str]:
 __all__ = [
     "REGISTRY",
     "asks_figure",
+    "applies",
     "asks_own_figure",
     "asks_period",
     "asks_derived",

@@ -72,6 +72,13 @@ class CalcSpec:
     # Words asking for a figure the calculator derives from its defaults, which no clause states ("税多少" of the
     # 100 元 opening fee): such a question is computed though it gives no value.
     derived: tuple[str, ...] = ()
+    # Words naming the situation the calculator applies to, one of which a question (or the conversation before it)
+    # must say: suspension for an unpaid bill is not a suspension asked for ("能先暂停两个月吗"). Empty: any.
+    situation: tuple[str, ...] = ()
+
+    def applies(self, text: str) -> bool:
+        """The text speaks of the calculator's situation (always, when it names none)."""
+        return not self.situation or any(w in text for w in self.situation)
 
     def asks_derived(self, text: str) -> bool:
         """The text asks for a figure only the calculation gives (see `derived`)."""
@@ -254,6 +261,7 @@ def _calculator(
         gives=gives,
         hollow=hollow,
         derived=_strings(f"calculators.{name}.derived", raw.get("derived", [])),
+        situation=_strings(f"calculators.{name}.situation", raw.get("situation", [])),
     )
 
 

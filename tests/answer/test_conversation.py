@@ -331,3 +331,23 @@ def test_a_day_said_when_picking_an_option_asks_for_the_calculation(fake_assista
     assert a.intent is Intent.clarify and any(o.label == "解除合同" for o in a.options)
     b = fake_assistant.ask("就是解除合同 想6月30号解", session=a.session_id)
     assert b.intent is Intent.calculation and b.calculation.name == "termination_notice_by"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # A suspension asked for is the rule on suspending (M-9), not the status of an unpaid bill.
+        ("专线能不能先暂停两个月 等过完年再恢复", Intent.lookup),
+        ("欠费被停了20天了，还能恢复吗", Intent.calculation),
+    ],
+)
+def test_a_calculator_applies_only_in_its_situation(fake_assistant, question, intent):
+    a = fake_assistant.ask(question)
+    assert a.intent is intent
+    assert (a.calculation is not None and a.calculation.name == "overdue_status") is (intent is Intent.calculation)
+
+
+def test_the_situation_may_be_said_by_the_question_before(fake_assistant):
+    a = fake_assistant.ask("我们沃云欠费了，逾期10天")
+    b = fake_assistant.ask("那再过20天会被终止吗", session=a.session_id)
+    assert b.calculation is not None and b.calculation.name == "overdue_status"
