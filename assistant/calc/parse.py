@@ -107,9 +107,11 @@ def _plain(value: Decimal) -> str:
 
 
 _UNITS = {"万": 10000, "千": 1000, "百": 100}
-_TAKE_BACK = r"\s*[,，]?\s*(?:不对|不是|哦不|噢不|说错了|说错|错了)\s*[,，]?\s*(?:是)?\s*"
+_TAKE_BACK = r"\s*[,，]?\s*(?:不对|不是|哦不对|噢不对|哦不|噢不|说错了|说错|错了)\s*[,，]?\s*(?:是)?\s*"
+# What was said of the day before it is taken back ("15号受理的 哦不对 是16号"): kept, said of the corrected day.
+_SAID_OF_DAY = r"(\s*[\u4e00-\u9fff]{1,4}的)?"
 _CORRECTED = re.compile(
-    rf"((?:\d+|[{_CN_DIGITS}]+)\s*[号日]){_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*[号日])"
+    rf"((?:\d+|[{_CN_DIGITS}]+)\s*[号日]){_SAID_OF_DAY}{_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*[号日])"
     rf"|((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?){_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?)"
 )
 # Quantities taken back: "十来天 不对 是十二天", "两条 说错了 三条", "五千 不对 五千一"; and "是三条 不是两条",
@@ -211,7 +213,7 @@ def _pre_normalise(text: str) -> str:
     # "10号 不对 11号", "十一点 不是 十一点半": a day or a time taken back keeps only the corrected one.
     # "三四次", "两三天", "七八个月": a guess between two numbers is no value ("几次"); a correction may follow.
     text = _RANGE.sub(lambda m: "几" if _RANGE_NEXT.get(m.group(1)) == m.group(2) else m.group(0), text)
-    text = _CORRECTED.sub(lambda m: m.group(2) or m.group(4), text)
+    text = _CORRECTED.sub(lambda m: (m.group(3) + (m.group(2) or "")) if m.group(3) else m.group(5), text)
     text = _QUANTITY_TAKEN_BACK.sub(lambda m: m.group(3) or m.group(5), text)
     text = _QUANTITY_NOT.sub(lambda m: "是" + m.group(1), text)
     text = re.sub(r"两(?=[周次回年个天])", "二", text)

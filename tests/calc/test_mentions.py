@@ -91,6 +91,8 @@ def test_a_day_or_a_span_before_a_company_name_is_still_a_value(question, kind, 
         ("三百五", "350"), ("20,000元", "20000元"), ("十一点半", "11点30分"), ("七点一刻", "7点15分"),
         ("一年零两个月", "14个月"), ("俩月", "2个月"), ("一整年", "12个月"),
         ("10号 不对 12号", "12号"), ("十一点 不对 十一点半", "11点30分"),
+        # what was said of the day taken back is said of the corrected one
+        ("15号受理的 哦不对是16号", "16号受理的"), ("十号开通的 说错了 十二号", "12号开通的"),
     ],
 )
 def test_colloquial_numerals_and_corrections(said, digits):
