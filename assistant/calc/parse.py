@@ -169,6 +169,8 @@ def _safe(rewrite):
     return apply
 
 
+# The place between a numeral ending in 百/千/万 and a 一 that counts the unit after it ("五千一个月").
+_COUNTING_ONE = re.compile(rf"(?<=[\d{_CN_DIGITS}][百千万])(?=一(?:个|年|天|次|条|周|小时|钟头|笔))")
 # A numeral in characters right after digits ("2100一个月"): the place where a second number begins.
 _DIGITS_THEN_NUMERAL = re.compile(r"(?<=\d)(?=[零〇一二两三四五六七八九])")
 
@@ -190,6 +192,8 @@ def _pre_normalise(text: str) -> str:
     text = text.replace("半个月", "0.5个月").replace("半年", "6个月").replace("半小时", "0.5小时")
     # 一整年 / 一年整 / 整整一年 are twelve months; 一万八 / 三万五 are 18000 / 35000 (the unit below is implied).
     text = re.sub(r"(?:整整)?一整?年整?(?![\d半])", "12个月", text) if re.search("一整年|一年整|整整一年", text) else text
+    # "一万一个月", "五千一年": the 一 counts what follows (10000 a month), it is no tail of the numeral.
+    text = _COUNTING_ONE.sub(" ", text)
     # 一万八 / 2万1 / 五千一 / 三千一百八: a numeral ending in a unit and one more digit means that digit of the
     # next unit down.
     text = _TAIL.sub(_safe(_tail), text)
