@@ -567,8 +567,8 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
     scan.take(re.compile(
         # "第四次了" (the fourth time now) and "欠费第8天了" (the eighth day now) are counts, not labels.
         # "第五次被删除" (the fifth time) counts too; "第一次交多少" names the first payment, and "第二次13小时"
-        # labels an item of a list.
-        r"第\s*1\s*次|第\s*\d+\s*次(?=[^\d，,。；;]{0,3}\d)|第\s*\d+(?!\s*次)(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
+        # labels an item of a list ("第六次被第三方投诉" does not: 第三方 is no item's value).
+        r"第\s*1\s*次|第\s*\d+\s*次(?=[^\d，,。；;第]{0,3}\d)|第\s*\d+(?!\s*次)(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
         r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
         # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张"),

@@ -81,6 +81,9 @@ def test_counts_and_references_that_are_not_inputs():
     # "第五次被删除": the fifth time, a count; "第一次交多少" names the first payment.
     assert quantities("今年度第五次被删除内容了") == [("count", Decimal(5), "次")]
     assert quantities("第一次要交多少") == []
+    # 第三方 after an ordinal is no value of a list item that the ordinal would label.
+    assert quantities("已经是第六次被第三方投诉了") == [("count", Decimal(6), "次")]
+    assert quantities("第二次13小时") == [("duration", Decimal(13), "hour")]
     # A guess between two numbers is no value; the correction after it is.
     assert quantities("大概有三四次吧 我查了一下 是四次") == [("count", Decimal(4), "次")]
     assert quantities("断了两三天") == []
