@@ -256,7 +256,7 @@ def follow_up(
     # related calculation on the last one's facts. One that is itself a complete question for the last calculator
     # re-runs it ("这条50M线路1月20日竣工，首月按天计费，第一次一共要交多少" after a first payment is that first
     # payment, not the prorated month alone).
-    asks_anything = reading.asks or changed.inputs or flags or cue
+    asks_anything = reading.asks or reading.yes_no or changed.inputs or flags or cue
     restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs)
     related = [] if restates_last or not asks_anything else [
         c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed

@@ -351,3 +351,11 @@ def test_the_situation_may_be_said_by_the_question_before(fake_assistant):
     a = fake_assistant.ask("我们沃云欠费了，逾期10天")
     b = fake_assistant.ask("那再过20天会被终止吗", session=a.session_id)
     assert b.calculation is not None and b.calculation.name == "overdue_status"
+
+
+def test_a_yes_or_no_on_the_last_facts_asks_the_calculator_that_gives_the_verdict(fake_assistant):
+    a = fake_assistant.ask("欠了一万二 晚了二十五天 违约金多少")
+    assert a.calculation.name == "late_fee"
+    b = fake_assistant.ask("晚这么久 沃云 会不会 被停啊", session=a.session_id)
+    assert b.calculation is not None and b.calculation.name == "overdue_status"
+    assert b.calculation.inputs["days_overdue"] == 25
