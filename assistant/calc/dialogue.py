@@ -287,6 +287,9 @@ def follow_up(
         asks_its_kind = last_spec.gives != "" and asked_kind(reading.text, vocab) == last_spec.gives
         if asks_its_kind and found and found[0].name == last.name and not reading.mentions.has_values:
             return build(last.name, dict(last.inputs), list(last.assumptions))
+        # "那税额呢" after a tax split, "还有几天会被停" after an overdue status: a part of the last result, said again.
+        if not reading.mentions.has_values and _asks_part(reading.text, last_result):
+            return build(last.name, dict(last.inputs), list(last.assumptions))
         return None
     wanted = asked_kind(reading.text, vocab)
     if wanted and last_spec.gives and wanted != last_spec.gives:
@@ -298,6 +301,15 @@ def follow_up(
         # else about them ("那我们自己设备出问题 谁来管" after a credit for a fault on the customer's side).
         return None
     return build(last.name, inputs, [*last.assumptions, *changed.assumptions])
+
+
+def _asks_part(text: str, last_result: Mapping[str, Any] | None) -> bool:
+    """The message asks for a part of the last result by a word naming one of its keys (triggers.toml result_parts)."""
+    value = (last_result or {}).get("result")
+    if not isinstance(value, Mapping):
+        return False
+    parts = vocabulary().result_parts
+    return any(w in text for key in value for w in parts.get(key, ()))
 
 
 # A span in quotation marks ("您在答复中写道“剩余13个月，违约金为41600元”").

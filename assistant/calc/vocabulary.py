@@ -125,6 +125,8 @@ class Vocabulary:
     asks_rule: tuple[str, ...] = ()
     asks_deadline: tuple[str, ...] = ()
     asks_period: tuple[str, ...] = ()
+    # Words asking for one part of a result, by the result's key ("税额" for a tax split's `tax`).
+    result_parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -292,6 +294,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_rule=_strings("intent.asks_rule", data["intent"].get("asks_rule", [])),
         asks_deadline=_strings("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
         asks_period=_strings("intent.asks_period", data["intent"].get("asks_period", [])),
+        result_parts={k: _strings(f"result_parts.{k}", v) for k, v in data.get("result_parts", {}).items()},
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,

@@ -359,3 +359,24 @@ def test_a_yes_or_no_on_the_last_facts_asks_the_calculator_that_gives_the_verdic
     b = fake_assistant.ask("晚这么久 沃云 会不会 被停啊", session=a.session_id)
     assert b.calculation is not None and b.calculation.name == "overdue_status"
     assert b.calculation.inputs["days_overdue"] == 25
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "calculator"),
+    [
+        ("含税10600元，未税是多少？", "那税额呢？", "vat_split"),
+        ("逾期12天了 云会被停吗", "还有几天会被停", "overdue_status"),
+    ],
+)
+def test_a_follow_up_naming_a_part_of_the_last_result_says_that_result_again(fake_assistant, first, then, calculator):
+    a = fake_assistant.ask(first)
+    assert a.calculation.name == calculator
+    b = fake_assistant.ask(then, session=a.session_id)
+    assert b.calculation is not None and b.calculation.name == calculator
+    assert b.calculation.result == a.calculation.result
+
+
+def test_a_part_the_last_result_lacks_is_no_follow_up_of_it(fake_assistant):
+    a = fake_assistant.ask("欠了5000 晚了10天 违约金多少")
+    b = fake_assistant.ask("那税额呢？", session=a.session_id)
+    assert b.calculation is None or b.calculation.name != "late_fee"
