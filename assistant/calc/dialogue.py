@@ -151,6 +151,13 @@ def carry(
                 same_kind = [r for r in same_kind if shared[r.name]]
         if same_kind and role.kind != "money":
             out[role.name] = last.inputs[same_kind[0].name]
+    # A month the last result names ("那张账单什么时候出账" after which month's bill a day falls in: that bill month).
+    value = (last_result or {}).get("result")
+    months = {v for v in value.values() if isinstance(v, str) and _YEAR_MONTH.fullmatch(v)} if isinstance(value, Mapping) else set()
+    if len(months) == 1:
+        for role in spec.roles:
+            if role.kind == "year_month" and role.name in formula.missing(out) and role.name not in unasked:
+                out[role.name] = next(iter(months))
     missing = formula.missing(out)
     money_roles = [r.name for r in spec.roles if r.kind == "money" and r.name in missing + [n for g in formula.one_of for n in g]]
     amount = _money((last_result or {}).get("result")) if (last_result or {}).get("unit") == "元" else None
@@ -172,6 +179,9 @@ def carry(
                 out[role.name] = last.inputs[given[0]]
                 break
     return out
+
+
+_YEAR_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], today: date) -> dict[str, Any]:

@@ -380,3 +380,11 @@ def test_a_part_the_last_result_lacks_is_no_follow_up_of_it(fake_assistant):
     a = fake_assistant.ask("欠了5000 晚了10天 违约金多少")
     b = fake_assistant.ask("那税额呢？", session=a.session_id)
     assert b.calculation is None or b.calculation.name != "late_fee"
+
+
+def test_a_related_calculation_takes_the_month_the_last_result_names(fake_assistant):
+    a = fake_assistant.ask("3月31日用的量算在哪个月的账单？")
+    assert a.calculation.name == "bill_month_of" and a.calculation.result["bill_month"] == f"{TODAY.year}-04"
+    b = fake_assistant.ask("那张账单什么时候出账、最晚何时要缴？", session=a.session_id)
+    assert b.calculation is not None and b.calculation.name == "bill_dates"
+    assert b.calculation.inputs["month"] == f"{TODAY.year}-04"
