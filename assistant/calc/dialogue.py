@@ -267,9 +267,12 @@ def follow_up(
     # re-runs it ("这条50M线路1月20日竣工，首月按天计费，第一次一共要交多少" after a first payment is that first
     # payment, not the prorated month alone).
     asks_anything = reading.asks or reading.yes_no or changed.inputs or flags or cue
+    # Only asking whether ("现在会被停吗？") asks for a verdict on those facts: a calculator giving one answers it.
+    whether = not asks_anything and bool(_WHETHER.search(reading.text))
     restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs)
-    related = [] if restates_last or not asks_anything else [
-        c for c in found if c.name != last.name and keyword_score(c.spec, own_words) >= needed
+    related = [] if restates_last or not (asks_anything or whether) else [
+        c for c in found
+        if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)
     ]
     if related:
         best = related[0]
@@ -319,7 +322,11 @@ def _asks_part(text: str, last_result: Mapping[str, Any] | None) -> bool:
     if not isinstance(value, Mapping):
         return False
     parts = vocabulary().result_parts
-    return any(w in text for key in value for w in parts.get(key, ()))
+    return any(says(w, text) for key in value for w in parts.get(key, ()))
+
+
+# A question asking whether ("现在会被停吗？"): it asks something of the facts it follows.
+_WHETHER = re.compile(r"[吗么嘛](?:[？?。！!]|\s*$)")
 
 
 # A span in quotation marks ("您在答复中写道“剩余13个月，违约金为41600元”").

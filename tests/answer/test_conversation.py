@@ -388,3 +388,19 @@ def test_a_related_calculation_takes_the_month_the_last_result_names(fake_assist
     b = fake_assistant.ask("那张账单什么时候出账、最晚何时要缴？", session=a.session_id)
     assert b.calculation is not None and b.calculation.name == "bill_dates"
     assert b.calculation.inputs["month"] == f"{TODAY.year}-04"
+
+
+def test_asking_whether_after_a_calculation_runs_the_calculator_that_gives_the_verdict(fake_assistant):
+    a = fake_assistant.ask("客户说欠费9600元，逾期20天，问违约金多少。")
+    b = fake_assistant.ask("客户问现在会被停吗？", session=a.session_id)
+    assert b.calculation is not None and b.calculation.name == "overdue_status"
+    assert b.calculation.inputs["days_overdue"] == 20
+
+
+def test_asking_whether_runs_no_calculator_that_gives_no_verdict(fake_assistant):
+    a = fake_assistant.ask("50M专线首期要交多少钱，3月10日竣工")
+    b = fake_assistant.ask("请问其中的开户费是含税价吗？", session=a.session_id)
+    assert b.calculation is None
+    c = fake_assistant.ask("逾期12天了 云会被停吗")
+    d = fake_assistant.ask("呃 那 还 有 几 天 就 要 被 终止 了", session=c.session_id)
+    assert d.calculation is not None and d.calculation.name == "overdue_status"
