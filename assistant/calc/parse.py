@@ -618,7 +618,9 @@ _PROTECTED = re.compile(
             rf"(?:{_MOBILE}|{_LANDLINE}|[\dA-Za-z][\dA-Za-z\-]{{2,}})"
             # … and a list of them ("门店编号101、102、205").
             r"(?:\s*[、/和及]\s*\d{3,}(?![\dA-Za-z\-.]|\s*(?:元|块|天|个|条|兆|%|小时|月|日|号)))*",
-            r"\d+(?:\s*[/、,，和及]\s*\d+)*\s*(?:端口|port)|端口\s*号?\s*\d+(?:\s*[/、,，和及]\s*\d+)*",
+            # Ports, and the numbers said right after one ("80端口 443也不通", "80端口还有443"): other ports.
+            r"\d+(?:\s*[/、,，和及]\s*\d+)*\s*(?:端口|port)(?:\s*(?:[/、,，和及]|还有|以及)?\s*\d{2,5}(?![\d.]|\s*(?:元|块|天|个|条|兆|M|m|%|小时|月|日|号)))*"
+            r"|端口\s*号?\s*\d+(?:\s*[/、,，和及]\s*\d+)*",
             # A phone extension: "转 806", "ext. 8", "分机 12".
             r"(?:转|分机|ext\.?|Ext\.?|EXT\.?)\s*\d{1,6}(?![\d.]|\s*(?:元|块|天|个|M|兆))",
             # The unit of a rate, said as the contract's rule ("每超时1天退1%", "每逾期1日"): no value of the case.
@@ -641,9 +643,20 @@ _PROTECTED = re.compile(
 )
 
 
+# The ports a question about ports names ("80端口访问不了 443也不通"): no amount, wherever they stand in it.
+_WELL_KNOWN_PORT = re.compile(
+    r"(?<![\d.])(?:21|22|23|25|53|80|110|143|443|3306|3389|8080|8443)(?![\d.]|\s*(?:元|块|天|个|条|兆|M|m|%|小时|月|日|号|年|次))"
+)
+_PORTS_TOPIC = re.compile(r"端口|port", re.IGNORECASE)
+
+
 def _protect(scan: _Scanner) -> list[tuple[int, int]]:
     """Blank the numbers that are never inputs (see _PROTECTED); returns their spans."""
-    return [(m.start(), m.end()) for m in scan.take(_PROTECTED)]
+    ports = bool(_PORTS_TOPIC.search(scan.text))
+    spans = [(m.start(), m.end()) for m in scan.take(_PROTECTED)]
+    if ports:
+        spans += [(m.start(), m.end()) for m in scan.take(_WELL_KNOWN_PORT)]
+    return spans
 
 
 _APPOSITION = re.compile(r"\s*[（(，,]?\s*(?:也就是|就是|即)?\s*")

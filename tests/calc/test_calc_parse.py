@@ -313,3 +313,20 @@ def test_a_phone_number_after_its_label_is_protected_whole(text):
     from assistant.calc.mentions import read
 
     assert [(m.kind, m.value) for m in read(text, date(2026, 10, 22)).items] == [("number", Decimal(5000))]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # Ports, and the ports a question about ports names anywhere in it, are no amounts.
+        ("外网访问不了80端口 443也不通", []),
+        ("那个 八零端口 还有四四三 怎么都打不开啊", []),
+        ("为啥我们网站80端口访问不了 443也不通", []),
+        # The question's own values stay.
+        ("80端口不通 断了30小时 月租5100", [("duration", Decimal(30), "hour"), ("bare", Decimal(5100), "")]),
+        # Without a word on ports, 443 is a number like any other.
+        ("欠了443块", [("money", Decimal(443), "元")]),
+    ],
+)
+def test_ports_are_no_amounts(text, found):
+    assert quantities(text) == found
