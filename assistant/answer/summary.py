@@ -36,12 +36,15 @@ def _score(segment: str, terms: frozenset[str]) -> float:
 
 def best_phrase(clause_text: str, question: str, extra_terms: list[str] | None = None, limit: int = MAX_SUMMARY) -> str:
     """The run of consecutive phrases of one sentence of a clause that overlaps the question most and fits in
-    `limit` characters, quoted as the clause writes it."""
+    `limit` characters, quoted as the clause writes it; for a question asking how long, a phrase stating a period
+    first ("应提前 20个工作日以书面形式向对方提出", not "解除合同期间…")."""
     terms = _grams(question + " " + " ".join(extra_terms or []))
     spans = [(m.start(), m.end()) for m in _SEGMENT.finditer(clause_text) if clause_text[m.start(): m.end()].strip(" ：:")]
     if not spans:
         return clause_text[:limit]
     scores = [_score(clause_text[a:b], terms) for a, b in spans]
+    if _ASKS_PERIOD.search(question):
+        scores = [x + (1.0 if _PERIOD.search(clause_text[a:b]) else 0.0) for x, (a, b) in zip(scores, spans)]
     i = max(range(len(spans)), key=lambda k: (scores[k], -k))
     start, end = spans[i]
     # Add the next phrase of the same sentence when it still fits: the fact often follows its condition
@@ -72,8 +75,13 @@ def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | N
 
 def _related(a: str, b: str) -> bool:
     """Two phrases that state a rule of the same kind (both a period, both an amount…)."""
-    kinds = (r"\d+\s*(?:个)?(?:工作日|日|天|周|小时|月)|[一二三四五六七八九十]+(?:个)?(?:工作日|日|天|周|小时|月)", r"\d+(?:\.\d+)?\s*元|‰|%")
-    return any(re.search(k, a) and re.search(k, b) for k in kinds)
+    return any(k.search(a) and k.search(b) for k in (_PERIOD, _AMOUNT))
+
+
+_PERIOD = re.compile(r"\d+\s*(?:个)?(?:工作日|日|天|周|小时|月)|[一二三四五六七八九十]+(?:个)?(?:工作日|日|天|周|小时|月)")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*元|‰|%")
+# A question asking how long ("要提前多少天", "多久能开通"): the period its clause states answers it.
+_ASKS_PERIOD = re.compile(r"多久|多长时间|多少天|几天|几日|多少日|几个?工作日|多少个?工作日|几周|几个?星期|几个月|多少个?月|几个?小时|多少个?小时")
 
 
 # Word pairs where the fact saying the second answers a question asking about the first in the negative.

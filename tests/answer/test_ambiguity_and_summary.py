@@ -202,6 +202,14 @@ def test_two_clauses_with_different_rules_for_the_same_thing_are_both_said(corpu
     assert "四周" in summary and "20个工作日" in summary.replace(" ", "")
 
 
+@pytest.mark.parametrize(
+    ("question", "clause", "period"),
+    [("我们想6月30日解除合同，要提前多少天书面通知？", "A1-13.1", "20个工作日"), ("沃云订单确认以后多久开通", "A1-4.2", "24小时")],
+)
+def test_a_question_asking_how_long_is_summarised_by_the_period(corpus, question, clause, period):
+    assert period in lookup_summary(question, [corpus.get(clause).text]).replace(" ", "")
+
+
 def test_short_cuts_at_a_phrase_boundary():
     assert short("甲方应提前四周向乙方提出书面申请，乙方同意后，将按照经乙方书面同意的终止时间终止该项服务", 30) == "甲方应提前四周向乙方提出书面申请，乙方同意后"
 
