@@ -404,3 +404,14 @@ def test_asking_whether_runs_no_calculator_that_gives_no_verdict(fake_assistant)
     c = fake_assistant.ask("逾期12天了 云会被停吗")
     d = fake_assistant.ask("呃 那 还 有 几 天 就 要 被 终止 了", session=c.session_id)
     assert d.calculation is not None and d.calculation.name == "overdue_status"
+
+
+@pytest.mark.parametrize(
+    ("then", "days"),
+    [("那如果再晚5天才缴呢？", 27), ("又拖了3天呢", 25), ("那要是拖到30天呢", 30), ("那5天呢", 5)],
+)
+def test_days_said_as_more_are_added_to_the_last_ones(fake_assistant, then, days):
+    a = fake_assistant.ask("欠款9150元，逾期22天，违约金多少？")
+    assert a.calculation.name == "late_fee" and a.calculation.inputs["days_overdue"] == 22
+    b = fake_assistant.ask(then, session=a.session_id)
+    assert b.calculation.name == "late_fee" and b.calculation.inputs["days_overdue"] == days
