@@ -374,8 +374,8 @@ def _plain_values(value: Any) -> set[str]:
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
 # "再来一次", "又被删了两次", "再多三次": a count added to the last one.
 _ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又")
-# "再晚5天", "又拖了3天", "多拖了两天": days added to the last ones.
-_ADDED_DAYS = re.compile(r"(?:再|又|多)(?:晚|拖|过|延|迟|欠|等)?了?\s*$")
+# "再晚5天", "又拖了3天", "再用两个月": days or months added to the last ones.
+_ADDED_SPAN = re.compile(r"(?:再|又|多)(?:晚|拖|过|延|迟|欠|等|用|租)?了?\s*$")
 # "累计26小时", "加起来一共30个小时": a total said as such.
 _TOTAL = re.compile(r"累计|累積|一共|总共|加起来|合计|总计")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
@@ -435,10 +435,10 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
             if said is not None:
                 out[role.name] = said[0] if total is not None else number_value(Decimal(str(old)) + Decimal(str(said[0])))
             continue
-        if role.kind == "days" and old is not None:
-            # "那如果再晚5天才缴呢": that many days more than the last calculation had.
-            more = [m for m in items if m.kind == "duration" and _ADDED_DAYS.search(reading.text[max(0, m.start - 4): m.start])]
-            said = FILLERS["days"].convert(more[0], reading.today) if len(more) == 1 else None
+        if role.kind in ("days", "months") and old is not None:
+            # "那如果再晚5天才缴呢", "再用两个月呢": that many more than the last calculation had.
+            more = [m for m in items if m.kind == "duration" and _ADDED_SPAN.search(reading.text[max(0, m.start - 4): m.start])]
+            said = FILLERS[role.kind].convert(more[0], reading.today) if len(more) == 1 else None
             if said is not None:
                 out[role.name] = number_value(Decimal(str(old)) + Decimal(str(said[0])))
             continue

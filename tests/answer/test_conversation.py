@@ -415,3 +415,10 @@ def test_days_said_as_more_are_added_to_the_last_ones(fake_assistant, then, days
     assert a.calculation.name == "late_fee" and a.calculation.inputs["days_overdue"] == 22
     b = fake_assistant.ask(then, session=a.session_id)
     assert b.calculation.name == "late_fee" and b.calculation.inputs["days_overdue"] == days
+
+
+def test_months_said_as_more_are_added_to_the_last_ones(fake_assistant):
+    a = fake_assistant.ask("专线转租被查到了 用了8个月 月资费5100 违约金多少")
+    assert a.calculation.name == "sublease_penalty" and a.calculation.inputs["months_used"] == 8
+    b = fake_assistant.ask("要是再用两个月才被发现呢", session=a.session_id)
+    assert b.calculation.name == "sublease_penalty" and b.calculation.inputs["months_used"] == 10
