@@ -124,7 +124,7 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
     texts = (mentions.original, mentions.text)
     return Reading(
         mentions=mentions,
-        flags=find_flags(mentions.original, vocab.flags),
+        flags=find_flags(_as_said_by_speaker(mentions.original, vocab), vocab.flags),
         phrases=trigger_index().found(*texts),
         asks=any(says(c, t) for c in vocab.cues for t in texts),
         compute=any(c in t for c in vocab.compute for t in texts),
@@ -132,6 +132,16 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
         yes_no=any(says(w, t) for w in vocab.yes_no for t in texts),
         today=today,
     )
+
+
+def _as_said_by_speaker(text: str, vocab: Vocabulary) -> str:
+    """The text with an agent's "我们" / "我司" as the operator's words (乙方), when it speaks of the customer in the
+    third person and never to the operator ("客户专线断了30小时，初步判断是我们网络故障"); else as it is."""
+    if not any(says(w, text) for w in vocab.third_person) or any(w in text for w in vocab.second_person):
+        return text
+    for word in vocab.first_person:
+        text = text.replace(word, "乙方"[: len(word)].ljust(len(word)))
+    return text
 
 
 def says(word: str, text: str) -> bool:

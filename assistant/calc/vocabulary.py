@@ -125,6 +125,10 @@ class Vocabulary:
     asks_rule: tuple[str, ...] = ()
     asks_deadline: tuple[str, ...] = ()
     asks_period: tuple[str, ...] = ()
+    # Who "我们" is: an agent speaking of the customer in the third person ("客户说…") means the operator by it.
+    third_person: tuple[str, ...] = ()
+    second_person: tuple[str, ...] = ()
+    first_person: tuple[str, ...] = ()
     # Words asking for one part of a result, by the result's key ("税额" for a tax split's `tax`).
     result_parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -295,6 +299,9 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_deadline=_strings("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
         asks_period=_strings("intent.asks_period", data["intent"].get("asks_period", [])),
         result_parts={k: _patterns(f"result_parts.{k}", v) for k, v in data.get("result_parts", {}).items()},
+        third_person=_patterns("perspective.third_person", data.get("perspective", {}).get("third_person", [])),
+        second_person=_strings("perspective.second_person", data.get("perspective", {}).get("second_person", [])),
+        first_person=_strings("perspective.first_person", data.get("perspective", {}).get("first_person", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,

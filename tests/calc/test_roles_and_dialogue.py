@@ -9,7 +9,7 @@ import pytest
 from assistant.calc import follow_up, plan, run
 from assistant.calc.dialogue import unquoted
 from assistant.calc.planner import build
-from assistant.calc.mentions import find_flags, read
+from assistant.calc.mentions import read
 from assistant.calc.roles import assign, flag_values, refused
 from assistant.calc.selection import candidates, understand
 from assistant.calc.vocabulary import trigger_index, vocabulary
@@ -20,8 +20,8 @@ TODAY = date(2026, 6, 1)
 
 def assigned(calculator: str, question: str) -> dict:
     spec = vocabulary().calculators[calculator]
-    m = read(question, TODAY)
-    return {**assign(spec, m, TODAY).inputs, **flag_values(spec, find_flags(m.original, vocabulary().flags))}
+    reading = understand(question, TODAY)
+    return {**assign(spec, reading.mentions, TODAY).inputs, **flag_values(spec, reading.flags)}
 
 
 @pytest.mark.parametrize(
@@ -82,6 +82,12 @@ def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, 
         ("客户机房UPS坏了，断了30小时", {"in_operator_network": False}),
         ("不是我们这边的问题，断了30小时", {"in_operator_network": True}),
         ("是你们联通线路的故障，断了30小时", {"in_operator_network": True}),
+        # An agent speaking of the customer in the third person means the operator by 我们 / 我方.
+        ("客户专线本月累计中断30小时，初步判断是我们网络故障", {"in_operator_network": True}),
+        ("客户反映断了30小时，故障点在我方机房", {"in_operator_network": True}),
+        ("客户说断了30小时，是他们自己机房的交换机坏了", {"in_operator_network": False}),
+        # A customer writing to the operator means itself, whatever else it calls a customer.
+        ("贵司客户经理您好，我们机房的交换机坏了，断了30小时", {"in_operator_network": False}),
     ],
 )
 def test_planned_and_whose_side_are_read_with_their_negation(question, expected):
