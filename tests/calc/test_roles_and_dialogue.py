@@ -496,3 +496,9 @@ def test_a_value_said_twice_in_a_follow_up_changes_one_input():
     again = follow_up("补充一下：财务核对后发现实际已经使用了6个月，麻烦按6个月重新计算", TODAY, last, last_result)
     assert again is not None and again.inputs == {"term_months": 12, "months_used": 6, "monthly_fee": "4200"}
     assert run(again.name, again.inputs).result == 25200
+
+
+def test_renewing_is_no_signing():
+    # 续签 holds the start date's cue 签 without meaning it: the day the notice is sent is the notice date.
+    got = assigned("contract_term", "起租日2025年4月1日，客户打算2026年3月5日发不续签的书面通知，来得及吗")
+    assert got.get("start_on") == "2025-04-01" and got.get("notice_on") == "2026-03-05"
