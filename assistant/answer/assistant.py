@@ -441,11 +441,13 @@ class Assistant:
             return self._not_stated(figure.name, r, query)
         # The clause answers "转租了要赔多少"; the values a reply then gives ("8个月 2100一个月") complete its
         # calculation, as they would after the assistant had asked for them.
-        waiting = calc.latent(query, today, ranks)
-        if waiting is not None and calc.asks_own_figure(query):
-            # "转租被抓了 要赔多少啊", "最晚哪天前得交钱": the figure of the person's own case, whose values are asked for.
+        own_case = calc.asks_own_case(query)
+        waiting = calc.latent(query, today, ranks, own_case=own_case)
+        if waiting is not None and (calc.asks_own_figure(query) or own_case):
+            # "转租被抓了 要赔多少啊", "最晚哪天前得交钱": the figure of the person's own case, whose values are asked for;
+            # "我们欠费了 违约金咋算": the formula first, then the values.
             plan = waiting.model_copy(update={"latent": False})
-            return self._ask_for_inputs(plan, list(calc.REGISTRY[plan.name].clauses), query, state)
+            return self._ask_for_inputs(plan, list(calc.REGISTRY[plan.name].clauses), query, state, explain=own_case)
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
 
@@ -549,14 +551,17 @@ class Assistant:
             state.pending = plan.model_copy(update={"latent": True}).model_dump(mode="json")
         return self._lookup(query, r, first=[rule])
 
-    def _ask_for_inputs(self, plan: calc.CalcPlan, clause_ids: list[str], query: str, state: SessionState) -> Answer:
-        """A clarifying question for the plan's missing inputs; the plan waits in the session for the reply."""
+    def _ask_for_inputs(
+        self, plan: calc.CalcPlan, clause_ids: list[str], query: str, state: SessionState, explain: bool = False
+    ) -> Answer:
+        """A clarifying question for the plan's missing inputs, after the formula with `explain`; the plan waits in
+        the session for the reply."""
         state.pending = plan.model_dump(mode="json")
         pending = calc.pending_calculation(plan)
         wanted = "、".join(m.title for m in pending.missing)
         return Answer(
             intent=Intent.clarify,
-            answer=calc.clarify_text(plan),
+            answer=calc.clarify_text(plan, explain=explain),
             citations=self._citations(clause_ids, query),
             summary=short(f"请告诉我{wanted}"),
             pending=pending,

@@ -208,7 +208,7 @@ def plan(question: str, today: date, pending: CalcPlan | None = None, ranks: Ran
     return choose(found)
 
 
-def latent(question: str, today: date, ranks: Ranks | None = None) -> CalcPlan | None:
+def latent(question: str, today: date, ranks: Ranks | None = None, own_case: bool = False) -> CalcPlan | None:
     """The calculation a question without values points at, to wait for its values after the clause has answered.
 
     "转租了会怎么样" is answered with the clause that states the rule; a reply such as "8个月 2100一个月" then
@@ -222,7 +222,8 @@ def latent(question: str, today: date, ranks: Ranks | None = None) -> CalcPlan |
         return None
     best = found[0]
     x = best.features
-    if not (x["no_values"] and x["asks"] and x["keyword_lead"] > 0 and best.keywords >= vocabulary().threshold):
+    # `own_case`: the question asks how the figure of a case of the person's own is worked out ("我们欠费了 违约金咋算").
+    if not (x["no_values"] and (x["asks"] or own_case) and x["keyword_lead"] > 0 and best.keywords >= vocabulary().threshold):
         return None
     if not get(best.name).missing(best.inputs):
         return None
@@ -261,14 +262,17 @@ def readings_of(plan_: CalcPlan) -> list[Alternative]:
     return out
 
 
-def clarify_text(plan_: CalcPlan) -> str:
-    """The question asking for exactly the missing inputs, with the clauses the calculation rests on."""
+def clarify_text(plan_: CalcPlan, explain: bool = False) -> str:
+    """The question asking for exactly the missing inputs, with the clauses the calculation rests on; with `explain`,
+    after the formula itself (the question asked how the figure is worked out)."""
     formula_ = get(plan_.name)
     spec = vocabulary().calculators[plan_.name]
     wanted = "、".join(_wanted(formula_, name) for name in plan_.missing)
     examples = "，".join(spec.examples[name] for name in plan_.missing if name in spec.examples)
     clauses = "、".join(clause_name(c) for c in formula_.clauses)
     text = f"要计算{formula_.title}（依据{clauses}），还需要您告诉我：{wanted}。"
+    if explain:
+        text = f"{formula_.summary.rstrip('。')}。" + text
     if examples:
         text += f"例如回复：“{examples}”。"
     return text

@@ -125,6 +125,9 @@ class Vocabulary:
     asks_rule: tuple[str, ...] = ()
     asks_deadline: tuple[str, ...] = ()
     asks_period: tuple[str, ...] = ()
+    asks_how: tuple[str, ...] = ()
+    own_case: tuple[str, ...] = ()
+    hypothetical: tuple[str, ...] = ()
     # Who "我们" is: an agent speaking of the customer in the third person ("客户说…") means the operator by it.
     third_person: tuple[str, ...] = ()
     second_person: tuple[str, ...] = ()
@@ -298,6 +301,9 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_rule=_strings("intent.asks_rule", data["intent"].get("asks_rule", [])),
         asks_deadline=_strings("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
         asks_period=_strings("intent.asks_period", data["intent"].get("asks_period", [])),
+        asks_how=_strings("intent.asks_how", data["intent"].get("asks_how", [])),
+        own_case=_patterns("intent.own_case", data["intent"].get("own_case", [])),
+        hypothetical=_strings("intent.hypothetical", data["intent"].get("hypothetical", [])),
         result_parts={k: _patterns(f"result_parts.{k}", v) for k, v in data.get("result_parts", {}).items()},
         third_person=_patterns("perspective.third_person", data.get("perspective", {}).get("third_person", [])),
         second_person=_strings("perspective.second_person", data.get("perspective", {}).get("second_person", [])),

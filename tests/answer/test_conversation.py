@@ -425,3 +425,24 @@ def test_months_said_as_more_are_added_to_the_last_ones(fake_assistant):
     assert a.calculation.name == "sublease_penalty" and a.calculation.inputs["months_used"] == 8
     b = fake_assistant.ask("要是再用两个月才被发现呢", session=a.session_id)
     assert b.calculation.name == "sublease_penalty" and b.calculation.inputs["months_used"] == 10
+
+
+@pytest.mark.parametrize(
+    ("question", "calculator"),
+    [("我们欠费了 违约金咋算呀", "late_fee"), ("客户被查到把专线私下转租给楼里另一家公司了，问违约金怎么算", "sublease_penalty")],
+)
+def test_how_the_figure_of_ones_own_case_is_worked_out_gets_the_formula_and_a_request_for_the_values(fake_assistant, question, calculator):
+    from assistant.calc import REGISTRY
+
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.clarify and a.pending is not None and a.pending.name == calculator
+    assert a.answer.startswith(REGISTRY[calculator].summary.rstrip("。"))
+    assert [c.clause_id for c in a.citations] == list(REGISTRY[calculator].clauses)
+
+
+def test_a_supposed_case_is_answered_by_the_clause_and_the_values_still_complete_it(fake_assistant):
+    a = fake_assistant.ask("转租被抓到的话，违约金怎么算？")
+    assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11"
+    b = fake_assistant.ask("我们欠费了 违约金咋算呀")
+    c = fake_assistant.ask("欠了五千一 晚了十二天", session=b.session_id)
+    assert c.calculation.name == "late_fee" and result(c) == 183.6

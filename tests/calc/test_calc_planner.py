@@ -278,6 +278,7 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('asks_period = ["几天内"', 'asks_period = [3, "几天内"', 1), "intent.asks_period must be a list of non-empty strings"),
         (lambda t: t.replace('tax = ["税额"', 'tax = ["", "税额"', 1), "result_parts.tax must be a list of non-empty strings"),
         (lambda t: t.replace('third_person = ["re:客户(', 'third_person = ["re:客户((', 1), "perspective.third_person"),
+        (lambda t: t.replace('own_case = ["re:(?:', 'own_case = ["re:((?:', 1), "intent.own_case"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
