@@ -131,15 +131,20 @@ def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[st
     """
     contexts = [context] if isinstance(context, str) else list(context)
     for group in groups:
-        spans = [m for c in group.cues if (m := _cue_pattern(c).search(query))]
-        if not spans:
+        matched = [(c, m) for c in group.cues if (m := _cue_pattern(c).search(query))]
+        if not matched:
             continue
         # A distinct word that is only part of the cue itself ("第一次" in "第一次交多少") picks nothing.
         # Removed by position, all at once: cues overlap ("多少钱" inside "第一次要交多少钱"), and replacing one
-        # first would leave the rest of another ("第一次要交") to pick a reading.
-        covered = {i for m in spans for i in range(m.start(), m.end())}
+        # first would leave the rest of another ("第一次要交") to pick a reading. One the cue was said around
+        # ("税率是多少" for the cue 税是多少) is no part of it, and picks.
+        covered = {i for _, m in matched for i in range(m.start(), m.end())}
         rest = "".join(" " if i in covered else ch for i, ch in enumerate(query))
-        picked = [r for r in group.readings if any(d in rest for d in r.distinct)]
+        cues = [c for c, _ in matched]
+        picked = [
+            r for r in group.readings
+            if any(d in rest or (d in query and not any(d in c for c in cues)) for d in r.distinct)
+        ]
         if len(picked) != 1:
             for said in filter(None, contexts):
                 in_context = [r for r in group.readings if any(d in said for d in r.distinct)]
