@@ -374,8 +374,8 @@ def _plain_values(value: Any) -> set[str]:
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
 # "再来一次", "又被删了两次", "再多三次": a count added to the last one.
 _ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又")
-# "再晚5天", "又拖了3天", "再用两个月": days or months added to the last ones.
-_ADDED_SPAN = re.compile(r"(?:再|又|多)(?:晚|拖|过|延|迟|欠|等|用|租)?了?\s*$")
+# "再晚5天", "又拖了3天", "再用两个月": days or months added to the last ones ("差不多5天" adds nothing).
+_ADDED_SPAN = re.compile(r"(?:再|又|(?<!不)多)(?:晚|拖|过|延|迟|欠|等|用|租)?了?\s*$")
 # "累计26小时", "加起来一共30个小时": a total said as such.
 _TOTAL = re.compile(r"累计|累積|一共|总共|加起来|合计|总计")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")

@@ -140,7 +140,7 @@ def _as_said_by_speaker(text: str, vocab: Vocabulary) -> str:
     if not any(says(w, text) for w in vocab.third_person) or any(w in text for w in vocab.second_person):
         return text
     for word in vocab.first_person:
-        text = text.replace(word, "乙方"[: len(word)].ljust(len(word)))
+        text = text.replace(word, "乙方")  # two characters for two (checked when loaded): spans stay where they were
     return text
 
 

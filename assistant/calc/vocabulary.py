@@ -143,6 +143,14 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _two_characters(where: str, value: Any) -> tuple[str, ...]:
+    """Strings as _strings, each of two characters (words replaced in place by another of two)."""
+    words = _strings(where, value)
+    if any(len(w) != 2 for w in words):
+        raise VocabularyError(f"{where} must hold words of two characters, got {[w for w in words if len(w) != 2]}")
+    return words
+
+
 def _patterns(where: str, value: Any) -> tuple[str, ...]:
     """Strings as _strings, where a "re:" entry must compile."""
     words = _strings(where, value)
@@ -307,7 +315,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         result_parts={k: _patterns(f"result_parts.{k}", v) for k, v in data.get("result_parts", {}).items()},
         third_person=_patterns("perspective.third_person", data.get("perspective", {}).get("third_person", [])),
         second_person=_strings("perspective.second_person", data.get("perspective", {}).get("second_person", [])),
-        first_person=_strings("perspective.first_person", data.get("perspective", {}).get("first_person", [])),
+        first_person=_two_characters("perspective.first_person", data.get("perspective", {}).get("first_person", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
         flags=flags,
         calculators=calculators,

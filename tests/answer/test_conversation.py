@@ -411,7 +411,7 @@ def test_asking_whether_runs_no_calculator_that_gives_no_verdict(fake_assistant)
 
 @pytest.mark.parametrize(
     ("then", "days"),
-    [("那如果再晚5天才缴呢？", 27), ("又拖了3天呢", 25), ("那要是拖到30天呢", 30), ("那5天呢", 5)],
+    [("那如果再晚5天才缴呢？", 27), ("又拖了3天呢", 25), ("那要是拖到30天呢", 30), ("那5天呢", 5), ("那差不多5天呢", 5)],
 )
 def test_days_said_as_more_are_added_to_the_last_ones(fake_assistant, then, days):
     a = fake_assistant.ask("欠款9150元，逾期22天，违约金多少？")

@@ -279,6 +279,7 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('tax = ["税额"', 'tax = ["", "税额"', 1), "result_parts.tax must be a list of non-empty strings"),
         (lambda t: t.replace('third_person = ["re:客户(', 'third_person = ["re:客户((', 1), "perspective.third_person"),
         (lambda t: t.replace('own_case = ["re:(?:', 'own_case = ["re:((?:', 1), "intent.own_case"),
+        (lambda t: t.replace('first_person = ["我们"', 'first_person = ["我"', 1), "first_person must hold words of two characters"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
