@@ -400,7 +400,7 @@ class Assistant:
         if plan is not None:
             if readings := self._readings_first(plan, query, state):
                 return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
-            return self._calculate(plan, query, state, period)
+            return self._calculate(plan, query, state, period, alone)
         state.pending = None
         rests_on = calc.REGISTRY[last.name].clauses if last is not None else ()
         if not named and rests_on and calc.names_result(query):
@@ -485,8 +485,11 @@ class Assistant:
 
     # -- calculation -------------------------------------------------------------------------------
 
-    def _calculate(self, plan: calc.CalcPlan, query: str, state: SessionState, period: bool = False) -> Answer:
-        """Run a runnable plan (or ask for its inputs); `period`: the question asks only how long the rule's period is."""
+    def _calculate(
+        self, plan: calc.CalcPlan, query: str, state: SessionState, period: bool = False, alone: Retrieval | None = None
+    ) -> Answer:
+        """Run a runnable plan (or ask for its inputs); `period`: the question asks only how long the rule's period is;
+        `alone`: the question's own retrieval when it has been made already (answers from the clauses use it)."""
         clause_ids = list(calc.REGISTRY[plan.name].clauses)
         if plan.undecided:
             # "5000的税是多少": tax-inclusive or not decides the figure, and nothing in the question says which.
@@ -497,13 +500,13 @@ class Assistant:
             ]
             return self._ask_which(query, readings, state)
         if period:
-            return self._period(plan, query, state)
+            return self._period(plan, query, state, alone or self.retrieve(query))
         if not plan.runnable:
             if not plan.inputs and not calc.asks_figure(query, self.today()):
                 # "超过一个月能解约吗", "能赔吗": a question on the rule that gives no value and asks for no figure is
                 # answered by the clauses; the calculation waits for values a reply may give, as after a lookup.
                 state.pending = plan.model_copy(update={"latent": True}).model_dump(mode="json")
-                return self._lookup(query, self.retrieve(query))
+                return self._lookup(query, alone or self.retrieve(query))
             return self._ask_for_inputs(plan, clause_ids, query, state)
         # Only inputs the formula may not need are missing (or none): run it, and ask only if it needs them.
         try:
@@ -535,12 +538,11 @@ class Assistant:
             summary=calc.result_summary(result),
         )
 
-    def _period(self, plan: calc.CalcPlan, query: str, state: SessionState) -> Answer:
+    def _period(self, plan: calc.CalcPlan, query: str, state: SessionState, r: Retrieval) -> Answer:
         """A question asking only how long the contract's period is ("要在几天内报备"): its clause answers (of the
         calculator's clauses, the one retrieval ranks best), and the calculation waits for a reply that asks for the
         day it gives ("那最晚是哪一天"): as the conversation's calculation when the question gave every input, else
-        pending until a reply completes it."""
-        r = self.retrieve(query)
+        pending until a reply completes it. `r`: the question's own retrieval."""
         ranked = _ranks(r)
         rule = min(calc.REGISTRY[plan.name].clauses, key=lambda c: ranked.get(c, len(ranked) + 1))
         if plan.runnable:

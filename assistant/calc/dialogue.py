@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .mentions import read
+from .mentions import Mention, read
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
@@ -374,8 +374,10 @@ def _plain_values(value: Any) -> set[str]:
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
 # "再来一次", "又被删了两次", "再多三次": a count added to the last one.
 _ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又")
-# "再晚5天", "又拖了3天", "再用两个月": days or months added to the last ones ("差不多5天" adds nothing).
-_ADDED_SPAN = re.compile(r"(?:再|又|(?<!不)多)(?:晚|拖|过|延|迟|欠|等|用|租)?了?\s*$")
+# "再晚5天", "又拖了3天", "再用两个月": days or months added to the last ones ("差不多5天" adds nothing); hours
+# of outage said as more ("又断了20个小时") as counts are.
+_ADDED_DAYS = re.compile(r"(?:再|又|(?<!不)多)(?:晚|拖|过|延|迟|欠|等|用|租)?了?\s*$")
+_ADDED_SPANS = {"hours": _ADDED_COUNT, "days": _ADDED_DAYS, "months": _ADDED_DAYS}
 # "累计26小时", "加起来一共30个小时": a total said as such.
 _TOTAL = re.compile(r"累计|累積|一共|总共|加起来|合计|总计")
 _TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
@@ -423,29 +425,27 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
     """
     out: dict[str, Any] = {}
     items = reading.mentions.items
+
+    def said_before(m: Mention) -> str:
+        """The few characters said right before a value ("又", "再晚", "累计")."""
+        return reading.text[max(0, m.start - 4): m.start]
+
     for role in spec.roles:
         old = inputs.get(role.name)
-        if role.kind == "hours" and old is not None:
-            # "又断了8小时，这个月累计26小时": the total said as such; else "今天又断了20个小时": that much more.
+        if role.kind in _ADDED_SPANS and old is not None:
+            # "又断了8小时，这个月累计26小时": the total said as such; else "今天又断了20个小时", "那如果再晚5天才缴呢",
+            # "再用两个月呢": that much more than the last calculation had.
             durations = [m for m in items if m.kind == "duration"]
-            total = next((m for m in durations if _TOTAL.search(reading.text[max(0, m.start - 4): m.start])), None)
-            more = next((m for m in durations if _ADDED_COUNT.search(reading.text[max(0, m.start - 4): m.start])), None)
+            total = next((m for m in durations if _TOTAL.search(said_before(m))), None)
+            more = next((m for m in durations if _ADDED_SPANS[role.kind].search(said_before(m))), None)
             pick = total if total is not None else more
-            said = FILLERS["hours"].convert(pick, reading.today) if pick is not None else None
+            said = FILLERS[role.kind].convert(pick, reading.today) if pick is not None else None
             if said is not None:
                 out[role.name] = said[0] if total is not None else number_value(Decimal(str(old)) + Decimal(str(said[0])))
             continue
-        if role.kind in ("days", "months") and old is not None:
-            # "那如果再晚5天才缴呢", "再用两个月呢": that many more than the last calculation had.
-            more = [m for m in items if m.kind == "duration" and _ADDED_SPAN.search(reading.text[max(0, m.start - 4): m.start])]
-            said = FILLERS[role.kind].convert(more[0], reading.today) if len(more) == 1 else None
-            if said is not None:
-                out[role.name] = number_value(Decimal(str(old)) + Decimal(str(said[0])))
-            continue
         if role.kind == "count" and isinstance(old, int):
             # "要是再来一次呢", "又被删了两次": that many more than the last calculation had.
-            more = next((m for m in items if m.kind == "count"
-                         and _ADDED_COUNT.search(reading.text[max(0, m.start - 4): m.start])), None)
+            more = next((m for m in items if m.kind == "count" and _ADDED_COUNT.search(said_before(m))), None)
             if more is not None:
                 out[role.name] = old + int(more.value)
             continue
