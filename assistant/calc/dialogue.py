@@ -140,7 +140,9 @@ def carry(
         if role.name in last.inputs:
             out[role.name] = last.inputs[role.name]
             continue
-        same_kind = [r for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs]
+        # A last input this calculator has a role of the same name for is that role's, not also another's (the days
+        # overdue of a late fee are no days since a suspension).
+        same_kind = [r for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and spec.role(r.name) is None]
         if role.kind == "date":
             # Dates are matched by their words: the day the last line opened (开通) is the opening day, not the
             # day it was accepted; with several dates to fill (a notice date and the day force majeure began),

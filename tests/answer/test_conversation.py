@@ -446,3 +446,11 @@ def test_a_supposed_case_is_answered_by_the_clause_and_the_values_still_complete
     b = fake_assistant.ask("我们欠费了 违约金咋算呀")
     c = fake_assistant.ask("欠了五千一 晚了十二天", session=b.session_id)
     assert c.calculation.name == "late_fee" and result(c) == 183.6
+
+
+def test_a_last_input_carried_by_name_is_not_carried_again_to_another_input_of_its_kind(fake_assistant):
+    a = fake_assistant.ask("帮客户查下 他们欠了七千五 拖了十八天 违约金多少")
+    b = fake_assistant.ask("这样沃云会不会已经被停了", session=a.session_id)
+    assert b.calculation.name == "overdue_status" and b.calculation.inputs["days_overdue"] == 18
+    # nobody said the line was suspended, let alone for how long
+    assert b.calculation.inputs.get("days_since_suspension") is None
