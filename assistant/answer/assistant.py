@@ -144,6 +144,7 @@ class Assistant:
         retriever = Retriever(knowledge, embedder, artefacts, settings)
         if "examples" not in kw:
             kw["examples"] = ExampleIndex.build(list(calc.load_examples()), embedder, Path(settings.cache_dir))
+        retriever.examples = kw["examples"]
         return cls(knowledge, retriever, settings, **kw)
 
     @property

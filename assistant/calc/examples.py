@@ -29,7 +29,10 @@ def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
         out_of_scope = row.get("out_of_scope", False)
         if not isinstance(out_of_scope, bool) or (out_of_scope and label):
             raise ValueError(f"{path}: example {i}: out_of_scope must be true or false, and never with a calculator")
-        out.append(Example(text, label, out_of_scope))
+        clauses = row.get("clauses", [])
+        if not isinstance(clauses, list) or not all(isinstance(c, str) and c for c in clauses) or (clauses and (label or out_of_scope)):
+            raise ValueError(f"{path}: example {i}: clauses must be a list of clause ids, and only on a lookup")
+        out.append(Example(text, label, out_of_scope, tuple(clauses)))
     return tuple(out)
 
 
@@ -43,6 +46,7 @@ def write_examples(examples: list[Example], path: Path = EXAMPLES_PATH) -> None:
     for e in examples:
         lines += ["", "[[example]]", f"q = {_quoted(e.text)}"] + ([f'calculator = "{e.label}"'] if e.label else [])
         lines += ["out_of_scope = true"] if e.out_of_scope else []
+        lines += ["clauses = [" + ", ".join(_quoted(c) for c in e.clauses) + "]"] if e.clauses else []
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

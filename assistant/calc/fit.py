@@ -61,7 +61,10 @@ def examples(part) -> list[Example]:
 
 def labelled_examples(part) -> list[Labelled]:
     """The part's standalone questions as the example questions selection compares a question with."""
-    return [Labelled(q.q, next(iter(_wanted(q)), ""), q.kind == "out_of_scope") for q in part.questions]
+    return [
+        Labelled(q.q, next(iter(_wanted(q)), ""), q.kind == "out_of_scope", tuple(q.clauses) if q.kind == "lookup" else ())
+        for q in part.questions
+    ]
 
 
 def project_examples() -> list[Example]:

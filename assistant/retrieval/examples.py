@@ -33,6 +33,7 @@ class Example:
     text: str
     label: str
     out_of_scope: bool = False  # a question about something this contract does not cover
+    clauses: tuple[str, ...] = ()  # the clauses that answer it, for a lookup
 
 
 class ExampleIndex:
@@ -54,6 +55,7 @@ class ExampleIndex:
             self._index.setdefault(text, []).append(i)
         self._labels = np.array([e.label for e in examples], dtype=object)
         self._out = np.array([e.out_of_scope for e in examples], dtype=bool)
+        self._clauses = [e.clauses for e in examples]
         # The examples' wording as BM25 over character uni- and bigrams, for nearest_in_wording: the BM25 library
         # retrieval already uses, built here in ~0.1 s (character TF-IDF cosine with scikit-learn cost 0.4 s, and 0.8 s
         # to import it, for the same sealed figures).
@@ -91,15 +93,22 @@ class ExampleIndex:
         `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
         still scored as unseen.
         """
+        return self._neighbours(_shares(self._nearest(vector, exclude, k)))
+
+    def _nearest(self, vector: np.ndarray, exclude: str | Collection[str], k: int) -> list[tuple[int, float]]:
+        """The k nearest examples (row, cosine), best first, those whose text is `exclude` left out."""
         n = len(self.examples)
         if not n:
-            return Neighbours({}, 0.0)
+            return []
         left_out = self._left_out(exclude)
         # faiss rather than a numpy product: numpy's BLAS threads slow a 3000-row product to ~5 ms when the
         # encoder keeps both cores busy (0.2 ms either way when idle).
         sims, rows = self._flat.search(vector.reshape(1, -1).astype(np.float32), min(n, k + len(left_out)))
-        found = [(int(i), float(d)) for i, d in zip(rows[0], sims[0]) if i >= 0 and int(i) not in left_out]
-        return self._neighbours(_shares(found[:k]))
+        return [(int(i), float(d)) for i, d in zip(rows[0], sims[0]) if i >= 0 and int(i) not in left_out][:k]
+
+    def answering(self, vector: np.ndarray, floor: float, exclude: str = "", k: int = NEIGHBOURS) -> set[str]:
+        """The clauses that answer any of the k nearest examples that is a lookup at least `floor` alike (cosine)."""
+        return {c for i, sim in self._nearest(vector, exclude, k) if sim >= floor for c in self._clauses[i]}
 
     def _neighbours(self, nearest: list[tuple[int, float]]) -> Neighbours:
         """The votes of the nearest examples, each with its share."""

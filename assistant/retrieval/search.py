@@ -17,6 +17,7 @@ from assistant.corpus.normalize import fold, normalize_query
 from assistant.embedding.model import Embedder
 from assistant.embedding.queries import QueryEncoder
 from assistant.models import Hit
+from assistant.retrieval.examples import ExampleIndex
 from assistant.retrieval.index import Artefacts, domain_words
 from assistant.retrieval.tokenize import Tokenizer
 from assistant.settings import Settings
@@ -121,6 +122,9 @@ class Retriever:
             for c in knowledge.corpus.clauses
         }
         self._term_doc = _term_doc_scores(artefacts.bm25)
+        # The labelled example questions (calc/examples.toml): a clause that answers a lookup worded nearly the
+        # same as the question ranks higher (set by the caller; None: none are compared).
+        self.examples: ExampleIndex | None = None
 
     def bm25_scores(self, query: str, expansions: list[str], words: list[str] | None = None) -> np.ndarray:
         """BM25 score of every clause for the query plus its synonym expansions (`words`: the query's jieba words,
@@ -186,6 +190,8 @@ class Retriever:
             rk = self.settings.rrf_k
             fused = self.settings.bm25_weight / (rk + b_rank) + self.settings.dense_weight / (rk + d_rank)
             fused = np.where(bm25 > 0, fused, self.settings.dense_weight / (rk + d_rank))
+        if vec is not None and self.examples is not None and self.settings.example_weight:
+            fused = fused + self.settings.example_weight * self._answered_alike(vec, question)
         order = np.argsort(-fused, kind="stable")[:k]
         # One conversion per array rather than one numpy scalar per field.
         columns = zip(order.tolist(), *(a[order].tolist() for a in (fused, b_rank, d_rank, bm25, dense)))
@@ -203,6 +209,15 @@ class Retriever:
         signals = self._signals(query, words, bm25, dense, vec is not None)
         signals.coverage1, signals.coverage3 = self._coverage(words, expansions, [h.clause_id for h in hits[:3]])
         return Retrieval(query, expansions, hits, signals, vec)
+
+    def _answered_alike(self, vec: np.ndarray, question: str) -> np.ndarray:
+        """1 for each clause that answers a labelled lookup nearly the same as the question (Settings.example_floor),
+        else 0; a question is never its own example."""
+        out = np.zeros(len(self.ids), dtype=np.float64)
+        for cid in self.examples.answering(vec, self.settings.example_floor, exclude=question):
+            if cid in self._pos:
+                out[self._pos[cid]] = 1.0
+        return out
 
     def _coverage(self, words: list[str], expansions: list[str], best: list[str]) -> tuple[float, float]:
         """How much of the question the best clauses speak of: its content words (or a synonym's contract term)

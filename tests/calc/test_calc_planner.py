@@ -406,6 +406,12 @@ def test_example_questions_load_checked(tmp_path):
         load_examples(path)
     write_examples([Example("移动宽带多少钱", "", True)], path)
     assert load_examples(path)[0].out_of_scope is True
+    write_examples([Example("转租会怎么样", "", False, ("M-11", "A1-6.3"))], path)
+    assert load_examples(path)[0].clauses == ("M-11", "A1-6.3")
+    for bad in ('clauses = "M-11"', 'clauses = [""]', 'clauses = ["M-11"]\ncalculator = "late_fee"'):
+        path.write_text(f'[[example]]\nq = "x"\n{bad}\n', encoding="utf-8")
+        with pytest.raises(ValueError, match="example 0: clauses must be a list of clause ids, and only on a lookup"):
+            load_examples(path)
 
 
 def test_the_shipped_examples_load_and_name_calculators():
@@ -413,6 +419,13 @@ def test_the_shipped_examples_load_and_name_calculators():
 
     examples = load_examples()
     assert len({e.label for e in examples if e.label}) >= 20 and any(not e.label for e in examples)
+
+
+def test_the_shipped_examples_cite_only_clauses_of_the_contract(fake_assistant):
+    from assistant.calc.examples import load_examples
+
+    cited = {c for e in load_examples() for c in e.clauses}
+    assert len(cited) >= 50 and cited <= set(fake_assistant.knowledge.corpus.ids)
 
 
 @pytest.mark.parametrize(

@@ -105,3 +105,15 @@ def test_several_questions_can_be_left_out_of_the_neighbours(tmp_path):
     vec = FakeEmbedder().encode_queries(["逾期15天违约金多少"])[0]
     assert "late_fee" in index.shares(vec, k=3)
     assert "late_fee" not in index.shares(vec, exclude=[EXAMPLES[0].text, EXAMPLES[1].text], k=3)
+
+
+def test_answering_names_the_clauses_of_near_lookups_only(tmp_path):
+    rows = [*EXAMPLES, Example("转租给别人会怎么样", "", False, ("M-11",)), Example("云专线暂停要申请吗", "", False, ("M-26",))]
+    index = ExampleIndex.build(rows, FakeEmbedder(), tmp_path)
+    vec = FakeEmbedder().encode_queries(["转租给别人会怎么样"])[0]
+    assert index.answering(vec, floor=0.99) == {"M-11"}
+    # Not the lookup itself, and nothing when no lookup is that near.
+    assert index.answering(vec, floor=0.99, exclude="转租给别人会怎么样") == set()
+    far = FakeEmbedder().encode_queries(["逾期10天违约金多少"])[0]
+    assert index.answering(far, floor=0.99) == set()
+    assert "M-11" not in index.answering(far, floor=-1.0, k=1)

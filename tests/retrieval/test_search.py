@@ -111,3 +111,26 @@ def test_a_paraphrase_row_ranks_a_little_below_the_curated_rows(fake_assistant):
     scores = retriever.dense_scores(vec)
     m5 = retriever.ids.index("M-5")
     assert scores[m5] == pytest.approx(1.0 - retriever.settings.paraphrase_penalty, abs=1e-5)
+
+
+def test_a_clause_answering_a_near_labelled_lookup_ranks_first(fake_assistant):
+    """A labelled lookup whose vector is the question's lifts its clause from third to first (Settings.example_weight
+    is more than the gap between neighbouring fused ranks); a question is never its own example."""
+    from assistant.retrieval.examples import Example, ExampleIndex
+
+    retriever = fake_assistant.retriever
+    question = "专线能暂停吗"
+    plain = [h.clause_id for h in retriever.search(question, mode=Mode.hybrid).hits]
+    target = plain[2]
+    lexical = [h.clause_id for h in retriever.search(question, mode=Mode.bm25).hits]
+    vector = retriever.embedder.encode_queries([normalize_query(question)])
+    saved = retriever.examples
+    try:
+        retriever.examples = ExampleIndex([Example("暂停专线可以吗", "", False, (target,))], vector)
+        assert [h.clause_id for h in retriever.search(question, mode=Mode.hybrid).hits][:2] == [target, plain[0]]
+        # The lexical ranking encodes nothing, so no example votes in it.
+        assert [h.clause_id for h in retriever._search(question, 5, Mode.bm25).hits] == lexical
+        retriever.examples = ExampleIndex([Example(question, "", False, (target,))], vector)
+        assert [h.clause_id for h in retriever.search(question, mode=Mode.hybrid).hits] == plain
+    finally:
+        retriever.examples = saved
