@@ -234,6 +234,8 @@ def follow_up(
     # inputs (the VAT of the default 100 元 opening fee, for "加上开户费 第一次交多少") is no complete question, and
     # one for the same calculator is read as a change of the last ("我们计划3月25日发出通知，来得及吧" after a
     # latest-notice date keeps the end date and adds the notice date).
+    if (as_lines := _as_lines(last, reading)) is not None:
+        return as_lines
     if own is not None and not own.missing and own.inputs and not cue and own.name != last.name:
         return None
     last_spec = vocabulary().calculators[last.name]
@@ -477,6 +479,33 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
 # "第三个月是3200", "最后一个月的账单其实是2800": one month of a series of monthly amounts, by its place.
 _MONTH_PLACE = re.compile(r"(?:第\s*(\d+)|(最后|最末|末))\s*(?:一|1)?\s*个?\s*月(?:份)?[^，,。\d]{0,8}$")
 PLACE_REACH = 16  # characters before an amount in which its month's place is said
+
+
+def _as_lines(last: CalcPlan, reading: Reading) -> CalcPlan | None:
+    """The last calculation of one line as one line of a list (CalcSpec.lines_of), when this message gives a count
+    of lines alone ("两条呢", "客户说他们有两条": that many of its bandwidth) or lines said as added ("再加一条十兆的":
+    those beside it); months the message says replace the last ones."""
+    bandwidth = last.inputs.get("bandwidth_mbps")
+    total = next((s for s in vocabulary().calculators.values() if s.lines_of == last.name), None)
+    if total is None or bandwidth is None:
+        return None
+    items = reading.mentions.items
+    lines = next((m for m in items if m.kind == "line_list"), None)
+    counts = [m for m in items if m.kind == "count" and "条" in reading.text[m.start: m.end]]
+    if lines is not None and _ADDED.search(reading.text[max(0, lines.start - 6): lines.start]):
+        listed = [(int(bandwidth), 1), *lines.value]
+    elif lines is None and len(counts) == 1 and not any(m.kind == "bandwidth" for m in items):
+        listed = [(int(bandwidth), int(counts[0].value))]
+    else:
+        return None
+    merged: dict[int, int] = {}
+    for bw, n in listed:
+        merged[bw] = merged.get(bw, 0) + n
+    said, _ = fill(total, reading)
+    carried = {k: v for k, v in last.inputs.items() if k != "bandwidth_mbps" and k in REGISTRY[total.name].inputs.model_fields}
+    inputs = {**carried, **{k: v for k, v in said.inputs.items() if k != "lines"}}
+    inputs["lines"] = [{"bandwidth_mbps": bw, "count": n} for bw, n in merged.items()]
+    return build(total.name, inputs, [*last.assumptions, *said.assumptions])
 
 
 def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[dict[str, Any], list[tuple[int, int]]]:

@@ -75,6 +75,9 @@ class CalcSpec:
     # Words naming the situation the calculator applies to, one of which a question (or the conversation before it)
     # must say: suspension for an unpaid bill is not a suspension asked for ("能先暂停两个月吗"). Empty: any.
     situation: tuple[str, ...] = ()
+    # The calculator of one line (its input bandwidth_mbps) this one totals for a list of lines: after it, a count
+    # of lines ("两条呢") or lines said as added ("再加一条十兆的") asks this one, its bandwidth one line of the list.
+    lines_of: str = ""
 
     def applies(self, text: str) -> bool:
         """The text speaks of the calculator's situation (always, when it names none)."""
@@ -279,7 +282,19 @@ def _calculator(
         hollow=hollow,
         derived=_strings(f"calculators.{name}.derived", raw.get("derived", [])),
         situation=_strings(f"calculators.{name}.situation", raw.get("situation", [])),
+        lines_of=_lines_of(name, raw.get("lines_of", ""), roles),
     )
+
+
+def _lines_of(name: str, single: Any, roles: tuple[RoleSpec, ...]) -> str:
+    """`lines_of`, checked: a calculator of one bandwidth, named by one that reads a list of lines."""
+    if not single:
+        return ""
+    if not isinstance(single, str) or single not in REGISTRY or "bandwidth_mbps" not in REGISTRY[single].inputs.model_fields:
+        raise VocabularyError(f"calculators.{name}.lines_of must name a calculator with input bandwidth_mbps, got {single!r}")
+    if not any(r.kind == "line_list" for r in roles):
+        raise VocabularyError(f"calculators.{name}.lines_of: {name} has no line_list role to total the lines in")
+    return single
 
 
 def load(path: Path = TRIGGERS_PATH) -> Vocabulary:

@@ -280,6 +280,8 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('third_person = ["re:客户(', 'third_person = ["re:客户((', 1), "perspective.third_person"),
         (lambda t: t.replace('own_case = ["re:(?:', 'own_case = ["re:((?:', 1), "intent.own_case"),
         (lambda t: t.replace('first_person = ["我们"', 'first_person = ["我"', 1), "first_person must hold words of two characters"),
+        (lambda t: t.replace('lines_of = "line_fee"', 'lines_of = "late_fee"', 1), "lines_of must name a calculator with input bandwidth_mbps"),
+        (lambda t: t.replace('lines_of = "line_fee"', 'lines_of = "line_fees"', 1), "lines_of must name a calculator"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):

@@ -190,6 +190,34 @@ def test_a_correction_edits_the_lines_of_the_last_calculation(then, lines):
 
 
 @pytest.mark.parametrize(
+    ("first", "then", "lines", "months"),
+    [
+        # a count of lines alone is that many of the last line's bandwidth
+        ("100M专线 云不用了 单独一个月多少", "两条 呢", {100: 2}, 1),
+        ("客户是50M的，停云以后一个月多少", "客户说他们有两条", {50: 2}, 1),
+        ("50M专线不要云 半年多少钱", "那三条呢", {50: 3}, 6),
+        # lines said as added join the last one, and months the message says replace its months
+        ("100M专线 云不用了 单独一个月多少", "再 加 一条 十兆 的 嗯 一年 一共 多少", {100: 1, 10: 1}, 12),
+        ("20M的专线停了沃云每月多少", "再加两条20M呢", {20: 3}, 1),
+    ],
+)
+def test_a_count_of_lines_after_one_line_totals_the_lines(first, then, lines, months):
+    last, last_result = last_of(first)
+    assert last.name == "line_fee"
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == "line_fee_total"
+    assert {e["bandwidth_mbps"]: e["count"] for e in again.inputs["lines"]} == lines
+    assert again.inputs.get("months", 1) == months
+
+
+@pytest.mark.parametrize("then", ["那200M呢", "中断了两次呢", "两条20M和一条100M分别是哪条条款"])
+def test_a_message_without_a_count_of_lines_alone_is_no_total_of_the_last_line(then):
+    last, last_result = last_of("100M专线 云不用了 单独一个月多少")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is None or again.name != "line_fee_total" or {e["bandwidth_mbps"] for e in again.inputs["lines"]} != {100}
+
+
+@pytest.mark.parametrize(
     ("first", "then", "end", "notice"),
     [
         ("我们拟于4月30日解除协议，最晚哪天要书面通知", "我们计划3月25日发出通知，时间来得及吧？", "2026-04-30", "2026-03-25"),
