@@ -41,7 +41,8 @@ def write_examples(examples: list[Example], path: Path = EXAMPLES_PATH) -> None:
     lines = [
         "# Labelled example questions (calc/examples.py), written by `assistant fit` from the dev part of the question",
         "# bank. `calculator` is what the question asks for; a question without one is no calculation; `out_of_scope`",
-        "# marks a question about something the contract does not cover.",
+        "# marks a question about something the contract does not cover; `clauses` are the clauses that answer a lookup",
+        "# (retrieval ranks them higher for a question worded nearly the same).",
     ]
     for e in examples:
         lines += ["", "[[example]]", f"q = {_quoted(e.text)}"] + ([f'calculator = "{e.label}"'] if e.label else [])

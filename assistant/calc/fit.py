@@ -60,11 +60,14 @@ def examples(part) -> list[Example]:
 
 
 def labelled_examples(part) -> list[Labelled]:
-    """The part's standalone questions as the example questions selection compares a question with."""
-    return [
+    """The part's standalone questions as the example questions selection compares a question with, and its
+    conversations' lookup turns, each with the clauses that answer it (a follow-up worded alike is answered alike:
+    "那联通可以直接终止协议吗" after a sublease)."""
+    out = [
         Labelled(q.q, next(iter(_wanted(q)), ""), q.kind == "out_of_scope", tuple(q.clauses) if q.kind == "lookup" else ())
         for q in part.questions
     ]
+    return out + [Labelled(t.q, "", False, tuple(t.clauses)) for c in part.conversations for t in c.turn if t.kind == "lookup"]
 
 
 def project_examples() -> list[Example]:

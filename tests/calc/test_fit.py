@@ -32,8 +32,33 @@ def labelled_examples_of(rows):
 
     class Part:
         questions = [Row(q, c) for q, c in rows]
+        conversations = []
 
     return labelled_examples(Part())
+
+
+def test_labelled_examples_carry_the_clauses_of_lookups_and_of_conversations_lookup_turns():
+    from assistant.bank import Bank
+
+    part = Bank.model_validate({
+        "questions": [
+            {"id": "Z-001", "style": "chat", "today": "2026-05-01", "q": "转租会怎样", "kind": "lookup", "clauses": ["M-11"]},
+            {"id": "Z-002", "style": "chat", "today": "2026-05-01", "q": "移动专线多少钱", "kind": "out_of_scope"},
+            {"id": "Z-003", "style": "chat", "today": "2026-05-01", "q": "欠5000逾期10天罚多少", "kind": "calc",
+             "calculator": "late_fee", "inputs": {"owed": 5000, "days_overdue": 10}, "clauses": ["M-29"]},
+        ],
+        "conversations": [{"id": "Z-C01", "style": "chat", "today": "2026-05-01", "turn": [
+            {"q": "转租被发现了要赔多少", "kind": "clarify", "calculator": "sublease_penalty", "relation": "new"},
+            {"q": "那联通能直接终止协议吗", "kind": "lookup", "clauses": ["M-11"], "relation": "lookup_prev_subject"},
+        ]}],
+    })
+    got = [(e.text, e.label, e.out_of_scope, e.clauses) for e in labelled_examples(part)]
+    assert got == [
+        ("转租会怎样", "", False, ("M-11",)),
+        ("移动专线多少钱", "", True, ()),
+        ("欠5000逾期10天罚多少", "late_fee", False, ()),  # a calculation's clauses are its calculator's
+        ("那联通能直接终止协议吗", "", False, ("M-11",)),
+    ]
 
 
 def test_a_rows_writer_is_its_id_prefix():
