@@ -427,6 +427,9 @@ class Assistant:
             if all(rd.cover for rd in readings):
                 return self._cover_all(query, ambiguity.ranked(readings, _ranks(r)), r)
             return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
+        if not context and (readings := self._readings_alike(query, alone)):
+            # Worded nearly as a labelled vague question ("合同里好几处5个工作日 都是指什么"): asked back the same way.
+            return self._ask_which(query, readings, state)
         s = r.signals
         if not context and self.vagueness.applies(s.length, len(s.domain_terms), s.bm25_margin):
             notes = {n.clause_id: (n.keywords, n.questions) for n in (self.knowledge.note(h.clause_id) for h in r.hits)}
@@ -451,6 +454,17 @@ class Assistant:
             return self._ask_for_inputs(plan, list(calc.REGISTRY[plan.name].clauses), query, state, explain=own_case)
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
+
+    def _readings_alike(self, query: str, r: Retrieval) -> list[ambiguity.Reading]:
+        """The readings of the labelled vague question nearest the question, when one is at least
+        Settings.example_floor alike and at least two of its readings have a clause to offer; else []."""
+        if self.examples is None or r.query_vector is None:
+            return []
+        alike = self.examples.readings_alike(r.query_vector, self.settings.example_floor, exclude=query)
+        clause_ids = [calc.REGISTRY[x].clauses[0] if x in calc.REGISTRY else x for x in alike]
+        notes = {cid: (n.keywords, n.questions) for cid in clause_ids if cid in self._clause_ids for n in [self.knowledge.note(cid)]}
+        readings = ambiguity.readings_from_notes([c for c in clause_ids if c in notes], notes, self.vagueness.options)
+        return readings if len(readings) >= 2 else []
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
         """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,

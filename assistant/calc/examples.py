@@ -32,7 +32,10 @@ def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
         clauses = row.get("clauses", [])
         if not isinstance(clauses, list) or not all(isinstance(c, str) and c for c in clauses) or (clauses and (label or out_of_scope)):
             raise ValueError(f"{path}: example {i}: clauses must be a list of clause ids, and only on a lookup")
-        out.append(Example(text, label, out_of_scope, tuple(clauses)))
+        readings = row.get("readings", [])
+        if not isinstance(readings, list) or not all(isinstance(r, str) and r for r in readings) or (readings and (label or out_of_scope or clauses)):
+            raise ValueError(f"{path}: example {i}: readings must be a list of calculators or clause ids, and only on a vague question")
+        out.append(Example(text, label, out_of_scope, tuple(clauses), tuple(readings)))
     return tuple(out)
 
 
@@ -42,12 +45,14 @@ def write_examples(examples: list[Example], path: Path = EXAMPLES_PATH) -> None:
         "# Labelled example questions (calc/examples.py), written by `assistant fit` from the dev part of the question",
         "# bank. `calculator` is what the question asks for; a question without one is no calculation; `out_of_scope`",
         "# marks a question about something the contract does not cover; `clauses` are the clauses that answer a lookup",
-        "# (retrieval ranks them higher for a question worded nearly the same).",
+        "# (retrieval ranks them higher for a question worded nearly the same); `readings` are what a vague question may",
+        "# mean (calculators or clause ids): a question worded nearly the same is asked back with them.",
     ]
     for e in examples:
         lines += ["", "[[example]]", f"q = {_quoted(e.text)}"] + ([f'calculator = "{e.label}"'] if e.label else [])
         lines += ["out_of_scope = true"] if e.out_of_scope else []
         lines += ["clauses = [" + ", ".join(_quoted(c) for c in e.clauses) + "]"] if e.clauses else []
+        lines += ["readings = [" + ", ".join(_quoted(r) for r in e.readings) + "]"] if e.readings else []
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -64,7 +64,10 @@ def labelled_examples(part) -> list[Labelled]:
     conversations' lookup turns, each with the clauses that answer it (a follow-up worded alike is answered alike:
     "那联通可以直接终止协议吗" after a sublease)."""
     out = [
-        Labelled(q.q, next(iter(_wanted(q)), ""), q.kind == "out_of_scope", tuple(q.clauses) if q.kind == "lookup" else ())
+        Labelled(
+            q.q, next(iter(_wanted(q)), ""), q.kind == "out_of_scope", tuple(q.clauses) if q.kind == "lookup" else (),
+            tuple(q.readings) if q.kind == "vague" else (),
+        )
         for q in part.questions
     ]
     return out + [Labelled(t.q, "", False, tuple(t.clauses)) for c in part.conversations for t in c.turn if t.kind == "lookup"]

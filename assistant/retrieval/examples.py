@@ -34,6 +34,8 @@ class Example:
     label: str
     out_of_scope: bool = False  # a question about something this contract does not cover
     clauses: tuple[str, ...] = ()  # the clauses that answer it, for a lookup
+    # For a question too vague to answer as it stands: its readings (calculators and/or clause ids), most likely first.
+    readings: tuple[str, ...] = ()
 
 
 class ExampleIndex:
@@ -56,6 +58,7 @@ class ExampleIndex:
         self._labels = np.array([e.label for e in examples], dtype=object)
         self._out = np.array([e.out_of_scope for e in examples], dtype=bool)
         self._clauses = [e.clauses for e in examples]
+        self._readings = [e.readings for e in examples]
         # The examples' wording as BM25 over character uni- and bigrams, for nearest_in_wording: the BM25 library
         # retrieval already uses, built here in ~0.1 s (character TF-IDF cosine with scikit-learn cost 0.4 s, and 0.8 s
         # to import it, for the same sealed figures).
@@ -109,6 +112,14 @@ class ExampleIndex:
     def answering(self, vector: np.ndarray, floor: float, exclude: str = "", k: int = NEIGHBOURS) -> set[str]:
         """The clauses that answer any of the k nearest examples that is a lookup at least `floor` alike (cosine)."""
         return {c for i, sim in self._nearest(vector, exclude, k) if sim >= floor for c in self._clauses[i]}
+
+    def readings_alike(self, vector: np.ndarray, floor: float, exclude: str = "") -> tuple[str, ...]:
+        """The readings of the nearest example when it and the next are vague questions at least `floor` alike
+        (cosine), else ()."""
+        nearest = self._nearest(vector, exclude, 2)
+        if len(nearest) < 2 or not all(sim >= floor and self._readings[i] for i, sim in nearest):
+            return ()
+        return self._readings[nearest[0][0]]
 
     def _neighbours(self, nearest: list[tuple[int, float]]) -> Neighbours:
         """The votes of the nearest examples, each with its share."""

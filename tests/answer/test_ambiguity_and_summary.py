@@ -189,6 +189,36 @@ def test_a_question_retrieval_cannot_place_is_asked_back_with_the_best_clauses(f
     assert fake_assistant.ask("专线欠费了会停机吗").intent is Intent.lookup
 
 
+def test_a_question_worded_as_labelled_vague_ones_is_asked_back_with_their_readings(fake_assistant):
+    """The two nearest example questions vague and at least Settings.example_floor alike: their readings (a
+    calculator stands for its first clause) are offered; one vague neighbour alone, or the question itself, is not
+    enough."""
+    from assistant.calc import REGISTRY
+    from assistant.corpus.normalize import normalize_query
+    from assistant.retrieval.examples import Example, ExampleIndex
+
+    question = "客户问这个期限到底指什么"
+    plain = fake_assistant.ask(question)
+    vector = fake_assistant.retriever.embedder.encode_queries([normalize_query(question)])[0]
+    vague = ("contract_term", "A1-13.1")
+    saved = fake_assistant.examples
+    try:
+        for examples, asked in (
+            ([Example("这个期限指什么", "", readings=vague), Example("期限到底是啥", "", readings=vague)], True),
+            ([Example("这个期限指什么", "", readings=vague), Example("期限能延长吗", "", clauses=("M-44",))], False),
+            ([Example(question, "", readings=vague), Example("期限到底是啥", "", readings=vague)], False),
+        ):
+            fake_assistant.examples = ExampleIndex(examples, [vector, vector])
+            a = fake_assistant.ask(question)
+            if asked:
+                assert a.intent is Intent.clarify
+                assert [o.clause_ids[0] for o in a.options] == [REGISTRY["contract_term"].clauses[0], "A1-13.1"]
+            else:
+                assert (a.intent, [c.clause_id for c in a.citations]) == (plain.intent, [c.clause_id for c in plain.citations])
+    finally:
+        fake_assistant.examples = saved
+
+
 @pytest.mark.parametrize(
     ("question", "clause", "first"),
     [("云专线能暂停吗", "M-9", "不可以"), ("可以转租吗", "M-11", "不可以"), ("数据要自己备份吗", "A1-2.9", "是"),

@@ -414,6 +414,12 @@ def test_example_questions_load_checked(tmp_path):
         path.write_text(f'[[example]]\nq = "x"\n{bad}\n', encoding="utf-8")
         with pytest.raises(ValueError, match="example 0: clauses must be a list of clause ids, and only on a lookup"):
             load_examples(path)
+    write_examples([Example("合同里那个30天是啥", "", readings=("contract_term", "A1-3.5"))], path)
+    assert load_examples(path)[0].readings == ("contract_term", "A1-3.5")
+    for bad in ('readings = "M-44"', 'readings = ["M-44"]\nclauses = ["M-44"]', 'readings = ["M-44"]\nout_of_scope = true'):
+        path.write_text(f'[[example]]\nq = "x"\n{bad}\n', encoding="utf-8")
+        with pytest.raises(ValueError, match="example 0: readings must be a list of calculators or clause ids, and only on a vague"):
+            load_examples(path)
 
 
 def test_the_shipped_examples_load_and_name_calculators():
@@ -425,9 +431,12 @@ def test_the_shipped_examples_load_and_name_calculators():
 
 def test_the_shipped_examples_cite_only_clauses_of_the_contract(fake_assistant):
     from assistant.calc.examples import load_examples
+    from assistant.calc.registry import REGISTRY
 
     cited = {c for e in load_examples() for c in e.clauses}
     assert len(cited) >= 50 and cited <= set(fake_assistant.knowledge.corpus.ids)
+    readings = {r for e in load_examples() for r in e.readings}
+    assert readings and readings <= set(fake_assistant.knowledge.corpus.ids) | set(REGISTRY)
 
 
 @pytest.mark.parametrize(
