@@ -348,8 +348,11 @@ _LINE_AND = re.compile(r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*[,，、;；]?\
 _LINE_TAKEN_BACK = re.compile(
     r"^([^。！!？?]{0,16}?)(?:不对|不是不是|说错了|说错|错了|更正|纠正)\s*[,，]?\s*(?:应该)?\s*(?:是)?\s*$"
 )
-# Between two lines of a list: a separator and at most a short label of the next site ("、分公司", "，两个门店各").
-_LINE_LABEL_GAP = re.compile(r"^\s*(?:的)?\s*(?:云专线|专线|线路)?\s*[,，、;；]\s*[^\d。！!？?,，、;；]{0,6}$")
+# Between two lines of a list: a separator (a pause, in speech and chat) and at most a short label of the next site
+# ("、分公司", "，两个门店各", " 总部").
+_LINE_LABEL_GAP = re.compile(
+    r"^\s*(?:的)?\s*(?:云专线|专线|线路)?\s*(?:[,，、;；]\s*[^\d。！!？?,，、;；]{0,6}|\s+[^\d。！!？?,，、;；\s]{1,6})$"
+)
 # Several sites with the same line each: "2个分部各20M", "3个点每个点1条20M", "三个车间分别一条50M".
 _PER_SITE = re.compile(
     r"(\d+)\s*(?:个|家|处)[^\d，,。；;！？!?\s]{0,4}?\s*(?:各|每个[^\d，,。；;！？!?]{0,3}?|每[^\d，,。；;！？!?]{0,2}?|分别|都)"

@@ -211,6 +211,9 @@ def test_runs_of_amounts_are_lists(question, amounts):
         # a bracketed remark between the sites and their line; the product's name before the next site
         ("总部有2条100M云专线，昌平店有1条50M，另外3家门店（门店编号101、102、205）各有1条10M",
          [(100, 2), (50, 1), (10, 3)]),
+        # sites separated by a pause alone (chat, speech), each named by a short label
+        ("公司三个点 两个门店各一条20M 总部一条200M 每月加起来多少", [(20, 2), (200, 1)]),
+        ("总部1条100M 分部2条20M", [(100, 1), (20, 2)]),
     ],
 )
 def test_lines_of_several_bandwidths(question, lines):
