@@ -177,6 +177,8 @@ def ranked(readings: list[Reading], ranks: Mapping[str, int]) -> list[Reading]:
 
 _DIGIT = re.compile(r"^\s*(?:按|选|选择|第)?\s*([1-5一二三四五])\s*(?:个|号|项)?\s*(?:吧|的|啊)?\s*$")
 _CN = "一二三四五"
+# A reply describing an option rather than naming it is a short one; a longer message is a question of its own.
+MAX_DESCRIBED_PICK = 30
 # A value said beside an option's label ("解除合同 想六月三十号解"): digits or a Chinese numeral.
 _VALUE = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百千万]")
 
@@ -212,6 +214,11 @@ def chosen(reply: str, options: list[Mapping[str, Any]]) -> Choice | None:
         if label in squeezed:
             # An ASR reply spaces its words ("解除 合同"); a value said besides the label is kept for its question.
             return _choice(o, reply if _VALUE.search(squeezed.replace(label, " ", 1)) else "")
+    # A short reply describing its pick in its own words ("是欠费晚交的那个", "就是新装的专线 今天受理的"): the one
+    # option whose reading's distinct words it says, asked with the reply (what it says may be an input).
+    described = [o for o in options if any(fold(w) in squeezed for w in o.get("words", ()))]
+    if len(described) == 1 and len(squeezed) <= MAX_DESCRIBED_PICK:
+        return _choice(described[0], reply)
     return None
 
 

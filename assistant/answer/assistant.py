@@ -411,6 +411,13 @@ class Assistant:
             # "那你们还能直接把协议终止吗" after a sublease penalty: the rule the calculation rests on (M-11) speaks
             # of what the follow-up asks, so it answers it.
             named = self._spoken_of(query, rests_on)
+        if chosen and (calc.asks_own_figure(query) or calc.asks_how(query)):
+            # An option picked in reply to "违约金多少" ("是欠费晚交的那个"): the figure of the person's own case, so
+            # the formula, then its values asked for.
+            waiting = calc.latent(query, today, ranks, own_case=True)
+            if waiting is not None:
+                plan = waiting.model_copy(update={"latent": False})
+                return self._ask_for_inputs(plan, list(chosen), query, state, explain=True)
         if named:
             return self._lookup(query, r, first=named)
         readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state))
@@ -588,7 +595,8 @@ class Assistant:
         """Options for an ambiguous question, each a question answered as it stands; with three or fewer, each
         reading's own rule is said at once."""
         options = [Option(label=r.label, question=r.question, clause_ids=list(r.clauses)) for r in readings]
-        state.options = [o.model_dump() for o in options]
+        # Each reading's distinct words are kept with its option, so a reply describing its pick chooses it.
+        state.options = [{**o.model_dump(), "words": list(r.distinct)} for o, r in zip(options, readings)]
         expansions = self.knowledge.expand(query)
         parts = []
         for i, r in enumerate(readings, 1):

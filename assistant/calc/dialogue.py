@@ -596,12 +596,17 @@ def asks_period(question: str) -> bool:
     )
 
 
+def asks_how(question: str) -> bool:
+    """The message asks how a figure is worked out ("怎么算", "咋罚")."""
+    return any(w in question for w in vocabulary().asks_how)
+
+
 def asks_own_case(question: str) -> bool:
     """The message asks how a figure is worked out for a case it states as the person's own ("我们欠费了 违约金咋算"),
     not one it supposes ("转租被抓到的话，违约金怎么算")."""
     vocab = vocabulary()
     return (
-        any(w in question for w in vocab.asks_how)
+        asks_how(question)
         and any(says(w, question) for w in vocab.own_case)
         and not any(w in question for w in vocab.hypothetical)
     )

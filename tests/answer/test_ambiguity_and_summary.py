@@ -118,6 +118,32 @@ def test_a_pick_keeps_what_else_the_reply_says(reply, asked):
     assert ambiguity.chosen(reply, OPTIONS).asked == asked
 
 
+DESCRIBED = [
+    {**OPTIONS[0], "words": ["逾期", "欠费", "晚交"]},
+    {**OPTIONS[1], "words": ["转租", "借给"]},
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "question"),
+    [
+        # a short reply describing its pick by the reading's distinct words, asked with the reply itself
+        ("是欠费晚交的那个", OPTIONS[0]["question"]),
+        ("就是 借给 别人 用 那种", OPTIONS[1]["question"]),
+        # words of two options, of none, or a long message: no pick
+        ("不是欠费 是转租", None),
+        ("谢谢", None),
+        ("客户说他们这个月欠费了，还把线借给楼上公司用了一阵子，现在想问问如果只算欠费的话违约金到底怎么算", None),
+    ],
+)
+def test_a_reply_describing_an_option_in_its_own_words_picks_it(reply, question):
+    picked = ambiguity.chosen(reply, DESCRIBED)
+    assert (picked.question if picked else None) == question
+    if picked:
+        assert picked.asked == f"{question} {reply}"
+    assert ambiguity.chosen(reply, OPTIONS) is None  # options stored without words are picked by name only
+
+
 def test_the_ambiguity_file_is_checked_when_loaded(tmp_path, corpus):
     bad = tmp_path / "a.toml"
     bad.write_text('[[group]]\nname="x"\ncues=["x"]\n[[group.reading]]\nlabel="一"\nquestion="q"\nclauses=["M-99"]\n'

@@ -209,6 +209,18 @@ def test_the_conversations_calculation_chooses_among_the_readings_of_an_ambiguou
     assert b.intent is Intent.lookup and b.citations[0].clause_id == "A1-6.4"
 
 
+def test_an_option_picked_for_a_figure_explains_the_formula_and_asks_for_the_values(fake_assistant):
+    """"违约金多少", asked back, then "是欠费晚交的那个": the late fee of the person's own case, so its formula and the
+    values it needs; the values then complete it."""
+    first = fake_assistant.ask("客户问违约金多少")
+    assert first.intent is Intent.clarify and "逾期缴费" in [o.label for o in first.options]
+    picked = fake_assistant.ask("是欠费晚交的那个", session=first.session_id)
+    assert picked.intent is Intent.clarify and picked.pending is not None and picked.pending.name == "late_fee"
+    assert picked.citations[0].clause_id == "M-29"
+    done = fake_assistant.ask("欠了两万，逾期12天", session=first.session_id)
+    assert done.calculation is not None and done.calculation.name == "late_fee" and done.calculation.result == 720.0
+
+
 def test_an_option_picked_is_answered_by_its_own_clause_and_keeps_the_values_said_with_it(fake_assistant):
     """Picking "解除合同" among the notice periods cites that option's clause first; said with an end date, it is the
     latest notice day for that end date (A1-13.1: 20 business days before)."""
