@@ -141,10 +141,9 @@ class Assistant:
         kw.setdefault("sessions", make_store(settings))
         if "audit" not in kw:
             kw["audit"] = open_audit_log(settings)
-        retriever = Retriever(knowledge, embedder, artefacts, settings)
         if "examples" not in kw:
             kw["examples"] = ExampleIndex.build(list(calc.load_examples()), embedder, Path(settings.cache_dir))
-        retriever.examples = kw["examples"]
+        retriever = Retriever(knowledge, embedder, artefacts, settings, examples=kw["examples"])
         return cls(knowledge, retriever, settings, **kw)
 
     @property
@@ -468,9 +467,13 @@ class Assistant:
         if self.examples is None or r.query_vector is None:
             return []
         alike = self.examples.readings_alike(r.query_vector, self.settings.example_floor, exclude=query)
-        clause_ids = [calc.REGISTRY[x].clauses[0] if x in calc.REGISTRY else x for x in alike]
-        notes = {cid: (n.keywords, n.questions) for cid in clause_ids if cid in self._clause_ids for n in [self.knowledge.note(cid)]}
-        readings = ambiguity.readings_from_notes([c for c in clause_ids if c in notes], notes, self.vagueness.options)
+        # A calculator reading is offered as the first clause it rests on.
+        clause_ids = [c for c in (calc.REGISTRY[x].clauses[0] if x in calc.REGISTRY else x for x in alike) if c in self._clause_ids]
+        notes = {}
+        for cid in clause_ids:
+            note = self.knowledge.note(cid)
+            notes[cid] = (note.keywords, note.questions)
+        readings = ambiguity.readings_from_notes(clause_ids, notes, self.vagueness.options)
         return readings if len(readings) >= 2 else []
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:

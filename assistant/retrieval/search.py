@@ -95,7 +95,10 @@ class Retrieval:
 class Retriever:
     """Hybrid retriever over a loaded index."""
 
-    def __init__(self, knowledge: Knowledge, embedder: Embedder, artefacts: Artefacts, settings: Settings):
+    def __init__(
+        self, knowledge: Knowledge, embedder: Embedder, artefacts: Artefacts, settings: Settings,
+        examples: ExampleIndex | None = None,
+    ):
         self.knowledge = knowledge
         self.embedder = embedder
         self.artefacts = artefacts
@@ -123,8 +126,8 @@ class Retriever:
         }
         self._term_doc = _term_doc_scores(artefacts.bm25)
         # The labelled example questions (calc/examples.toml): a clause that answers a lookup worded nearly the
-        # same as the question ranks higher (set by the caller; None: none are compared).
-        self.examples: ExampleIndex | None = None
+        # same as the question ranks higher (None: none are compared).
+        self.examples = examples
 
     def bm25_scores(self, query: str, expansions: list[str], words: list[str] | None = None) -> np.ndarray:
         """BM25 score of every clause for the query plus its synonym expansions (`words`: the query's jieba words,
