@@ -361,7 +361,7 @@ class Assistant:
         # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
         # ("那能直接终止吗") is judged with the question it follows.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
-        if not continued and (_states_nothing(plan, query) or not _applies(plan, f"{context} {query}")):
+        if not continued and not _usable(plan, query, context):
             plan = None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
@@ -386,7 +386,7 @@ class Assistant:
             # second encode.
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
-            plan = None if _states_nothing(plan, query) or not _applies(plan, f"{context} {query}") else plan
+            plan = plan if _usable(plan, query, context) else None
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         near_out = neighbours.out_of_scope if neighbours is not None else 0.0
         # A follow-up is in scope when either reading is: with its previous question, or alone as a standalone
@@ -438,8 +438,7 @@ class Assistant:
             return self._ask_which(query, readings, state)
         s = r.signals
         if not context and self.vagueness.applies(s.length, len(s.domain_terms), s.bm25_margin):
-            notes = {n.clause_id: (n.keywords, n.questions) for n in (self.knowledge.note(h.clause_id) for h in r.hits)}
-            readings = ambiguity.readings_from_notes([h.clause_id for h in r.hits], notes, self.vagueness.options)
+            readings = self._readings_of_clauses([h.clause_id for h in r.hits])
             if len(readings) >= 2:
                 return self._ask_which(query, readings, state)
         # A price or a time none of the best clauses states is one the contract does not give ("故障几个小时能修好").
@@ -469,12 +468,13 @@ class Assistant:
         alike = self.examples.readings_alike(r.query_vector, self.settings.example_floor, exclude=query)
         # A calculator reading is offered as the first clause it rests on.
         clause_ids = [c for c in (calc.REGISTRY[x].clauses[0] if x in calc.REGISTRY else x for x in alike) if c in self._clause_ids]
-        notes = {}
-        for cid in clause_ids:
-            note = self.knowledge.note(cid)
-            notes[cid] = (note.keywords, note.questions)
-        readings = ambiguity.readings_from_notes(clause_ids, notes, self.vagueness.options)
+        readings = self._readings_of_clauses(clause_ids)
         return readings if len(readings) >= 2 else []
+
+    def _readings_of_clauses(self, clause_ids: list[str]) -> list[ambiguity.Reading]:
+        """One reading per clause (at most the vagueness options), labelled and asked from its notes."""
+        notes = {cid: (n.keywords, n.questions) for cid in clause_ids for n in (self.knowledge.note(cid),)}
+        return ambiguity.readings_from_notes(clause_ids, notes, self.vagueness.options)
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
         """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,
@@ -718,10 +718,10 @@ def _states_nothing(plan: calc.CalcPlan | None, query: str) -> bool:
     return plan is not None and not plan.inputs and plan.runnable and not calc.asks_derived(plan.name, query)
 
 
-def _applies(plan: calc.CalcPlan | None, text: str) -> bool:
-    """No plan, or one whose calculator's situation the question (with its context) speaks of: a suspension asked
-    for ("能先暂停两个月吗") is no suspension for an unpaid bill."""
-    return plan is None or calc.applies(plan.name, text)
+def _usable(plan: calc.CalcPlan | None, query: str, context: str) -> bool:
+    """No plan, or one that states something and whose calculator's situation the question (with its context)
+    speaks of: a suspension asked for ("能先暂停两个月吗") is no suspension for an unpaid bill."""
+    return plan is None or (not _states_nothing(plan, query) and calc.applies(plan.name, f"{context} {query}"))
 
 
 def _with_alone(r: Retrieval, alone: Retrieval) -> Retrieval:

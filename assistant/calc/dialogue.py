@@ -9,6 +9,7 @@ evidence the calculator selection uses.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -376,6 +377,14 @@ def _plain_values(value: Any) -> set[str]:
 # "把100M那条换成50M", "两条10M也都升到20M": one bandwidth of a list turned into another.
 # "再加一条200M", "另外多加两条20M": lines added to those of the last calculation.
 _ADDED = re.compile(r"再加|加上|另加|多加|外加|再来|再拉|再开|新增|增加|还要加")
+ADDED_REACH = 6  # characters before lines in which they are said as added
+
+
+def _said_as_added(text: str, lines: Mention) -> bool:
+    """Lines said as added to the last ones ("再加一条200M")."""
+    return bool(_ADDED.search(text[max(0, lines.start - ADDED_REACH): lines.start]))
+
+
 # "再来一次", "又被删了两次", "再多三次": a count added to the last one.
 _ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又")
 # "再晚5天", "又拖了3天", "再用两个月": days or months added to the last ones ("差不多5天" adds nothing); hours
@@ -464,7 +473,7 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
             for a, b in turned:
                 moved = counts.pop(int(a.value))
                 counts[int(b.value)] = counts.get(int(b.value), 0) + moved
-        elif lines is not None and _ADDED.search(reading.text[max(0, lines.start - 6): lines.start]):
+        elif lines is not None and _said_as_added(reading.text, lines):
             # "再加一条200M": more lines beside those the calculation had.
             for bw, n in lines.value:
                 counts[bw] = counts.get(bw, 0) + n
@@ -492,15 +501,15 @@ def _as_lines(last: CalcPlan, reading: Reading) -> CalcPlan | None:
     items = reading.mentions.items
     lines = next((m for m in items if m.kind == "line_list"), None)
     counts = [m for m in items if m.kind == "count" and "条" in reading.text[m.start: m.end]]
-    if lines is not None and _ADDED.search(reading.text[max(0, lines.start - 6): lines.start]):
+    if lines is not None and _said_as_added(reading.text, lines):
         listed = [(int(bandwidth), 1), *lines.value]
     elif lines is None and len(counts) == 1 and not any(m.kind == "bandwidth" for m in items):
         listed = [(int(bandwidth), int(counts[0].value))]
     else:
         return None
-    merged: dict[int, int] = {}
+    merged: Counter[int] = Counter()
     for bw, n in listed:
-        merged[bw] = merged.get(bw, 0) + n
+        merged[bw] += n
     said, _ = fill(total, reading)
     carried = {k: v for k, v in last.inputs.items() if k != "bandwidth_mbps" and k in REGISTRY[total.name].inputs.model_fields}
     inputs = {**carried, **{k: v for k, v in said.inputs.items() if k != "lines"}}

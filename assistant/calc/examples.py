@@ -29,14 +29,22 @@ def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
         out_of_scope = row.get("out_of_scope", False)
         if not isinstance(out_of_scope, bool) or (out_of_scope and label):
             raise ValueError(f"{path}: example {i}: out_of_scope must be true or false, and never with a calculator")
-        clauses = row.get("clauses", [])
-        if not isinstance(clauses, list) or not all(isinstance(c, str) and c for c in clauses) or (clauses and (label or out_of_scope)):
-            raise ValueError(f"{path}: example {i}: clauses must be a list of clause ids, and only on a lookup")
-        readings = row.get("readings", [])
-        if not isinstance(readings, list) or not all(isinstance(r, str) and r for r in readings) or (readings and (label or out_of_scope or clauses)):
-            raise ValueError(f"{path}: example {i}: readings must be a list of calculators or clause ids, and only on a vague question")
-        out.append(Example(text, label, out_of_scope, tuple(clauses), tuple(readings)))
+        clauses = _names(row, "clauses", bool(label or out_of_scope), f"{path}: example {i}: clauses must be a list of clause ids, and only on a lookup")
+        readings = _names(
+            row, "readings", bool(label or out_of_scope or clauses),
+            f"{path}: example {i}: readings must be a list of calculators or clause ids, and only on a vague question",
+        )
+        out.append(Example(text, label, out_of_scope, clauses, readings))
     return tuple(out)
+
+
+def _names(row: dict, key: str, excluded: bool, error: str) -> tuple[str, ...]:
+    """The row's list of non-empty names under `key`; ValueError(error) for anything else, or for a list where the
+    row's other fields exclude one (`excluded`)."""
+    names = row.get(key, [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names) or (names and excluded):
+        raise ValueError(error)
+    return tuple(names)
 
 
 def write_examples(examples: list[Example], path: Path = EXAMPLES_PATH) -> None:

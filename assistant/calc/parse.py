@@ -600,6 +600,8 @@ _MOBILE = r"1[3-9]\d(?:[\s.\-]?\d){8}(?!\d)"
 _LANDLINE = r"0\d{2,3}[\s\-]\d{3,4}[\s\-]?\d{4}(?!\d)"
 # Numbers that are part of something else and never an input: phone, ID, card and order numbers, hotlines, website
 # filing numbers, ports, clause numbers, addresses and digits in a company name. Matched on the digit text.
+# Units that make a number right after a port a quantity, not another port ("80端口 443也不通" vs "80端口 2天").
+_UNIT_AFTER_PORT = "元|块|天|个|条|兆|M|m|%|小时|月|日|号"
 _PROTECTED = re.compile(
     "|".join(
         [
@@ -619,7 +621,7 @@ _PROTECTED = re.compile(
             # … and a list of them ("门店编号101、102、205").
             r"(?:\s*[、/和及]\s*\d{3,}(?![\dA-Za-z\-.]|\s*(?:元|块|天|个|条|兆|%|小时|月|日|号)))*",
             # Ports, and the numbers said right after one ("80端口 443也不通", "80端口还有443"): other ports.
-            r"\d+(?:\s*[/、,，和及]\s*\d+)*\s*(?:端口|port)(?:\s*(?:[/、,，和及]|还有|以及)?\s*\d{2,5}(?![\d.]|\s*(?:元|块|天|个|条|兆|M|m|%|小时|月|日|号)))*"
+            rf"\d+(?:\s*[/、,，和及]\s*\d+)*\s*(?:端口|port)(?:\s*(?:[/、,，和及]|还有|以及)?\s*\d{{2,5}}(?![\d.]|\s*(?:{_UNIT_AFTER_PORT})))*"
             r"|端口\s*号?\s*\d+(?:\s*[/、,，和及]\s*\d+)*",
             # A phone extension: "转 806", "ext. 8", "分机 12".
             r"(?:转|分机|ext\.?|Ext\.?|EXT\.?)\s*\d{1,6}(?![\d.]|\s*(?:元|块|天|个|M|兆))",
@@ -645,7 +647,7 @@ _PROTECTED = re.compile(
 
 # The ports a question about ports names ("80端口访问不了 443也不通"): no amount, wherever they stand in it.
 _WELL_KNOWN_PORT = re.compile(
-    r"(?<![\d.])(?:21|22|23|25|53|80|110|143|443|3306|3389|8080|8443)(?![\d.]|\s*(?:元|块|天|个|条|兆|M|m|%|小时|月|日|号|年|次))"
+    rf"(?<![\d.])(?:21|22|23|25|53|80|110|143|443|3306|3389|8080|8443)(?![\d.]|\s*(?:{_UNIT_AFTER_PORT}|年|次))"
 )
 _PORTS_TOPIC = re.compile(r"端口|port", re.IGNORECASE)
 
