@@ -2,6 +2,7 @@
 
     python tests/data/bank/split.py PART.toml [PART.toml ...]
     python tests/data/bank/split.py --add PART.toml [...]   # a later batch, appended; earlier rows never move
+    python tests/data/bank/split.py --dev PART.toml [...]   # a batch whose misses were read: appended to dev whole
 
 Questions and (whole) conversations are each ordered by the sha256 of their id, and the first SEALED_SHARE of
 each go to the sealed part, so the split is fixed by the ids alone and never by their content. Run once when
@@ -67,7 +68,8 @@ def dump(questions: list[dict], conversations: list[dict]) -> str:
 
 
 def main(paths: list[str]) -> None:
-    add = paths[:1] == ["--add"]
+    dev_only = paths[:1] == ["--dev"]
+    add = dev_only or paths[:1] == ["--add"]
     paths = paths[1:] if add else paths
     parts = {"dev": ([], []), "sealed": ([], [])}
     if add:
@@ -87,7 +89,8 @@ def main(paths: list[str]) -> None:
                 seen.add(row["id"])
                 rows[kind].append(row)
     for index, kind in enumerate(rows):
-        hidden = sealed_ids([r["id"] for r in rows[kind]])
+        # A batch whose failures were read can no longer be scored as unseen: none of it is sealed.
+        hidden = set() if dev_only else sealed_ids([r["id"] for r in rows[kind]])
         for row in rows[kind]:
             parts["sealed" if row["id"] in hidden else "dev"][index].append(row)
     for name, (questions, conversations) in parts.items():
