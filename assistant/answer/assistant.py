@@ -363,6 +363,9 @@ class Assistant:
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
         if not continued and not _usable(plan, query, context):
             plan = None
+        held = None  # a calculation a question asks whether of, which waits for its values while a clause answers
+        if not continued and _asks_whether(plan, query):
+            held, plan = plan, None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
         if self.scope.clearly_out(lexical.signals, fit) and not about_contract:
@@ -387,6 +390,8 @@ class Assistant:
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
             plan = plan if _usable(plan, query, context) else None
+            if _asks_whether(plan, query):
+                held, plan = plan, None
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         near_out = neighbours.out_of_scope if neighbours is not None else 0.0
         # A follow-up is in scope when either reading is: with its previous question, or alone as a standalone
@@ -457,6 +462,7 @@ class Assistant:
             # "我们欠费了 违约金咋算": the formula first, then the values.
             plan = waiting.model_copy(update={"latent": False})
             return self._ask_for_inputs(plan, list(calc.REGISTRY[plan.name].clauses), query, state, explain=own_case)
+        waiting = waiting or (held.model_copy(update={"latent": True}) if held is not None else None)
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r)
 
@@ -716,6 +722,24 @@ def _states_nothing(plan: calc.CalcPlan | None, query: str) -> bool:
     asks for a fact the contract states, and a clause answers it better than a calculation on defaults — unless
     it asks for a figure only the calculation gives ("开户费里面税多少")."""
     return plan is not None and not plan.inputs and plan.runnable and not calc.asks_derived(plan.name, query)
+
+
+def _asks_whether(plan: calc.CalcPlan | None, query: str) -> bool:
+    """A calculation the question asks whether of, without the values its figure needs ("断了一整天 你们要负责吗",
+    "被黑客打了 赔不赔"): a rule question, which a clause answers. Not when the values given decide it already
+    ("网断了十个钟头能不能减钱": under 24 hours, nothing whatever the fee)."""
+    return plan is not None and calc.asks_whether_only(plan.name, query, plan.inputs) and not _decided(plan)
+
+
+def _decided(plan: calc.CalcPlan) -> bool:
+    """Whether the formula gives a result on the plan's inputs as they are."""
+    if not plan.runnable:
+        return False
+    try:
+        calc.run(plan.name, plan.inputs)
+    except (InputNeeded, CalcInputError):
+        return False
+    return True
 
 
 def _usable(plan: calc.CalcPlan | None, query: str, context: str) -> bool:

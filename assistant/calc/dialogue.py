@@ -605,6 +605,20 @@ def asks_period(question: str) -> bool:
     )
 
 
+def asks_whether_only(name: str, question: str, inputs: Mapping[str, Any]) -> bool:
+    """The message asks whether ("你们要负责吗", "赔不赔") and for no figure, of a calculator whose result is no verdict
+    and whose inputs it does not all give: it asks what the rule is."""
+    vocab = vocabulary()
+    return (
+        any(says(w, question) for w in vocab.asks_whether)
+        and not vocab.calculators[name].verdict
+        and not any(says(w, question) for w in vocab.cues)
+        and not any(w in question for w in vocab.compute)
+        and asked_kind(question, vocab) in ("", "rule")
+        and bool(REGISTRY[name].missing(inputs))
+    )
+
+
 def asks_how(question: str) -> bool:
     """The message asks how a figure is worked out ("怎么算", "咋罚")."""
     return any(w in question for w in vocabulary().asks_how)

@@ -192,6 +192,8 @@ def _pre_normalise(text: str) -> str:
     text = text.replace("半个月", "0.5个月").replace("半年", "6个月").replace("半小时", "0.5小时")
     # 一整年 / 一年整 / 整整一年 are twelve months; 一万八 / 三万五 are 18000 / 35000 (the unit below is implied).
     text = re.sub(r"(?:整整)?一整?年整?(?![\d半])", "12个月", text) if re.search("一整年|一年整|整整一年", text) else text
+    # 一整天 / 三整天 / 一整个月: the whole of that many units, the numeral counting the unit after 整.
+    text = re.sub(rf"({_CN_NUM}|\d+)整(?=个?\s*(?:天|日|月|周|星期|礼拜|小时|钟头))", r"\1", text)
     # "一万一个月", "五千一年": the 一 counts what follows (10000 a month), it is no tail of the numeral.
     text = _COUNTING_ONE.sub(" ", text)
     # 一万八 / 2万1 / 五千一 / 三千一百八: a numeral ending in a unit and one more digit means that digit of the

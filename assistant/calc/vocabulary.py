@@ -129,6 +129,8 @@ class Vocabulary:
     asks_deadline: tuple[str, ...] = ()
     asks_period: tuple[str, ...] = ()
     asks_how: tuple[str, ...] = ()
+    # A question asking whether ("你们要负责吗", "赔不赔"), which a rule answers unless it asks for a figure too.
+    asks_whether: tuple[str, ...] = ()
     own_case: tuple[str, ...] = ()
     hypothetical: tuple[str, ...] = ()
     # Who "我们" is: an agent speaking of the customer in the third person ("客户说…") means the operator by it.
@@ -325,6 +327,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_deadline=_strings("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
         asks_period=_strings("intent.asks_period", data["intent"].get("asks_period", [])),
         asks_how=_strings("intent.asks_how", data["intent"].get("asks_how", [])),
+        asks_whether=_patterns("intent.asks_whether", data["intent"].get("asks_whether", [])),
         own_case=_patterns("intent.own_case", data["intent"].get("own_case", [])),
         hypothetical=_strings("intent.hypothetical", data["intent"].get("hypothetical", [])),
         result_parts={k: _patterns(f"result_parts.{k}", v) for k, v in data.get("result_parts", {}).items()},

@@ -305,6 +305,8 @@ def test_fusing_a_follow_ups_two_rankings_keeps_what_both_agree_on():
     [
         ("专线这个月断了好几回 能赔吗", "一共断了30个小时，月租5100，不是计划割接", "outage_credit", "专线这个月断了好几回 租费能核减多少"),
         ("客户把专线转给别人用了 联通会追究吗", "转租了8个月，月租2100", "sublease_penalty", None),
+        # asked whether, with some of the values: the clause still answers, and the reply adds what was missing
+        ("专线断了一整天 你们要负责吗", "月租2100，不是计划割接", "outage_credit", None),
     ],
 )
 def test_a_rule_question_giving_no_value_is_answered_by_its_clause_and_a_reply_with_values_computes(

@@ -276,6 +276,7 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('"re:(?<!好)几次"', '"re:(几次"', 1), "intent.cues"),
         (lambda t: t.replace('situation = ["逾期"', 'situation = ["", "逾期"', 1), "overdue_status.situation must be a list of non-empty strings"),
         (lambda t: t.replace('asks_period = ["几天内"', 'asks_period = [3, "几天内"', 1), "intent.asks_period must be a list of non-empty strings"),
+        (lambda t: t.replace("asks_whether = ['re:[吗嘛]'", "asks_whether = ['re:[吗嘛'", 1), "intent.asks_whether"),
         (lambda t: t.replace('tax = ["税额"', 'tax = ["", "税额"', 1), "result_parts.tax must be a list of non-empty strings"),
         (lambda t: t.replace('third_person = ["re:客户(', 'third_person = ["re:客户((', 1), "perspective.third_person"),
         (lambda t: t.replace('own_case = ["re:(?:', 'own_case = ["re:((?:', 1), "intent.own_case"),
@@ -457,3 +458,21 @@ def test_asks_own_figure(question, own):
 
     assert asks_own_figure(question) is own
 
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "inputs", "whether"),
+    [
+        ("outage_credit", "电力公司改造线路，断线一整天，这种情况你们要负责吗", {"outage_hours": 24}, True),
+        ("outage_credit", "被黑客打了 断了大半天 你们 赔 不 赔", {}, True),  # A-not-A, spoken with spaces
+        ("outage_credit", "断了30个小时 月租2100 能赔吗", {"outage_hours": 30, "monthly_fee": 2100}, False),  # all given
+        ("outage_credit", "断了30个小时 能赔多少吗", {"outage_hours": 30}, False),  # asks a figure too
+        ("outage_credit", "断了30个小时 帮我算一下能不能赔", {"outage_hours": 30}, False),  # asks outright to compute
+        ("payment_overdue", "3月的账单4月30号交 算逾期吗", {"bill_month": "2026-03"}, False),  # its result is a verdict
+        ("late_fee", "欠了5000 晚了十天", {"owed": 5000}, False),  # asks nothing whether
+    ],
+)
+def test_asks_whether_only(name, question, inputs, whether):
+    from assistant.calc import asks_whether_only
+
+    assert asks_whether_only(name, question, inputs) is whether
