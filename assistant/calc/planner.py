@@ -105,8 +105,19 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
     best = _one_that_uses_the_values(best, found, m.threshold)
     best = _direction_the_values_name(best, found)
     close = [c.name for c in found[1:] if c.probability >= m.threshold and best.probability - c.probability < m.margin]
-    return build(best.name, best.inputs, best.fill.assumptions, alternatives=close, probability=round(best.probability, 4),
+    name, inputs = _one_line(best.spec, best.inputs)
+    return build(name, inputs, best.fill.assumptions, alternatives=close, probability=round(best.probability, 4),
                  undecided=_undecided(best))
+
+
+def _one_line(spec, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A total of lines that lists one line ("只留一条200M专线 三个月多少") as the fee of that line (CalcSpec.lines_of),
+    which is what is asked; else the calculator and inputs as they are."""
+    lines = inputs.get("lines")
+    if not spec.lines_of or not isinstance(lines, list) or len(lines) != 1 or lines[0].get("count") != 1:
+        return spec.name, inputs
+    rest = {k: v for k, v in inputs.items() if k != "lines" and k in REGISTRY[spec.lines_of].inputs.model_fields}
+    return spec.lines_of, {"bandwidth_mbps": lines[0]["bandwidth_mbps"], **rest}
 
 
 def _undecided(best: Candidate) -> bool:

@@ -49,6 +49,10 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("沃云停用后，总部200M一条、分公司20M两条，半年专线费用合计多少？", "line_fee_total",
          {"lines": [{"bandwidth_mbps": 200, "count": 1}, {"bandwidth_mbps": 20, "count": 2}], "months": 6}),
         ("云那块停掉以后光剩线路 200M 半年下来要交多少", "line_fee", {"bandwidth_mbps": 200, "months": 6}),
+        # a list of one line is that line's fee
+        ("客户说他们沃云已经停了，只留一条200M专线，问三个月专线费多少", "line_fee", {"bandwidth_mbps": 200, "months": 3}),
+        ("沃云我们不用了，只留一条10M专线，一整年的费用是多少？", "line_fee", {"bandwidth_mbps": 10, "months": 12}),
+        ("云停了 剩两条200M专线 三个月多少", "line_fee_total", {"lines": [{"bandwidth_mbps": 200, "count": 2}], "months": 3}),
         # 不可抗力 decides which termination: its notice-by calculator counts 解约 too
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "force_majeure_termination_notice_by",
          {"end_on": "2026-12-31", "notice_on": "2026-12-10"}),
