@@ -487,6 +487,7 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             at, end = _time_after(scan.text, m.end(), implied=word[-1] if word[-1] in "晚夜早晨" else None)
             scan.consume(m.start(), end)
             found.append(DateMention(today + timedelta(days=offset), False, m.start(), at, end))
+    found += _event_days(scan, today)
     # "现在晚上9点半", "刚才上午11:20": a clock time said as the present moment is today's; 现在 alone is no date.
     for m in list(_NOW_WORDS.finditer(scan.text)):
         at, end = _time_after(scan.text, m.end())
@@ -494,6 +495,30 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             scan.consume(m.start(), end)
             found.append(DateMention(today, False, m.start(), at, end))
     return sorted(found, key=lambda d: d.start)
+
+
+# A day said without its month as the day something happened ("15号竣工的", "二月 呃 二十号 竣工"): the verb follows.
+_EVENT_DAY = re.compile(
+    r"(?<![\d.每])(\d{1,2})\s*[号日]\s*(?:那天|当天)?\s*(?:就|才|已经?|刚)?\s*"
+    r"(?=竣工|报竣|受理|开通|开的|装好|交的|交了|缴的|缴了|付的|付了|收到|签的|断的|断了|停的|停了|发生)"
+)
+
+
+def _event_days(scan: _Scanner, today: date) -> list[DateMention]:
+    """Days said without their month as the day something happened: in the one month the question names (a month
+    word, 这个月, 上个月…), else in today's month when that day has come."""
+    named = {(today.year, int(m.group(3))) for m in _YEAR_MONTH.finditer(scan.text) if not m.group(1) and not m.group(2)}
+    named |= {_shifted_month(today, off) for word, off in _RELATIVE_MONTHS.items() if word in scan.text}
+    found = []
+    for m in scan.take(_EVENT_DAY):
+        day = int(m.group(1))
+        year, month = next(iter(named)) if len(named) == 1 else (today.year, today.month)
+        # A day still to come this month, with no month named, is left alone: which month it is, a reply to an
+        # earlier date decides ("不是二十一 是二十八号开的").
+        if len(named) > 1 or (not named and day > today.day) or not _is_day(year, month, day):
+            continue
+        found.append(DateMention(date(year, month, day), False, m.start(), end=m.start() + len(m.group(1)) + 1))
+    return found
 
 
 # A day of the month said without its month ("5号", "28日"; numerals are digits by the time it is read).
@@ -570,7 +595,7 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         # "第四次了" (the fourth time now) and "欠费第8天了" (the eighth day now) are counts, not labels.
         # "第五次被删除" (the fifth time) counts too; "第一次交多少" names the first payment, and "第二次13小时"
         # labels an item of a list ("第六次被第三方投诉" does not: 第三方 is no item's value).
-        r"第\s*1\s*次|第\s*\d+\s*次(?=[^\d，,。；;第]{0,3}\d)|第\s*\d+(?!\s*次)(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
+        r"第\s*1\s*[次回]|第\s*\d+\s*[次回](?=[^\d，,。；;第]{0,3}\d)|第\s*\d+(?!\s*[次回])(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
         r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
         # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张"),

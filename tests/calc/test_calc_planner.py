@@ -49,6 +49,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("沃云停用后，总部200M一条、分公司20M两条，半年专线费用合计多少？", "line_fee_total",
          {"lines": [{"bandwidth_mbps": 200, "count": 1}, {"bandwidth_mbps": 20, "count": 2}], "months": 6}),
         ("云那块停掉以后光剩线路 200M 半年下来要交多少", "line_fee", {"bandwidth_mbps": 200, "months": 6}),
+        # 第一回 is 第一次: the first payment, with the completion day said in its month
+        ("专线 九月二十三号 竣工的 月租 是三千 第一回 要交多少 连那个 开户费", "first_payment",
+         {"monthly_fee": "3000", "completion_date": "2026-09-23"}),
         # a list of one line is that line's fee
         ("客户说他们沃云已经停了，只留一条200M专线，问三个月专线费多少", "line_fee", {"bandwidth_mbps": 200, "months": 3}),
         ("沃云我们不用了，只留一条10M专线，一整年的费用是多少？", "line_fee", {"bandwidth_mbps": 10, "months": 12}),

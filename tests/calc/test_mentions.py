@@ -282,3 +282,27 @@ def test_a_question_pointing_back_asks_about_the_sentence_before_it():
     # a question with values of its own asks about them alone
     m = read("我司2月份的账单欠了5000元。3月份的账单欠6000元逾期10天违约金多少？", TODAY)
     assert [str(i.value) for i in m.items if m.in_question(i)] == ["(2026, 3)", "6000", "10"]
+
+
+@pytest.mark.parametrize(
+    ("question", "today", "day"),
+    [
+        ("专线15号竣工的 月租2100 这个月按天算收多少", date(2026, 4, 20), date(2026, 4, 15)),
+        ("专线 是 二月 呃 二十号 竣工 的 月租 两千一", date(2026, 3, 5), date(2026, 2, 20)),  # the month named apart
+        ("上个月28号开通的", date(2026, 3, 5), date(2026, 2, 28)),
+        ("3号受理的 最晚哪天开通", date(2026, 6, 10), date(2026, 6, 3)),
+        # no event, a day still to come with no month named, or two months named: no date
+        ("每月5号前付款", date(2026, 6, 10), None),
+        ("不是21 是28号开的", date(2026, 9, 7), None),
+        ("2月和3月都是15号交的", date(2026, 6, 10), None),
+    ],
+)
+def test_a_day_said_without_its_month_as_the_day_something_happened(question, today, day):
+    dates = [m.value for m in read(question, today).items if m.kind == "date"]
+    assert dates == ([day] if day else [])
+
+
+def test_an_ordinal_said_with_hui_is_no_count():
+    # "第一回" names the first payment as "第一次" does; the 3000 before it is an amount, not a count of times
+    items = read("九月二十三号竣工的 月租是三千 第一回要交多少", TODAY).items
+    assert ("count", Decimal(3000)) not in [(m.kind, m.value) for m in items]
