@@ -117,3 +117,18 @@ def test_answering_names_the_clauses_of_near_lookups_only(tmp_path):
     far = FakeEmbedder().encode_queries(["逾期10天违约金多少"])[0]
     assert index.answering(far, floor=0.99) == set()
     assert "M-11" not in index.answering(far, floor=-1.0, k=1)
+
+
+def test_one_search_serves_every_ask_for_the_same_vector_and_never_another(tmp_path, monkeypatch):
+    index = ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path)
+    vec, other = FakeEmbedder().encode_queries(["逾期15天违约金多少", "云专线暂停"])
+    searches = []
+    search = index._flat.search
+    monkeypatch.setattr(index, "_flat", type("Counting", (), {"search": lambda self, q, k: searches.append(k) or search(q, k)})())
+    first = index.nearest(vec, k=5)
+    assert index.nearest(vec, k=2).shares == ExampleIndex.build(EXAMPLES, FakeEmbedder(), tmp_path).nearest(vec, k=2).shares
+    assert index.nearest(vec, k=5) == first and len(searches) == 1
+    # another vector, or another question left out, is searched again
+    index.nearest(other, k=5)
+    index.nearest(vec, exclude=EXAMPLES[0].text, k=5)
+    assert len(searches) == 3
