@@ -18,6 +18,8 @@ from assistant.settings import Settings
         ("paraphrase_penalty", -0.1, "paraphrase_penalty must be >= 0, got -0.1"),
         ("example_weight", -0.1, "example_weight must be >= 0, got -0.1"),
         ("example_floor", 1.5, "example_floor must be a cosine between -1 and 1, got 1.5"),
+        ("vague_share", 0, "vague_share must be a share in (0, 1], got 0"),
+        ("vague_share", 1.2, "vague_share must be a share in (0, 1], got 1.2"),
         ("max_query_tokens", 4, "max_query_tokens must be between 8 and 512"),
         ("encoder", "tensorflow", "encoder must be one of onnx, onnx-int8, torch, got 'tensorflow'"),
         ("encoder_threads", -1, "encoder_threads must be between 0 (every core) and 256"),

@@ -75,6 +75,9 @@ LEXICAL_WINDOW = 10
 # weighs ALONE_WEIGHT of the other, ranks offset by ALONE_RRF_K (measured on the bank's dev conversations).
 ALONE_WEIGHT = 0.5
 ALONE_RRF_K = 3
+# The nearest example must be at least this alike (cosine) for its neighbours' vagueness to count: every nearest
+# vague example of the dev questions asked back is (0.93 would lose 5 of them), a vector of another kind is not.
+VAGUE_FLOOR = 0.9
 # Said when a client names a session that is not one of its own: whether it expired or never was, or is another
 # client's, is deliberately not told apart.
 NEW_SESSION_NOTICE = "未找到该会话（可能已过期），已开始新的会话"
@@ -441,6 +444,11 @@ class Assistant:
         if not context and (readings := self._readings_alike(query, alone)):
             # Worded nearly as a labelled vague question ("合同里好几处5个工作日 都是指什么"): asked back the same way.
             return self._ask_which(query, readings, state)
+        if not context and neighbours is not None and neighbours.vague >= self.settings.vague_share and neighbours.nearest >= VAGUE_FLOOR:
+            # Worded like the labelled vague questions around it ("要是一直不交钱会怎么样"): asked back with what
+            # they could mean, when that is at least two clauses.
+            if len(readings := self._readings_of_clauses(self._reading_clauses(neighbours.readings))) >= 2:
+                return self._ask_which(query, readings, state)
         s = r.signals
         if not context and self.vagueness.applies(s.length, len(s.domain_terms), s.bm25_margin):
             readings = self._readings_of_clauses([h.clause_id for h in r.hits])
@@ -472,10 +480,13 @@ class Assistant:
         if self.examples is None or r.query_vector is None:
             return []
         alike = self.examples.readings_alike(r.query_vector, self.settings.example_floor, exclude=query)
-        # A calculator reading is offered as the first clause it rests on.
-        clause_ids = [c for c in (calc.REGISTRY[x].clauses[0] if x in calc.REGISTRY else x for x in alike) if c in self._clause_ids]
-        readings = self._readings_of_clauses(clause_ids)
+        readings = self._readings_of_clauses(self._reading_clauses(alike))
         return readings if len(readings) >= 2 else []
+
+    def _reading_clauses(self, readings: tuple[str, ...]) -> list[str]:
+        """Labelled readings as clause ids, each once: a calculator stands for the first clause it rests on."""
+        ids = (calc.REGISTRY[x].clauses[0] if x in calc.REGISTRY else x for x in readings)
+        return list(dict.fromkeys(c for c in ids if c in self._clause_ids))
 
     def _readings_of_clauses(self, clause_ids: list[str]) -> list[ambiguity.Reading]:
         """One reading per clause (at most the vagueness options), labelled and asked from its notes."""

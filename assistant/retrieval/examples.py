@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -97,7 +97,8 @@ class ExampleIndex:
         `exclude`: a question never votes for itself, so a bank question scored against examples holding it is
         still scored as unseen.
         """
-        return self._neighbours(_shares(self._nearest(vector, exclude, k)))
+        found = self._nearest(vector, exclude, k)
+        return replace(self._neighbours(_shares(found)), nearest=found[0][1] if found else 0.0)
 
     def _nearest(self, vector: np.ndarray, exclude: str | Collection[str], k: int) -> list[tuple[int, float]]:
         """The k nearest examples (row, cosine), best first, those whose text is `exclude` left out."""
@@ -135,11 +136,24 @@ class ExampleIndex:
     def _neighbours(self, nearest: list[tuple[int, float]]) -> Neighbours:
         """The votes of the nearest examples, each with its share."""
         votes: dict[str, float] = {}
-        out = 0.0
+        readings: dict[str, float] = {}
+        out = vague = 0.0
         for i, w in nearest:
             votes[self._labels[i]] = votes.get(self._labels[i], 0.0) + w
             out += w if self._out[i] else 0.0
-        return Neighbours({label: share for label, share in votes.items() if label}, out)
+            if self._readings[i]:
+                vague += w
+                # A reading weighs the example's share, the more likely ones (listed first) more.
+                for rank, reading in enumerate(self._readings[i]):
+                    readings[reading] = readings.get(reading, 0.0) + w / (rank + 1)
+        if not (nearest and self._readings[nearest[0][0]]):
+            # Vague only when the nearest one is: a question nearest a lookup asks that lookup's rule.
+            vague, readings = 0.0, {}
+        ranked = tuple(sorted(readings, key=lambda x: -readings[x]))
+        if ranked:
+            # The nearest one's readings come first: a reading only the farther ones list is less likely meant.
+            ranked = tuple(dict.fromkeys([*self._readings[nearest[0][0]], *ranked]))
+        return Neighbours({label: share for label, share in votes.items() if label}, out, vague, ranked)
 
     def nearest_in_wording(self, question: str, exclude: str = "", k: int = NEIGHBOURS) -> Neighbours:
         """As nearest(), by the examples' wording instead of the model: BM25 (bm25s) of the question's character uni-
@@ -194,7 +208,11 @@ def _shares(nearest: list[tuple[int, float]]) -> list[tuple[int, float]]:
 @dataclass(frozen=True)
 class Neighbours:
     """What the nearest example questions ask for: `shares` maps a calculator to the share of their similarity
-    that asks for it (the rest asks for none); `out_of_scope` is the share about what the contract does not cover."""
+    that asks for it (the rest asks for none); `out_of_scope` is the share about what the contract does not cover;
+    `vague` the share too vague to answer as it stands, and `readings` what those could mean."""
 
     shares: dict[str, float]
     out_of_scope: float
+    vague: float = 0.0  # the share of questions too vague to answer as they stand (0 unless the nearest is one)
+    readings: tuple[str, ...] = ()  # their readings (calculators and clause ids), the most weighed first
+    nearest: float = 0.0  # the nearest one's cosine (by the model's vectors; 0 by wording)

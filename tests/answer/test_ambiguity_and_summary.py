@@ -217,8 +217,8 @@ def test_a_question_retrieval_cannot_place_is_asked_back_with_the_best_clauses(f
 
 def test_a_question_worded_as_labelled_vague_ones_is_asked_back_with_their_readings(fake_assistant):
     """The two nearest example questions vague and at least Settings.example_floor alike: their readings (a
-    calculator stands for its first clause) are offered; one vague neighbour alone, or the question itself, is not
-    enough."""
+    calculator stands for its first clause) are offered; one vague neighbour among lookups, or the question itself,
+    is not enough."""
     from assistant.calc import REGISTRY
     from assistant.corpus.normalize import normalize_query
     from assistant.retrieval.examples import Example, ExampleIndex
@@ -231,10 +231,10 @@ def test_a_question_worded_as_labelled_vague_ones_is_asked_back_with_their_readi
     try:
         for examples, asked in (
             ([Example("这个期限指什么", "", readings=vague), Example("期限到底是啥", "", readings=vague)], True),
-            ([Example("这个期限指什么", "", readings=vague), Example("期限能延长吗", "", clauses=("M-44",))], False),
-            ([Example(question, "", readings=vague), Example("期限到底是啥", "", readings=vague)], False),
+            ([Example("这个期限指什么", "", readings=vague), Example("期限能延长吗", ""), Example("期限能不能延长", "")], False),
+            ([Example(question, "", readings=vague), Example("期限到底是啥", "", readings=vague), Example("期限能延长吗", "")], False),
         ):
-            fake_assistant.examples = ExampleIndex(examples, [vector, vector])
+            fake_assistant.examples = ExampleIndex(examples, [vector] * len(examples))
             a = fake_assistant.ask(question)
             if asked:
                 assert a.intent is Intent.clarify
@@ -368,3 +368,31 @@ def test_cover_is_checked_when_loaded(tmp_path, corpus):
                    '[[group.reading]]\nlabel="二"\nquestion="q"\nclauses=["M-2"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="figure and cover must be true or false"):
         ambiguity.load_groups(bad, corpus.ids)
+
+
+def test_a_question_whose_neighbours_are_mostly_vague_is_asked_back_with_their_readings(fake_assistant):
+    """The nearest example vague and the vague ones at least Settings.vague_share of the neighbours' similarity:
+    their readings are offered, the nearest one's first, though the second nearest is a lookup."""
+    from assistant.answer.assistant import Assistant
+    from assistant.corpus.normalize import normalize_query
+    from assistant.retrieval.examples import Example, ExampleIndex
+    from tests.conftest import TODAY
+
+    question = "客户问这个期限到底指什么"
+    vector = fake_assistant.retriever.embedder.encode_queries([normalize_query(question)])[0]
+    examples = [
+        Example("期限到底是啥", "", readings=("M-44", "A1-13.1")),
+        Example("期限能延长吗", ""),
+        Example("这个期限指什么", "", readings=("A1-6.4", "M-44")),
+    ]
+    index = ExampleIndex(examples, [vector] * len(examples))  # ties: faiss returns the last row first
+
+    def options(share):
+        settings = fake_assistant.settings.model_copy(update={"vague_share": share})
+        a = Assistant(fake_assistant.knowledge, fake_assistant.retriever, settings, examples=index,
+                      scope=fake_assistant.scope, today=lambda: TODAY).ask(question)
+        return [o.clause_ids[0] for o in a.options] if a.intent is Intent.clarify else []
+
+    assert options(0.5)[:3] == ["A1-6.4", "M-44", "A1-13.1"]
+    # two thirds of the similarity is vague: not enough when all of it must be
+    assert options(1.0)[:3] != ["A1-6.4", "M-44", "A1-13.1"]

@@ -132,3 +132,19 @@ def test_one_search_serves_every_ask_for_the_same_vector_and_never_another(tmp_p
     index.nearest(other, k=5)
     index.nearest(vec, exclude=EXAMPLES[0].text, k=5)
     assert len(searches) == 3
+
+
+def test_the_vague_share_and_its_readings_count_only_when_the_nearest_example_is_vague(tmp_path):
+    rows = [
+        Example("违约金多少", "", False, (), ("late_fee", "sublease_penalty", "A1-6.4")),
+        Example("违约金是多少钱", "", False, (), ("late_fee", "A1-6.4")),
+        Example("违约金怎么算的", "", False, (), ("sublease_penalty",)),
+        Example("转租给别人会怎么样", "", False, ("M-11",)),
+    ]
+    index = ExampleIndex.build(rows, FakeEmbedder(), tmp_path)
+    near = index.nearest(FakeEmbedder().encode_queries(["违约金多少"])[0], k=3)
+    assert near.vague == pytest.approx(1.0)
+    # the nearest one's readings first, then those the others weigh most
+    assert near.readings[:3] == ("late_fee", "sublease_penalty", "A1-6.4")
+    lookup = index.nearest(FakeEmbedder().encode_queries(["转租给别人会怎么样"])[0], k=3)
+    assert lookup.vague == 0.0 and lookup.readings == ()
