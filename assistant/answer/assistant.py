@@ -367,7 +367,7 @@ class Assistant:
         if not continued and not _usable(plan, query, context):
             plan = None
         held = None  # a calculation a question asks whether of, which waits for its values while a clause answers
-        if not continued and _asks_whether(plan, query):
+        if not continued and _asks_whether(plan, query, today):
             held, plan = plan, None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
@@ -393,7 +393,7 @@ class Assistant:
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
             plan = plan if _usable(plan, query, context) else None
-            if _asks_whether(plan, query):
+            if _asks_whether(plan, query, today):
                 held, plan = plan, None
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         near_out = neighbours.out_of_scope if neighbours is not None else 0.0
@@ -735,11 +735,11 @@ def _states_nothing(plan: calc.CalcPlan | None, query: str) -> bool:
     return plan is not None and not plan.inputs and plan.runnable and not calc.asks_derived(plan.name, query)
 
 
-def _asks_whether(plan: calc.CalcPlan | None, query: str) -> bool:
+def _asks_whether(plan: calc.CalcPlan | None, query: str, today: date) -> bool:
     """A calculation the question asks whether of, without the values its figure needs ("断了一整天 你们要负责吗",
     "被黑客打了 赔不赔"): a rule question, which a clause answers. Not when the values given decide it already
     ("网断了十个钟头能不能减钱": under 24 hours, nothing whatever the fee)."""
-    return plan is not None and calc.asks_whether_only(plan.name, query, plan.inputs) and not _decided(plan)
+    return plan is not None and calc.asks_whether_only(plan.name, query, plan.inputs, today) and not _decided(plan)
 
 
 def _decided(plan: calc.CalcPlan) -> bool:

@@ -605,15 +605,14 @@ def asks_period(question: str) -> bool:
     )
 
 
-def asks_whether_only(name: str, question: str, inputs: Mapping[str, Any]) -> bool:
+def asks_whether_only(name: str, question: str, inputs: Mapping[str, Any], today: date) -> bool:
     """The message asks whether ("你们要负责吗", "赔不赔") and for no figure, of a calculator whose result is no verdict
     and whose inputs it does not all give: it asks what the rule is."""
     vocab = vocabulary()
     return (
         any(says(w, question) for w in vocab.asks_whether)
         and not vocab.calculators[name].verdict
-        and not any(says(w, question) for w in vocab.cues)
-        and not any(w in question for w in vocab.compute)
+        and not asks_figure(question, today)
         and asked_kind(question, vocab) in ("", "rule")
         and bool(REGISTRY[name].missing(inputs))
     )

@@ -504,13 +504,20 @@ _EVENT_DAY = re.compile(
 )
 
 
+# The month words relative to today, the longest first ("上上个月" is not also "上个月").
+_RELATIVE_MONTH_WORD = re.compile("|".join(sorted(_RELATIVE_MONTHS, key=len, reverse=True)))
+
+
 def _event_days(scan: _Scanner, today: date) -> list[DateMention]:
     """Days said without their month as the day something happened: in the one month the question names (a month
     word, 这个月, 上个月…), else in today's month when that day has come."""
+    days = scan.take(_EVENT_DAY)
+    if not days:
+        return []
     named = {(today.year, int(m.group(3))) for m in _YEAR_MONTH.finditer(scan.text) if not m.group(1) and not m.group(2)}
-    named |= {_shifted_month(today, off) for word, off in _RELATIVE_MONTHS.items() if word in scan.text}
+    named |= {_shifted_month(today, _RELATIVE_MONTHS[m.group(0)]) for m in _RELATIVE_MONTH_WORD.finditer(scan.text)}
     found = []
-    for m in scan.take(_EVENT_DAY):
+    for m in days:
         day = int(m.group(1))
         year, month = next(iter(named)) if len(named) == 1 else (today.year, today.month)
         # A day still to come this month, with no month named, is left alone: which month it is, a reply to an

@@ -19,7 +19,7 @@ from assistant.models import MissingInput, PendingCalculation
 
 from .registry import REGISTRY, get
 from .selection import Candidate, Reading, candidates, model, understand
-from .vocabulary import vocabulary
+from .vocabulary import CalcSpec, vocabulary
 
 
 class CalcPlan(BaseModel):
@@ -110,7 +110,7 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
                  undecided=_undecided(best))
 
 
-def _one_line(spec, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _one_line(spec: CalcSpec, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A total of lines that lists one line ("只留一条200M专线 三个月多少") as the fee of that line (CalcSpec.lines_of),
     which is what is asked; else the calculator and inputs as they are."""
     lines = inputs.get("lines")

@@ -482,4 +482,4 @@ def test_asks_own_figure(question, own):
 def test_asks_whether_only(name, question, inputs, whether):
     from assistant.calc import asks_whether_only
 
-    assert asks_whether_only(name, question, inputs) is whether
+    assert asks_whether_only(name, question, inputs, date(2026, 6, 1)) is whether

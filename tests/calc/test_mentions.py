@@ -290,6 +290,7 @@ def test_a_question_pointing_back_asks_about_the_sentence_before_it():
         ("专线15号竣工的 月租2100 这个月按天算收多少", date(2026, 4, 20), date(2026, 4, 15)),
         ("专线 是 二月 呃 二十号 竣工 的 月租 两千一", date(2026, 3, 5), date(2026, 2, 20)),  # the month named apart
         ("上个月28号开通的", date(2026, 3, 5), date(2026, 2, 28)),
+        ("上上个月28号开通的", date(2026, 3, 5), date(2026, 1, 28)),
         ("3号受理的 最晚哪天开通", date(2026, 6, 10), date(2026, 6, 3)),
         # no event, a day still to come with no month named, or two months named: no date
         ("每月5号前付款", date(2026, 6, 10), None),
