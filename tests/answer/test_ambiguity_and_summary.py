@@ -396,3 +396,30 @@ def test_a_question_whose_neighbours_are_mostly_vague_is_asked_back_with_their_r
     assert options(0.5)[:3] == ["A1-6.4", "M-44", "A1-13.1"]
     # two thirds of the similarity is vague: not enough when all of it must be
     assert options(1.0)[:3] != ["A1-6.4", "M-44", "A1-13.1"]
+
+
+def _hits(*scored):
+    from assistant.models import Hit
+
+    return [Hit(clause_id=c, score=s) for c, s in scored]
+
+
+@pytest.mark.parametrize(
+    ("hits", "agrees"),
+    [
+        # a reading's clause first: asked back
+        (_hits(("M-36", 1.0), ("M-5", 0.99)), True),
+        # another clause first, a reading's close behind (within a tenth of its score): still asked back
+        (_hits(("M-5", 1.0), ("M-4", 0.95), ("M-36", 0.91)), True),
+        # another clause first, leading the readings' best by a tenth or more: about that clause
+        (_hits(("M-5", 1.0), ("M-4", 0.95), ("M-36", 0.90)), False),
+        # no reading's clause within the window at all
+        (_hits(("M-5", 1.0), ("M-4", 0.99), ("M-8", 0.98), ("M-9", 0.97), ("M-10", 0.96), ("M-36", 0.95)), False),
+    ],
+)
+def test_retrieval_must_agree_that_a_question_is_about_the_readings(hits, agrees):
+    from assistant.answer.assistant import AMBIGUITY_LEAD, AMBIGUITY_WINDOW, _agrees
+
+    assert (AMBIGUITY_WINDOW, AMBIGUITY_LEAD) == (5, 0.9)
+    readings = [ambiguity.Reading("故障赔偿", "断网了怎么赔", ("M-36",), ()), ambiguity.Reading("超时开通", "开通晚了怎么赔", ("M-20", "M-22"), ())]
+    assert _agrees(hits, readings) is agrees
