@@ -7,7 +7,7 @@ from assistant.settings import Settings
     "field, value, message",
     [
         ("top_k", 0, "top_k must be > 0, got 0"),
-        ("rrf_k", -1, "rrf_k must be > 0, got -1"),
+        ("fusion_temperature", 0, "fusion_temperature must be > 0, got 0"),
         ("worker_threads", 0, "worker_threads must be > 0, got 0"),
         ("session_ttl", 0, "session_ttl must be > 0"),
         ("allowed_origins", ["ftp://x"], "allowed_origins must be http(s) origins"),

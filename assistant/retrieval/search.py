@@ -190,11 +190,13 @@ class Retriever:
         elif mode is Mode.dense:
             fused = -d_rank.astype(np.float64)
         else:
-            rk = self.settings.rrf_k
-            fused = self.settings.bm25_weight / (rk + b_rank) + self.settings.dense_weight / (rk + d_rank)
-            fused = np.where(bm25 > 0, fused, self.settings.dense_weight / (rk + d_rank))
-        if vec is not None and self.examples is not None and self.settings.example_weight:
-            fused = fused + self.settings.example_weight * self._answered_alike(vec, question)
+            # Scores, not ranks: how far a clause stands out in each ranking is evidence too, and a rank fusion
+            # lets BM25's first place win every close call (see Settings.bm25_weight).
+            fused = self.settings.bm25_weight * _standard(bm25) + self.settings.dense_weight * _standard(dense)
+            if self.examples is not None and self.settings.example_weight:
+                fused = fused + self.settings.example_weight * self._answered_alike(vec, question)
+            # The best clause scores 1 and each other one by how far it trails (Settings.fusion_temperature).
+            fused = np.exp((fused - fused.max()) / self.settings.fusion_temperature)
         order = np.argsort(-fused, kind="stable")[:k]
         # One conversion per array rather than one numpy scalar per field.
         columns = zip(order.tolist(), *(a[order].tolist() for a in (fused, b_rank, d_rank, bm25, dense)))
@@ -275,6 +277,13 @@ def _term_doc_scores(bm25) -> np.ndarray:
     terms = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
     table[terms, np.asarray(s["indices"])] = s["data"]
     return table
+
+
+def _standard(x: np.ndarray) -> np.ndarray:
+    """Scores as standard deviations from their mean over all clauses (all zero when they do not vary)."""
+    x = x.astype(np.float64)
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

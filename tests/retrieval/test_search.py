@@ -1,3 +1,4 @@
+import math
 import tomllib
 from pathlib import Path
 
@@ -114,23 +115,32 @@ def test_a_paraphrase_row_ranks_a_little_below_the_curated_rows(fake_assistant):
 
 
 def test_a_clause_answering_a_near_labelled_lookup_ranks_first(fake_assistant):
-    """A labelled lookup whose vector is the question's lifts its clause from third to first (Settings.example_weight
-    is more than the gap between neighbouring fused ranks); a question is never its own example."""
+    """A labelled lookup whose vector is the question's adds Settings.example_weight to its clause's fused score,
+    which lifts the runner-up to first when it trailed by less; a question is never its own example."""
     from assistant.retrieval.examples import Example, ExampleIndex
 
     retriever = fake_assistant.retriever
+    settings = retriever.settings
     question = "专线能暂停吗"
-    plain = [h.clause_id for h in retriever.search(question, mode=Mode.hybrid).hits]
-    target = plain[2]
+    hits = retriever.search(question, mode=Mode.hybrid).hits
+    plain = [h.clause_id for h in hits]
+    target = plain[1]
+    # Scores are exp(-trail / fusion_temperature): the first scores 1, the runner-up trails it by `trail`.
+    assert hits[0].score == 1.0
+    trail = -settings.fusion_temperature * math.log(hits[1].score)
     lexical = [h.clause_id for h in retriever.search(question, mode=Mode.bm25).hits]
     vector = retriever.embedder.encode_queries([normalize_query(question)])
     saved = retriever.examples
     try:
+        retriever.settings = settings.model_copy(update={"example_weight": trail + 0.1})
         retriever.examples = ExampleIndex([Example("暂停专线可以吗", "", False, (target,))], vector)
-        assert [h.clause_id for h in retriever.search(question, mode=Mode.hybrid).hits][:2] == [target, plain[0]]
+        voted = retriever.search(question, mode=Mode.hybrid).hits
+        assert [h.clause_id for h in voted][:2] == [target, plain[0]]
+        assert -settings.fusion_temperature * math.log(voted[1].score) == pytest.approx(0.1, abs=1e-3)
         # The lexical ranking encodes nothing, so no example votes in it.
         assert [h.clause_id for h in retriever._search(question, 5, Mode.bm25).hits] == lexical
         retriever.examples = ExampleIndex([Example(question, "", False, (target,))], vector)
         assert [h.clause_id for h in retriever.search(question, mode=Mode.hybrid).hits] == plain
     finally:
+        retriever.settings = settings
         retriever.examples = saved
