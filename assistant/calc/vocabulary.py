@@ -17,6 +17,8 @@ from .roles import FLAG, KINDS, NEGATING
 
 TRIGGERS_PATH = Path(__file__).with_name("triggers.toml")
 GIVES = frozenset({"", "money", "date"})
+# A trigger may not hold a capital letter: questions are folded to lower case before triggers are looked for.
+_UPPER = re.compile("[A-Z]")
 
 
 class VocabularyError(ValueError):
@@ -241,6 +243,8 @@ def _calculator(
             raise VocabularyError(f"calculators.{name}.triggers.{phrase}: weight must be > 0, got {weight!r}")
         if phrase.startswith("re:"):
             re.compile(phrase[3:])
+        if _UPPER.search(re.sub(r"\\.", "", phrase)):
+            raise VocabularyError(f"calculators.{name}.triggers.{phrase}: upper-case letters never match a folded question")
         triggers[phrase] = float(weight)
     answers = {k: v for k, v in raw.items() if k.startswith("answer")}
     if not ("answer" in answers or "answer_true" in answers):

@@ -30,6 +30,8 @@ def test_out_of_scope_has_no_citations_and_names_the_hotline(fake_assistant):
         "千兆的专线 沃云停了以后一个月啥价位啊",
         # several lines, one of them unlisted: the total is a price the contract never gives either
         "两条20M加一条500M 云不要了 一个月一共多少",
+        # bandwidth in G, written in capitals (questions are folded to lower case)
+        "客户要2G带宽，问价格",
     ],
 )
 def test_an_unlisted_bandwidth_price_is_out_of_scope_with_what_the_contract_lists(fake_assistant, question):

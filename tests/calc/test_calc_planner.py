@@ -290,6 +290,9 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('first_person = ["我们"', 'first_person = ["我"', 1), "first_person must hold words of two characters"),
         (lambda t: t.replace('lines_of = "line_fee"', 'lines_of = "late_fee"', 1), "lines_of must name a calculator with input bandwidth_mbps"),
         (lambda t: t.replace('lines_of = "line_fee"', 'lines_of = "line_fees"', 1), "lines_of must name a calculator"),
+        # questions are folded to lower case: "2G" is read "2g", so a trigger spelt "G" would never match
+        (lambda t: t.replace("(?i)\\\\d+\\\\s*(m|兆|mbps|g)", "\\\\d+\\\\s*(M|兆|Mbps|G)", 1), "upper-case letters never match a folded question"),
+        (lambda t: t.replace('vat = 1.0', 'VAT = 1.0', 1), "upper-case letters never match a folded question"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
