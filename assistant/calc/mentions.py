@@ -459,8 +459,9 @@ NEGATION_WINDOW = 10
 _COPULA = re.compile(r"(?<![不并])是")
 
 
-def negated(text: str, start: int) -> bool:
-    """Whether a phrase starting at `start` is negated within its own clause ("不是计划割接", "没有收到任何割接通知").
+def negated(text: str, start: int, end: int | None = None) -> bool:
+    """Whether a phrase starting at `start` (ending at `end`) is negated within its own clause ("不是计划割接",
+    "没有收到任何割接通知", and after it: "与我方设备无关").
 
     A plain 是 starts a new statement ("也没提前通知，是你们那边故障"), so a negator before it does not reach.
     """
@@ -468,7 +469,19 @@ def negated(text: str, start: int) -> bool:
     cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
     left = left[cut:]
     copula = max((m.end() for m in _COPULA.finditer(left)), default=0)
-    return any(n in left[copula:] for n in _NEGATORS)
+    if any(n in left[copula:] for n in _NEGATORS):
+        return True
+    if end is None:
+        return False
+    right = text[end: end + NEGATION_WINDOW]
+    right = right[: m.start()] if (m := _BOUNDARY.search(right)) else right
+    return bool(_UNRELATED.match(right))
+
+
+# What a clause says is unrelated to the fault after naming it ("与我方设备无关", "跟我们机房没关系"): the phrase is
+# negated as "不是我们机房的问题" would be. Only right after the phrase, so a later 无关 about something else does
+# not reach back.
+_UNRELATED = re.compile(r"^(?:的?(?:问题|故障|原因))?(?:都|也|完全|并|根本|毫)?(?:无关|没关系|没有关系|没什么关系|没啥关系|不相关|无涉)")
 
 
 # Words that deny what follows rather than negate a fact in it: "不是到期不续" says which reading is not meant.
@@ -507,7 +520,7 @@ def find_flags(text: str, lexicons: dict[str, tuple[str, ...]]) -> list[Flag]:
         if any(start < b and a < end for a, b in spans):
             continue
         spans.append((start, end))
-        found.append(Flag(name, phrase, start, negated(text, start), end))
+        found.append(Flag(name, phrase, start, negated(text, start, end), end))
     return sorted(found, key=lambda f: f.start)
 
 

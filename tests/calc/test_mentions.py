@@ -248,6 +248,21 @@ def test_negation_reaches_to_the_end_of_its_statement(text, phrase, is_negated):
     assert negated(text, text.index(phrase)) is is_negated
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase", "is_negated"),
+    [
+        ("与我方设备无关", "我方设备", True),
+        ("跟我们机房的问题没关系", "我们机房", True),
+        ("我们机房，跟联通无关", "我们机房", False),  # the 无关 is in another clause
+        ("我们机房停电了，线路无关紧要", "我们机房", False),
+        ("我方设备故障", "我方设备", False),
+    ],
+)
+def test_what_a_clause_calls_unrelated_after_naming_it_is_negated(text, phrase, is_negated):
+    at = text.index(phrase)
+    assert negated(text, at, at + len(phrase)) is is_negated
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="0123456789一二两三四五六七八九十百千万点半号月年天,.、 不对", max_size=300))
 def test_any_run_of_numerals_is_read_or_refused_with_a_clear_error(text):

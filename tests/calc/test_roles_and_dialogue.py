@@ -82,6 +82,10 @@ def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, 
         ("客户机房UPS坏了，断了30小时", {"in_operator_network": False}),
         ("不是我们这边的问题，断了30小时", {"in_operator_network": True}),
         ("是你们联通线路的故障，断了30小时", {"in_operator_network": True}),
+        # Said unrelated after it is named, a side is negated as "不是我们这边的问题" is.
+        ("断了30小时，与我方设备无关", {"in_operator_network": True}),
+        ("断了30小时，跟我们机房完全没关系", {"in_operator_network": True}),
+        ("断了30小时，跟联通线路没关系，是我们机房停电", {"in_operator_network": False}),
         # An agent speaking of the customer in the third person means the operator by 我们 / 我方.
         ("客户专线本月累计中断30小时，初步判断是我们网络故障", {"in_operator_network": True}),
         ("客户反映断了30小时，故障点在我方机房", {"in_operator_network": True}),
