@@ -144,13 +144,14 @@ def carry(
         # A last input this calculator has a role of the same name for is that role's, not also another's (the days
         # overdue of a late fee are no days since a suspension).
         same_kind = [r for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and spec.role(r.name) is None]
-        if role.kind == "date":
+        if role.kind in ("date", "datetime"):
             # Dates are matched by their words: the day the last line opened (开通) is the opening day, not the
             # day it was accepted; with several dates to fill (a notice date and the day force majeure began),
-            # a last date goes only to the one its words name (发生), not to whichever comes first.
+            # a last date goes only to the one its words name (发生), not to whichever comes first. A time of
+            # another event is never this one's (a line's 报竣 is no order confirmation).
             shared = {r.name: len(set(r.cues) & set(role.cues)) for r in same_kind}
             same_kind = sorted(same_kind, key=lambda r: -shared[r.name])
-            if len([r for r in spec.roles if r.kind == "date"]) > 1:
+            if role.kind == "datetime" or len([r for r in spec.roles if r.kind == "date"]) > 1:
                 same_kind = [r for r in same_kind if shared[r.name]]
         if same_kind and role.kind != "money":
             out[role.name] = last.inputs[same_kind[0].name]

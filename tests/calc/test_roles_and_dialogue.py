@@ -497,6 +497,24 @@ def test_of_the_last_calculations_dates_the_one_named_alike_is_carried():
 
 
 
+@pytest.mark.parametrize(
+    ("last_name", "last_inputs", "name", "expected"),
+    [
+        # a line's completion (报竣) is no order confirmation: the related deadline waits for its own time
+        ("cloud_delivery_deadline", {"completed_at": "2026-07-08T14:00"}, "cloud_activation_deadline", {}),
+        ("service_restore_deadline", {"paid_at": "2026-07-20T17:00"}, "cloud_activation_deadline", {}),
+        # the same event's time is carried
+        ("cloud_activation_deadline", {"confirmed_at": "2026-07-09T10:00"}, "cloud_activation_deadline",
+         {"confirmed_at": "2026-07-09T10:00"}),
+    ],
+)
+def test_a_time_is_carried_only_to_an_input_naming_the_same_event(last_name, last_inputs, name, expected):
+    from assistant.calc.dialogue import carry
+
+    last = build(last_name, last_inputs)
+    assert carry(name, {}, last, {"result": "2026-07-10T14:00:00", "unit": "时间"}) == expected
+
+
 def test_asking_for_a_day_after_an_amount_does_not_rerun_the_amount():
     """"那这张5月的账单最晚哪天要付清" after a late fee asks for the bill's due day, which the question alone plans."""
     last, last_result = last_of("2026年5月的账单23450元 7月3日才付 违约金多少")
