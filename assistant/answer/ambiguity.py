@@ -129,32 +129,47 @@ def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[st
     whose words choose exactly one reading chooses it ("那要提前多久跟你们说" after questions about ending 沃云
     early).
     """
-    contexts = [context] if isinstance(context, str) else list(context)
     for group in groups:
-        matched = [(c, m) for c in group.cues if (m := _cue_pattern(c).search(query))]
-        if not matched:
+        picked = _picked(query, group, context)
+        if picked is None:
             continue
-        # A distinct word that is only part of the cue itself ("第一次" in "第一次交多少") picks nothing.
-        # Removed by position, all at once: cues overlap ("多少钱" inside "第一次要交多少钱"), and replacing one
-        # first would leave the rest of another ("第一次要交") to pick a reading. One the cue was said around
-        # ("税率是多少" for the cue 税是多少) is no part of it, and picks.
-        covered = {i for _, m in matched for i in range(m.start(), m.end())}
-        rest = "".join(" " if i in covered else ch for i, ch in enumerate(query))
-        cues = [c for c, _ in matched]
-        picked = [
-            r for r in group.readings
-            if any(d in rest or (d in query and not any(d in c for c in cues)) for d in r.distinct)
-        ]
-        if len(picked) != 1:
-            for said in filter(None, contexts):
-                in_context = [r for r in group.readings if any(d in said for d in r.distinct)]
-                if len(in_context) == 1:
-                    picked = in_context
-                    break
-        if len(picked) == 1:
-            return []
-        return list(picked or group.readings)
+        return [] if len(picked) == 1 else list(picked or group.readings)
     return []
+
+
+def named_reading(query: str, groups: Iterable[Group], context: str | Sequence[str] = "") -> Reading | None:
+    """The one reading a question with a group's cue words names by its distinct words ("我们不想用了 要交违约金吗"
+    is the 违约金 of ending 沃云 early), or None (no cue, or no single reading named)."""
+    for group in groups:
+        picked = _picked(query, group, context)
+        if picked is not None:
+            return picked[0] if len(picked) == 1 else None
+    return None
+
+
+def _picked(query: str, group: Group, context: str | Sequence[str]) -> list[Reading] | None:
+    """The group's readings a folded question names by their distinct words (its context choosing when the
+    question alone does not choose one), or None when no cue of the group is said."""
+    matched = [(c, m) for c in group.cues if (m := _cue_pattern(c).search(query))]
+    if not matched:
+        return None
+    # A distinct word that is only part of the cue itself ("第一次" in "第一次交多少") picks nothing.
+    # Removed by position, all at once: cues overlap ("多少钱" inside "第一次要交多少钱"), and replacing one
+    # first would leave the rest of another ("第一次要交") to pick a reading. One the cue was said around
+    # ("税率是多少" for the cue 税是多少) is no part of it, and picks.
+    covered = {i for _, m in matched for i in range(m.start(), m.end())}
+    rest = "".join(" " if i in covered else ch for i, ch in enumerate(query))
+    cues = [c for c, _ in matched]
+    picked = [
+        r for r in group.readings
+        if any(d in rest or (d in query and not any(d in c for c in cues)) for d in r.distinct)
+    ]
+    if len(picked) != 1:
+        for said in filter(None, [context] if isinstance(context, str) else list(context)):
+            in_context = [r for r in group.readings if any(d in said for d in r.distinct)]
+            if len(in_context) == 1:
+                return in_context
+    return picked
 
 
 @lru_cache(maxsize=1024)

@@ -86,6 +86,48 @@ def test_naming_two_readings_narrows_the_choice_to_them(groups):
     assert labels == {"逾期缴费", "擅自转租"}
 
 
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("我们不想用了 那个要交违约金吗", "提前终止沃云"),
+        ("转租的违约金多少", "擅自转租"),
+        # no reading named, or two: none
+        ("违约金多少", None),
+        ("欠费或者转租的违约金多少", None),
+        # no cue of any group
+        ("开户费是多少", None),
+    ],
+)
+def test_the_one_reading_a_question_names_is_found(groups, question, label):
+    named = ambiguity.named_reading(question, groups)
+    assert (named.label if named else None) == label
+
+
+@pytest.mark.parametrize(
+    ("scores", "first"),
+    [
+        # the named reading's clause close behind the first: it is answered first
+        ({"A1-10.2": 1.0, "M-37": 0.95, "A1-6.4": 0.93}, ["A1-6.4"]),
+        # far behind (AMBIGUITY_LEAD), or already first: retrieval's order stands
+        ({"A1-10.2": 1.0, "M-37": 0.95, "A1-6.4": 0.85}, []),
+        ({"A1-6.4": 1.0, "A1-10.2": 0.99}, []),
+        # not among the best NAMED_WINDOW
+        ({"A1-10.2": 1.0, "M-1": 0.99, "M-2": 0.99, "M-3": 0.99, "M-4": 0.99, "M-5": 0.99, "A1-6.4": 0.98}, []),
+    ],
+)
+def test_a_named_reading_goes_first_only_when_retrieval_nearly_agrees(fake_assistant, scores, first):
+    from dataclasses import replace
+
+    from assistant.answer.sessions import SessionState
+    from assistant.models import Hit
+
+    question = "我们不想用了 那个要交违约金吗"
+    r = fake_assistant.retrieve(question)
+    r = replace(r, hits=[Hit(clause_id=c, score=s) for c, s in scores.items()])
+    assert fake_assistant._named_first(question, r, SessionState(session_id="s")) == first
+
+
 OPTIONS = [
     {"label": "逾期缴费", "question": "逾期缴费的违约金怎么算？", "clause_ids": ["M-29", "A1-4.5"]},
     {"label": "擅自转租", "question": "擅自转租要付多少违约金？", "clause_ids": ["M-11"]},
