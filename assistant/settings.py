@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     # Threads of one ONNX encode; 0 lets ONNX Runtime use every core.
     encoder_threads: int = 0
     # Concurrent lookups share one encoder call: the first query waits at most encode_batch_wait_ms for others
-    # (never when no other answer is in progress), and a batch holds at most encode_batch_size queries. On 2
-    # cores a batch of 8 costs ~2.2 ms a query against 5 ms alone. encode_batch_size 1 turns batching off.
+    # (never when no other answer is in progress), and a batch holds at most encode_batch_size queries (what a
+    # batch saves per query: embedding/batching.py). encode_batch_size 1 turns batching off.
     encode_batch_size: int = 16
     encode_batch_wait_ms: float = 2.0
     # Query vectors kept by their (normalised) question, least recently used dropped first: repeated IVR and
