@@ -676,7 +676,8 @@ class Assistant:
         return self.retriever.search(question, k=self.settings.top_k)
 
     def _lookup(self, query: str, r: Retrieval, first: list[str] = ()) -> Answer:
-        """The best clauses quoted and cited; `first`: clauses the question names by number, cited before the rest."""
+        """The best clauses quoted and cited; `first`: clauses the question names (by number, by subject, by a
+        reading's words), cited before the rest."""
         hits = r.hits
         if first:
             top = hits[0].score if hits else 1.0
