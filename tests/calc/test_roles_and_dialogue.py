@@ -73,6 +73,21 @@ def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, 
 
 
 @pytest.mark.parametrize(
+    ("question", "day"),
+    [
+        # the event a verb takes as its object names the day, whatever the place between them holds
+        ("工程师已于2026年7月25日完成我司大兴仓库（兴华大街88号）光专线的竣工。月租10000元。请问7月当月应收多少？"
+         "我们8月份还有两条线路要在8月3日和8月10日开工。", "2026-07-25"),
+        ("7月25日在贵司丰台区南四环西路188号营业厅办理了竣工手续，月租10000元，当月收多少？8月3日还有一条开工", "2026-07-25"),
+        # a day said with nothing between it and its verb is named as before
+        ("7月25日竣工，月租10000元，当月收多少", "2026-07-25"),
+    ],
+)
+def test_the_event_said_later_in_its_clause_names_the_day(question, day):
+    assert assigned("prorated_fee", question).get("completion_date") == day
+
+
+@pytest.mark.parametrize(
     ("question", "expected"),
     [
         ("不是计划割接，断了30小时", {"planned": False}),
