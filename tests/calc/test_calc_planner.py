@@ -475,6 +475,9 @@ def test_asks_own_figure(question, own):
     [
         ("outage_credit", "电力公司改造线路，断线一整天，这种情况你们要负责吗", {"outage_hours": 24}, True),
         ("outage_credit", "被黑客打了 断了大半天 你们 赔 不 赔", {}, True),  # A-not-A, spoken with spaces
+        ("outage_credit", "请问贵司是否有权因为升级中断服务？", {}, True),  # 是否, as e-mails ask
+        ("outage_credit", "断了一整天 这种情况你们要负责的吧？", {"outage_hours": 24}, True),  # a closing 吧 asks to confirm
+        ("late_fee", "欠了5000 帮我算一下吧", {"owed": 5000}, False),  # a 吧 after asking to compute asks a figure
         ("outage_credit", "断了30个小时 月租2100 能赔吗", {"outage_hours": 30, "monthly_fee": 2100}, False),  # all given
         ("outage_credit", "断了30个小时 能赔多少吗", {"outage_hours": 30}, False),  # asks a figure too
         ("outage_credit", "断了30个小时 帮我算一下能不能赔", {"outage_hours": 30}, False),  # asks outright to compute
