@@ -72,8 +72,6 @@ AMBIGUITY_WINDOW = 5
 AMBIGUITY_LEAD = 0.9
 # The clauses a question asking for a figure is checked against: the contract states it in one of them, or not at all.
 FIGURE_WINDOW = 2
-# A reading a question names by its distinct words is answered first when retrieval ranks its clause this high.
-NAMED_WINDOW = 5
 # Share of the question's words the closest clause must hold to be shown beside "合同没有写明…".
 NOT_STATED_COVERAGE = 0.5
 # How deep the lexical ranking the calculator selection reads goes (its agreement feature is 0 below it).
@@ -482,16 +480,14 @@ class Assistant:
 
     def _named_first(self, query: str, r: Retrieval, state: SessionState) -> list[str]:
         """The clause of the one reading the question names by its words (ambiguity.named_reading), when retrieval
-        ranks it among the best NAMED_WINDOW, close to the first but not first: the person said which 违约金 they
-        mean ("我们不想用了 那个要交违约金吗" is ending 沃云 early, A1-6.4, not the no-fault ending of force majeure)."""
+        agrees it is about that reading (_agrees) but ranks another clause first: the person said which 违约金 they
+        mean ("我们不想用了 那个要交违约金吗" is ending 沃云 early, A1-6.4, not the no-fault ending of force majeure).
+        A reading's word said in passing ("地震把专线弄断了" says 断 of an outage) does not outrank a clear first
+        clause."""
         named = ambiguity.named_reading(query, self.ambiguity, _previous_questions(state))
-        if named is None or not r.hits or r.hits[0].clause_id in named.clauses:
+        if named is None or not r.hits or r.hits[0].clause_id in named.clauses or not _agrees(r.hits, [named]):
             return []
-        # Only where retrieval is near undecided between them, as for asking back (AMBIGUITY_LEAD): a reading's
-        # word said in passing ("地震把专线弄断了" says 断 of an outage) does not outrank a clear first clause.
-        top = r.hits[0].score
-        near = [h.clause_id for h in r.hits[:NAMED_WINDOW] if h.clause_id in named.clauses and h.score > AMBIGUITY_LEAD * top]
-        return near[:1]
+        return [next(h.clause_id for h in r.hits[:AMBIGUITY_WINDOW] if h.clause_id in named.clauses)]
 
     def _readings_alike(self, query: str, r: Retrieval) -> list[ambiguity.Reading]:
         """The readings of the labelled vague question nearest the question, when one is at least

@@ -21,8 +21,10 @@ from .parse import Features, extract
 _BOUNDARY = re.compile(r"[，,。；;！!？?\n]")
 LEFT_WINDOW = 12
 RIGHT_WINDOW = 8
-PLACE_WINDOW = 40  # after a day said with a place (在/于…) or a verb whose object names the event, to the clause's end
-_PLACE_FIRST = re.compile(r"^\s*(?:(?:在|于)(?!\s*\d)|(?:完成|办理|进行)了?)")
+# After a day said with a place (在/于…) or a verb whose object names the event (完成/办理/进行), the words that name
+# the day come later: they are read up to the clause's end, at most this far.
+PLACE_WINDOW = 40
+_EVENT_LATER = re.compile(r"^\s*(?:(?:在|于)(?!\s*\d)|(?:完成|办理|进行)了?)")
 # What a speaker says right after a value they take back ("十号 不对 十二号", "5000 说错了 是5100").
 _RETRACT = re.compile(
     r"^\s*[,，]?\s*(?:[\u4e00-\u9fff]?\s*[呢的]\s*[,，]?\s*)?(?:[了吧啊呀嗯呃额哦]\s*[,，]?\s*){0,3}"
@@ -148,7 +150,7 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
         # "3月 2470": the unit of the number before belongs to that number, not to this value's words.
         left = _UNIT.sub("", left, count=1)
     right = text[end: min(hi, end + RIGHT_WINDOW)]
-    if _PLACE_FIRST.match(right):
+    if _EVENT_LATER.match(right):
         # "4月28日在贵司丰台区南四环西路188号营业厅办理了受理": a place said between a day and its verb; the verb
         # still names the day, whatever numbers the address holds. So does the event a verb takes as its object
         # ("7月25日完成我司大兴仓库（兴华大街88号）光专线的竣工").

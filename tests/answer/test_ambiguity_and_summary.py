@@ -112,7 +112,7 @@ def test_the_one_reading_a_question_names_is_found(groups, question, label):
         # far behind (AMBIGUITY_LEAD), or already first: retrieval's order stands
         ({"A1-10.2": 1.0, "M-37": 0.95, "A1-6.4": 0.85}, []),
         ({"A1-6.4": 1.0, "A1-10.2": 0.99}, []),
-        # not among the best NAMED_WINDOW
+        # not among the best AMBIGUITY_WINDOW
         ({"A1-10.2": 1.0, "M-1": 0.99, "M-2": 0.99, "M-3": 0.99, "M-4": 0.99, "M-5": 0.99, "A1-6.4": 0.98}, []),
     ],
 )
