@@ -481,10 +481,10 @@ def negated(text: str, start: int, end: int | None = None) -> bool:
     return bool(_UNRELATED.match(right))
 
 
-# What a clause says is unrelated to the fault after naming it ("与我方设备无关", "跟我们机房没关系"): the phrase is
-# negated as "不是我们机房的问题" would be. Only right after the phrase, so a later 无关 about something else does
-# not reach back.
-_UNRELATED = re.compile(r"^(?:的?(?:问题|故障|原因))?(?:都|也|完全|并|根本|毫)?(?:无关|没关系|没有关系|没什么关系|没啥关系|不相关|无涉)")
+# What a clause says is unrelated to the fault after naming it ("与我方设备无关", "跟我们机房没关系",
+# "与客户机房设备无关"): the phrase is negated as "不是我们机房的问题" would be. Only within a few characters after the phrase (the
+# rest of its noun), so a later 无关 about something else does not reach back; "无关紧要" says nothing unrelated.
+_UNRELATED = re.compile(r"^[^，,。；;！!？?\s]{0,4}?(?:都|也|完全|并|根本|毫)?(?:无关(?!紧要)|没关系|没有关系|没什么关系|没啥关系|不相关|无涉)")
 
 
 # Words that deny what follows rather than negate a fact in it: "不是到期不续" says which reading is not meant.

@@ -255,6 +255,8 @@ def test_negation_reaches_to_the_end_of_its_statement(text, phrase, is_negated):
         ("跟我们机房的问题没关系", "我们机房", True),
         ("我们机房，跟联通无关", "我们机房", False),  # the 无关 is in another clause
         ("我们机房停电了，线路无关紧要", "我们机房", False),
+        ("客户机房设备无关紧要", "客户机房", False),  # 无关紧要 says nothing unrelated
+        ("与客户机房设备无关", "客户机房", True),
         ("我方设备故障", "我方设备", False),
     ],
 )

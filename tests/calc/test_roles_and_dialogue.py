@@ -100,6 +100,7 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         # Said unrelated after it is named, a side is negated as "不是我们这边的问题" is.
         ("断了30小时，与我方设备无关", {"in_operator_network": True}),
         ("断了30小时，跟我们机房完全没关系", {"in_operator_network": True}),
+        ("中断40小时，经核实与客户机房设备无关", {"in_operator_network": True}),  # the rest of the noun in between
         ("断了30小时，跟联通线路没关系，是我们机房停电", {"in_operator_network": False}),
         # An agent speaking of the customer in the third person means the operator by 我们 / 我方.
         ("客户专线本月累计中断30小时，初步判断是我们网络故障", {"in_operator_network": True}),
