@@ -280,6 +280,16 @@ def follow_up(
         c for c in found
         if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)
     ]
+    kinds = {r.name: r.kind for r in last_spec.roles}
+    days_only = all(kinds.get(n) in ("date", "datetime") for n in changed.inputs)
+    if not related and changed.inputs and days_only and changed.cue_total == 0 and not restates_last:
+        # The last calculator takes the message's days by position alone while another one its own words name
+        # takes them by their cue words ("1月5日寄书面通知终止，最早哪天可以终止" after a force-majeure notice
+        # day: a notice date, not a new day of the event): the other calculation is meant, the one the message
+        # names most strongly first. A day's meaning rests on its cue words; a bandwidth or an amount is the
+        # same quantity whatever the calculator ("换成50M呢" changes the last one).
+        named = [c for c in found if c.name != last.name and c.fill.cue_total > 0 and keyword_score(c.spec, own_words) > 0]
+        related = sorted(named, key=lambda c: -keyword_score(c.spec, own_words))
     if related:
         best = related[0]
         # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.

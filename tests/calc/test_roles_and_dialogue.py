@@ -307,6 +307,23 @@ def test_a_follow_up_naming_the_other_direction_of_the_last_rule_computes_that()
 
 
 @pytest.mark.parametrize(
+    ("then", "name", "inputs"),
+    [
+        # the day is cued as a notice by the other calculation's words, not as the event's day
+        ("如果一直修不好，我们打算7月5日寄书面通知终止合同，最早哪天可以终止？", "force_majeure_termination",
+         {"notice_on": "2026-07-05", "started_on": "2026-05-20"}),
+        # a day said with the event's own cue word changes the last calculation
+        ("说错了，是5月22日发生的", "force_majeure_notice", {"occurred_on": "2026-05-22"}),
+    ],
+)
+def test_a_day_cued_for_another_named_calculation_moves_to_it(then, name, inputs):
+    last, last_result = last_of("5月20日机房遇到暴雨淹水，属于不可抗力，最晚哪天要通知你们")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == name
+    assert {k: str(v) for k, v in again.inputs.items()} == inputs
+
+
+@pytest.mark.parametrize(
     ("first", "then", "name", "result"),
     [
         # values named as strongly by both directions go the way the message's own direction word asks
