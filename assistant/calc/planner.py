@@ -170,7 +170,11 @@ def _one_that_uses_the_values(best: Candidate, found: list[Candidate], threshold
     if best.fill.used or not (get(best.name).missing(best.inputs) or on_defaults_alone):
         return best
     complete = [c for c in found[1:] if c.probability >= threshold and c.fill.used and not get(c.name).missing(c.inputs)]
-    return complete[0] if complete else best
+    # Below the threshold too, one its trigger words name outright whose own cue words name the values it takes
+    # ("7月15日产生的用量算哪期账单" gives a day of use, which a bill month's calculator cannot take).
+    named = vocabulary().threshold
+    cued = [c for c in found[1:] if c.fill.used and c.fill.cued and c.keywords >= named and not get(c.name).missing(c.inputs)]
+    return complete[0] if complete else cued[0] if cued else best
 
 
 def _one_that_takes_what_the_leader_refuses(leader: Candidate, found: list[Candidate]) -> Candidate | None:

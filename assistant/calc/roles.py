@@ -134,7 +134,7 @@ FILLERS: dict[str, Filler] = {
     "months": Filler({"duration": 1.0, "number": 0.15}, _months),
     "date": Filler({"date": 1.0, "datetime": 0.8}, _date),
     "datetime": Filler({"datetime": 1.0, "date": 0.8}, _datetime),
-    "year_month": Filler({"month": 1.0, "date": 0.1}, _year_month),
+    "year_month": Filler({"month": 1.0}, _year_month),
     "money_list": Filler({"money_list": 1.0}, _money_list),
     "line_list": Filler({"line_list": 1.0, "line": 1.0, "bandwidth": 0.3}, _line_list),
 }

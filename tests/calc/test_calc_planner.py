@@ -87,6 +87,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         # the first payment asked with words between 第一次 and the paying
         ("计划新办理一条20M云专线，想请问开户时第一次需要交多少钱？", "first_payment", {"bandwidth_mbps": 20}),
         ("如果是10M，9月25日竣工，第一次总共要缴多少？", "first_payment", {"bandwidth_mbps": 10, "completion_date": "2026-09-25"}),
+        # a day of use is no bill month: the calculator taking that day answers, though the cycle's words lead
+        ("7月15日产生的用量算在哪一期账单？那一期计费周期从哪天到哪天？", "bill_month_of", {"usage_on": "2026-07-15"}),
+        ("10月的账单计费周期是从哪天到哪天", "billing_cycle", {"month": "2026-10"}),
     ],
 )
 def test_plan_on_colloquial_questions(question, name, inputs, today):
