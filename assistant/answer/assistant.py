@@ -764,8 +764,13 @@ def _agrees(hits: list[Hit], readings: list[ambiguity.Reading]) -> bool:
 def _asks_whether(plan: calc.CalcPlan | None, query: str, today: date) -> bool:
     """A calculation the question asks whether of, without the values its figure needs ("断了一整天 你们要负责吗",
     "被黑客打了 赔不赔"): a rule question, which a clause answers. Not when the values given decide it already
-    ("网断了十个钟头能不能减钱": under 24 hours, nothing whatever the fee)."""
-    return plan is not None and calc.asks_whether_only(plan.name, query, plan.inputs, today) and not _decided(plan)
+    ("网断了十个钟头能不能减钱": under 24 hours, nothing whatever the fee) — unless they are only the calculator's
+    defaults ("开户费一百块是含税的吗" asks what the clause says of the fee, not its VAT split)."""
+    return (
+        plan is not None
+        and calc.asks_whether_only(plan.name, query, plan.inputs, today)
+        and (not _decided(plan) or calc.only_defaults(plan.name, plan.inputs))
+    )
 
 
 def _decided(plan: calc.CalcPlan) -> bool:

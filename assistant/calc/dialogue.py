@@ -618,15 +618,34 @@ def asks_period(question: str) -> bool:
 
 def asks_whether_only(name: str, question: str, inputs: Mapping[str, Any], today: date) -> bool:
     """The message asks whether ("你们要负责吗", "赔不赔") and for no figure, of a calculator whose result is no verdict
-    and whose inputs it does not all give: it asks what the rule is."""
+    and whose inputs it does not all give, or gives only as their defaults ("开户费一百块是含税的吗": the 100 元 a VAT
+    split assumes): it asks what the rule is."""
     vocab = vocabulary()
     return (
         any(says(w, question) for w in vocab.asks_whether)
         and not vocab.calculators[name].verdict
         and not asks_figure(question, today)
         and asked_kind(question, vocab) in ("", "rule")
-        and bool(REGISTRY[name].missing(inputs))
+        and (bool(REGISTRY[name].missing(inputs)) or only_defaults(name, inputs))
     )
+
+
+def only_defaults(name: str, inputs: Mapping[str, Any]) -> bool:
+    """Every input given is the calculator's default value for it: the question states nothing of its own case."""
+    fields = REGISTRY[name].inputs.model_fields
+    for key, value in inputs.items():
+        default = fields[key].default if key in fields and not fields[key].is_required() else None
+        if default is None or isinstance(default, bool) or str(num_or(value)) != str(num_or(default)):
+            return False
+    return True
+
+
+def num_or(value: Any) -> Any:
+    """A number as a normalised Decimal (100, "100", 100.00 alike); anything else as it is."""
+    try:
+        return Decimal(str(value)).normalize()
+    except (InvalidOperation, ValueError):
+        return value
 
 
 def asks_how(question: str) -> bool:
