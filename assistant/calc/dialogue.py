@@ -299,6 +299,9 @@ def follow_up(
             # ("那交完钱后多久能恢复", "超过一个月能解约吗") it asks about the rule, and earlier questions' values
             # would make a calculation of it.
             inputs = _from_earlier(best.name, inputs, earlier, today)
+        if asks_whether_only(best.name, question, inputs, today) and only_defaults(best.name, inputs):
+            # "那开户费含税吗" after a first payment asks what the clause says of the fee, as it would alone.
+            return None
         if not REGISTRY[best.name].missing(inputs):
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:

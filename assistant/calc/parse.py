@@ -276,6 +276,8 @@ _NOT_NUMERALS = (
     "一下", "一共", "一起", "一般", "一直", "一定", "一旦", "一样", "一些", "一点", "一并", "一方", "一切", "一致",
     "一律", "一概", "一同", "一边", "一向", "一再", "一旁", "统一", "唯一", "万一", "千万", "一会", "一下子", "一一",
     "一段", "一阵", "一时", "一口气", "一番", "哪一",
+    # "另一个客户问…" (another), "一式几份" (in how many copies), "之一"/"其一" (one of them): no quantity
+    "另一", "一式", "之一", "其一", "一体",
     # the May Day holiday ("赶上五一放假"), never fifty-one
     "五一",
     # the contract's annexes, named by their number ("附件二里提到…"), which is no quantity

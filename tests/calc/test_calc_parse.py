@@ -207,6 +207,10 @@ def test_numerals_after_units_still_join_their_number(text, digits):
         ("停一段时间", "停一段时间"),
         # the May Day holiday is no number
         ("客户说中间赶上五一放假了", "客户说中间赶上五一放假了"),
+        # "another" and "in how many copies" count nothing; the copies' own number still does
+        ("另一个客户问云主机默认装的是什么系统", "另一个客户问云主机默认装的是什么系统"),
+        ("合同一式几份", "合同一式几份"),
+        ("协议一式四份", "协议一式4份"),
         # A numeral beside such a word is still one.
         ("逾期 一 天", "逾期 1 天"),
     ],

@@ -358,6 +358,14 @@ def test_a_message_asking_for_a_rule_is_no_related_calculation():
     assert follow_up("最后一个问题：开票金额以什么为准？", TODAY, last, last_result) is None
 
 
+@pytest.mark.parametrize(("then", "related"), [("那 开户费 含 税 吗", False), ("那开户费里面的税是多少", True)])
+def test_asking_whether_of_a_related_calculators_default_is_no_calculation(then, related):
+    """Whether the 100 元 fee includes tax is what its clause says; its tax is a figure the VAT split gives."""
+    last, last_result = last_of("100M专线第一次要交多少")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert (again is not None and again.name == "vat_split") is related
+
+
 def test_a_new_complete_question_starts_fresh():
     last, last_result = last_of("欠了5100，逾期12天，违约金多少")
     assert follow_up("3月2日受理的，最晚哪天开通", TODAY, last, last_result) is None
