@@ -306,7 +306,8 @@ def follow_up(
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:
             return None
-    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading), **placed}
+    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading), **placed,
+              **_taken_apart(last_spec, last.inputs, reading)}
     if not changed.inputs and not flags and not edited:
         edited = _new_time_of_day(last_spec, last.inputs, reading)
     if not changed.inputs and not flags and not edited:
@@ -439,6 +440,17 @@ def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> 
         return {}
     day = str(inputs[roles[0].name])[:10]
     return {roles[0].name: f"{day}T{reading.mentions.times[-1].strftime('%H:%M')}"}
+
+
+def _taken_apart(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
+    """Hours said to be a part that does not count ("其中有一天是计划割接", mentions.set_apart), taken off the last
+    calculation's hours."""
+    apart = reading.mentions.apart
+    roles = [r.name for r in spec.roles if r.kind == "hours" and inputs.get(r.name) is not None]
+    if apart is None or len(roles) != 1:
+        return {}
+    rest = Decimal(str(inputs[roles[0]])) - apart
+    return {roles[0]: int(rest) if rest == int(rest) else rest} if rest >= 0 else {}
 
 
 def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:

@@ -91,6 +91,9 @@ class Mentions:
     retracted: list[Mention] = field(default_factory=list)
     # Clock times said with no date before them ("是上午九点半交的"): no value alone, a follow-up's new time of day.
     times: list[time] = field(default_factory=list)
+    # Hours said to be a part of a total the message does not state, of a kind that does not count ("其中有一天是
+    # 计划割接" after an outage): taken off the conversation's total (set_apart).
+    apart: Decimal | None = None
 
     @property
     def has_values(self) -> bool:
@@ -455,6 +458,65 @@ def read(question: str, today: date) -> Mentions:
     return Mentions(text=text, original=features.original, items=out, retracted=retracted, times=lone)
 
 
+# ---- a part of a total ---------------------------------------------------------------------------
+
+_PART_SENTENCE_END = re.compile(r"[。！!？?\n；;]")
+_HOURS_IN = {"hour": Decimal(1), "day": Decimal(24)}
+
+
+def set_apart(
+    mentions: Mentions, flags: list[Flag], markers: tuple[str, ...], ends: tuple[str, ...], excluded: tuple[str, ...],
+) -> tuple[Mentions, list[Flag]]:
+    """A part of a duration said to be of a kind that does not count ("累计断了50小时，其中20小时是我们自己机房的
+    问题"): the part's flags are said of the part only, and the part is taken off the duration said before it
+    (30 hours, on the operator's side). With no duration before it (a follow-up: "其中有一天是计划割接"), the part's
+    hours are kept as `apart`, to be taken off the conversation's total.
+
+    Only a part one of the `excluded` flags names (not negated) is set apart; the text is read from the first
+    marker to the end of its sentence or to the first word saying what the rest is ("其余时间是光缆故障")."""
+    said = _part_span(mentions.original, markers, ends)
+    written = _part_span(mentions.text, markers, ends)
+    if said is None or written is None:
+        return mentions, flags
+    of_part = [f for f in flags if said[0] <= f.start < said[1]]
+    if not any(f.name in excluded and not f.negated for f in of_part):
+        return mentions, flags
+    items = mentions.items
+    inside = [i for i, m in enumerate(items) if m.kind == "duration" and not m.parts and written[0] <= m.start < written[1]]
+    if not inside or items[inside[0]].unit not in _HOURS_IN:
+        return mentions, flags
+    part = inside[0]
+    before = [i for i, m in enumerate(items) if m.kind == "duration" and not m.parts and m.end <= written[0] and m.unit in _HOURS_IN]
+    hours = items[part].value * _HOURS_IN[items[part].unit]
+    kept = [f for f in flags if f not in of_part]
+    gone = {part} | {i for i, m in enumerate(items) if part in m.parts}
+    if not before:
+        return replace(mentions, items=_without(items, gone), apart=hours), kept
+    total = items[before[-1]]
+    rest = total.value * _HOURS_IN[total.unit] - hours
+    if rest < 0:
+        return mentions, flags
+    items = [replace(m, value=rest, unit="hour") if i == before[-1] else m for i, m in enumerate(items)]
+    return replace(mentions, items=_without(items, gone)), kept
+
+
+def _part_span(text: str, markers: tuple[str, ...], ends: tuple[str, ...]) -> tuple[int, int] | None:
+    """From the first part marker to the end of its sentence or the first word about the rest; None without one."""
+    found = [text.find(w) for w in markers if w in text]
+    if not found:
+        return None
+    start = min(found)
+    stop = m.start() if (m := _PART_SENTENCE_END.search(text, start)) else len(text)
+    rest = [k for w in ends if (k := text.find(w, start)) >= 0]
+    return start, min([stop, *rest])
+
+
+def _without(items: list[Mention], gone: set[int]) -> list[Mention]:
+    """The mentions but those at `gone`, each list's part indices moved to the new places."""
+    moved = {old: new for new, old in enumerate(i for i in range(len(items)) if i not in gone)}
+    return [replace(m, parts=tuple(moved[p] for p in m.parts if p in moved)) for i, m in enumerate(items) if i not in gone]
+
+
 # ---- yes/no facts ---------------------------------------------------------------------------------
 
 _NEGATORS = ("并不是", "并非", "不是", "不属于", "不算", "没有", "并没", "没", "未", "非", "无", "不")
@@ -538,4 +600,4 @@ def as_time(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.combine(value, time(0, 0))
 
 
-__all__ = ["Flag", "Mention", "Mentions", "as_time", "denied", "find_flags", "negated", "read", "Decimal"]
+__all__ = ["Flag", "Mention", "Mentions", "as_time", "denied", "find_flags", "negated", "read", "set_apart", "Decimal"]

@@ -17,7 +17,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from .mentions import Flag, Mention, Mentions, find_flags, read
+from .mentions import Flag, Mention, Mentions, find_flags, read, set_apart
 from .registry import REGISTRY
 from .roles import Assignment, assign, flag_values, refused, today_values
 from .vocabulary import CalcSpec, Vocabulary, keyword_score, trigger_index, vocabulary
@@ -122,9 +122,11 @@ def _understood(question: str, today: date) -> Reading:
 def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
     mentions = read(question, today)
     texts = (mentions.original, mentions.text)
+    flags = find_flags(_as_said_by_speaker(mentions.original, vocab), vocab.flags)
+    mentions, flags = set_apart(mentions, flags, vocab.part_markers, vocab.part_ends, vocab.part_excluded)
     return Reading(
         mentions=mentions,
-        flags=find_flags(_as_said_by_speaker(mentions.original, vocab), vocab.flags),
+        flags=flags,
         phrases=trigger_index().found(*texts),
         asks=any(says(c, t) for c in vocab.cues for t in texts),
         compute=any(c in t for c in vocab.compute for t in texts),

@@ -141,6 +141,11 @@ class Vocabulary:
     first_person: tuple[str, ...] = ()
     # Words asking for one part of a result, by the result's key ("税额" for a tax split's `tax`).
     result_parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A part of a total said to be of another kind ("其中20小时是我们自己机房的问题"): the words introducing it, the
+    # words starting what is said of the rest, and the flags that take the part off the total.
+    part_markers: tuple[str, ...] = ()
+    part_ends: tuple[str, ...] = ()
+    part_excluded: tuple[str, ...] = ()
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -148,6 +153,14 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise VocabularyError(f"{where} must be a list of non-empty strings, got {value!r}")
     return tuple(value)
+
+
+def _flag_names(where: str, value: Any, flags: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """Strings as _strings, each the name of a [flags] lexicon."""
+    names = _strings(where, value) if value else ()
+    if unknown := [n for n in names if n not in flags]:
+        raise VocabularyError(f"{where}: {unknown} are not [flags] lexicons; valid: {sorted(flags)}")
+    return names
 
 
 def _two_characters(where: str, value: Any) -> tuple[str, ...]:
@@ -339,6 +352,9 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         second_person=_strings("perspective.second_person", data.get("perspective", {}).get("second_person", [])),
         first_person=_two_characters("perspective.first_person", data.get("perspective", {}).get("first_person", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
+        part_markers=_strings("parts.markers", data.get("parts", {}).get("markers", [])),
+        part_ends=_strings("parts.ends", data.get("parts", {}).get("ends", [])),
+        part_excluded=_flag_names("parts.excluded", data.get("parts", {}).get("excluded", []), flags),
         flags=flags,
         calculators=calculators,
     )

@@ -87,6 +87,10 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         # the first payment asked with words between 第一次 and the paying
         ("计划新办理一条20M云专线，想请问开户时第一次需要交多少钱？", "first_payment", {"bandwidth_mbps": 20}),
         ("如果是10M，9月25日竣工，第一次总共要缴多少？", "first_payment", {"bandwidth_mbps": 10, "completion_date": "2026-09-25"}),
+        # a part of the outage that does not count is taken off the total said before it
+        ("本月断了3天，其中有一天是计划割接，月租5100，能核减多少？", "outage_credit", {"outage_hours": 48, "monthly_fee": "5100"}),
+        ("累计中断50小时，其中20小时是我们自己机房UPS断电造成的，其余时间是光缆故障，月租2100能减多少", "outage_credit",
+         {"outage_hours": 30, "monthly_fee": "2100"}),
         # a day of use is no bill month: the calculator taking that day answers, though the cycle's words lead
         ("7月15日产生的用量算在哪一期账单？那一期计费周期从哪天到哪天？", "bill_month_of", {"usage_on": "2026-07-15"}),
         ("10月的账单计费周期是从哪天到哪天", "billing_cycle", {"month": "2026-10"}),
@@ -296,6 +300,8 @@ def test_question_file_has_enough_rows_and_all_match():
         # questions are folded to lower case: "2G" is read "2g", so a trigger spelt "G" would never match
         (lambda t: t.replace("(?i)\\\\d+\\\\s*(m|兆|mbps|g)", "\\\\d+\\\\s*(M|兆|Mbps|G)", 1), "upper-case letters never match a folded question"),
         (lambda t: t.replace('vat = 1.0', 'VAT = 1.0', 1), "upper-case letters never match a folded question"),
+        (lambda t: t.replace('excluded = ["planned"', 'excluded = ["plan"', 1), r"parts.excluded: \['plan'\] are not \[flags\] lexicons"),
+        (lambda t: t.replace('markers = ["这其中"', 'markers = ["", "这其中"', 1), "parts.markers must be a list of non-empty strings"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):

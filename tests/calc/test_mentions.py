@@ -324,3 +324,25 @@ def test_an_ordinal_said_with_hui_is_no_count():
     # "第一回" names the first payment as "第一次" does; the 3000 before it is an amount, not a count of times
     items = read("九月二十三号竣工的 月租是三千 第一回要交多少", TODAY).items
     assert ("count", Decimal(3000)) not in [(m.kind, m.value) for m in items]
+
+
+@pytest.mark.parametrize(
+    ("question", "hours", "apart", "flags"),
+    [
+        # the part's flag is said of the part only; the part is taken off the duration before it
+        ("累计断了50小时，其中20小时是我们自己机房的问题，其余是光缆故障", [Decimal(30)], None, set()),
+        ("断了3天，其中有一天是计划割接", [Decimal(48)], None, set()),
+        # no total in the message: the part's hours are kept apart for the conversation's total
+        ("其中有一天是提前通知过的计划割接", [], Decimal(24), set()),
+        # a part said to count (not planned, on the operator's side) is no part set apart
+        ("断了50小时，其中20小时不是计划割接", [Decimal(50), Decimal(20), Decimal(70)], None, {"planned"}),
+        ("断了50小时，其中20小时是你们光缆的问题", [Decimal(50), Decimal(20), Decimal(70)], None, {"operator_side"}),
+    ],
+)
+def test_a_part_of_an_outage_that_does_not_count_is_set_apart(question, hours, apart, flags):
+    from assistant.calc.selection import understand
+
+    r = understand(question, date(2026, 6, 1))
+    assert sorted(m.value * (24 if m.unit == "day" else 1) for m in r.mentions.of_kind("duration")) == sorted(hours)
+    assert r.mentions.apart == apart
+    assert {f.name for f in r.flags} == flags

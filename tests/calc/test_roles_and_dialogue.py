@@ -358,6 +358,22 @@ def test_a_message_asking_for_a_rule_is_no_related_calculation():
     assert follow_up("最后一个问题：开票金额以什么为准？", TODAY, last, last_result) is None
 
 
+@pytest.mark.parametrize(
+    ("then", "hours", "planned"),
+    [
+        ("客户补充：其中有一天是我们提前通知过的计划割接。", 48, False),
+        ("经复查，其中有20小时是我们自己机房断电造成的，其余是光缆故障，请重新核算", 52, False),
+        # said of the whole outage, not of a part of it
+        ("客户补充：这次是提前通知过的计划割接。", 72, True),
+    ],
+)
+def test_a_part_that_does_not_count_is_taken_off_the_last_outage(then, hours, planned):
+    last, last_result = last_of("50M线路本月断了3天，月租5100，能核减多少？")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == "outage_credit"
+    assert again.inputs["outage_hours"] == hours and bool(again.inputs.get("planned")) is planned
+
+
 @pytest.mark.parametrize(("then", "related"), [("那 开户费 含 税 吗", False), ("那开户费里面的税是多少", True)])
 def test_asking_whether_of_a_related_calculators_default_is_no_calculation(then, related):
     """Whether the 100 元 fee includes tax is what its clause says; its tax is a figure the VAT split gives."""
