@@ -306,6 +306,15 @@ def follow_up(
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:
             return None
+    wanted = asked_kind(reading.text, vocab)
+    if not related and not reading.mentions.has_values and wanted and last_spec.gives and wanted != last_spec.gives:
+        # A figure of another kind than the last one's, asked of its facts ("按规定最晚应该哪天开通" after a refund for
+        # a late activation): the calculator giving that kind which the message's words name, on the last facts.
+        giving = [c for c in found if c.name != last.name and c.spec.gives == wanted and keyword_score(c.spec, reading.phrases) > 0]
+        for c in sorted(giving, key=lambda c: -keyword_score(c.spec, reading.phrases)):
+            inputs = carry(c.name, dict(c.inputs), last, last_result, verdict=reading.yes_no, said=reading.text)
+            if not REGISTRY[c.name].missing(inputs):
+                return build(c.name, inputs, list(last.assumptions))
     edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading), **placed,
               **_taken_apart(last_spec, last.inputs, reading)}
     if not changed.inputs and not flags and not edited:

@@ -359,6 +359,23 @@ def test_a_message_asking_for_a_rule_is_no_related_calculation():
 
 
 @pytest.mark.parametrize(
+    ("then", "name", "result"),
+    [
+        # a day asked of a refund's facts: the deadline its acceptance date gives
+        ("按规定最晚应该哪天开通", "activation_deadline", "2026-02-13"),
+        # an amount asked again is the refund itself, not another calculation
+        ("那退多少", "late_activation_credit", None),
+    ],
+)
+def test_a_figure_of_another_kind_asked_of_the_last_facts_is_the_calculator_giving_it(then, name, result):
+    last, last_result = last_of("2月6日受理的，今天3月3日才开通，是你们的原因，能退多少")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == name
+    if result is not None:
+        assert run(again.name, again.inputs).model_dump(mode="json")["result"] == result
+
+
+@pytest.mark.parametrize(
     ("then", "hours", "planned"),
     [
         ("客户补充：其中有一天是我们提前通知过的计划割接。", 48, False),
