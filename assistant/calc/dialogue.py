@@ -333,7 +333,6 @@ def follow_up(
         if not reading.mentions.has_values and _asks_part(reading.text, last_result):
             return build(last.name, dict(last.inputs), list(last.assumptions))
         return None
-    wanted = asked_kind(reading.text, vocab)
     if wanted and last_spec.gives and wanted != last_spec.gives:
         # It asks for a day after an amount ("那这张5月的账单最晚哪天要付清" after a late fee): not the last figure.
         return None
@@ -659,16 +658,17 @@ def only_defaults(name: str, inputs: Mapping[str, Any]) -> bool:
     fields = REGISTRY[name].inputs.model_fields
     for key, value in inputs.items():
         default = fields[key].default if key in fields and not fields[key].is_required() else None
-        if default is None or isinstance(default, bool) or str(num_or(value)) != str(num_or(default)):
+        # A flag's default (not planned, on the operator's side) is a fact of the case when said, not a default.
+        if default is None or isinstance(default, bool) or str(_number_or(value)) != str(_number_or(default)):
             return False
     return True
 
 
-def num_or(value: Any) -> Any:
+def _number_or(value: Any) -> Any:
     """A number as a normalised Decimal (100, "100", 100.00 alike); anything else as it is."""
     try:
         return Decimal(str(value)).normalize()
-    except (InvalidOperation, ValueError):
+    except InvalidOperation:
         return value
 
 
