@@ -120,11 +120,12 @@ SPELLING_PATH = Path(__file__).resolve().parents[2] / "corpus" / "spelling.toml"
 
 @lru_cache(maxsize=1)
 def _spelling() -> tuple[dict[str, str], re.Pattern[str] | None]:
-    """corpus/spelling.toml: misspelling → the contract's word, checked when loaded."""
+    """corpus/spelling.toml: misspelling → the contract's word, and a yes/no question's A-not-A form → 是否,
+    checked when loaded."""
     import tomllib
 
     data = tomllib.loads(SPELLING_PATH.read_text(encoding="utf-8"))
-    fixes = dict(data.get("fix", {}))
+    fixes = {**data.get("fix", {}), **data.get("forms", {})}
     english = {k.lower(): v for k, v in data.get("english", {}).items()}
     for wrong, right in [*fixes.items(), *english.items()]:
         if not (isinstance(right, str) and wrong and right and wrong != right and wrong not in right):

@@ -46,7 +46,7 @@ def test_an_unlisted_bandwidth_price_is_out_of_scope_with_what_the_contract_list
     "question",
     ["開戶費多少錢？有含稅嗎？", "发票怎么开 专线跟云能开一张吗",
      # the value given is only the calculator's default, and the question asks whether, not for a figure
-     "那个开户费一百块 是含税的吗", "我们交的100元开户费是含税价吗？"],
+     "那个开户费一百块 是含税的吗", "我们交的100元开户费是含税价吗？", "一次性开户费那一百块含不含税"],
 )
 def test_a_question_giving_no_input_is_answered_from_the_clause(fake_assistant, question):
     """A calculator would run on defaults alone (the 100 元 fee, no amount given): the clause states the fact."""

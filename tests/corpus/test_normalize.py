@@ -108,6 +108,8 @@ from assistant.corpus.normalize import correct_spelling
         ("最迟哪天发书面通知", "最晚哪天发书面通知"),  # a word meaning exactly what the calculators' word means
         ("是几个工作天", "是几个工作日"),
         ("今天刚受里的 最晚哪天开通", "今天刚受理的 最晚哪天开通"),
+        # an A-not-A question asks whether; its 不含税 is no pre-tax amount
+        ("开户费那一百块含不含税", "开户费那一百块是否含税"),
     ],
 )
 def test_misspellings_homophones_and_english_words_are_read_as_the_contract_writes(said, read):
