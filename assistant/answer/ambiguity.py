@@ -29,9 +29,10 @@ class Reading:
     question: str
     clauses: tuple[str, ...]
     distinct: tuple[str, ...]
-    # Its group's cue is one of the contract's figures ("十五天"): retrieval, which matches no numeral written in
-    # words against one in digits, need not agree that the question is about these readings.
-    figure: bool = False
+    # The question's own words vouch for the readings, so retrieval need not agree that it is about them: the
+    # group's cue is one of the contract's figures ("十五天", which retrieval matches in no numeral written in
+    # words), or the cue was said with one of the group's `with` words.
+    vouched: bool = False
     # Its group's readings are the same question asked of each part of the contract (which court, for the line
     # and for the cloud): a question naming neither part is answered for every part rather than asked back.
     cover: bool = False
@@ -46,6 +47,9 @@ class Group:
     name: str
     cues: tuple[str, ...]
     readings: tuple[Reading, ...]
+    # Words of which the question must say one as well, when a cue alone belongs to a wider group (a penalty said
+    # together with ending the contract is the penalty of ending it, which the contract answers three ways).
+    with_: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
     groups = []
     for raw in data.get("group", []):
         name = raw.get("name", "?")
+        with_ = raw.get("with", [])
+        if not isinstance(with_, list) or not all(isinstance(w, str) and w for w in with_):
+            raise ValueError(f"{path}: group {name}: with must be a list of words, got {with_!r}")
         readings = []
         for r in raw.get("reading", []):
             label, question = r.get("label", ""), r.get("question", "")
@@ -114,10 +121,10 @@ def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
             figure, cover = raw.get("figure", False), raw.get("cover", False)
             if not isinstance(figure, bool) or not isinstance(cover, bool):
                 raise ValueError(f"{path}: group {name}: figure and cover must be true or false, got {figure!r}, {cover!r}")
-            readings.append(Reading(label, question, tuple(r["clauses"]), tuple(fold(d) for d in r.get("distinct", [])), figure, cover))
+            readings.append(Reading(label, question, tuple(r["clauses"]), tuple(fold(d) for d in r.get("distinct", [])), figure or bool(with_), cover))
         if len(readings) < 2 or not raw.get("cues"):
             raise ValueError(f"{path}: group {name} needs cues and at least two readings")
-        groups.append(Group(name, tuple(fold(c) for c in raw["cues"]), tuple(readings)))
+        groups.append(Group(name, tuple(fold(c) for c in raw["cues"]), tuple(readings), tuple(fold(w) for w in with_)))
     return tuple(groups)
 
 
@@ -138,8 +145,8 @@ def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[st
 
 
 def named_reading(query: str, groups: Iterable[Group], context: str | Sequence[str] = "") -> Reading | None:
-    """The one reading a question with a group's cue words names by its distinct words ("我们不想用了 要交违约金吗"
-    is the 违约金 of ending 沃云 early), or None (no cue, or no single reading named)."""
+    """The one reading a question with a group's cue words names by its distinct words ("转租的违约金多少" is the
+    违约金 of a sublease), or None (no cue, or no single reading named)."""
     for group in groups:
         picked = _picked(query, group, context)
         if picked is not None:
@@ -151,7 +158,7 @@ def _picked(query: str, group: Group, context: str | Sequence[str]) -> list[Read
     """The group's readings a folded question names by their distinct words (its context choosing when the
     question alone does not choose one), or None when no cue of the group is said."""
     matched = [(c, m) for c in group.cues if (m := _cue_pattern(c).search(query))]
-    if not matched:
+    if not matched or (group.with_ and not any(w in query for w in group.with_)):
         return None
     # A distinct word that is only part of the cue itself ("第一次" in "第一次交多少") picks nothing.
     # Removed by position, all at once: cues overlap ("多少钱" inside "第一次要交多少钱"), and replacing one

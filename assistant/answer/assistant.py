@@ -441,7 +441,7 @@ class Assistant:
             same = [rd for rd in readings if set(rd.clauses) & set(rests_on)]
             if len(same) == 1:
                 return self._lookup(query, r, first=list(same[0].clauses[:1]))
-        if readings and (_agrees(r.hits, readings) or all(rd.figure for rd in readings)):
+        if readings and (_agrees(r.hits, readings) or all(rd.vouched for rd in readings)):
             if all(rd.cover for rd in readings):
                 return self._cover_all(query, ambiguity.ranked(readings, _ranks(r)), r)
             return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
