@@ -151,7 +151,9 @@ def carry(
             # another event is never this one's (a line's 报竣 is no order confirmation).
             shared = {r.name: len(set(r.cues) & set(role.cues)) for r in same_kind}
             same_kind = sorted(same_kind, key=lambda r: -shared[r.name])
-            if role.kind == "datetime" or len([r for r in spec.roles if r.kind == "date"]) > 1:
+            # Nor is another event's day an optional one (a line's 受理 is no 竣工 of its first payment).
+            optional = role.name not in formula.missing({}) and not any(role.name in g for g in formula.one_of)
+            if role.kind == "datetime" or optional or len([r for r in spec.roles if r.kind == "date"]) > 1:
                 same_kind = [r for r in same_kind if shared[r.name]]
         if same_kind and role.kind != "money":
             out[role.name] = last.inputs[same_kind[0].name]
@@ -188,16 +190,19 @@ def carry(
 _YEAR_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
-def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], today: date) -> dict[str, Any]:
+def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], today: date, days: bool = True) -> dict[str, Any]:
     """`inputs` with the required ones still missing taken from the conversation's earlier questions, the most
-    recent that states them first."""
+    recent that states them first; without `days`, no date or date-time input is taken."""
     formula = REGISTRY[name]
     spec = vocabulary().calculators[name]
     out = dict(inputs)
+    timed = set() if days else {r.name for r in spec.roles if r.kind in ("date", "datetime")}
     for text in earlier:
-        missing = set(formula.missing(out))
+        missing = set(formula.missing(out)) - timed
         if not missing:
             break
+        # An input missing may be given by its alternative (a line's bandwidth for its monthly fee).
+        missing |= {n for g in formula.one_of if missing & set(g) for n in g} - timed
         assignment, _ = fill(spec, understand(text, today), only=missing)
         out.update({k: v for k, v in assignment.inputs.items() if k in missing})
     return out
@@ -294,11 +299,13 @@ def follow_up(
         best = related[0]
         # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.
         inputs = carry(best.name, best.inputs, last, last_result, verdict=reading.yes_no or not reading.asks, said=reading.text)
-        if best.inputs:
-            # Only a follow-up giving the calculator values of its own is a calculation on them; without any
-            # ("那交完钱后多久能恢复", "超过一个月能解约吗") it asks about the rule, and earlier questions' values
-            # would make a calculation of it.
-            inputs = _from_earlier(best.name, inputs, earlier, today)
+        if best.inputs or asks_own_figure(question):
+            # Only a follow-up giving the calculator values of its own, or asking for an amount or a deadline of the
+            # person's own case ("那第一次要交多少钱" after a deadline for a 100M line), is a calculation on them;
+            # without either ("那交完钱后多久能恢复", "超过一个月能解约吗") it asks about the rule, and earlier
+            # questions' values would make a calculation of it. Asked without values, only quantities are taken:
+            # a day means what its own words said of it (a 起租 day is no end of a term).
+            inputs = _from_earlier(best.name, inputs, earlier, today, days=bool(best.inputs))
         if asks_whether_only(best.name, question, inputs, today) and only_defaults(best.name, inputs):
             # "那开户费含税吗" after a first payment asks what the clause says of the fee, as it would alone.
             return None

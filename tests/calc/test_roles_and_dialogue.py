@@ -614,6 +614,22 @@ def test_a_related_calculation_takes_what_the_last_one_lacks_from_earlier_questi
                      {"result": {"pay_by": "2026-07-19"}, "unit": ""}, earlier=["5月20日被停的 最晚哪天交 4月的账单"]) is None
 
 
+def test_an_amount_asked_without_values_takes_a_quantity_said_earlier_but_no_day():
+    """"那第一次要交多少钱" after an activation deadline for a 100M line: the 100M of the first question is the line's
+    bandwidth (its monthly fee's alternative); the day the line was accepted is no completion day of the first
+    month, and a 起租 day said earlier is no end of a term."""
+    last = build("activation_deadline", {"accepted_on": "2026-03-17"})
+    earlier = ["那要是明天才受理呢", "我们想开一条一百兆的专线 今天受理的话最晚什么时候能给开通"]
+    again = follow_up("那第一次要交多少钱", TODAY, last, {"result": "2026-03-24", "unit": "日期"}, earlier=earlier)
+    assert again is not None and again.name == "first_payment"
+    assert again.inputs.get("bandwidth_mbps") == 100 and again.inputs.get("completion_date") is None
+    assert run(again.name, again.inputs).result == 10100
+    term = build("contract_term", {"start_on": "2025-10-20"})
+    again = follow_up("不续的话最晚哪天通知", TODAY, term, {"result": {"end": "2026-10-20", "notice_by": "2026-09-20"}, "unit": ""},
+                      earlier=["我们合同是2025年10月20日起租的 什么时候到期"])
+    assert again is None or again.inputs.get("end_on") != "2025-10-20"
+
+
 def test_a_value_said_twice_in_a_follow_up_changes_one_input():
     """"已经使用了6个月，麻烦按6个月重新计算": the months used, not the term as well."""
     last, last_result = last_of("沃云合同期12个月，已使用5个月，月租4200元，提前终止违约金多少")
