@@ -203,8 +203,10 @@ def _pre_normalise(text: str) -> str:
     text = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d)(?!,\d)", lambda m: m.group(0).replace(",", ""), text)
     # A quarter is three months.
     text = re.sub(rf"({_CN_NUM}|\d+)\s*个\s*季度", _safe(lambda m: f"{_plain(_cn_number(m.group(1)) * 3)}个月"), text)
-    # "一季要多少", "每季度交多少": a quarter's span, not a named quarter ("一季度" is Q1, "第三季度" the third).
-    text = re.sub(r"(?<![第上下这本前后今去明])一季(?![度节])", "3个月", text)
+    # "一季要多少", "每季度交多少", "一季度呢": a quarter's span. "一季度" said of something ("一季度的账单") names Q1,
+    # as "三季度" names the third; a quarter's end or start ("一季度末") is a day, not a span.
+    text = re.sub(r"(?<![第上下这本前后今去明])一季(?:度(?![的末初底]))?(?![度节])", "3个月", text)
+    text = re.sub(r"(?<![第上下这本前后今去明])两季度(?![的末初底])", "6个月", text)
     text = re.sub(r"每个?季度?", "每3个月", text)
     # 俩 / 仨 are two and three; 两月 is two months (February is 二月).
     text = text.replace("俩", "两").replace("仨", "三")

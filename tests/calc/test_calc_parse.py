@@ -55,7 +55,8 @@ def test_bare_number_is_kept_for_the_planner(text, value):
      ("24小时", 24, "hour"), ("一天一夜", 24, "hour"), ("两天两夜", 48, "hour"), ("30个小时", 30, "hour"),
      ("四个半小时", Decimal("4.5"), "hour"), ("23.5小时", Decimal("23.5"), "hour"), ("十五日", 15, "day"),
      ("两天半", Decimal("2.5"), "day"), ("3天半", Decimal("3.5"), "day"), ("两个季度", 6, "month"),
-     ("这样一季要多少", 3, "month"), ("每季度交多少", 3, "month")],
+     ("这样一季要多少", 3, "month"), ("每季度交多少", 3, "month"), ("嗯 一季度 呢", 3, "month"),
+     ("两季度要多少", 6, "month")],
 )
 def test_durations(text, value, unit):
     assert quantities(text) == [("duration", Decimal(value), unit)]
@@ -66,7 +67,7 @@ def test_which_one_holds_no_numeral(text):
     assert quantities(text) == []
 
 
-@pytest.mark.parametrize("text", ["第三季度的账单", "一季度的账单", "上一季的账单"])
+@pytest.mark.parametrize("text", ["第三季度的账单", "一季度的账单", "上一季的账单", "三季度要交多少", "一季度末"])
 def test_a_named_quarter_is_no_duration(text):
     assert not [q for q in quantities(text) if q[0] == "duration"]
 
