@@ -39,6 +39,8 @@ _MADE_EXACT = re.compile(
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是; "14个月，并非11个月": one after the
 # value meant, at most DENIED_GAP characters from it.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
+# "交的不止100 还有施工费 加起来一共3000": a value the speaker says is less than the one meant, which follows.
+_NOT_ONLY = re.compile(r"(?:不止|不只|不仅|不光)(?:是|有)?\s*$")
 DENIED_GAP = 8
 TIME_GAP = 16  # a clock time this close after a date belongs to it
 HOURS_GAP = 24  # at most this many characters between outages read as one month's list
@@ -231,7 +233,7 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
         if following[i] is None:
             continue
         after = text[m.end: items[following[i]].start]
-        if (_RETRACT.match(after) or _MADE_EXACT.match(after)
+        if (_RETRACT.match(after) or _MADE_EXACT.match(after) or _NOT_ONLY.search(before)
                 or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
             dropped.add(i)
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]

@@ -152,7 +152,9 @@ def test_a_duration_restated_in_hours_is_not_added_to_itself():
     ("question", "kept"),
     [("被删了七次了 不对不对 是四次", Decimal(4)), ("欠了五千吧 呃不对 是五千一", Decimal(5100)),
      # the value denied right after the one meant
-     ("实际已经使用了14个月，并非11个月", Decimal(14)), ("用了14个月 不是11个月", Decimal(14))],
+     ("实际已经使用了14个月，并非11个月", Decimal(14)), ("用了14个月 不是11个月", Decimal(14)),
+     # a value said to be less than the one meant, which follows
+     ("一次性费用交的不止100 还有施工费 加起来一共3000", Decimal(3000))],
 )
 def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
     m = read(question, TODAY)
