@@ -183,9 +183,14 @@ def _picked(query: str, group: Group, context: str | Sequence[str]) -> list[Read
 def _cue_pattern(cue: str) -> re.Pattern[str]:
     """A cue as said with a word slipped in ("什么时候要缴费" for "什么时候缴费", "可以退款不" for "能退"): a cue of
     four characters or more matches with at most one character between any two of its own."""
+    # A cue starting with a numeral ("15日", "十五天") is no part of a longer number or of a date ("7月15日").
+    guard = r"(?<![0-9０-９.月〇零一二两三四五六七八九十百])" if _NUMERAL.match(cue) else ""
     if len(cue) < 4:
-        return re.compile(re.escape(cue))
-    return re.compile(".?".join(map(re.escape, cue)))
+        return re.compile(guard + re.escape(cue))
+    return re.compile(guard + ".?".join(map(re.escape, cue)))
+
+
+_NUMERAL = re.compile(r"[0-9０-９〇零一二两三四五六七八九十百]")
 
 
 def ranked(readings: list[Reading], ranks: Mapping[str, int]) -> list[Reading]:

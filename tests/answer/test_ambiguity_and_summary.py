@@ -86,6 +86,13 @@ def test_a_short_cue_is_matched_as_written(groups):
     assert ambiguity._cue_pattern("什么时候缴费").search("什么时候才能缴完费") is None
 
 
+@pytest.mark.parametrize("question", ["我们7月15日扩容的费用计入哪个月的账单", "七月十五日用的算哪个月", "欠了215日元"])
+def test_a_figure_cue_inside_a_date_or_a_longer_number_is_not_said(groups, question):
+    fifteen = next(g for g in groups if g.name == "十五天")
+    assert ambiguity._picked(question, fifteen, "") is None
+    assert ambiguity._picked("合同里那个15日是什么", fifteen, "") is not None
+
+
 def test_naming_two_readings_narrows_the_choice_to_them(groups):
     labels = {r.label for r in ambiguity.readings_for("欠费或者转租的违约金多少", groups)}
     assert labels == {"逾期缴费", "擅自转租"}
