@@ -535,7 +535,9 @@ class Assistant:
         """Out of scope, unless the question holds the cue of one of the contract's known ambiguities and names
         nothing foreign ("你们怎么赔啊", "可以退费吗"): too short for retrieval to vouch for, but the cue does."""
         if not context and not signals.foreign_terms and not any(signals.foreign_kinds.values()):
-            readings = ambiguity.readings_for(query, self.ambiguity)
+            # Only a group whose cue alone is the contract's own vouches here: one narrowed by common words
+            # ("可以" with "解约") would keep any question about ending any contract.
+            readings = ambiguity.readings_for(query, [g for g in self.ambiguity if not g.with_])
             if readings:
                 return self._ask_which(query, ambiguity.ranked(readings, ranks), state)
         return self._out_of_scope()

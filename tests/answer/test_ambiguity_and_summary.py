@@ -37,6 +37,9 @@ def groups(corpus):
         ("我们不想用了 那个要交违约金吗", {"提前终止沃云", "合同期内解除", "到期不续签", "不可抗力终止"}),
         ("就是 我们 要是 提前解约 要赔钱吗", {"提前终止沃云", "合同期内解除", "到期不续签", "不可抗力终止"}),
         ("合同没到期就不用了 罚款吗", {"提前终止沃云", "合同期内解除", "到期不续签", "不可抗力终止"}),
+        # whether the contract may be ended early, naming no way of ending it
+        ("客户问能不能提前解约", {"提前终止沃云", "合同期内解除", "不可抗力终止", "到期不续签"}),
+        ("可以提前終止合約嗎？", {"提前终止沃云", "合同期内解除", "不可抗力终止", "到期不续签"}),
         ("几个working day来着", None),
         # a deadline asked of nothing: every deadline the contract sets is a reading
         ("最晚哪一天？", None),
@@ -58,7 +61,9 @@ def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
      # a deadline with its subject
      "5月份的账单最晚哪天交钱", "备案信息变了 最晚哪天报备", "暴雪把线路弄断了 最晚几号要通知你们",
      # a reading's word said inside the cue ("税是多少" said as "税率是多少") still names it
-     "这些费用的税率是多少"],
+     "这些费用的税率是多少",
+     # ending early, with its way named
+     "不可抗力超过一个月 可以解约吗", "沃云能不能提前终止合同"],
 )
 def test_a_question_naming_one_reading_is_not_ambiguous(groups, question):
     assert ambiguity.readings_for(question, groups) == []
@@ -384,6 +389,18 @@ def test_an_ambiguity_cue_turns_a_refusal_into_asking_back_unless_something_fore
     a = fake_assistant.ask(question)
     assert a.intent is intent
     assert bool(a.options) is (intent is Intent.clarify)
+
+
+def test_a_refusal_is_not_turned_into_asking_back_by_a_group_narrowed_by_common_words(fake_assistant):
+    # "可以" with "解约" is said of any contract: only a cue that is the contract's own keeps a refused question.
+    from assistant.answer.sessions import SessionState
+
+    r = fake_assistant.retrieve("房子的租约可以提前解约吗")
+    state = SessionState(session_id="s")
+    a = fake_assistant._refuse_or_ask("房子的租约可以提前解约吗", "", r.signals, {}, state)
+    assert a.intent is Intent.out_of_scope
+    b = fake_assistant._refuse_or_ask("违约金多少", "", fake_assistant.retrieve("违约金多少").signals, {}, state)
+    assert b.intent is Intent.clarify
 
 
 def test_an_earlier_question_of_the_conversation_chooses_the_reading(groups):
