@@ -14,6 +14,7 @@ MAX_SUMMARY = 40
 _SEGMENT = re.compile(r"[^，,。；;！？!?\n]+")
 _YESNO = re.compile(r"(?:吗|么|嘛)\s*[?？。!！]*\s*$|能不能|可不可以|是不是|有没有|会不会|要不要|可否|能否|是否|行不行|算不算|用不用")
 _CAN = re.compile(r"能|可以|可否|行不行|允许|让不让")
+_NOT_NEGATING = re.compile(r"不可抗力")
 _NEGATIVE = (
     "不得", "不能", "不可", "不予", "无须", "无需", "不承担", "不保证", "禁止", "严禁", "不会", "不再", "不退还",
     "不能办理", "未经", "不属于", "不视为", "免责",
@@ -98,6 +99,8 @@ def _yes_no_word(question: str, fact: str) -> str | None:
     grams = _grams(question)
     negative = positive = False
     for seg in _segments(fact):
+        # A term holding a negator's characters negates nothing ("不可抗力" is force majeure, not "不可").
+        seg = _NOT_NEGATING.sub(lambda m: "□" * len(m.group()), seg)
         for g in grams:
             at = seg.find(g)
             if at < 0:

@@ -314,6 +314,12 @@ def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, fi
     assert summary.startswith(first + "，") and len(summary) <= MAX_SUMMARY
 
 
+def test_force_majeure_is_no_negation(corpus):
+    # "不可抗力" holds the characters of "不可": a question about it is not answered 不可以 for that.
+    summary = lookup_summary("不可抗力超过一个月 可以解约吗", [corpus.get("A1-10.2").text])
+    assert not summary.startswith(("不可以", "否"))
+
+
 def test_two_clauses_with_different_rules_for_the_same_thing_are_both_said(corpus):
     summary = lookup_summary("提前终止要提前多久申请", [corpus.get("A1-6.4").text, corpus.get("A1-13.1").text])
     assert "四周" in summary and "20个工作日" in summary.replace(" ", "")
