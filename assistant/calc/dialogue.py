@@ -58,9 +58,13 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
     if not assignment.inputs:
         return None
     own = choose(found)
-    if own is not None and own.name != pending.name and not own.missing and len(own.inputs) > len(assignment.inputs):
-        return None
     completed = build(pending.name, {**pending.inputs, **given}, [*pending.assumptions, *assignment.assumptions])
+    if own is not None and own.name != pending.name and not own.missing and (
+        len(own.inputs) > len(assignment.inputs) or not completed.runnable
+    ):
+        # Another calculation the message asks in full, where the pending one would still wait for values
+        # ("10月的账单最晚几号交" while days overdue are awaited: the bill's due day, not half of an overdue status).
+        return None
     # Values nobody asked for continue a latent plan only when they are all it needs.
     return None if pending.latent and not completed.runnable else completed
 

@@ -153,6 +153,15 @@ def test_clarify_asks_for_exactly_what_is_missing(today):
     assert done.inputs == {"owed": "5000", "days_overdue": 10}
 
 
+def test_a_complete_question_of_another_calculator_does_not_half_complete_the_pending_one(today):
+    # The bill month would be half of the overdue status's alternative (a month and a payment day): the message
+    # asks the bill's due day in full.
+    first = plan("我们10月的账单多少天不交会被停云", today)
+    assert first.name == "overdue_status" and first.missing
+    done = plan("10月的账单最晚几号交", today, pending=first)
+    assert done.name == "bill_dates" and not done.missing
+
+
 def test_a_bare_number_completes_a_pending_money_input(today):
     first = plan("断网30小时能减免多少", today)
     assert first.missing == ["monthly_fee"]
