@@ -526,13 +526,22 @@ NEGATION_WINDOW = 10
 _COPULA = re.compile(r"(?<![不并])是")
 
 
+# A question asked both ways ("是不是计划割接", "有没有超过", "要不要罚钱") negates nothing.
+_A_NOT_A = re.compile(r"(.)[不没]\1")
+
+
+def _asked_both_ways(text: str) -> str:
+    """`text` with its A-not-A question forms blanked, positions kept."""
+    return _A_NOT_A.sub(lambda m: "□" * len(m.group()), text)
+
+
 def negated(text: str, start: int, end: int | None = None) -> bool:
     """Whether a phrase starting at `start` (ending at `end`) is negated within its own clause ("不是计划割接",
     "没有收到任何割接通知", and after it: "与我方设备无关").
 
     A plain 是 starts a new statement ("也没提前通知，是你们那边故障"), so a negator before it does not reach.
     """
-    left = text[max(0, start - NEGATION_WINDOW): start]
+    left = _asked_both_ways(text[max(0, start - NEGATION_WINDOW): start])
     cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
     left = left[cut:]
     copula = max((m.end() for m in _COPULA.finditer(left)), default=0)
@@ -560,7 +569,7 @@ def denied(text: str, start: int) -> bool:
 
     As with `negated`, a plain 是 after the denier starts a new statement ("不是我们，是你们那边故障").
     """
-    left = text[max(0, start - NEGATION_WINDOW): start]
+    left = _asked_both_ways(text[max(0, start - NEGATION_WINDOW): start])
     cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
     left = left[cut:]
     at = max((left.rfind(d) + len(d) for d in _DENIERS if d in left), default=-1)

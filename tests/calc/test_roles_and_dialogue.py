@@ -108,6 +108,9 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         ("客户说断了30小时，是他们自己机房的交换机坏了", {"in_operator_network": False}),
         # A customer writing to the operator means itself, whatever else it calls a customer.
         ("贵司客户经理您好，我们机房的交换机坏了，断了30小时", {"in_operator_network": False}),
+        # A question asked both ways ("是不是", "有没有") negates nothing.
+        ("断了30小时 是不是计划割接也照样减免", {"planned": True}),
+        ("断了30小时 是不是我们自己机房的问题也算", {"in_operator_network": False}),
     ],
 )
 def test_planned_and_whose_side_are_read_with_their_negation(question, expected):
@@ -454,6 +457,8 @@ def test_a_trigger_phrase_negated_by_the_character_before_it_is_not_found(text, 
         # a plain 是 after the denier starts a new statement
         ("不是我们的问题，是专线中断了", "中断", True),
         ("不是计划割接 是你们线路中断", "中断", True),
+        # asked both ways, nothing is denied
+        ("我们那个专线费晚交了 是不是要罚钱", "要罚", True),
     ],
 )
 def test_a_trigger_phrase_the_question_denies_is_not_found(text, phrase, found):
