@@ -52,7 +52,7 @@ def best_phrase(clause_text: str, question: str, extra_terms: list[str] | None =
     # ("…的，应提前四周…").
     j = i + 1
     while j < len(spans) and clause_text[end: spans[j][0]].strip() in ("，", ",") and spans[j][1] - start <= limit \
-            and (scores[j] > 0 or end - start < 12):
+            and (scores[j] > 0 or end - start < 12 or any(n in clause_text[spans[j][0]: spans[j][1]] for n in _NEGATIVE)):
         end = spans[j][1]
         j += 1
     text = clause_text[start:end].strip(" ：:")
@@ -86,7 +86,8 @@ _ASKS_PERIOD = re.compile(r"多久|多长时间|多少天|几天|几日|多少�
 
 
 # Word pairs where the fact saying the second answers a question asking about the first in the negative.
-_OPPOSITES = (("开", "关闭"), ("开着", "关闭"), ("收费", "免费"), ("要钱", "免费"), ("收钱", "免费"))
+_OPPOSITES = (("开", "关闭"), ("开着", "关闭"), ("收费", "免费"), ("要钱", "免费"), ("收钱", "免费"),
+              ("找回", "不可恢复"), ("恢复", "不可恢复"), ("救", "不可恢复"), ("还在", "删除"))
 
 
 def _yes_no_word(question: str, fact: str) -> str | None:

@@ -307,7 +307,9 @@ def test_a_question_worded_as_labelled_vague_ones_is_asked_back_with_their_readi
 @pytest.mark.parametrize(
     ("question", "clause", "first"),
     [("云专线能暂停吗", "M-9", "不可以"), ("可以转租吗", "M-11", "不可以"), ("数据要自己备份吗", "A1-2.9", "是"),
-     ("8080端口默认开着吗", "M-10", "否")],
+     ("8080端口默认开着吗", "M-10", "否"),
+     # the fact follows its condition in the next phrase ("一经删除，即不可恢复")
+     ("误删的数据还能找回来吗", "A1-7.6", "不可以")],
 )
 def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, first):
     summary = lookup_summary(question, [corpus.get(clause).text])
