@@ -666,9 +666,9 @@ def asks_whether_only(name: str, question: str, inputs: Mapping[str, Any], today
 
 def only_defaults(name: str, inputs: Mapping[str, Any]) -> bool:
     """Every input given is the calculator's default value for it: the question states nothing of its own case."""
-    fields = REGISTRY[name].inputs.model_fields
+    formula = REGISTRY[name]
     for key, value in inputs.items():
-        default = fields[key].default if key in fields and not fields[key].is_required() else None
+        default = formula.default(key)
         # A flag's default (not planned, on the operator's side) is a fact of the case when said, not a default.
         if default is None or isinstance(default, bool) or str(_number_or(value)) != str(_number_or(default)):
             return False

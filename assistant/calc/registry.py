@@ -123,6 +123,11 @@ class Formula:
         out += [group[0] for group in self.one_of if not any(self.satisfied(n, have) for n in group)]
         return out
 
+    def default(self, name: str) -> Any:
+        """The default value of one input, or None when it has none (required, or not an input of this formula)."""
+        info = self.inputs.model_fields.get(name)
+        return None if info is None or info.is_required() else info.default
+
     def field_title(self, name: str) -> str:
         """The Chinese label of one input, used in questions and errors."""
         info = self.inputs.model_fields.get(name)

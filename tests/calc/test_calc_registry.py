@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Annotated
 
 import pytest
@@ -189,3 +190,13 @@ def test_a_deferred_input_must_default_to_none():
 
     with pytest.raises(TypeError, match="deferred input fee must default to None"):
         _inputs_model("bad", bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "default"),
+    [("vat_split", "amount", Decimal("100")), ("line_fee", "months", 1), ("outage_credit", "planned", False),
+     ("late_fee", "owed", None), ("line_fee", "no_such_input", None)],
+)
+def test_a_formula_names_each_input_s_default(name, field, default):
+    got = REGISTRY[name].default(field)
+    assert got == default and type(got) is type(default)
