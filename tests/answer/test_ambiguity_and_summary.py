@@ -448,19 +448,15 @@ def test_a_penalty_of_ending_the_contract_is_asked_back_though_retrieval_does_no
     assert {o.label for o in a.options} == {"提前终止沃云", "合同期内解除", "到期不续签", "不可抗力终止"}
 
 
-def test_a_group_s_with_words_must_be_a_list_of_words(tmp_path, corpus):
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [('cover="yes"', "figure and cover must be true or false"), ('with="解约"', "with must be a list of words")],
+)
+def test_a_group_s_settings_are_checked_when_loaded(tmp_path, corpus, setting, error):
     bad = tmp_path / "a.toml"
-    bad.write_text('[[group]]\nname="x"\nwith="解约"\ncues=["x"]\n[[group.reading]]\nlabel="一"\nquestion="q"\nclauses=["M-1"]\n'
+    bad.write_text(f'[[group]]\nname="x"\n{setting}\ncues=["x"]\n[[group.reading]]\nlabel="一"\nquestion="q"\nclauses=["M-1"]\n'
                    '[[group.reading]]\nlabel="二"\nquestion="q"\nclauses=["M-2"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="with must be a list of words"):
-        ambiguity.load_groups(bad, corpus.ids)
-
-
-def test_cover_is_checked_when_loaded(tmp_path, corpus):
-    bad = tmp_path / "a.toml"
-    bad.write_text('[[group]]\nname="x"\ncover="yes"\ncues=["x"]\n[[group.reading]]\nlabel="一"\nquestion="q"\nclauses=["M-1"]\n'
-                   '[[group.reading]]\nlabel="二"\nquestion="q"\nclauses=["M-2"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="figure and cover must be true or false"):
+    with pytest.raises(ValueError, match=error):
         ambiguity.load_groups(bad, corpus.ids)
 
 
