@@ -36,6 +36,22 @@ def test_synonyms_expand_everyday_words_to_contract_terms(fake_assistant):
     assert "暂关" in r.expansions
 
 
+@pytest.mark.parametrize(
+    ("question", "term", "not_term"),
+    [
+        # a licence asked for a business is the operating licence (M-18, A1-2.4), a business licence (营业执照)
+        # the registration documents of joining (M-2)
+        ("經營線上遊戲網站需要什麼執照？", "经营许可证", "登记资料"),
+        ("办专线要带营业执照吗", "登记资料", "经营许可证"),
+    ],
+)
+def test_a_licence_expands_to_what_it_is_a_licence_for(fake_assistant, question, term, not_term):
+    from assistant.corpus.normalize import normalize_query
+
+    expansions = fake_assistant.knowledge.expand(normalize_query(question))
+    assert term in expansions and not_term not in expansions
+
+
 def test_bm25_finds_a_clause_by_its_distinctive_words(fake_assistant):
     r = fake_assistant.retriever.search("80端口 443端口 网站备案", mode=Mode.bm25)
     assert r.hits[0].clause_id == "M-10"
