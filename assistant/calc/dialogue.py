@@ -276,7 +276,9 @@ def follow_up(
         p for p in reading.phrases - set(last_spec.triggers) - (set(vocab.cues) - naming_cues) - last_spec.input_words
         if not (last_spec.verdict and any(says(y, p) for y in vocab.yes_no))
     }
-    needed = vocabulary().threshold if (changed.inputs or flags) else OUTRIGHT_LEAD
+    # Values the last calculation already has ("降到50M之后每月专线费是多少" after 200M → 50M) change nothing of it.
+    changes = {k: v for k, v in {**changed.inputs, **_turned_values(last_spec, reading, today)}.items() if last.inputs.get(k) != v}
+    needed = vocabulary().threshold if (changes or flags) else OUTRIGHT_LEAD
     # A message that neither asks for a figure nor gives one ("开票金额以什么为准") asks for a rule, not for a
     # related calculation on the last one's facts. One that is itself a complete question for the last calculator
     # re-runs it ("这条50M线路1月20日竣工，首月按天计费，第一次一共要交多少" after a first payment is that first

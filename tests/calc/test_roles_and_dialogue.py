@@ -180,6 +180,10 @@ def last_of(question: str):
         # naming what an input's default is asks about the default, not about the last result
         ("20M专线 第一次要交多少", "开户费里面税多少", "vat_split", {"total": 100.0, "tax": 5.66}),
         ("20M专线 第一次要交多少", "这笔钱里面税多少", "vat_split", {"total": 2200.0}),
+        # a bandwidth the last difference already has changes nothing of it: the fee at that bandwidth is asked
+        ("专线从200M降到50M，一年能省多少", "降到50M以后每月专线费是多少", "line_fee", 5100.0),
+        # "每月" names the default of a line fee's months: not the months of the last calculation
+        ("转租了，用了9个月，标准资费每月5100，违约金多少", "再请教一个问题：另一条100M专线沃云已停用，单独使用的话每月多少钱？", "line_fee", 10000.0),
         # asking only for the day the last calculation gives is asking for its result again
         ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "那最晚是哪一天？", "filing_update_deadline", "2026-03-09"),
     ],
