@@ -170,7 +170,7 @@ def _safe(rewrite):
 
 
 # The place between a numeral ending in 百/千/万 and a 一 that counts the unit after it ("五千一个月").
-_COUNTING_ONE = re.compile(rf"(?<=[\d{_CN_DIGITS}][百千万])(?=一(?:个|年|天|次|条|周|小时|钟头|笔))")
+_COUNTING_ONE = re.compile(rf"(?:(?<=[\d{_CN_DIGITS}][百千万])|(?<=\d[wWkK]))(?=一(?:个|年|天|次|条|周|小时|钟头|笔))")
 # A numeral in characters right after digits ("2100一个月"): the place where a second number begins.
 _DIGITS_THEN_NUMERAL = re.compile(r"(?<=\d)(?=[零〇一二两三四五六七八九])")
 
@@ -267,8 +267,9 @@ def _post_normalise(text: str) -> str:
     text = _UNIT_CHAIN.sub(_unit_chain, text)
     text = _MONTH_SPAN.sub(_month_span, text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*万\s*(?:元|块钱|块)?", lambda m: scaled(m, 10000), text)
-    # Chat shorthand: "月租1w", "1.2W" (万); not inside a word or a code ("10w2", "kw").
+    # Chat shorthand: "月租1w", "1.2W" (万), "2k" (千); not inside a word or a code ("10w2", "kw", "4kb").
     text = re.sub(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*[wW](?![A-Za-z\d])", lambda m: scaled(m, 10000), text)
+    text = re.sub(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*[kK](?![A-Za-z\d])", lambda m: scaled(m, 1000), text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*千(?![兆米瓦])\s*(?:元|块钱|块)?", lambda m: scaled(m, 1000), text)
     return text
 

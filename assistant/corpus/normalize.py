@@ -28,6 +28,8 @@ def _numeral_space(m: re.Match[str]) -> str:
     before = re.search(rf"[{_NUMERAL}]+$", text[: m.start()]).group(0)
     after = re.match(rf"[{_NUMERAL}]+", text[m.end():]).group(0)
     last = before[-1]
+    if last in "零〇" or (last in _PLACES and after[0] in "零〇"):
+        return ""  # "一年 零 两个月", "两千 零 五十": 零 stands between the places of one number
     if last not in _PLACES:
         return "、"
     if len(after) == 1 and after in _DIGITS and not _OWN_UNIT.match(text[m.end() + 1:]):

@@ -36,7 +36,9 @@ def test_bandwidth(text, mbps):
      ("一万八千元", 18000), ("1.5万元", 15000), ("一点五万", 15000), ("￥1234.56", Decimal("1234.56")),
      ("五千一百块钱", 5100), ("负五千元", -5000),
      # digits with falling units are one amount, not 10000 and 2000
-     ("1万2千元", 12000), ("3万5千块", 35000), ("2千5百元", 2500), ("1万2千5百元", 12500)],
+     ("1万2千元", 12000), ("3万5千块", 35000), ("2千5百元", 2500), ("1万2千5百元", 12500),
+     # chat shorthand for 万 and 千, also right before a 一 counting the month
+     ("1.2w", 12000), ("2k", 2000), ("1.5K", 1500)],
 )
 def test_money(text, yuan):
     assert quantities(text) == [("money", Decimal(yuan), "元")]
@@ -187,6 +189,7 @@ def test_to_digits_leaves_unrelated_text_readable():
         ("8个月 2100一个月", 2100, "1个月"),
         ("交了300一次", 300, "1次"),
         ("5000一年", 5000, "1年"),
+        ("资费1w一个月", "10000元", "1个月"),
     ],
 )
 def test_a_numeral_after_digits_is_no_more_digits_of_them(text, money, other):

@@ -25,6 +25,9 @@ from assistant.corpus.normalize import fold, normalize_query, to_simplified
         ("一千 一千二 九百", "一千、一千二、九百"),
         ("两千四 三千 两千七", "两千四、三千、两千七"),
         ("两万 三万", "两万、三万"),
+        # 零 between the places of one number joins them
+        ("开通 一年 零 两个 月", "开通一年零两个月"),
+        ("欠 了 两千 零 五十 块", "欠了两千零五十块"),
         # a digit with a unit of its own is no place of the numeral before it
         ("欠了一万 八天", "欠了一万、八天"),
     ],
