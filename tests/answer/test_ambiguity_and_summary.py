@@ -109,6 +109,8 @@ def test_naming_two_readings_narrows_the_choice_to_them(groups):
     [
         ("提前终止沃云服务 要交违约金吗", "提前终止沃云"),
         ("转租的违约金多少", "擅自转租"),
+        # handing the contract to another company is its transfer (A1-3.5), said without 转让
+        ("联通要把合同转给别家 得提前多少天通知我们", "联通转让协议"),
         # no reading named, or two: none
         ("违约金多少", None),
         ("欠费或者转租的违约金多少", None),
