@@ -317,6 +317,10 @@ def follow_up(
             return None
         if not REGISTRY[best.name].missing(inputs):
             return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
+        if not best.inputs and inputs and asks_own_figure(question):
+            # The figure of the person's own case asked on the last facts, short of a value none of them gives
+            # ("那违约金要付多少" after 32 days overdue): the calculation keeps what it has and asks for the rest.
+            return build(best.name, inputs, [*last.assumptions, *best.fill.assumptions])
         if own is not None and own.name == best.name:
             return None
     wanted = asked_kind(reading.text, vocab)

@@ -326,7 +326,7 @@ def _most_similar(shares: Mapping[str, float]) -> set[str]:
 def asked_kind(text: str, vocab) -> str:
     """"money", "date", "rate" or "rule" when the question asks for exactly one of them, else ""."""
     kinds = [k for k, words in (("money", vocab.asks_money), ("date", vocab.asks_date), ("rate", vocab.asks_rate),
-                                ("rule", vocab.asks_rule)) if any(w in text for w in words)]
+                                ("rule", vocab.asks_rule)) if any(says(w, text) for w in words)]
     return kinds[0] if len(kinds) == 1 else ""
 
 

@@ -639,6 +639,19 @@ def test_an_amount_asked_without_values_takes_a_quantity_said_earlier_but_no_day
     assert again is None or again.inputs.get("end_on") != "2025-10-20"
 
 
+def test_an_own_amount_asked_on_the_last_facts_keeps_them_and_waits_for_the_rest():
+    """"那违约金要付多少" after an overdue status of 32 days: a late fee of those 32 days, asking for the amount owed;
+    "违约金要多少" after a bill paid late, whose amount an earlier question gave: that late fee."""
+    last = build("overdue_status", {"days_overdue": 32})
+    again = follow_up("那违约金要付多少", TODAY, last, {"result": {"cloud_may_be_terminated": True}, "unit": ""})
+    assert again is not None and again.name == "late_fee"
+    assert again.inputs.get("days_overdue") == 32 and again.missing == ["owed"]
+    first = "我们4月的账单6000元还没缴，打算6月5号缴，这样算逾期吗？"
+    last = build("payment_overdue", {"bill_month": "2026-04", "paid_on": "2026-06-05"})
+    again = follow_up("违约金要多少", TODAY, last, {"result": {"overdue": True, "days_overdue": 5}, "unit": ""}, earlier=[first])
+    assert again is not None and again.name == "late_fee" and run(again.name, again.inputs).result == 90
+
+
 def test_a_value_said_twice_in_a_follow_up_changes_one_input():
     """"已经使用了6个月，麻烦按6个月重新计算": the months used, not the term as well."""
     last, last_result = last_of("沃云合同期12个月，已使用5个月，月租4200元，提前终止违约金多少")
