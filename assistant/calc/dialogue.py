@@ -332,7 +332,14 @@ def follow_up(
             inputs = carry(c.name, dict(c.inputs), last, last_result, verdict=reading.yes_no, said=reading.text)
             if not REGISTRY[c.name].missing(inputs):
                 return build(c.name, inputs, list(last.assumptions))
-    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading), **placed,
+    # The same kind of fact said for an exclusive rival of a last input replaces it ("合同一共12个月，已经用了9个月"
+    # after 5 months remaining): a single amount said beside a series of monthly amounts does not.
+    kind_of = {r.name: r.kind for r in last_spec.roles}
+    rivaled = frozenset(
+        n for g in last_spec.exclusive for c in g & set(changed.inputs) for n in g
+        if n not in changed.inputs and kind_of.get(n) == kind_of.get(c)
+    )
+    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading, rivaled), **placed,
               **_taken_apart(last_spec, last.inputs, reading)}
     if not changed.inputs and not flags and not edited:
         edited = _new_time_of_day(last_spec, last.inputs, reading)
@@ -353,7 +360,9 @@ def follow_up(
     if wanted and last_spec.gives and wanted != last_spec.gives:
         # It asks for a day after an amount ("那这张5月的账单最晚哪天要付清" after a late fee): not the last figure.
         return None
-    inputs = {**last.inputs, **changed.inputs, **edited, **flags}
+    # An input the message gives another way (the term and the months used for the months remaining) goes.
+    kept = {k: v for k, v in last.inputs.items() if k not in rivaled or k in edited}
+    inputs = {**kept, **changed.inputs, **edited, **flags}
     if not changed.inputs and not edited and inputs == dict(last.inputs):
         # Conditions the last calculation already has, and no value, change nothing: the message asks something
         # else about them ("那我们自己设备出问题 谁来管" after a credit for a fault on the customer's side).
@@ -478,14 +487,15 @@ def _taken_apart(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict
     return {roles[0]: int(rest) if rest == int(rest) else rest} if rest >= 0 else {}
 
 
-def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
+def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading, rivaled: frozenset[str] = frozenset()) -> dict[str, Any]:
     """A list of lines (or a count) the last calculation had, edited by this message rather than replaced.
 
     A bandwidth turned into another ("把100M那条换成50M") changes those lines; lines said as added ("再加一条200M")
     join them; new counts for bandwidths already in the list ("50兆的是3条") change those counts and keep the rest;
     a list with a bandwidth not yet in it ("是4条20M，外加1条10M") replaces the whole list. A count said as more
     ("再来一次") adds to the count, and so do hours of outage ("今天又断了20个小时"), unless a total is said as such
-    ("这个月累计26小时").
+    ("这个月累计26小时"). No span is added to an input whose exclusive rival the message fills (`rivaled`):
+    "合同一共12个月，已经用了9个月" gives the term and the months used instead of the months remaining.
     """
     out: dict[str, Any] = {}
     items = reading.mentions.items
@@ -497,6 +507,8 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[
     for role in spec.roles:
         old = inputs.get(role.name)
         if role.kind in _ADDED_SPANS and old is not None:
+            if role.name in rivaled:
+                continue
             # "又断了8小时，这个月累计26小时": the total said as such; else "今天又断了20个小时", "那如果再晚5天才缴呢",
             # "再用两个月呢": that much more than the last calculation had.
             durations = [m for m in items if m.kind == "duration"]

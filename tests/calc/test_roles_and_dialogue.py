@@ -180,6 +180,11 @@ def last_of(question: str):
         # naming what an input's default is asks about the default, not about the last result
         ("20M专线 第一次要交多少", "开户费里面税多少", "vat_split", {"total": 100.0, "tax": 5.66}),
         ("20M专线 第一次要交多少", "这笔钱里面税多少", "vat_split", {"total": 2200.0}),
+        # "首月按天" is how a first payment with its completion day charges the first month, not another calculation
+        ("20M专线 第一次总共交多少", "要是2月10号竣工 首月按天算呢", "first_payment", 1525.0),
+        # the term and the months used given instead of the months remaining replace them
+        ("客户要提前终止沃云，合同还剩5个月，月费3800，违约金多少", "客户纠正：合同一共12个月，已经用了9个月",
+         "early_termination_penalty", 11400.0),
         # a bandwidth the last difference already has changes nothing of it: the fee at that bandwidth is asked
         ("专线从200M降到50M，一年能省多少", "降到50M以后每月专线费是多少", "line_fee", 5100.0),
         # "每月" names the default of a line fee's months: not the months of the last calculation
