@@ -142,6 +142,7 @@ FLAG = "flag"
 KINDS = frozenset(FILLERS) | {FLAG}
 
 ADJACENT = 3  # a cue ending this close before a value names it
+_SPANS = frozenset({"days", "hours", "months"})
 COMPOSITE_BONUS = 0.4
 REQUIRED_BONUS = 0.3  # an input the calculator cannot do without is filled before an optional one
 QUESTION_BONUS = 0.3  # a value in the sentence that asks, in a text of several sentences
@@ -339,6 +340,13 @@ def assign(
     """
     roles = [r for r in spec.roles if r.kind != FLAG and (only is None or r.name in only)]
     options = {r.name: _options(r, spec, mentions, today, r.name in spec.required and r.name not in given, r.name in given) for r in roles}
+    # A span of time a duration's word names before it is that input's or none ("逾期32天" is no count of days
+    # since a suspension, even when a payment day takes the place of the days overdue).
+    kinds = {r.name: r.kind for r in roles}
+    named = {o.index for name, opts in options.items() if kinds[name] in _SPANS for o in opts if o.cue >= 1.0}
+    options = {
+        name: [o for o in opts if o.cued or o.index not in named or kinds[name] not in _SPANS] for name, opts in options.items()
+    }
     options = _strongest_of_exclusive(spec, options)
     items = mentions.items
     best: tuple[float, dict[str, _Option]] = (0.0, {})
