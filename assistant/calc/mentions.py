@@ -24,7 +24,9 @@ RIGHT_WINDOW = 8
 # After a day said with a place (在/于…) or a verb whose object names the event (完成/办理/进行), the words that name
 # the day come later: they are read up to the clause's end, at most this far.
 PLACE_WINDOW = 40
-_EVENT_LATER = re.compile(r"^\s*(?:(?:在|于)(?!\s*\d)|(?:完成|办理|进行)了?)")
+_EVENT_LATER = re.compile(
+    r"^\s*(?:(?:在|于)(?!\s*\d)|(?:完成|办理|进行)了?|(?:早上|上午|中午|下午|晚上|傍晚|凌晨|夜里)?\s*(?:通过|经由|使用|用))"
+)
 # What a speaker says right after a value they take back ("十号 不对 十二号", "5000 说错了 是5100").
 _RETRACT = re.compile(
     r"^\s*[,，]?\s*(?:[\u4e00-\u9fff]?\s*[呢的]\s*[,，]?\s*)?(?:[了吧啊呀嗯呃额哦]\s*[,，]?\s*){0,3}"
@@ -158,7 +160,8 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
     if _EVENT_LATER.match(right):
         # "4月28日在贵司丰台区南四环西路188号营业厅办理了受理": a place said between a day and its verb; the verb
         # still names the day, whatever numbers the address holds. So does the event a verb takes as its object
-        # ("7月25日完成我司大兴仓库（兴华大街88号）光专线的竣工").
+        # ("7月25日完成我司大兴仓库（兴华大街88号）光专线的竣工"), and the means said before the verb
+        # ("5月31日晚上通过对公转账付的").
         right = text[end: end + PLACE_WINDOW]
     stop = _BOUNDARY.search(right)
     return left, right[: stop.start()] if stop else right
