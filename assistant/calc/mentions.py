@@ -123,6 +123,12 @@ class Mentions:
             if k and not any(a <= m.start < b for m in self.items) and _POINTS_BACK.search(self.text[a:b]):
                 # "…在4月1日才完成缴费。想请问这算不算逾期？": what 这 asks about is the sentence before it.
                 out.append(spans[k - 1])
+            # "…3月份的账单（8600元）直到5月8日才付款。另外4月份的账单……。请问3月那笔要收多少违约金？": the sentence
+            # stating the value the question names again is the one it asks about, not the others beside it.
+            named = {(m.kind, str(m.value)) for m in self.items if a <= m.start < b}
+            for j, (c, d) in enumerate(spans[:k]):
+                if any((m.kind, str(m.value)) in named for m in self.items if c <= m.start < d) and (c, d) not in out:
+                    out.append((c, d))
             out.append((a, b))
         return tuple(out)
 

@@ -348,3 +348,12 @@ def test_a_part_of_an_outage_that_does_not_count_is_set_apart(question, hours, a
     assert sorted(m.value * (24 if m.unit == "day" else 1) for m in r.mentions.of_kind("duration")) == sorted(hours)
     assert r.mentions.apart == apart
     assert {f.name for f in r.flags} == flags
+
+
+def test_a_question_naming_a_value_again_asks_about_the_sentence_that_stated_it():
+    """"请问3月那笔要收多少违约金": the sentence giving 3月's bill (its amount, its payment day) is asked about, not the
+    one about 4月's bill beside it."""
+    m = read("3月份的账单（金额8600元）直到5月8日才付款。另外4月份的账单7900元已经在4月28日付过了。请问3月那笔要收多少违约金？", TODAY)
+    asked = {(i.kind, str(i.value)) for i in m.items if m.in_question(i)}
+    assert {("money", "8600"), ("date", "2026-05-08")} <= asked
+    assert not asked & {("money", "7900"), ("date", "2026-04-28")}
