@@ -337,7 +337,8 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
         every = sorted(lines + single, key=lambda ln: ln.start)
         groups: list[list[Mention]] = [[every[0]]]
         for line in every[1:]:
-            gap = text[groups[-1][-1].end: line.start]
+            # What a bracket adds between two lines (their addresses) does not part them.
+            gap = _BRACKETED.sub("", text[groups[-1][-1].end: line.start])
             taken_back = _LINE_TAKEN_BACK.match(gap)
             if taken_back and not re.search(r"\d", taken_back.group(1)):
                 # "1条200兆的 不对 是1条100兆的": the line just said is replaced.
@@ -355,6 +356,7 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
     return extra
 
 
+_BRACKETED = re.compile(r"[（(][^（）()]*[）)]")
 _COUNT_BEFORE = re.compile(r"(\d+)\s*(?:(?:条|根|路|个网点|个点)[^\d，,。；;！？!?]{0,8}|个\s*)$")
 _COUNT_AFTER = re.compile(
     r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:是|共|一共|总共|共有|有)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+)\s*(?:条|根|路)?)"

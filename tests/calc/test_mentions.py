@@ -215,6 +215,8 @@ def test_runs_of_amounts_are_lists(question, amounts):
         # a bracketed remark between the sites and their line; the product's name before the next site
         ("总部有2条100M云专线，昌平店有1条50M，另外3家门店（门店编号101、102、205）各有1条10M",
          [(100, 2), (50, 1), (10, 3)]),
+        # a bracket after a line (its addresses) does not part it from the next
+        ("其中 2 条是 50M（分别在海淀上地七街3号和亦庄科创十三街18号），另外 4 条是 10M（门店用）", [(50, 2), (10, 4)]),
         # sites separated by a pause alone (chat, speech), each named by a short label
         ("公司三个点 两个门店各一条20M 总部一条200M 每月加起来多少", [(20, 2), (200, 1)]),
         ("总部1条100M 分部2条20M", [(100, 1), (20, 2)]),
