@@ -53,6 +53,9 @@ def assigned(calculator: str, question: str) -> dict:
         # a one-character cue of another input between a named cue and its value ("是") is not nearer to it
         ("first_payment", "月租是3500 首次缴费要跟开户费一块交吧 总共多少钱", {"monthly_fee": "3500", "bandwidth_mbps": None}),
         ("first_payment", "带宽是50M 第一次交多少", {"bandwidth_mbps": 50}),
+        # "还剩" between 合同 and the value is the nearer word: the months remaining, not the term
+        ("early_termination_penalty", "已经出过四个月的账单，分别是3200元、2800元、3500元和3300元，届时合同还剩 6 个月没到期",
+         {"remaining_months": 6, "term_months": None}),
         # the means said between a day and its verb ("晚上通过对公转账付的") leaves the verb naming the day
         ("late_fee", "我们4月的账单6800元是在5月31日晚上通过对公转账付的，有违约金吗", {"paid_on": "2026-05-31", "owed": "6800"}),
         # a span its word names ("逾期32天") is that input's, though a payment day excludes it: never another's
