@@ -72,7 +72,9 @@ def test_roles_are_assigned_jointly_by_their_cue_words(calculator, question, exp
 
 @pytest.mark.parametrize(
     ("question", "role", "named"),
-    [("1月28号收到的通知", "end_on", False), ("1月28号到期", "end_on", True), ("1月28号收到的通知", "notice_on", True)],
+    [("1月28号收到的通知", "end_on", False), ("1月28号到期", "end_on", True), ("1月28号收到的通知", "notice_on", True),
+     # "要到X才能寄出": not until that day; the sending names it, no end
+     ("书面通知可能要到11月16日才能寄出", "end_on", False), ("书面通知可能要到11月16日才能寄出", "notice_on", True)],
 )
 def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, named):
     from assistant.calc.roles import cue_score
