@@ -126,7 +126,7 @@ class Mentions:
             # "…3月份的账单（8600元）直到5月8日才付款。另外4月份的账单……。请问3月那笔要收多少违约金？": the sentence
             # stating the value the question names again is the one it asks about, not the others beside it.
             named = {(m.kind, str(m.value)) for m in self.items if a <= m.start < b}
-            for j, (c, d) in enumerate(spans[:k]):
+            for c, d in spans[:k]:
                 if any((m.kind, str(m.value)) in named for m in self.items if c <= m.start < d) and (c, d) not in out:
                     out.append((c, d))
             out.append((a, b))
