@@ -277,7 +277,8 @@ def follow_up(
         if not (last_spec.verdict and any(says(y, p) for y in vocab.yes_no))
     }
     # Values the last calculation already has ("降到50M之后每月专线费是多少" after 200M → 50M) change nothing of it.
-    changes = {k: v for k, v in {**changed.inputs, **_turned_values(last_spec, reading, today)}.items() if last.inputs.get(k) != v}
+    turned = _turned_values(last_spec, reading, today)
+    changes = {k: v for k, v in {**changed.inputs, **turned}.items() if last.inputs.get(k) != v}
     needed = vocabulary().threshold if (changes or flags) else OUTRIGHT_LEAD
     # A message that neither asks for a figure nor gives one ("开票金额以什么为准") asks for a rule, not for a
     # related calculation on the last one's facts. One that is itself a complete question for the last calculator
@@ -334,12 +335,11 @@ def follow_up(
                 return build(c.name, inputs, list(last.assumptions))
     # The same kind of fact said for an exclusive rival of a last input replaces it ("合同一共12个月，已经用了9个月"
     # after 5 months remaining): a single amount said beside a series of monthly amounts does not.
-    kind_of = {r.name: r.kind for r in last_spec.roles}
     rivaled = frozenset(
         n for g in last_spec.exclusive for c in g & set(changed.inputs) for n in g
-        if n not in changed.inputs and kind_of.get(n) == kind_of.get(c)
+        if n not in changed.inputs and kinds.get(n) == kinds.get(c)
     )
-    edited = {**_turned_values(last_spec, reading, today), **_edit_lists(last_spec, last.inputs, reading, rivaled), **placed,
+    edited = {**turned, **_edit_lists(last_spec, last.inputs, reading, rivaled), **placed,
               **_taken_apart(last_spec, last.inputs, reading)}
     if not changed.inputs and not flags and not edited:
         edited = _new_time_of_day(last_spec, last.inputs, reading)
@@ -663,7 +663,7 @@ def asks_period(question: str) -> bool:
     vocab = vocabulary()
     return (
         any(w in question for w in vocab.asks_period)
-        and not any(w in question for w in (*vocab.asks_money, *vocab.asks_date))
+        and not any(says(w, question) for w in (*vocab.asks_money, *vocab.asks_date))
         and not any(says(w, question) for w in vocab.yes_no)
     )
 

@@ -183,6 +183,14 @@ def _patterns(where: str, value: Any) -> tuple[str, ...]:
     return words
 
 
+def _plain(where: str, value: Any) -> tuple[str, ...]:
+    """Strings as _strings, for lists matched as plain substrings: a "re:" entry would silently never match."""
+    words = _strings(where, value)
+    if patterns := [w for w in words if w.startswith("re:")]:
+        raise VocabularyError(f"{where} is matched as plain words, so it cannot hold patterns; got {patterns}")
+    return words
+
+
 def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> RoleSpec:
     """One role from its TOML table, checked."""
     where = f"calculators.{calc}.roles.{name}"
@@ -334,19 +342,19 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
     vocab = Vocabulary(
         threshold=threshold,
         cues=_patterns("intent.cues", data["intent"]["cues"]),
-        compute=_strings("intent.compute", data["intent"]["compute"]),
-        rule_questions=_strings("intent.rule_questions", data["intent"]["rule_questions"]),
+        compute=_plain("intent.compute", data["intent"]["compute"]),
+        rule_questions=_plain("intent.rule_questions", data["intent"]["rule_questions"]),
         yes_no=_patterns("intent.yes_no", data["intent"]["yes_no"]),
-        asks_money=_strings("intent.asks_money", data["intent"].get("asks_money", [])),
-        asks_date=_strings("intent.asks_date", data["intent"].get("asks_date", [])),
-        asks_rate=_strings("intent.asks_rate", data["intent"].get("asks_rate", [])),
-        asks_rule=_strings("intent.asks_rule", data["intent"].get("asks_rule", [])),
-        asks_deadline=_strings("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
-        asks_period=_strings("intent.asks_period", data["intent"].get("asks_period", [])),
-        asks_how=_strings("intent.asks_how", data["intent"].get("asks_how", [])),
+        asks_money=_patterns("intent.asks_money", data["intent"].get("asks_money", [])),
+        asks_date=_patterns("intent.asks_date", data["intent"].get("asks_date", [])),
+        asks_rate=_patterns("intent.asks_rate", data["intent"].get("asks_rate", [])),
+        asks_rule=_patterns("intent.asks_rule", data["intent"].get("asks_rule", [])),
+        asks_deadline=_plain("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
+        asks_period=_plain("intent.asks_period", data["intent"].get("asks_period", [])),
+        asks_how=_plain("intent.asks_how", data["intent"].get("asks_how", [])),
         asks_whether=_patterns("intent.asks_whether", data["intent"].get("asks_whether", [])),
         own_case=_patterns("intent.own_case", data["intent"].get("own_case", [])),
-        hypothetical=_strings("intent.hypothetical", data["intent"].get("hypothetical", [])),
+        hypothetical=_plain("intent.hypothetical", data["intent"].get("hypothetical", [])),
         result_parts={k: _patterns(f"result_parts.{k}", v) for k, v in data.get("result_parts", {}).items()},
         third_person=_patterns("perspective.third_person", data.get("perspective", {}).get("third_person", [])),
         second_person=_strings("perspective.second_person", data.get("perspective", {}).get("second_person", [])),

@@ -311,6 +311,10 @@ def test_question_file_has_enough_rows_and_all_match():
         (lambda t: t.replace('vat = 1.0', 'VAT = 1.0', 1), "upper-case letters never match a folded question"),
         (lambda t: t.replace('excluded = ["planned"', 'excluded = ["plan"', 1), r"parts.excluded: \['plan'\] are not \[flags\] lexicons"),
         (lambda t: t.replace('markers = ["这其中"', 'markers = ["", "这其中"', 1), "parts.markers must be a list of non-empty strings"),
+        (lambda t: t.replace('"re:(?:违约金|罚金', '"re:((?:违约金|罚金', 1), "intent.asks_money"),
+        # plain lists are matched by substring: a pattern there would never match, so it is refused
+        (lambda t: t.replace('asks_period = ["几天内"', 'asks_period = ["re:几天内?"', 1), "intent.asks_period is matched as plain words"),
+        (lambda t: t.replace('compute = ["', 'compute = ["re:算一?下", "', 1), "intent.compute is matched as plain words"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
