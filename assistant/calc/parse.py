@@ -279,6 +279,8 @@ _NOT_NUMERALS = (
     "一下", "一共", "一起", "一般", "一直", "一定", "一旦", "一样", "一些", "一点", "一并", "一方", "一切", "一致",
     "一律", "一概", "一同", "一边", "一向", "一再", "一旁", "统一", "唯一", "万一", "千万", "一会", "一下子", "一一",
     "一段", "一阵", "一时", "一口气", "一番", "哪一",
+    # 一 counting an action, not a quantity: "重新对了一遍", "跑一趟", "说一声", "问一句", "看一眼"
+    "一遍", "一趟", "一声", "一句", "一眼",
     # "另一个客户问…" (another), "一式几份" (in how many copies), "之一"/"其一" (one of them): no quantity
     "另一", "一式", "之一", "其一", "一体",
     # the May Day holiday ("赶上五一放假"), never fifty-one
@@ -335,7 +337,11 @@ _FULL_DATE = re.compile(r"(?<!\d)(\d{4})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-
 # A year named relative to today ("明年1月15号", "去年12月"): the date's year is then known, not assumed.
 _RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
 _YEAR_WORD = "(" + "|".join(_RELATIVE_YEARS) + r")\s*"
-_MONTH_DAY = re.compile(r"(?:" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+# Chat leaves the 日 off ("是3月12开的") when nothing after the day makes it a quantity of its own.
+_MONTH_DAY = re.compile(
+    r"(?:" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月\s*(\d{1,2})"
+    r"(?:\s*[日号]|(?![\d.]|\s*(?:万|千|百|元|块|[Mm]|兆|[Gg]|个|天|日|号|月|年|小时|钟头|分|%|次|倍|条|台|人|份|周|星期)))"
+)
 # 3.1 / 3/1 as dates only when nothing after them makes them an amount or a ratio.
 _SHORT_DATE = re.compile(
     r"(?:" + _YEAR_WORD + r")?(?<![\d.\-])(\d{1,2})\s*[./]\s*(\d{1,2})"

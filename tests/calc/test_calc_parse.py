@@ -121,7 +121,10 @@ def test_counts_and_references_that_are_not_inputs():
      ("6月最后一天", date(2026, 6, 30), True), ("下个月底", date(2026, 12, 31), False), ("这个月底", date(2026, 11, 30), False),
      # a day of a month named relative to today
      ("上个月15号", date(2026, 10, 15), False), ("下月1日", date(2026, 12, 1), False), ("本月3号", date(2026, 11, 3), False),
-     ("上上个月10号", date(2026, 9, 10), False), ("下个月月底", date(2026, 12, 31), False)],
+     ("上上个月10号", date(2026, 9, 10), False), ("下个月月底", date(2026, 12, 31), False),
+     # chat leaves the 日 off when nothing after the day makes it a quantity
+     ("哦等下 是3月12开的", date(2026, 3, 12), True), ("三 月 十二 开 的", date(2026, 3, 12), True),
+     ("合同3月1 起租", date(2026, 3, 1), True)],
 )
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
@@ -155,7 +158,9 @@ def test_impossible_dates_raise(text):
     assert "不是有效日期" in exc.value.message
 
 
-@pytest.mark.parametrize("text", ["可用性是99.95%还是99.9", "SLA 99.9", "3.45的折扣"])
+@pytest.mark.parametrize("text", ["可用性是99.95%还是99.9", "SLA 99.9", "3.45的折扣",
+                                  # a month beside a quantity of its own is no day of it
+                                  "3月200元", "3月 12天", "合同12个月3600元"])
 def test_a_number_with_a_point_that_is_no_day_is_not_a_date(text):
     # Only 月/日 written out is a date that can be impossible; "99.9" is just a number.
     assert extract(text, TODAY).dates == []
@@ -215,6 +220,9 @@ def test_numerals_after_units_still_join_their_number(text, digits):
         ("另一个客户问云主机默认装的是什么系统", "另一个客户问云主机默认装的是什么系统"),
         ("合同一式几份", "合同一式几份"),
         ("协议一式四份", "协议一式4份"),
+        # 一 counting an action is no quantity ("重新对了一遍日志" is no amount of 1)
+        ("我们运维重新对了一遍日志", "我们运维重新对了一遍日志"), ("再冒昧问一句", "再冒昧问一句"),
+        ("麻烦 跑 一 趟", "麻烦 跑 一 趟"),
         # A numeral beside such a word is still one.
         ("逾期 一 天", "逾期 1 天"),
     ],
