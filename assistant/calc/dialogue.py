@@ -362,7 +362,7 @@ def follow_up(
         return None
     # An input the message gives another way (the term and the months used for the months remaining) goes.
     kept = {k: v for k, v in last.inputs.items() if k not in rivaled or k in edited}
-    inputs = {**kept, **changed.inputs, **edited, **flags}
+    inputs = {**kept, **changed.inputs, **_same_time_of_day(last_spec, last.inputs, changed.inputs, reading), **edited, **flags}
     if not changed.inputs and not edited and inputs == dict(last.inputs):
         # Conditions the last calculation already has, and no value, change nothing: the message asks something
         # else about them ("那我们自己设备出问题 谁来管" after a credit for a fault on the customer's side).
@@ -474,6 +474,19 @@ def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> 
         return {}
     day = str(inputs[roles[0].name])[:10]
     return {roles[0].name: f"{day}T{reading.mentions.times[-1].strftime('%H:%M')}"}
+
+
+def _same_time_of_day(spec: Any, last: Mapping[str, Any], changed: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
+    """A day said alone for a date-time input ("客户又说记错了，是前天") keeps the time of day it had: only the day was
+    corrected. The mirror of _new_time_of_day."""
+    if reading.mentions.times:
+        return {}
+    out: dict[str, Any] = {}
+    for r in spec.roles:
+        new, old = str(changed.get(r.name) or ""), str(last.get(r.name) or "")
+        if r.kind == "datetime" and len(new) > 10 and len(old) > 10 and new[11:16] == "00:00" and old[11:16] != "00:00":
+            out[r.name] = f"{new[:10]}T{old[11:16]}"
+    return out
 
 
 def _taken_apart(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:

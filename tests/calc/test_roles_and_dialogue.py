@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -371,6 +371,19 @@ def test_a_follow_up_asking_the_other_direction_in_its_words_turns_the_rule_roun
     ("then", "paid_at"), [("哦 说错了 是上午九点半交的", "2026-05-08T09:30"), ("其实是晚上8点交的", "2026-05-08T20:00")]
 )
 def test_a_clock_time_said_alone_sets_the_time_of_day_of_the_last_date_time(then, paid_at):
+    last, last_result = last_of("5月8日下午3点把欠费交了 什么时候能恢复")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == "service_restore_deadline"
+    assert str(again.inputs["paid_at"]).startswith(paid_at)
+
+
+@pytest.mark.parametrize(
+    ("then", "paid_at"),
+    [("哦 说错了 是5月7号交的", "2026-05-07T15:00"), ("记错了，是前天，时间没变", f"{TODAY - timedelta(days=2)}T15:00"),
+     # a day said with its own clock time takes that time
+     ("是5月7号上午10点交的", "2026-05-07T10:00")],
+)
+def test_a_day_said_alone_keeps_the_time_of_day_of_the_last_date_time(then, paid_at):
     last, last_result = last_of("5月8日下午3点把欠费交了 什么时候能恢复")
     again = follow_up(normalize_query(then), TODAY, last, last_result)
     assert again is not None and again.name == "service_restore_deadline"
