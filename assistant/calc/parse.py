@@ -208,6 +208,9 @@ def _pre_normalise(text: str) -> str:
     text = re.sub(r"(?<![第上下这本前后今去明])一季(?:度(?![的末初底]))?(?![度节])", "3个月", text)
     text = re.sub(r"(?<![第上下这本前后今去明])两季度(?![的末初底])", "6个月", text)
     text = re.sub(r"每个?季度?", "每3个月", text)
+    # Paying by the quarter or by the year ("按季度交呢", "按年付的话") is paying for that span each time.
+    text = re.sub(r"按\s*季度?(?=\s*(?:交|付|缴|结))", "每3个月", text)
+    text = re.sub(r"按\s*(?:1\s*|一\s*)?年(?=\s*(?:交|付|缴|结))", "每12个月", text)
     # 俩 / 仨 are two and three; 两月 is two months (February is 二月).
     text = text.replace("俩", "两").replace("仨", "三")
     text = re.sub(r"两月(?!份)", "两个月", text)

@@ -58,7 +58,9 @@ def test_bare_number_is_kept_for_the_planner(text, value):
      ("四个半小时", Decimal("4.5"), "hour"), ("23.5小时", Decimal("23.5"), "hour"), ("十五日", 15, "day"),
      ("两天半", Decimal("2.5"), "day"), ("3天半", Decimal("3.5"), "day"), ("两个季度", 6, "month"),
      ("这样一季要多少", 3, "month"), ("每季度交多少", 3, "month"), ("嗯 一季度 呢", 3, "month"),
-     ("两季度要多少", 6, "month")],
+     ("两季度要多少", 6, "month"),
+     # paying by the quarter or by the year pays for that span each time
+     ("按季度交呢", 3, "month"), ("按 季 付 的话", 3, "month"), ("按年交呢", 12, "month")],
 )
 def test_durations(text, value, unit):
     assert quantities(text) == [("duration", Decimal(value), unit)]
@@ -103,6 +105,8 @@ def test_counts_and_references_that_are_not_inputs():
     assert quantities("不含税66666元，请按6%的增值税率") == [("money", Decimal(66666), "元")]
     assert quantities("欠5000元 按3‰算") == [("money", Decimal(5000), "元")]
     assert quantities("采购一批专线") == []
+    # only paying by the year is a year's span; reckoning by the year is no amount of time
+    assert quantities("违约金按年计算吗") == []
 
 
 @pytest.mark.parametrize(
