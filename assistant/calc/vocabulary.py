@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,9 @@ class CalcSpec:
     # The calculator of one line (its input bandwidth_mbps) this one totals for a list of lines: after it, a count
     # of lines ("两条呢") or lines said as added ("再加一条十兆的") asks this one, its bandwidth one line of the list.
     lines_of: str = ""
+    # The words naming the event of any calculator's day (two characters or more: "受理", "竣工", "寄出"), set when
+    # the whole vocabulary is loaded: a day its own clause names so fills no optional day of another event.
+    day_events: frozenset[str] = frozenset()
 
     def applies(self, text: str) -> bool:
         """The text speaks of the calculator's situation (always, when it names none)."""
@@ -336,6 +339,8 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
     if short := [w for w in hollow if len(w) < 2]:
         raise VocabularyError(f"{path}: [cues].hollow words hold a one-character cue, so have two characters or more; got {short}")
     calculators = {name: _calculator(name, raw, flags, hollow) for name, raw in data["calculators"].items()}
+    events = frozenset(c for spec in calculators.values() for r in spec.roles if r.kind in ("date", "datetime") for c in r.cues if len(c) >= 2)
+    calculators = {name: replace(spec, day_events=events) for name, spec in calculators.items()}
     missing = sorted(set(REGISTRY) - set(calculators))
     if missing:
         raise VocabularyError(f"{path}: calculators without a vocabulary entry: {missing}")
