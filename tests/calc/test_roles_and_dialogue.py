@@ -154,6 +154,8 @@ def last_of(question: str):
         ("200M专线不要云了每月多少", "降到100M能省多少", "line_fee_difference", 8000.0),
         ("50M专线不要云了一个月多少", "这个钱里的税是多少", "vat_split", {"tax": 288.68}),
         ("断了30小时，月租5100，能减多少", "如果是计划割接呢", "outage_credit", 0.0),
+        # a day corrected with the words of its event (开的: activation), not the other day of the calculation
+        ("3月2号受理的专线 结果3.13才开通 能赔多少", "哦等下 是3月12开的", "late_activation_credit", 3.0),
         ("断了30小时，月租5100，能减多少", "要是我们自己设备的问题呢", "outage_credit", 0.0),
         # "开户费" alone would be the VAT of the 100 元 fee on defaults: no complete question of its own
         ("20M专线沃云停了以后一个月多少", "加上开户费 第一次交多少", "first_payment", 2200.0),
