@@ -25,7 +25,7 @@ RIGHT_WINDOW = 8
 # the day come later: they are read up to the clause's end, at most this far.
 PLACE_WINDOW = 40
 _EVENT_LATER = re.compile(
-    r"^\s*(?:(?:在|于)(?!\s*\d)|(?:完成|办理|进行)了?|(?:早上|上午|中午|下午|晚上|傍晚|凌晨|夜里)?\s*(?:通过|经由|使用|用))"
+    r"^\s*[)）]?\s*(?:(?:在|于)(?!\s*\d)|(?:完成|办理|进行)了?|(?:早上|上午|中午|下午|晚上|傍晚|凌晨|夜里)?\s*(?:通过|经由|使用|用))"
 )
 # What a speaker says right after a value they take back ("十号 不对 十二号", "5000 说错了 是5100").
 _RETRACT = re.compile(

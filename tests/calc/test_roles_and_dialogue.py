@@ -58,6 +58,9 @@ def assigned(calculator: str, question: str) -> dict:
          {"remaining_months": 6, "term_months": None}),
         # the means said between a day and its verb ("晚上通过对公转账付的") leaves the verb naming the day
         ("late_fee", "我们4月的账单6800元是在5月31日晚上通过对公转账付的，有违约金吗", {"paid_on": "2026-05-31", "owed": "6800"}),
+        # …and so does a place after a day said in brackets ("今天（6月16日）在贵司营业厅受理了")
+        ("activation_deadline", "我司今天（6月16日）在贵司营业厅受理了一条50M云专线。因我们计划6月底举办发布会，贵司最晚应在哪一天开通？",
+         {"accepted_on": "2026-06-16"}),
         # a span its word names ("逾期32天") is that input's, though a payment day excludes it: never another's
         ("overdue_status", "我司沃云费用到今天已经逾期 32 天未缴。请问贵司是否已经有权暂停我们的沃云服务？我们会在6月5日前补缴",
          {"days_since_suspension": None}),
