@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .mentions import Mention, read
+from .mentions import DAY_KINDS, Mention, read
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY
@@ -148,7 +148,7 @@ def carry(
         # A last input this calculator has a role of the same name for is that role's, not also another's (the days
         # overdue of a late fee are no days since a suspension).
         same_kind = [r for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and spec.role(r.name) is None]
-        if role.kind in ("date", "datetime"):
+        if role.kind in DAY_KINDS:
             # Dates are matched by their words: the day the last line opened (开通) is the opening day, not the
             # day it was accepted; with several dates to fill (a notice date and the day force majeure began),
             # a last date goes only to the one its words name (发生), not to whichever comes first. A time of
@@ -200,7 +200,7 @@ def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], tod
     formula = REGISTRY[name]
     spec = vocabulary().calculators[name]
     out = dict(inputs)
-    timed = set() if days else {r.name for r in spec.roles if r.kind in ("date", "datetime")}
+    timed = set() if days else {r.name for r in spec.roles if r.kind in DAY_KINDS}
     for text in earlier:
         missing = set(formula.missing(out)) - timed
         if not missing:
@@ -293,7 +293,7 @@ def follow_up(
         if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)
     ]
     kinds = {r.name: r.kind for r in last_spec.roles}
-    days_only = all(kinds.get(n) in ("date", "datetime") for n in changed.inputs)
+    days_only = all(kinds.get(n) in DAY_KINDS for n in changed.inputs)
     if not related and changed.inputs and days_only and changed.cue_total == 0 and not restates_last:
         # The last calculator takes the message's days by position alone while another one its own words name
         # takes them by their cue words ("1月5日寄书面通知终止，最早哪天可以终止" after a force-majeure notice
@@ -620,10 +620,10 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
     """The last calculation's date moved to a day of its own month that the message names without a month
     ("那31号呢" after a usage day; "不是二十一 是二十八号开的": the date whose day was 21), and the spans that said so;
     ({}, []) when the message names a whole date or no such day, or the day fits no one date."""
-    if any(m.kind in ("date", "datetime") for m in reading.mentions.items):
+    if any(m.kind in DAY_KINDS for m in reading.mentions.items):
         return {}, []
     dated = {r.name: str(inputs[r.name]) for r in spec.roles
-             if r.kind in ("date", "datetime") and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or ""))}
+             if r.kind in DAY_KINDS and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or ""))}
     out: dict[str, Any] = {}
     spans: list[tuple[int, int]] = []
     for m in DAY_OF_MONTH.finditer(reading.text):

@@ -18,7 +18,9 @@ from typing import Any
 from .parse import Features, extract
 
 # Clause boundaries: a cue word on the far side of one of these is about something else.
-_BOUNDARY = re.compile(r"[，,。；;！!？?\n]")
+CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
+# The mention kinds (and role kinds) that are a day: with or without a clock time.
+DAY_KINDS = frozenset({"date", "datetime"})
 LEFT_WINDOW = 12
 RIGHT_WINDOW = 8
 # After a day said with a place (在/于…) or a verb whose object names the event (完成/办理/进行), the words that name
@@ -157,7 +159,7 @@ _UNIT = re.compile(r"^(?:个)?(?:月份|月|日|号|年|天|小时|个)")
 def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, str]:
     """The words before (back to a clause boundary or the previous value) and after a span."""
     left = text[max(lo, start - LEFT_WINDOW): start]
-    cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
+    cut = max((m.end() for m in CLAUSE_END.finditer(left)), default=0)
     left = left[cut:]
     if lo > 0 and start - len(left) == lo and text[lo - 1].isdigit():
         # "3月 2470": the unit of the number before belongs to that number, not to this value's words.
@@ -169,7 +171,7 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
         # ("7月25日完成我司大兴仓库（兴华大街88号）光专线的竣工"), and the means said before the verb
         # ("5月31日晚上通过对公转账付的").
         right = text[end: end + PLACE_WINDOW]
-    stop = _BOUNDARY.search(right)
+    stop = CLAUSE_END.search(right)
     return left, right[: stop.start()] if stop else right
 
 
@@ -248,7 +250,7 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]
 
 
-_FAMILIES = ({"money", "number"}, {"date", "datetime"}, {"duration"}, {"bandwidth"}, {"month"}, {"count"})
+_FAMILIES = ({"money", "number"}, DAY_KINDS, {"duration"}, {"bandwidth"}, {"month"}, {"count"})
 
 
 def _families(m: Mention) -> list[int]:
@@ -312,7 +314,7 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
         items[b].start - items[a].end <= HOURS_GAP
         and not _RESTATED.search(text[items[a].end: items[b].start])
         # Only the dates of the outages may stand between them ("3日断了6小时，8日断了9小时").
-        and not any(items[a].end <= o.start < items[b].start and o.kind not in ("date", "datetime") for o in items)
+        and not any(items[a].end <= o.start < items[b].start and o.kind not in DAY_KINDS for o in items)
         for a, b in zip(hours, hours[1:])
     ):
         # Several outages of one month ("5h、9h、14h", "第一次15小时、第二次13小时"): the month's total.
@@ -553,7 +555,7 @@ def negated(text: str, start: int, end: int | None = None) -> bool:
     A plain 是 starts a new statement ("也没提前通知，是你们那边故障"), so a negator before it does not reach.
     """
     left = _asked_both_ways(text[max(0, start - NEGATION_WINDOW): start])
-    cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
+    cut = max((m.end() for m in CLAUSE_END.finditer(left)), default=0)
     left = left[cut:]
     copula = max((m.end() for m in _COPULA.finditer(left)), default=0)
     if any(n in left[copula:] for n in _NEGATORS):
@@ -561,7 +563,7 @@ def negated(text: str, start: int, end: int | None = None) -> bool:
     if end is None:
         return False
     right = text[end: end + NEGATION_WINDOW]
-    right = right[: m.start()] if (m := _BOUNDARY.search(right)) else right
+    right = right[: m.start()] if (m := CLAUSE_END.search(right)) else right
     return bool(_UNRELATED.match(right))
 
 
@@ -581,7 +583,7 @@ def denied(text: str, start: int) -> bool:
     As with `negated`, a plain 是 after the denier starts a new statement ("不是我们，是你们那边故障").
     """
     left = _asked_both_ways(text[max(0, start - NEGATION_WINDOW): start])
-    cut = max((m.end() for m in _BOUNDARY.finditer(left)), default=0)
+    cut = max((m.end() for m in CLAUSE_END.finditer(left)), default=0)
     left = left[cut:]
     at = max((left.rfind(d) + len(d) for d in _DENIERS if d in left), default=-1)
     return at >= 0 and not _COPULA.search(left, at)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .mentions import Flag, Mention, Mentions
+from .mentions import CLAUSE_END, DAY_KINDS, Flag, Mention, Mentions
 
 if TYPE_CHECKING:
     from .vocabulary import CalcSpec, RoleSpec
@@ -259,21 +259,16 @@ class _Option:
     cue: float = 0.0
 
 
-_DAYS = ("date", "datetime")
-_CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
-
-
 def _names_other_event(role: RoleSpec, m: Mention, events: frozenset[str]) -> bool:
     """Whether the words after the mention in its clause name an event some calculator's day stands for, and none
     of this role's ("于3月2日在营业厅提交了申请" is an application's day, not a completion's)."""
-    said = _CLAUSE_END.split(m.right)[0]  # a day's event follows it: "3月2日在营业厅提交了申请"
+    said = CLAUSE_END.split(m.right)[0]  # a day's event follows it: "3月2日在营业厅提交了申请"
     return any(w in said for w in events) and not any(c in said for c in role.cues)
 
 
 def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, required: bool, known: bool = False) -> list[_Option]:
     """Every mention this role could take, with its score."""
     filler = FILLERS[role.kind]
-    lone_day = role.kind in _DAYS and sum(r.kind in _DAYS for r in spec.roles) == 1
     out = []
     for i, m in enumerate(mentions.items):
         fit = filler.accepts.get(m.kind)
@@ -289,7 +284,7 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         if m.kind == "number" and role.kind != "money" and cue == 0:
             # A bare number is a duration, bandwidth or count only where a cue word says so ("用了 11").
             continue
-        if cue == 0 and lone_day and not required and not known and _names_other_event(role, m, spec.day_events):
+        if cue == 0 and role.name == spec.lone_day and not required and not known and _names_other_event(role, m, spec.day_events):
             # A day its own clause names as another event ("3月2日在营业厅提交了申请") fills no optional input of
             # this one: a first payment without a completion day is charged for the whole month. (Where a calculator
             # has several days, their cue words and order share them out.)

@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.corpus.phrases import PhraseIndex
 
-from .mentions import denied
+from .mentions import DAY_KINDS, denied
 from .registry import REGISTRY
 from .roles import FLAG, KINDS, NEGATING
 
@@ -103,6 +103,12 @@ class CalcSpec:
     def other_cues(self, name: str) -> tuple[str, ...]:
         """The cue words of every role but `name` (a cue inside a longer one of theirs does not count)."""
         return self._other_cues[name]
+
+    @cached_property
+    def lone_day(self) -> str:
+        """The name of its one day input, or "" when it has none or several."""
+        days = [r.name for r in self.roles if r.kind in DAY_KINDS]
+        return days[0] if len(days) == 1 else ""
 
     @cached_property
     def input_words(self) -> frozenset[str]:
@@ -339,7 +345,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
     if short := [w for w in hollow if len(w) < 2]:
         raise VocabularyError(f"{path}: [cues].hollow words hold a one-character cue, so have two characters or more; got {short}")
     calculators = {name: _calculator(name, raw, flags, hollow) for name, raw in data["calculators"].items()}
-    events = frozenset(c for spec in calculators.values() for r in spec.roles if r.kind in ("date", "datetime") for c in r.cues if len(c) >= 2)
+    events = frozenset(c for spec in calculators.values() for r in spec.roles if r.kind in DAY_KINDS for c in r.cues if len(c) >= 2)
     calculators = {name: replace(spec, day_events=events) for name, spec in calculators.items()}
     missing = sorted(set(REGISTRY) - set(calculators))
     if missing:
