@@ -103,6 +103,7 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
     elif best.probability < m.threshold:
         return None
     best = _one_that_uses_the_values(best, found, m.threshold)
+    best = _one_that_takes_the_whole(best, found, m.threshold)
     best = _direction_the_values_name(best, found)
     close = [c.name for c in found[1:] if c.probability >= m.threshold and best.probability - c.probability < m.margin]
     name, inputs = _one_line(best.spec, best.inputs)
@@ -175,6 +176,16 @@ def _one_that_uses_the_values(best: Candidate, found: list[Candidate], threshold
     named = vocabulary().threshold
     cued = [c for c in found[1:] if c.fill.used and c.fill.cued and c.keywords >= named and not get(c.name).missing(c.inputs)]
     return complete[0] if complete else cued[0] if cued else best
+
+
+def _one_that_takes_the_whole(best: Candidate, found: list[Candidate], threshold: float) -> Candidate:
+    """Rather than read one part of a list the question gives as a whole ("两条50M还有一条10M的 沃云停了以后一整年总共多少":
+    the 10M line alone), take a runner-up, complete and over the threshold, that takes the whole list."""
+    if not best.features["partial"]:
+        return best
+    whole = [c for c in found if c is not best and c.probability >= threshold and c.features["composite"]
+             and not c.features["partial"] and not get(c.name).missing(c.inputs)]
+    return whole[0] if whole else best
 
 
 def _one_that_takes_what_the_leader_refuses(leader: Candidate, found: list[Candidate]) -> Candidate | None:

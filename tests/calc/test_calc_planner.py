@@ -56,6 +56,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("客户说他们沃云已经停了，只留一条200M专线，问三个月专线费多少", "line_fee", {"bandwidth_mbps": 200, "months": 3}),
         ("沃云我们不用了，只留一条10M专线，一整年的费用是多少？", "line_fee", {"bandwidth_mbps": 10, "months": 12}),
         ("云停了 剩两条200M专线 三个月多少", "line_fee_total", {"lines": [{"bandwidth_mbps": 200, "count": 2}], "months": 3}),
+        # the last line of a list, with a cue word beside it, is still one line of the whole list
+        ("我们有两条50M还有一条10M的 沃云停了以后一整年下来总共多少钱", "line_fee_total",
+         {"lines": [{"bandwidth_mbps": 50, "count": 2}, {"bandwidth_mbps": 10, "count": 1}], "months": 12}),
         # 不可抗力 decides which termination: its notice-by calculator counts 解约 too
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "force_majeure_termination_notice_by",
          {"end_on": "2026-12-31", "notice_on": "2026-12-10"}),
