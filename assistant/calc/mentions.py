@@ -313,8 +313,10 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
     if len(hours) >= 2 and all(
         items[b].start - items[a].end <= HOURS_GAP
         and not _RESTATED.search(text[items[a].end: items[b].start])
-        # Only the dates of the outages may stand between them ("3日断了6小时，8日断了9小时").
-        and not any(items[a].end <= o.start < items[b].start and o.kind not in DAY_KINDS for o in items)
+        # Only the dates of the outages, or a word counting each one ("一次10小时，一次20小时"), may stand between
+        # them ("3日断了6小时，8日断了9小时").
+        and not any(items[a].end <= o.start < items[b].start and o.kind not in DAY_KINDS and not _each_time(o)
+                    for o in items)
         for a, b in zip(hours, hours[1:])
     ):
         # Several outages of one month ("5h、9h、14h", "第一次15小时、第二次13小时"): the month's total.
@@ -356,6 +358,11 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
                 extra.append(Mention("line_list", [ln.value for ln in g], g[0].start, g[-1].end,
                                      parts=tuple(p for ln in g for p in ln.parts)))
     return extra
+
+
+def _each_time(m: Mention) -> bool:
+    """Whether a mention counts one occurrence ("一次", "一回"), as a list of outages labels each of them."""
+    return m.kind == "count" and m.value == 1 and m.unit in ("次", "回")
 
 
 _BRACKETED = re.compile(r"[（(][^（）()]*[）)]")

@@ -137,6 +137,8 @@ def test_weekdays_of_a_named_week():
     [
         ("这个月断了三次：5h、9h、14h", Decimal(28)), ("第一次15小时、第二次13小时", Decimal(28)),
         ("这个月断了 呃 一天 加 六个小时", Decimal(30)), ("断了1天6小时", Decimal(30)), ("断了一天零五个小时", Decimal(29)),
+        # each outage counted as it is said
+        ("断了三回 一回十个小时 一回十四个小时 还有一回十二个小时", Decimal(36)), ("断了两次，一次10小时，一次20小时", Decimal(30)),
     ],
 )
 def test_several_outages_of_a_month_add_up(question, total):
