@@ -94,6 +94,7 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("我们于3月2日在营业厅提交了云专线申请，选的是50M的专线，第一次缴费连同开户费一共要准备多少钱？", "first_payment",
          {"bandwidth_mbps": 50}),
         ("50M专线3月2日受理的 第一次交多少", "first_payment", {"bandwidth_mbps": 50}),
+        ("选的是50M的专线，第一次缴费连同开户费一共要准备多少钱？我们财务下周一要走付款审批", "first_payment", {"bandwidth_mbps": 50}),
         # a part of the outage that does not count is taken off the total said before it
         ("本月断了3天，其中有一天是计划割接，月租5100，能核减多少？", "outage_credit", {"outage_hours": 48, "monthly_fee": "5100"}),
         ("累计中断50小时，其中20小时是我们自己机房UPS断电造成的，其余时间是光缆故障，月租2100能减多少", "outage_credit",
