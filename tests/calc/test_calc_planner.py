@@ -62,6 +62,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         # 不可抗力 decides which termination: its notice-by calculator counts 解约 too
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "force_majeure_termination_notice_by",
          {"end_on": "2026-12-31", "notice_on": "2026-12-10"}),
+        # any number of months over one is what A1-10.2 asks for, said as "两个多月" as well as "一个多月"
+        ("政府封控影响我们已经两个多月了 想10月10号把合同结束掉 9月28号再发通知来得及吗", "force_majeure_termination_notice_by",
+         {"end_on": "2026-10-10", "notice_on": "2026-09-28"}),
         ("你们要是12月1号把合同转出去 最晚得哪天通知我们", "transfer_notice_by", {"transfer_on": "2026-12-01"}),
         # a calculator complete on its defaults yields to one that takes the values said (not the opening fee's VAT)
         ("供应商报价为不含税66666元。请按6%的增值税率，告知税额以及价税合计金额", "vat_from_pre_tax", {"pre_tax": "66666"}),
