@@ -42,8 +42,12 @@ def _money(m: Mention, today: date) -> Value | None:
     return (num(m.value), None) if m.value > 0 else None
 
 
+# A bandwidth said without its unit is at most a gigabit ("100的"): "不对 是 四千二" corrects an amount.
+BARE_BANDWIDTH_MAX = 1000
+
+
 def _bandwidth(m: Mention, today: date) -> Value | None:
-    if m.kind == "number" and not (1 <= m.value <= 100000 and m.value == int(m.value)):
+    if m.kind == "number" and not (1 <= m.value <= BARE_BANDWIDTH_MAX and m.value == int(m.value)):
         return None
     return int(m.value), None
 

@@ -208,6 +208,8 @@ def last_of(question: str):
         ("转租了，用了9个月，标准资费每月5100，违约金多少", "再请教一个问题：另一条100M专线沃云已停用，单独使用的话每月多少钱？", "line_fee", 10000.0),
         # asking only for the day the last calculation gives is asking for its result again
         ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "那最晚是哪一天？", "filing_update_deadline", "2026-03-09"),
+        # a bare number corrected is the amount said before, never a bandwidth of thousands of megabits
+        ("第一次要交多少钱 月租三千五", "哦 不对 是 四千二", "first_payment", 4300.0),
     ],
 )
 def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
