@@ -287,7 +287,11 @@ def follow_up(
     asks_anything = reading.asks or reading.yes_no or changed.inputs or flags or cue
     # Only asking whether ("现在会被停吗？") asks for a verdict on those facts: a calculator giving one answers it.
     whether = not asks_anything and bool(_WHETHER.search(reading.text))
-    restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs)
+    # …unless its own words name another calculator more strongly than all its words name the last one ("比20M的
+    # 一年贵多少" after a 50M line's year: 20M is the line compared with, the difference is asked).
+    restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs) and not any(
+        c.name != last.name and keyword_score(c.spec, own_words) > keyword_score(last_spec, reading.phrases) for c in found
+    )
     related = [] if restates_last or not (asks_anything or whether) else [
         c for c in found
         if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)

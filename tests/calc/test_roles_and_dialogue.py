@@ -210,6 +210,8 @@ def last_of(question: str):
         ("我们网站的备案信息3月2日有变更，要在几天内跟你们报备？", "那最晚是哪一天？", "filing_update_deadline", "2026-03-09"),
         # a bare number corrected is the amount said before, never a bandwidth of thousands of megabits
         ("第一次要交多少钱 月租三千五", "哦 不对 是 四千二", "first_payment", 4300.0),
+        # a line compared with ("比20M的…贵多少") is the other end of a difference, not a new line fee
+        ("沃云停了以后50M专线一整年多少钱", "比20M的一年贵多少", "line_fee_difference", 36000.0),
     ],
 )
 def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
