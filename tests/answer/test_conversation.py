@@ -68,6 +68,14 @@ def test_an_own_amount_or_deadline_without_values_asks_for_them(fake_assistant, 
         assert {m.name for m in a.pending.missing} == missing
 
 
+def test_asking_whether_the_service_is_stopped_after_a_late_fee_is_the_overdue_status(fake_assistant):
+    a = fake_assistant.ask("欠了一万八 晚了九天 违约金多少")
+    b = fake_assistant.ask("那要是拖到十五天呢", session=a.session_id)
+    # "给我们停" asks whether the service may be suspended, however the person puts it
+    c = fake_assistant.ask("拖十五天的话 那个 云那边 是不是就可以给我们停了", session=b.session_id)
+    assert c.calculation.name == "overdue_status" and c.calculation.result["cloud_may_be_suspended"] is True
+
+
 @pytest.mark.parametrize(
     ("first", "then", "not_calculator"),
     [

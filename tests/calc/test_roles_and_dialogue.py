@@ -212,9 +212,6 @@ def last_of(question: str):
         ("第一次要交多少钱 月租三千五", "哦 不对 是 四千二", "first_payment", 4300.0),
         # a line compared with ("比20M的…贵多少") is the other end of a difference, not a new line fee
         ("沃云停了以后50M专线一整年多少钱", "比20M的一年贵多少", "line_fee_difference", 36000.0),
-        # "给我们停" asks whether the service may be suspended, however the person puts it
-        ("欠了一万八 晚了九天 违约金多少", "拖十五天的话 那个 云那边 是不是就可以给我们停了", "overdue_status",
-         {"cloud_may_be_suspended": True}),
     ],
 )
 def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
