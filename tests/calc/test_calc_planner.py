@@ -347,6 +347,9 @@ def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
         # "够…吗" asks yes or no whatever stands between ("re:" in [intent].yes_no).
         ("你们说8月1号要转让合同，可通知7月5号才发过来，这够天数吗", "transfer_notice_by",
          {"transfer_on": "2026-08-01", "notice_on": "2026-07-05"}),
+        # the transfer's own words (主体变更) name both directions of its notice, so the yes/no decides between them
+        ("5月28日收到贵司书面通知，拟于7月1日把协议转让给第三方并签主体变更协议，这个通知时间是否符合约定？", "transfer_notice_by",
+         {"transfer_on": "2026-07-01", "notice_on": "2026-05-28"}),
         # "符合…吗" asks whether the notice keeps to the rule
         ("联通说要在10月1日把合约转让给第三方，但通知书9月15日才寄到我们公司，这样符合提前通知的规定吗？", "transfer_notice_by",
          {"transfer_on": "2026-10-01", "notice_on": "2026-09-15"}),
