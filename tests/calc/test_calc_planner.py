@@ -65,6 +65,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         # any number of months over one is what A1-10.2 asks for, said as "两个多月" as well as "一个多月"
         ("政府封控影响我们已经两个多月了 想10月10号把合同结束掉 9月28号再发通知来得及吗", "force_majeure_termination_notice_by",
          {"end_on": "2026-10-10", "notice_on": "2026-09-28"}),
+        # words naming the force majeure termination (终止协议, 持续) name both directions of its notice
+        ("政府封控我们这边都俩月了 合同根本没法履行 想12月10号终止协议 打算11月28号发书面通知 来得及不？",
+         "force_majeure_termination_notice_by", {"end_on": "2026-12-10", "notice_on": "2026-11-28"}),
         ("你们要是12月1号把合同转出去 最晚得哪天通知我们", "transfer_notice_by", {"transfer_on": "2026-12-01"}),
         # a calculator complete on its defaults yields to one that takes the values said (not the opening fee's VAT)
         ("供应商报价为不含税66666元。请按6%的增值税率，告知税额以及价税合计金额", "vat_from_pre_tax", {"pre_tax": "66666"}),
