@@ -289,8 +289,9 @@ def follow_up(
     whether = not asks_anything and bool(_WHETHER.search(reading.text))
     # …unless its own words name another calculator more strongly than all its words name the last one ("比20M的
     # 一年贵多少" after a 50M line's year: 20M is the line compared with, the difference is asked).
+    last_named = keyword_score(last_spec, reading.phrases)
     restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs) and not any(
-        c.name != last.name and keyword_score(c.spec, own_words) > keyword_score(last_spec, reading.phrases) for c in found
+        c.name != last.name and keyword_score(c.spec, own_words) > last_named for c in found
     )
     related = [] if restates_last or not (asks_anything or whether) else [
         c for c in found

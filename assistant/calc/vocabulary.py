@@ -248,9 +248,25 @@ def _opposite_reading(name: str, opposite: str, reading: dict[str, Any], roles: 
     return words
 
 
+def _subject_triggers(name: str, raw: dict[str, Any], subjects: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A calculator's own trigger phrases with those of the [subjects] it names, each phrase stated in one place."""
+    triggers = dict(raw.get("triggers", {}))
+    named = raw.get("subjects", [])
+    if not isinstance(named, list) or not all(isinstance(s, str) for s in named):
+        raise VocabularyError(f"calculators.{name}.subjects must be a list of [subjects] names, got {named!r}")
+    for subject in named:
+        if subject not in subjects:
+            raise VocabularyError(f"calculators.{name}.subjects: no subject {subject!r}; valid: {sorted(subjects)}")
+        twice = sorted(set(triggers) & set(subjects[subject]))
+        if twice:
+            raise VocabularyError(f"calculators.{name}.triggers: {twice} are stated in [subjects.{subject}] already")
+        triggers.update(subjects[subject])
+    return triggers
+
+
 def _calculator(
     name: str, raw: dict[str, Any], flags: dict[str, tuple[str, ...]],
-    hollow: tuple[str, ...] = (),
+    hollow: tuple[str, ...] = (), subjects: dict[str, dict[str, Any]] | None = None,
 ) -> CalcSpec:
     """One calculator's spec, checked against its registered formula and derivations."""
     if name not in REGISTRY:
@@ -268,7 +284,7 @@ def _calculator(
     if any(len(p) != 2 or not set(p) <= {r.name for r in roles} for p in order):
         raise VocabularyError(f"calculators.{name}.order: pairs of role names expected, got {order}")
     triggers = {}
-    for phrase, weight in raw.get("triggers", {}).items():
+    for phrase, weight in _subject_triggers(name, raw, subjects or {}).items():
         if not isinstance(weight, (int, float)) or weight <= 0:
             raise VocabularyError(f"calculators.{name}.triggers.{phrase}: weight must be > 0, got {weight!r}")
         if phrase.startswith("re:"):
@@ -344,7 +360,8 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
     hollow = _strings("cues.hollow", data.get("cues", {}).get("hollow", []))
     if short := [w for w in hollow if len(w) < 2]:
         raise VocabularyError(f"{path}: [cues].hollow words hold a one-character cue, so have two characters or more; got {short}")
-    calculators = {name: _calculator(name, raw, flags, hollow) for name, raw in data["calculators"].items()}
+    subjects = data.get("subjects", {})
+    calculators = {name: _calculator(name, raw, flags, hollow, subjects) for name, raw in data["calculators"].items()}
     events = frozenset(c for spec in calculators.values() for r in spec.roles if r.kind in DAY_KINDS for c in r.cues if len(c) >= 2)
     calculators = {name: replace(spec, day_events=events) for name, spec in calculators.items()}
     missing = sorted(set(REGISTRY) - set(calculators))

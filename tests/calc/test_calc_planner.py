@@ -329,6 +329,10 @@ def test_question_file_has_enough_rows_and_all_match():
         # plain lists are matched by substring: a pattern there would never match, so it is refused
         (lambda t: t.replace('asks_period = ["几天内"', 'asks_period = ["re:几天内?"', 1), "intent.asks_period is matched as plain words"),
         (lambda t: t.replace('compute = ["', 'compute = ["re:算一?下", "', 1), "intent.compute is matched as plain words"),
+        # a subject's phrases are stated once: in [subjects], not again among a calculator's own triggers
+        (lambda t: t.replace('subjects = ["transfer"]', 'subjects = ["transfers"]', 1), r"transfer_notice.subjects: no subject 'transfers'"),
+        (lambda t: t.replace('"转让" = 2.5, "最早" = 0.5', '"转让" = 2.5, "转给" = 1, "最早" = 0.5', 1),
+         r"transfer_notice.triggers: \['转给'\] are stated in \[subjects.transfer\] already"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
