@@ -297,6 +297,12 @@ def test_question_file_has_enough_rows_and_all_match():
     assert not misses, "\n".join(f"{o.q}: {o.calculator} {o.result} {o.error}" for o in misses)
 
 
+def test_the_term_starts_on_the_day_billing_starts_not_on_the_signing_day(today):
+    # M-44 counts the year from 起租: a signing day said beside it is no start of the term
+    found = plan("我司于2026年1月28日与贵司签订了入网协议，线路于2026年2月10日起租。请问协议到什么时候期满？", today)
+    assert found is not None and found.name == "contract_term" and found.inputs["start_on"] == "2026-02-10"
+
+
 @pytest.mark.parametrize(
     ("edit", "error"),
     [
