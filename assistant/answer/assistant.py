@@ -362,6 +362,9 @@ class Assistant:
                 # A value given for the question before, which nothing has calculated yet ("２０Ｍ的" after
                 # "第一次要交多少" is that first payment, not the line fee its value alone would plan).
                 plan = calc.with_context(query, context, today, ranks) or plan
+            if not continued and pending is None:
+                # A figure asked of the calculation's own amount in the same question (the tax on a line's fee).
+                plan = calc.composed(query, today, plan, ranks) or plan
         except CalcInputError as e:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None

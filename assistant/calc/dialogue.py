@@ -15,10 +15,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from assistant.errors import CalcInputError
+
 from .mentions import DAY_KINDS, Mention, read
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
-from .registry import REGISTRY
+from .registry import REGISTRY, run
 from .roles import FILLERS, Assignment, number_value
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
@@ -373,6 +375,24 @@ def follow_up(
         # else about them ("那我们自己设备出问题 谁来管" after a credit for a fault on the customer's side).
         return None
     return build(last.name, inputs, [*last.assumptions, *changed.assumptions])
+
+
+def composed(question: str, today: date, plan_: CalcPlan | None, ranks: Ranks | None = None) -> CalcPlan | None:
+    """A figure the question asks of its own calculation's amount ("50M专线一个月的费用，如果那是含税价，里面的税金占多
+    少": the tax on that fee), planned as the follow-up asking it would be: another calculator taking the amount.
+    None when the question asks nothing of it."""
+    if plan_ is None or plan_.missing or vocabulary().calculators[plan_.name].gives != "money":
+        return None
+    try:
+        outcome = run(plan_.name, plan_.inputs)
+    except CalcInputError:
+        return None  # the plan's own inputs are impossible: that is for its own answer to say
+    if outcome.result is None or isinstance(outcome.result, dict):
+        return None
+    again = follow_up(question, today, plan_, {"result": outcome.result, "unit": outcome.unit}, ranks)
+    if again is None or again.name == plan_.name or again.missing:
+        return None
+    return again if any(_number_or(v) == _number_or(outcome.result) for v in again.inputs.values()) else None
 
 
 def _asks_part(text: str, last_result: Mapping[str, Any] | None) -> bool:

@@ -193,3 +193,9 @@ def test_a_weak_lexical_plan_is_planned_again_with_the_nearest_example_questions
     assert without.calculation is not None and without.calculation.name != "late_fee"
     assert near.calculation is not None and near.calculation.name == "late_fee"
     assert str(near.calculation.result) in ("180", "180.0", "180.00")
+
+
+def test_the_tax_asked_of_the_questions_own_line_fee_is_the_vat_split_of_that_fee(fake_assistant):
+    a = fake_assistant.ask("沃云停掉后 50M 专线一个月的费用，如果那是含税价，里面的税金占多少？")
+    assert a.calculation.name == "vat_split" and a.calculation.inputs["amount"] == 5100
+    assert a.calculation.result["tax"] == 288.68

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from assistant.calc import follow_up, plan, run
-from assistant.calc.dialogue import unquoted
+from assistant.calc.dialogue import composed, unquoted
 from assistant.calc.planner import build
 from assistant.calc.mentions import read
 from assistant.calc.roles import assign, flag_values, refused
@@ -142,6 +142,20 @@ def test_planned_and_whose_side_are_read_with_their_negation(question, expected)
 )
 def test_whose_fault_an_early_termination_is(question, expected):
     assert assigned("early_termination_penalty", question).get("operator_at_fault", False) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "name", "inputs"),
+    [
+        # the tax asked of the question's own line fee: the VAT split of that fee
+        ("沃云停掉后 50M 专线一个月的费用，如果那是含税价，里面的税金占多少？", "vat_split", {"amount": 5100}),
+        # nothing asked of the fee: no second calculation
+        ("沃云停掉后 50M 专线一个月多少钱", None, None),
+    ],
+)
+def test_a_figure_asked_of_the_questions_own_amount_is_calculated_on_it(question, name, inputs):
+    again = composed(question, TODAY, plan(question, TODAY))
+    assert (again.name, {k: float(v) for k, v in again.inputs.items()}) == (name, inputs) if name else again is None
 
 
 def last_of(question: str):
