@@ -383,6 +383,11 @@ def composed(question: str, today: date, plan_: CalcPlan | None, ranks: Ranks | 
     None when the question asks nothing of it."""
     if plan_ is None or plan_.missing or vocabulary().calculators[plan_.name].gives != "money":
         return None
+    # Nearly every calculation question names no other calculator at all: only one that does is read again as a
+    # follow-up (whose related calculators need at least OUTRIGHT_LEAD of their words), which costs as much as
+    # planning it did. The candidates are those the plan was chosen from, remembered.
+    if not any(c.name != plan_.name and c.keywords >= OUTRIGHT_LEAD for c in candidates(understand(question, today), ranks)):
+        return None
     try:
         outcome = run(plan_.name, plan_.inputs)
     except CalcInputError:

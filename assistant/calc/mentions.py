@@ -362,7 +362,7 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
 
 def _each_time(m: Mention) -> bool:
     """Whether a mention counts one occurrence ("一次", "一回"), as a list of outages labels each of them."""
-    return m.kind == "count" and m.value == 1 and m.unit in ("次", "回")
+    return m.kind == "count" and m.value == 1 and m.unit == "次"  # parse.py reads 回 as 次 too
 
 
 _BRACKETED = re.compile(r"[（(][^（）()]*[）)]")
