@@ -386,7 +386,8 @@ def composed(question: str, today: date, plan_: CalcPlan | None, ranks: Ranks | 
     # Nearly every calculation question names no other calculator at all: only one that does is read again as a
     # follow-up (whose related calculators need at least OUTRIGHT_LEAD of their words), which costs as much as
     # planning it did. The candidates are those the plan was chosen from, remembered.
-    if not any(c.name != plan_.name and c.keywords >= OUTRIGHT_LEAD for c in candidates(understand(question, today), ranks)):
+    others = [c for c in candidates(understand(question, today), ranks) if c.name != plan_.name and c.keywords >= OUTRIGHT_LEAD]
+    if not others:
         return None
     try:
         outcome = run(plan_.name, plan_.inputs)
@@ -394,10 +395,42 @@ def composed(question: str, today: date, plan_: CalcPlan | None, ranks: Ranks | 
         return None  # the plan's own inputs are impossible: that is for its own answer to say
     if outcome.result is None or isinstance(outcome.result, dict):
         return None
-    again = follow_up(question, today, plan_, {"result": outcome.result, "unit": outcome.unit}, ranks)
-    if again is None or again.name == plan_.name or again.missing:
-        return None
-    return again if any(_number_or(v) == _number_or(outcome.result) for v in again.inputs.values()) else None
+    last_result = {"result": outcome.result, "unit": outcome.unit}
+    again = follow_up(question, today, plan_, last_result, ranks)
+    if again is not None and again.name != plan_.name and not again.missing:
+        return again if any(_number_or(v) == _number_or(outcome.result) for v in again.inputs.values()) else None
+    return _part_of_composed(question, plan_, outcome.result, last_result, others)
+
+
+def _part_of_composed(
+    question: str, plan_: CalcPlan, amount: Any, last_result: Mapping[str, Any], others: list[Candidate]
+) -> CalcPlan | None:
+    """The other calculator taking the plan's amount, when the question names a part of its result that differs
+    from the amount ("停用沃云后100M专线每个月的专线费里包含的增值税是多少": the tax in the line fee). A question
+    asking the fee itself restates it as a follow-up would; the part it names is what it asks of the fee."""
+    vocab = vocabulary()
+    parts = vocab.result_parts
+    for c in sorted(others, key=lambda c: -c.keywords):
+        if c.spec.opposite and not _reads_as(c.spec, question) and _reads_as(vocab.calculators[c.spec.opposite], question):
+            continue  # the question says the amount is of the other kind ("含税价" is no pre-tax amount)
+        inputs = carry(c.name, dict(c.inputs), plan_, last_result, verdict=False, said=question)
+        if REGISTRY[c.name].missing(inputs) or not any(_number_or(v) == _number_or(amount) for v in inputs.values()):
+            continue
+        try:
+            result = run(c.name, inputs).result
+        except CalcInputError:
+            continue
+        if isinstance(result, dict) and any(
+            _number_or(value) != _number_or(amount) and any(says(w, question) for w in parts.get(key, ()))
+            for key, value in result.items()
+        ):
+            return build(c.name, inputs, [*plan_.assumptions, *c.fill.assumptions])
+    return None
+
+
+def _reads_as(spec, text: str) -> bool:
+    """Whether the text says one of the words of the calculator's reading of its value (含税, 不含税)."""
+    return any(says(w, text) for w in spec.reading.get("words", ()))
 
 
 def _asks_part(text: str, last_result: Mapping[str, Any] | None) -> bool:

@@ -357,6 +357,7 @@ _TIME = re.compile(
     r"^\s*[)）]?\s*(?:的)?\s*(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨|早|晚|am|AM|pm|PM)?\s*(\d{1,2})\s*(?:点|时|:)\s*"
     r"(半|(\d{1,2})\s*分?)?\s*(am|AM|pm|PM)?"
 )
+_BARE_WEEKDAY = re.compile(r"(?<![\d个])(?:周|星期|礼拜)\s*[一二三四五六日天1-7](?![\d.]|\s*(?:天|日|个|小时))")
 _WEEKDAY = re.compile(r"(上上|下下|上|这|本|下)\s*个?\s*(周|星期|礼拜)\s*([一二三四五六日天1-7])")
 # The present moment, which makes a clock time said with it today's.
 _NOW_WORDS = re.compile("现在|此刻|刚才|刚刚")
@@ -496,6 +497,9 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
         at, end = _time_after(scan.text, m.end())
         scan.consume(m.start(), end)
         found.append(DateMention(value, False, m.start(), at, end))
+    # A weekday named alone ("今天周一", "星期三受理的") says which day of the week, never a number; which week
+    # it falls in is not said, so it is no date either.
+    scan.take(_BARE_WEEKDAY)
     for word, offset in _RELATIVE_DAYS.items():
         for m in list(re.finditer(word, scan.text)):
             at, end = _time_after(scan.text, m.end(), implied=word[-1] if word[-1] in "晚夜早晨" else None)
@@ -621,7 +625,9 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         r"|(?<![\d.])1\s*个\s*是"
         # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张"),
         # sums ("一笔费用"), questions ("最后一个问题").
-        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|笔|项|个\s*(?:小)?(?:问题|疑问|事情?))"
+        r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|笔|项|个\s*(?:小)?(?:问题|疑问|事情?)"
+        # … and numbers or addresses ("两个不同的业务号码").
+        r"|个\s*(?:不同的?)?\s*(?:业务)?(?:号码|编号|地址))"
         # Rates are the contract's (6% VAT, 3‰ a day), never a calculator's input.
         r"|(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
     ))
@@ -659,6 +665,8 @@ _PROTECTED = re.compile(
             r"[(（]0\d{2,3}[)）]\s*\d{3,4}[\s\-]?\d{4}(?!\d)",
             r"(?<!\d)400[\s\-]?\d{3}[\s\-]?\d{4}(?!\d)",
             r"(?<![\d.])(?:10010|10086)(?![\d.])|(?:拨打|打|拨|热线|电话|客服)\s*(?:10000|12345|95\d{3})(?![\d.])",
+            # A unified social credit code (税号): a digit run, then letters and digits ("91110108MA01XXXX3K").
+            r"(?<![A-Za-z\d.])\d{5,}[A-Za-z]{1,10}\d[\dA-Za-z]*",
             r"(?<![\d.])\d{17}[\dXx](?![\d.])|(?<![\d.])\d{8,16}(?![\d.])|(?<![\d.])\d{19}(?![\d.])",
             r"(?<![A-Za-z\d])(?!(?:rmb|RMB|Rmb|CNY|cny|USD|usd)\d)[A-Za-z]{1,10}[\-_]?\d[\dA-Za-z\-_/]*",
             r"ICP\s*备?\s*\d+\s*号?(?:-\d+)?",

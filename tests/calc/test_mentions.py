@@ -39,6 +39,9 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("座机（010）6400-2233，欠了5000", [Decimal(10), Decimal(6400), Decimal(2233)]),
         ("电话010-64002233 欠了5000", [Decimal(10), Decimal(64002233)]),
         ("门店编号101、102、205各1条", [Decimal(101), Decimal(102), Decimal(205)]),
+        # a unified social credit code: digits before letters and digits after them
+        ("我司税号 91110108MA01XXXX3K，欠费5000", [Decimal(1), Decimal(3), Decimal(91110108)]),
+        ("纳税人识别号91110105MA00ABCD1X 两个不同的业务号码", [Decimal(0), Decimal(1), Decimal(2)]),
         # the unit of a rate restated from the contract is no value of the case
         ("超时7天。按合同每超时一天退1%", [Decimal(1)]),
     ],
@@ -61,6 +64,10 @@ def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(qu
         ("有一笔费用晚交了8天", [("duration", Decimal(8))]),
         ("三十个小时左右 准确说是31个小时", [("duration", Decimal(31))]),
         ("5000多 10天", [("number", Decimal(5000)), ("duration", Decimal(10))]),
+        # a weekday named alone is no number; weeks and days counted still are
+        ("星期三受理的 开户费100元", [("money", Decimal(100))]),
+        ("今天周一 欠了5000", [("date", TODAY), ("number", Decimal(5000))]),
+        ("两周3天", [("duration", Decimal(2)), ("duration", Decimal(3))]),
     ],
 )
 def test_shorthand_and_rough_values_said_the_way_people_type(question, expected):

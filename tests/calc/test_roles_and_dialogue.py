@@ -149,8 +149,13 @@ def test_whose_fault_an_early_termination_is(question, expected):
     [
         # the tax asked of the question's own line fee: the VAT split of that fee
         ("沃云停掉后 50M 专线一个月的费用，如果那是含税价，里面的税金占多少？", "vat_split", {"amount": 5100}),
+        # a part of the VAT split named (税…多少), where the follow-up path would read the fee restated
+        ("停用沃云后，100M专线每个月的专线费里包含的增值税是多少钱？", "vat_split", {"amount": 10000}),
+        ("这个月租里头的增值税有多少 我们是50M的 沃云停了", "vat_split", {"amount": 5100}),
         # nothing asked of the fee: no second calculation
         ("沃云停掉后 50M 专线一个月多少钱", None, None),
+        # the part named is the fee itself (含税价 = the total): the fee, not its split
+        ("沃云停了以后50M专线的含税价是每月多少", None, None),
     ],
 )
 def test_a_figure_asked_of_the_questions_own_amount_is_calculated_on_it(question, name, inputs):
