@@ -49,6 +49,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("沃云停用后，总部200M一条、分公司20M两条，半年专线费用合计多少？", "line_fee_total",
          {"lines": [{"bandwidth_mbps": 200, "count": 1}, {"bandwidth_mbps": 20, "count": 2}], "months": 6}),
         ("云那块停掉以后光剩线路 200M 半年下来要交多少", "line_fee", {"bandwidth_mbps": 200, "months": 6}),
+        # paying more said colloquially (多掏, 多花) is the difference between the two bandwidths
+        ("只用专线的话 从50M升到100M 半年下来要多掏多少钱", "line_fee_difference", {"from_mbps": 50, "to_mbps": 100, "months": 6}),
         # 第一回 is 第一次: the first payment, with the completion day said in its month
         ("专线 九月二十三号 竣工的 月租 是三千 第一回 要交多少 连那个 开户费", "first_payment",
          {"monthly_fee": "3000", "completion_date": "2026-09-23"}),
