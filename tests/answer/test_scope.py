@@ -55,6 +55,8 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
         # CDN is a business the contract names (M-18) when it is the customer's, a product when bought from Unicom
         ("我們打算用這條專線做CDN加速的生意，需要先拿什麼執照嗎？", "products", False),
         ("联通的CDN加速服务怎么收费", "products", True),
+        # the app (手厅) is where the contract's bills are seen, no other product
+        ("4月的账单啥时候能看到啊 app上一直没有bill", "products", False),
     ],
 )
 def test_a_foreign_word_counts_only_where_it_stands_as_a_word(fake_assistant, question, kind, named):
