@@ -623,12 +623,17 @@ class Assistant:
         state.pending = plan.model_dump(mode="json")
         pending = calc.pending_calculation(plan)
         wanted = "、".join(m.title for m in pending.missing)
+        # A bandwidth is one of the tariff's few: offered as options, which a reply picks by its key or its name.
+        choices = calc.bandwidth_choices(plan, query)
+        options = [Option(label=c.label, question=c.question, clause_ids=list(clause_ids)) for c in choices]
+        state.options = [o.model_dump() for o in options]
         return Answer(
             intent=Intent.clarify,
             answer=calc.clarify_text(plan, explain=explain),
             citations=self._citations(clause_ids, query),
             summary=short(f"请告诉我{wanted}"),
             pending=pending,
+            options=options,
         )
 
     def _ask_which(self, query: str, readings: list[ambiguity.Reading], state: SessionState) -> Answer:

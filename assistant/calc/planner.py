@@ -8,6 +8,7 @@ module holds the plan they produce and the entry points the Assistant calls.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -285,6 +286,26 @@ def readings_of(plan_: CalcPlan) -> list[Alternative]:
         inputs = {spec.amount_role: value}
         question = spec.reading["question"].format_map(inputs)
         out.append(Alternative(label=spec.reading["label"], question=question, plan=build(name, inputs, list(plan_.assumptions))))
+    return out
+
+
+def bandwidth_choices(plan_: CalcPlan, question: str) -> list[Alternative]:
+    """When the one input a plan still needs is a bandwidth, one reading per bandwidth the tariff lists (M-23), each
+    the question with that bandwidth said as the input's example says it ("原来200M" → "原来50M"): the person picks
+    one rather than types it. Empty otherwise."""
+    from .formulas.fees import LINE_TARIFF
+
+    spec = vocabulary().calculators[plan_.name]
+    kinds = {r.name: r.kind for r in spec.roles}
+    if len(plan_.missing) != 1 or kinds.get(plan_.missing[0]) != "bandwidth":
+        return []
+    name = plan_.missing[0]
+    example = spec.examples.get(name, "")
+    out = []
+    for mbps in LINE_TARIFF:
+        said = re.sub(r"\d+", str(mbps), example, count=1) if re.search(r"\d+\s*M", example) else f"{mbps}M"
+        out.append(Alternative(label=f"{mbps}M", question=f"{question.rstrip('。.')}，{said}",
+                               plan=build(plan_.name, {**plan_.inputs, name: mbps}, list(plan_.assumptions))))
     return out
 
 

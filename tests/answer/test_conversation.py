@@ -42,6 +42,26 @@ def test_clarification_survives_a_topic_change_only_until_answered(fake_assistan
     assert result(c) == 300.0
 
 
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [("4", 58800.0), ("第五个", 154800.0), ("200M", 154800.0), ("他要升到100M", 58800.0)],
+)
+def test_a_missing_bandwidth_is_asked_back_with_the_tariffs_bandwidths_as_options(fake_assistant, reply, expected):
+    """The one input still missing is a bandwidth: the M-23 tariff's five are offered, and a reply picks one by its
+    key, its place or its name, or completes the calculation with a bandwidth of its own words."""
+    a = fake_assistant.ask("从50M升级一年要多掏多少钱")
+    assert a.intent is Intent.clarify and [m.name for m in a.pending.missing] == ["to_mbps"]
+    assert [o.label for o in a.options] == ["10M", "20M", "50M", "100M", "200M"]
+    assert all(o.clause_ids == ["M-23"] for o in a.options)
+    b = fake_assistant.ask(reply, session=a.session_id)
+    assert b.calculation.name == "line_fee_difference" and result(b) == expected
+
+
+def test_a_clarify_missing_more_than_a_bandwidth_offers_no_options(fake_assistant):
+    a = fake_assistant.ask("帮我算一下逾期付款的违约金")
+    assert a.intent is Intent.clarify and a.options == []
+
+
 def test_values_given_after_a_lookup_complete_the_calculation_it_pointed_at(fake_assistant):
     a = fake_assistant.ask("转租被抓了 违约金是几个月的月租")
     assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11" and a.pending is None
