@@ -107,7 +107,9 @@ def _plain(value: Decimal) -> str:
 
 
 _UNITS = {"万": 10000, "千": 1000, "百": 100}
-_TAKE_BACK = r"\s*[,，]?\s*(?:不对|不是|哦不对|噢不对|哦不|噢不|说错了|说错|错了)\s*[,，]?\s*(?:是)?\s*"
+# A filler may stand on either side of the words taking it back ("三号 呃 不是 四号", "不对 那个 是九月一号").
+_FILLER = r"(?:(?:呃|嗯|额|啊|那个)\s*)*"
+_TAKE_BACK = rf"\s*[,，]?\s*{_FILLER}(?:不对|不是|哦不对|噢不对|哦不|噢不|说错了|说错|错了)\s*[,，]?\s*{_FILLER}(?:是)?\s*"
 # What was said of the day before it is taken back ("15号受理的 哦不对 是16号"): kept, said of the corrected day.
 _SAID_OF_DAY = r"(\s*[\u4e00-\u9fff]{1,4}的)?"
 _CORRECTED = re.compile(
