@@ -589,6 +589,9 @@ def _months(scan: _Scanner, today: date) -> list[MonthMention]:
 
 
 _NUM = r"(-?\d+(?:\.\d+)?)"
+# Words saying a span is not reached, and the units of a span of time.
+_BELOW = r"(?:不到|没到|没满|没有满|未满|不满|不足|少于|低于|不超过|没超过|没有超过|未超过|不够)"
+_SPAN_UNIT = r"(?:个\s*)?(?:小时|钟头|天|日|月|年|周|星期|礼拜|[hH](?![a-zA-Z]))"
 _QUANTITY_PATTERNS: list[tuple[str, re.Pattern[str], str, int]] = [
     # kind, pattern, unit, multiplier
     ("bandwidth", re.compile(_NUM + r"\s*(?:G|g)(?:bps|b)?(?![a-zA-Z])"), "Mbps", 1000),
@@ -632,6 +635,9 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         r"|个\s*(?:不同的?)?\s*(?:业务)?(?:号码|编号|地址))"
         # Rates are the contract's (6% VAT, 3‰ a day), never a calculator's input.
         r"|(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
+        # A span said as a bound not reached ("断网不到24小时", "欠费还没满一个月"): the value is below it, so it is
+        # no value of the case (taken as one, 24 hours would earn a credit M-36 does not give).
+        rf"|{_BELOW}\s*(?<![\d.])\d+(?:\.\d+)?\s*{_SPAN_UNIT}"
     ))
     for kind, pattern, unit, factor in _QUANTITY_PATTERNS:
         for m in scan.take(pattern):

@@ -199,3 +199,13 @@ def test_the_tax_asked_of_the_questions_own_line_fee_is_the_vat_split_of_that_fe
     a = fake_assistant.ask("沃云停掉后 50M 专线一个月的费用，如果那是含税价，里面的税金占多少？")
     assert a.calculation.name == "vat_split" and a.calculation.inputs["amount"] == 5100
     assert a.calculation.result["tax"] == 288.68
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["这个月断网不到24小时 月租5100 能赔多少", "断了没满一天 月租2100 能减免多少", "專線中斷未滿24小時，月租10000元，可以核減多少？"],
+)
+def test_an_outage_said_to_be_under_24_hours_never_earns_a_credit(fake_assistant, question):
+    """M-36 credits nothing under 24 hours: the bound is no value of the outage, so no credit is computed from it."""
+    a = fake_assistant.ask(question)
+    assert a.calculation is None or float(a.calculation.result or 0) == 0.0

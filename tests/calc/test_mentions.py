@@ -39,6 +39,10 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("座机（010）6400-2233，欠了5000", [Decimal(10), Decimal(6400), Decimal(2233)]),
         ("电话010-64002233 欠了5000", [Decimal(10), Decimal(64002233)]),
         ("门店编号101、102、205各1条", [Decimal(101), Decimal(102), Decimal(205)]),
+        # a span said as a bound not reached is no value of the case
+        ("断网不到24小时 月租5100", [Decimal(24)]),
+        ("欠费还没满一个月 就是25天", [Decimal(1)]),
+        ("中断没有超过24个小时", [Decimal(24)]),
         # a unified social credit code: digits before letters and digits after them
         ("我司税号 91110108MA01XXXX3K，欠费5000", [Decimal(1), Decimal(3), Decimal(91110108)]),
         ("纳税人识别号91110105MA00ABCD1X 两个不同的业务号码", [Decimal(0), Decimal(1), Decimal(2)]),
