@@ -411,7 +411,7 @@ def _part_of_composed(
     vocab = vocabulary()
     parts = vocab.result_parts
     for c in sorted(others, key=lambda c: -c.keywords):
-        if c.spec.opposite and not _reads_as(c.spec, question) and _reads_as(vocab.calculators[c.spec.opposite], question):
+        if c.spec.opposite and not c.spec.reads_value_as(question) and vocab.calculators[c.spec.opposite].reads_value_as(question):
             continue  # the question says the amount is of the other kind ("含税价" is no pre-tax amount)
         inputs = carry(c.name, dict(c.inputs), plan_, last_result, verdict=False, said=question)
         if REGISTRY[c.name].missing(inputs) or not any(_number_or(v) == _number_or(amount) for v in inputs.values()):
@@ -426,11 +426,6 @@ def _part_of_composed(
         ):
             return build(c.name, inputs, [*plan_.assumptions, *c.fill.assumptions])
     return None
-
-
-def _reads_as(spec, text: str) -> bool:
-    """Whether the text says one of the words of the calculator's reading of its value (含税, 不含税)."""
-    return any(says(w, text) for w in spec.reading.get("words", ()))
 
 
 def _asks_part(text: str, last_result: Mapping[str, Any] | None) -> bool:

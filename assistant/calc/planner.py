@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from assistant.corpus.ids import clause_name
 from assistant.models import MissingInput, PendingCalculation
 
+from .formulas.fees import LINE_TARIFF
 from .registry import REGISTRY, get
 from .selection import Candidate, Reading, candidates, model, understand
 from .vocabulary import CalcSpec, vocabulary
@@ -128,8 +129,7 @@ def _undecided(best: Candidate) -> bool:
     opposite = best.spec.opposite
     if not opposite or not best.fill.used:
         return False
-    words = (*best.spec.reading["words"], *vocabulary().calculators[opposite].reading["words"])
-    return not any(w in best.text for w in words)
+    return not (best.spec.reads_value_as(best.text) or vocabulary().calculators[opposite].reads_value_as(best.text))
 
 
 def siblings(name: str) -> list[str]:
@@ -293,8 +293,6 @@ def bandwidth_choices(plan_: CalcPlan, question: str) -> list[Alternative]:
     """When the one input a plan still needs is a bandwidth, one reading per bandwidth the tariff lists (M-23), each
     the question with that bandwidth said as the input's example says it ("原来200M" → "原来50M"): the person picks
     one rather than types it. Empty otherwise."""
-    from .formulas.fees import LINE_TARIFF
-
     spec = vocabulary().calculators[plan_.name]
     kinds = {r.name: r.kind for r in spec.roles}
     if len(plan_.missing) != 1 or kinds.get(plan_.missing[0]) != "bandwidth":

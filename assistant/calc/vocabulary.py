@@ -88,6 +88,10 @@ class CalcSpec:
         """The text speaks of the calculator's situation (always, when it names none)."""
         return not self.situation or any(w in text for w in self.situation)
 
+    def reads_value_as(self, text: str) -> bool:
+        """The text says one of the words of this calculator's reading of its value (含税, 不含税)."""
+        return any(w in text for w in self.reading.get("words", ()))
+
     def asks_derived(self, text: str) -> bool:
         """The text asks for a figure only the calculation gives (see `derived`)."""
         return any(w in text for w in self.derived)
