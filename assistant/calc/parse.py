@@ -689,6 +689,9 @@ _PROTECTED = re.compile(
             r"|端口\s*号?\s*\d+(?:\s*[/、,，和及]\s*\d+)*",
             # A phone extension: "转 806", "ext. 8", "分机 12".
             r"(?:转|分机|ext\.?|Ext\.?|EXT\.?)\s*\d{1,6}(?![\d.]|\s*(?:元|块|天|个|M|兆))",
+            # The asker's guess at the result ("是不是能退4500", "是不是要交五千一"): the figure asked about, no input.
+            r"(?<=是不是)\s*(?:就|都|还|也)?\s*(?:能|要|可以|得|会|应该)?\s*(?:退|赔|交|缴|付|罚|扣|返|减|补)(?:回|还|给)?"
+            r"\s*(?:我们|给我们)?\s*\d+(?:\.\d+)?\s*(?:万|千)?\s*(?:元|块钱?)?",
             # The unit of a rate, said as the contract's rule ("每超时1天退1%", "每逾期1日"): no value of the case.
             r"(?<=每)[^\d，,。；;？?！!]{0,4}?1\s*(?:天|日|个?小时|个月|周)|"
             r"第\s*\d+(?:\.\d+)*\s*[条款项章节]|(?<![\d.])\d+(?:\.\d+)+\s*条|\d+\s*号令",

@@ -48,6 +48,10 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("纳税人识别号91110105MA00ABCD1X 两个不同的业务号码", [Decimal(0), Decimal(1), Decimal(2)]),
         # the unit of a rate restated from the contract is no value of the case
         ("超时7天。按合同每超时一天退1%", [Decimal(1)]),
+        # the asker's guess at the result is the figure asked about, not an input
+        ("那要是晚了150天 是不是能退4500", [Decimal(4500)]),
+        ("欠了5000晚交10天 是不是要交150块", [Decimal(150)]),
+        ("月租5100 断了30小时 是不是就赔给我们两百一", [Decimal(210)]),
     ],
 )
 def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(question, absent):
