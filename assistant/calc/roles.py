@@ -263,10 +263,11 @@ class _Option:
     cue: float = 0.0
 
 
-def _names_other_event(role: RoleSpec, m: Mention, events: frozenset[str]) -> bool:
+def _names_other_event(role: RoleSpec, m: Mention, events: frozenset[str], text: str) -> bool:
     """Whether the words after the mention in its clause name an event some calculator's day stands for, and none
-    of this role's ("于3月2日在营业厅提交了申请" is an application's day, not a completion's)."""
-    said = CLAUSE_END.split(m.right)[0]  # a day's event follows it: "3月2日在营业厅提交了申请"
+    of this role's ("于3月2日在营业厅提交了申请" is an application's day, not a completion's). The whole clause is
+    read, not only the mention's few words of context: "上周（1月12日）与贵司业务经理签订了协议" is a signing's day."""
+    said = CLAUSE_END.split(text[m.end:])[0]  # a day's event follows it: "3月2日在营业厅提交了申请"
     return any(w in said for w in events) and not any(c in said for c in role.cues)
 
 
@@ -288,7 +289,7 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
         if m.kind == "number" and role.kind != "money" and cue == 0:
             # A bare number is a duration, bandwidth or count only where a cue word says so ("用了 11").
             continue
-        if cue == 0 and role.name == spec.lone_day and not required and not known and _names_other_event(role, m, spec.day_events):
+        if cue == 0 and role.name == spec.lone_day and not required and not known and _names_other_event(role, m, spec.day_events, mentions.text):
             # A day its own clause names as another event ("3月2日在营业厅提交了申请") fills no optional input of
             # this one: a first payment without a completion day is charged for the whole month. (Where a calculator
             # has several days, their cue words and order share them out.)
