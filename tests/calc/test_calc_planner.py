@@ -372,6 +372,9 @@ def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
         # "符合…吗" asks whether the notice keeps to the rule
         ("联通说要在10月1日把合约转让给第三方，但通知书9月15日才寄到我们公司，这样符合提前通知的规定吗？", "transfer_notice_by",
          {"transfer_on": "2026-10-01", "notice_on": "2026-09-15"}),
+        # … and so does "满足…吗"
+        ("联通拟7月1日把合同转让给第三方，书面通知今天6月3日才发出，满足提前期吗？", "transfer_notice_by",
+         {"transfer_on": "2026-07-01", "notice_on": "2026-06-03"}),
     ],
 )
 def test_a_yes_no_question_goes_to_a_calculator_whose_result_is_a_verdict(question, calculator, inputs):
