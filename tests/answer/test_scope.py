@@ -89,6 +89,9 @@ def test_a_message_speaking_to_the_assistant_itself_is_told_apart(fake_assistant
         ("我司本月收到云专线账单18000元。请按6%税率拆成不含税金额和税额，请告知具体数字。发票邮寄地址：海淀区上地十街1号", "topics", False),
         ("我们会员系统上云后带宽不够，计划从10M升级到100M。升级后3个月一共要多付多少钱？", "products", False),
         ("发票邮寄到哪个地址？", "topics", True),
+        # a sentence stating what was confirmed ("确认了订单") asks nothing; one wanting it confirmed does
+        ("我们今天上午在多云平台上确认了订单，包含2台4核8G的云主机和500G云硬盘。请问最晚什么时候为我们开通服务？", "topics", False),
+        ("想确认一下云主机的硬盘是多大的。另外开通要几天？", "topics", True),
         ("我们办了联通5G套餐。请问这个套餐违约金多少？5G套餐能不能提前解约？", "products", True),
         # another product named anywhere in the message is what it is about …
         ("我司想为全体员工开通联通云盘企业版，约200个账号。请问企业版每个账号每年多少钱？", "products", True),
