@@ -466,7 +466,7 @@ class Assistant:
         figure = self.knowledge.scope.figure_not_stated(
             query, [self.knowledge.folded_text(c) for c in best], subject=self.knowledge.subject_words(query)
         )
-        if figure is not None and not any(c in calc.clauses_computing(figure.computed) for c in best):
+        if figure is not None and not any(c in calc.clauses_computing(figure.computed, query) for c in best):
             return self._not_stated(figure.name, r, query)
         # The clause answers "转租了要赔多少"; the values a reply then gives ("8个月 2100一个月") complete its
         # calculation, as they would after the assistant had asked for them.

@@ -11,7 +11,7 @@ from .dialogue import asks_figure, asks_how, composed, asks_own_case, asks_own_f
 from .planner import CalcPlan, bandwidth_choices, clarify_text, in_view, latent, pending_calculation, plan, readings_of
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
-from .vocabulary import vocabulary as _vocabulary
+from .vocabulary import trigger_index, vocabulary as _vocabulary
 
 
 def unlisted(calculator: str) -> bool:
@@ -30,11 +30,17 @@ def applies(calculator: str, text: str) -> bool:
 
 
 @lru_cache(maxsize=8)
-def clauses_computing(gives: str) -> frozenset[str]:
-    """The clauses cited by the calculators that give this kind of result ("money", "date"); none for ""."""
+def clauses_computing(gives: str, text: str | None = None) -> frozenset[str]:
+    """The clauses cited by the calculators that give this kind of result ("money", "date"); none for "". With
+    `text`, those cited by the calculators some trigger phrase of the text names instead, whatever they give: the
+    figure it asks is then a value or the result of their calculation ("违约金是几个月的月租": a sublease's months)."""
     if not gives:
         return frozenset()
     specs = _vocabulary().calculators
+    if text is not None:
+        index = trigger_index()
+        named = index.triggered(index.found(text))
+        return frozenset(c for name, f in REGISTRY.items() if name in named for c in f.clauses)
     return frozenset(c for name, f in REGISTRY.items() if name in specs and specs[name].gives == gives for c in f.clauses)
 
 

@@ -200,3 +200,21 @@ def test_a_deferred_input_must_default_to_none():
 def test_a_formula_names_each_input_s_default(name, field, default):
     got = REGISTRY[name].default(field)
     assert got == default and type(got) is type(default)
+
+
+@pytest.mark.parametrize(
+    ("gives", "question", "present", "absent"),
+    [
+        # with a question, only the calculators it names exempt their clauses from "the contract gives no such figure"
+        ("date", "合约说服务终止后数据会在缓冲期内保留，那缓冲期到底是几天", (), ("A1-13.1", "M-44")),
+        ("money", "沃云想提前不用了 要赔多少钱", ("A1-6.4",), ()),
+        # … whatever they give: the months of a sublease's penalty are part of its calculation
+        ("date", "转租被抓了 违约金是几个月的月租", ("M-11",), ("A1-13.1",)),
+        ("money", None, ("A1-6.4", "M-23"), ()),
+    ],
+)
+def test_the_clauses_computing_a_figure_are_those_of_the_calculators_the_question_names(gives, question, present, absent):
+    from assistant.calc import clauses_computing
+
+    clauses = clauses_computing(gives, question)
+    assert set(present) <= clauses and not set(absent) & clauses
