@@ -106,6 +106,7 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("上周（1月12日）与贵司业务经理签订了云专线协议，选择的是50M的专线。请问首次需要缴纳的费用一共是多少？", "first_payment",
          {"bandwidth_mbps": 50}),
         ("我司已于1月9日与贵司签订云专线入网协议，带宽选的是50M，第一次总共需要缴纳多少费用？", "first_payment", {"bandwidth_mbps": 50}),
+        ("我们5月8号签的合同 50M专线 首次要交多少", "first_payment", {"bandwidth_mbps": 50}),
         ("选的是50M的专线，第一次缴费连同开户费一共要准备多少钱？我们财务下周一要走付款审批", "first_payment", {"bandwidth_mbps": 50}),
         # a part of the outage that does not count is taken off the total said before it
         ("本月断了3天，其中有一天是计划割接，月租5100，能核减多少？", "outage_credit", {"outage_hours": 48, "monthly_fee": "5100"}),
