@@ -29,18 +29,23 @@ def applies(calculator: str, text: str) -> bool:
     return _vocabulary().calculators[calculator].applies(text)
 
 
-@lru_cache(maxsize=8)
 def clauses_computing(gives: str, text: str | None = None) -> frozenset[str]:
     """The clauses cited by the calculators that give this kind of result ("money", "date"); none for "". With
     `text`, those cited by the calculators some trigger phrase of the text names instead, whatever they give: the
     figure it asks is then a value or the result of their calculation ("违约金是几个月的月租": a sublease's months)."""
     if not gives:
         return frozenset()
+    if text is None:
+        return _clauses_giving(gives)
+    index = trigger_index()
+    named = index.triggered(index.found(text))
+    return frozenset(c for name, f in REGISTRY.items() if name in named for c in f.clauses)
+
+
+@lru_cache(maxsize=8)
+def _clauses_giving(gives: str) -> frozenset[str]:
+    """The clauses cited by the calculators that give this kind of result."""
     specs = _vocabulary().calculators
-    if text is not None:
-        index = trigger_index()
-        named = index.triggered(index.found(text))
-        return frozenset(c for name, f in REGISTRY.items() if name in named for c in f.clauses)
     return frozenset(c for name, f in REGISTRY.items() if name in specs and specs[name].gives == gives for c in f.clauses)
 
 
