@@ -267,7 +267,8 @@ def _names_other_event(role: RoleSpec, m: Mention, events: frozenset[str], text:
     """Whether the words after the mention in its clause name an event some calculator's day stands for, and none
     of this role's ("于3月2日在营业厅提交了申请" is an application's day, not a completion's). The whole clause is
     read, not only the mention's few words of context: "上周（1月12日）与贵司业务经理签订了协议" is a signing's day."""
-    said = CLAUSE_END.split(text[m.end:])[0]  # a day's event follows it: "3月2日在营业厅提交了申请"
+    end = CLAUSE_END.search(text, m.end)  # a day's event follows it: "3月2日在营业厅提交了申请"
+    said = text[m.end:end.start() if end else len(text)]
     return any(w in said for w in events) and not any(c in said for c in role.cues)
 
 
