@@ -779,7 +779,10 @@ def _asks_whether(plan: calc.CalcPlan | None, query: str, today: date) -> bool:
     return (
         plan is not None
         and calc.asks_whether_only(plan.name, query, plan.inputs, today)
-        and (not _decided(plan) or calc.only_defaults(plan.name, plan.inputs))
+        and (not _decided(plan) or calc.only_defaults(plan.name, plan.inputs)
+             or (calc.weakly_named(plan.name, query, today, plan.inputs)
+                 # A figure the contract does not list ("1G的有吗") is said to be missing, which answers it.
+                 and calc.run(plan.name, plan.inputs).result is not None))
     )
 
 

@@ -742,15 +742,24 @@ def asks_period(question: str) -> bool:
 def asks_whether_only(name: str, question: str, inputs: Mapping[str, Any], today: date) -> bool:
     """The message asks whether ("你们要负责吗", "赔不赔") and for no figure, of a calculator whose result is no verdict
     and whose inputs it does not all give, or gives only as their defaults ("开户费一百块是含税的吗": the 100 元 a VAT
-    split assumes): it asks what the rule is."""
+    split assumes), or which it only weakly names (weakly_named): it asks what the rule is."""
     vocab = vocabulary()
     return (
         any(says(w, question) for w in vocab.asks_whether)
         and not vocab.calculators[name].verdict
         and not asks_figure(question, today)
         and asked_kind(question, vocab) in ("", "rule")
-        and (bool(REGISTRY[name].missing(inputs)) or only_defaults(name, inputs))
+        and (bool(REGISTRY[name].missing(inputs)) or only_defaults(name, inputs) or weakly_named(name, question, today, inputs))
     )
+
+
+def weakly_named(name: str, question: str, today: date, inputs: Mapping[str, Any]) -> bool:
+    """The question gives at most one input and its trigger phrases weigh less than a phrase naming the calculator
+    (the vocabulary's threshold): a whether-question like "专线撤了 云主机还能不能接着用" (100M in passing) asks a
+    rule, not the line's fee its one value would give. "网断了十个钟头能不能减钱" names the credit (断了) and
+    "四月账单4200 五月二十八号交的 会有违约金吗" states its case: both are worked out."""
+    vocab = vocabulary()
+    return len(inputs) <= 1 and keyword_score(vocab.calculators[name], understand(question, today).phrases) < vocab.threshold
 
 
 def only_defaults(name: str, inputs: Mapping[str, Any]) -> bool:

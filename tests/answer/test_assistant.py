@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from assistant.answer.assistant import QuestionError
@@ -54,6 +56,29 @@ def test_a_question_giving_no_input_is_answered_from_the_clause(fake_assistant, 
     assert a.intent is Intent.lookup
     assert a.calculation is None
     assert a.citations
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["我们是200M的专线 合同能转给子公司吗", "客户是100M专线加沃云，打算把专线撤了，问云主机还能不能接着用。"],
+)
+def test_a_whether_question_with_a_value_in_passing_is_answered_from_the_clause(fake_assistant, question):
+    """One value (a bandwidth) and no phrase naming a calculation: the question asks a rule, not the line's fee."""
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.lookup
+    assert a.calculation is None
+
+
+@pytest.mark.parametrize(
+    ("question", "result"),
+    [("云不用了 就剩100M专线 一个月是一万吗", Decimal("10000")),  # a phrase names the calculation: worked out
+     ("客户问1G的专线有没有", None)],  # no price listed: the calculation says the contract gives none
+)
+def test_a_whether_question_naming_its_calculation_or_an_unlisted_value_is_calculated(fake_assistant, question, result):
+    """The exceptions to the rule above: a strong trigger phrase, or a value whose figure the contract lacks."""
+    a = fake_assistant.ask(question)
+    assert a.calculation is not None and a.calculation.name == "line_fee"
+    assert a.calculation.result == result
 
 
 @pytest.mark.parametrize("question", ["开户费含税的吧 里面税多少 要开invoice", "开户的时候那笔一次性费用 里头的税是多少钱"])
