@@ -69,6 +69,14 @@ def test_a_whether_question_with_a_value_in_passing_is_answered_from_the_clause(
     assert a.calculation is None
 
 
+@pytest.mark.parametrize("question", ["我们50M的专线 报障电话是多少", "１００Ｍ专线半夜断了报修打哪个号 凌晨有人接么"])
+def test_a_question_asking_whom_to_call_is_answered_from_the_clause(fake_assistant, question):
+    """A bandwidth in passing does not make "which number do we call" a question about the line's fee."""
+    a = fake_assistant.ask(question)
+    assert a.calculation is None
+    assert a.citations[0].clause_id == "M-34"
+
+
 @pytest.mark.parametrize(
     ("question", "result"),
     [("云不用了 就剩100M专线 一个月是一万吗", Decimal("10000")),  # a phrase names the calculation: worked out
