@@ -342,9 +342,10 @@ _FULL_DATE = re.compile(r"(?<!\d)(\d{4})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-
 # A year named relative to today ("明年1月15号", "去年12月"): the date's year is then known, not assumed.
 _RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
 _YEAR_WORD = "(" + "|".join(_RELATIVE_YEARS) + r")\s*"
-# Chat leaves the 日 off ("是3月12开的") when nothing after the day makes it a quantity of its own.
+# Chat leaves the 日 off ("是3月12开的") when nothing after the day makes it a quantity of its own; a caller may
+# hesitate between the month and the day ("九月 呃 十号"; not 那个, a word of its own in "7月那个零头月").
 _MONTH_DAY = re.compile(
-    r"(?:" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月\s*(\d{1,2})"
+    r"(?:" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月\s*(?:[呃嗯额啊]\s*)*(\d{1,2})"
     r"(?:\s*[日号]|(?![\d.]|\s*(?:万|千|百|元|块|[Mm]|兆|[Gg]|个|天|日|号|月|年|小时|钟头|分|%|次|倍|条|台|人|份|周|星期)))"
 )
 # 3.1 / 3/1 as dates only when nothing after them makes them an amount or a ratio.

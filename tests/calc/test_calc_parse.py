@@ -128,7 +128,9 @@ def test_counts_and_references_that_are_not_inputs():
      ("上上个月10号", date(2026, 9, 10), False), ("下个月月底", date(2026, 12, 31), False),
      # chat leaves the 日 off when nothing after the day makes it a quantity
      ("哦等下 是3月12开的", date(2026, 3, 12), True), ("三 月 十二 开 的", date(2026, 3, 12), True),
-     ("合同3月1 起租", date(2026, 3, 1), True)],
+     ("合同3月1 起租", date(2026, 3, 1), True),
+     # a caller hesitates between the month and the day
+     ("我们九月 呃 十号 发书面通知", date(2026, 9, 10), True), ("三月嗯 嗯五号开通的", date(2026, 3, 5), True)],
 )
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
