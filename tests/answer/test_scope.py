@@ -57,6 +57,10 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
         ("联通的CDN加速服务怎么收费", "products", True),
         # the app (手厅) is where the contract's bills are seen, no other product
         ("4月的账单啥时候能看到啊 app上一直没有bill", "products", False),
+        # a contact's changed phone number is no mobile product; a mobile number's own service is
+        ("我们网站ICP备案的联系人今天变了（换了手机号），要几号前报给你们", "products", False),
+        ("备案联系人的手机号变了 要多久内告诉你们", "products", False),
+        ("我手机号欠费停机了怎么办", "products", True),
     ],
 )
 def test_a_foreign_word_counts_only_where_it_stands_as_a_word(fake_assistant, question, kind, named):
