@@ -338,7 +338,10 @@ def _make_date(year: int, month: int, day: int, raw: str) -> date:
     return date(year, month, day)
 
 
-_FULL_DATE = re.compile(r"(?<!\d)(\d{4})\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*[日号]?")
+# A year in four digits, or in two before 年 ("25年12月1日", as chat and callers say it): 2015–2035 only, so that a
+# duration ("10年") is not read as a year.
+_YEAR_DIGITS = r"(\d{4}|(?:1[5-9]|2\d|3[0-5])(?=\s*年))"
+_FULL_DATE = re.compile(r"(?<!\d)" + _YEAR_DIGITS + r"\s*(?:年|-|/|\.)\s*(\d{1,2})\s*(?:月|-|/|\.)\s*(\d{1,2})\s*[日号]?")
 # A year named relative to today ("明年1月15号", "去年12月"): the date's year is then known, not assumed.
 _RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
 _YEAR_WORD = "(" + "|".join(_RELATIVE_YEARS) + r")\s*"
@@ -355,7 +358,7 @@ _SHORT_DATE = re.compile(
 )
 # The last day of a month: "3月底", "明年3月末", "6月最后一天", "下个月底".
 _END = r"\s*(?:底|末|最后\s*[一1]\s*天)"
-_MONTH_END = re.compile(r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月" + _END)
+_MONTH_END = re.compile(r"(?:(?<!\d)" + _YEAR_DIGITS + r"\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月" + _END)
 _TIME = re.compile(
     r"^\s*[)）]?\s*(?:的)?\s*(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨|早|晚|am|AM|pm|PM)?\s*(\d{1,2})\s*(?:点|时|:)\s*"
     r"(半|(\d{1,2})\s*分?)?\s*(am|AM|pm|PM)?"
@@ -371,7 +374,7 @@ _RELATIVE_DAYS = {
 # 上上个月 before 上个月, which it contains.
 _RELATIVE_MONTHS = {"上上个月": -2, "上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
 _YEAR_MONTH = re.compile(
-    r"(?:(?<!\d)(\d{4})\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月(?:份)?(?!\s*\d)"
+    r"(?:(?<!\d)" + _YEAR_DIGITS + r"\s*年\s*|" + _YEAR_WORD + r")?(?<![\d.])(?<![^那这]个)(\d{1,2})\s*月(?:份)?(?!\s*\d)"
 )
 
 
@@ -412,10 +415,16 @@ class _Scanner:
 def _year(digits: str | None, word: str | None, today: date) -> tuple[int, bool]:
     """The year of a date or month mention, and whether it was assumed (no year given: this year)."""
     if digits:
-        return int(digits), False
+        return _full_year(digits), False
     if word:
         return today.year + _RELATIVE_YEARS[word], False
     return today.year, True
+
+
+def _full_year(digits: str) -> int:
+    """A year's digits as the year: "25" is 2025."""
+    year = int(digits)
+    return year + 2000 if year < 100 else year
 
 
 def _shifted_month(today: date, offset: int) -> tuple[int, int]:
@@ -457,7 +466,7 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     for pattern, has_year in ((_FULL_DATE, True), (_MONTH_DAY, False), (_SHORT_DATE, False)):
         for m in list(pattern.finditer(scan.text)):
             if has_year:
-                year, assumed = int(m.group(1)), False
+                year, assumed = _full_year(m.group(1)), False
             else:
                 year, assumed = _year(None, m.group(1), today)
             if (pattern is _SHORT_DATE and not _is_day(year, int(m.group(2)), int(m.group(3)))

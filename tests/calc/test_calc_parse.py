@@ -130,7 +130,10 @@ def test_counts_and_references_that_are_not_inputs():
      ("哦等下 是3月12开的", date(2026, 3, 12), True), ("三 月 十二 开 的", date(2026, 3, 12), True),
      ("合同3月1 起租", date(2026, 3, 1), True),
      # a caller hesitates between the month and the day
-     ("我们九月 呃 十号 发书面通知", date(2026, 9, 10), True), ("三月嗯 嗯五号开通的", date(2026, 3, 5), True)],
+     ("我们九月 呃 十号 发书面通知", date(2026, 9, 10), True), ("三月嗯 嗯五号开通的", date(2026, 3, 5), True),
+     # a year in two digits before 年; a number outside 2015–2035 is no year ("用了12年")
+     ("25年12月1日开通的", date(2025, 12, 1), False), ("合同是26年2月10号起租的", date(2026, 2, 10), False),
+     ("二五年十二月底", date(2025, 12, 31), False), ("用了12年3月5号到期", date(2026, 3, 5), True)],
 )
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
@@ -149,7 +152,7 @@ def test_decimal_amounts_are_not_read_as_dates():
 
 @pytest.mark.parametrize(
     ("text", "month"),
-    [("4月账单", (2026, 4)), ("2025年12月份的账单", (2025, 12)), ("上个月", (2026, 10)), ("下个月", (2026, 12)),
+    [("4月账单", (2026, 4)), ("2025年12月份的账单", (2025, 12)), ("25年12月份的账单", (2025, 12)), ("上个月", (2026, 10)), ("下个月", (2026, 12)),
      ("上上个月的账单", (2026, 9)),
      ("去年12月的账单", (2025, 12)), ("明年三月份", (2027, 3))],
 )
