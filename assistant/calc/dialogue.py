@@ -533,7 +533,7 @@ def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> 
     old = str(inputs[roles[0].name])
     new = reading.mentions.times[-1]
     if 1 <= new.hour < 12 and old[11:13].isdigit() and int(old[11:13]) > 12 and not _PART_OF_DAY.search(reading.text):
-        # An hour said without 上午/下午 keeps the half of the day it corrects ("下午三点" then "四点 不是 三点" is 16:00).
+        # An hour said without 上午/下午 keeps the half of the day it corrects ("下午三点" then "说错了 是四点" is 16:00).
         new = new.replace(hour=new.hour + 12)
     return {roles[0].name: f"{old[:10]}T{new.strftime('%H:%M')}"}
 
