@@ -53,6 +53,8 @@ class AskedFigure:
     computed: str = ""
     # How an answer names the figure the contract does not give ("具体金额").
     name: str = ""
+    # Question text that looks like asking for the figure but does not ("能不能先暂停几个月": a few months).
+    ask_not: tuple[re.Pattern[str], ...] = ()
 
     def states(self, text: str, subject: Iterable[str] = ()) -> bool:
         """Whether a folded clause text states a figure of this kind — with `subject` words, in a sentence that
@@ -65,6 +67,8 @@ class AskedFigure:
 
     def asks(self, query: str) -> bool:
         """Whether a query asks for a figure of this kind."""
+        for rx in self.ask_not:
+            query = rx.sub(" ", query)
         return any(rx.search(query) for rx in self.ask)
 
 
@@ -403,18 +407,19 @@ def _figures(raw: dict) -> tuple[AskedFigure, ...]:
     out = []
     for kind, table in raw.items():
         where = f"scope.toml [asked.{kind}]"
-        if not isinstance(table, dict) or set(table) - {"ask", "gives", "not", "computed", "name"}:
-            raise ValueError(f"{where}: expected keys name, ask, gives, not and computed, got {table!r}")
+        if not isinstance(table, dict) or set(table) - {"ask", "ask_not", "gives", "not", "computed", "name"}:
+            raise ValueError(f"{where}: expected keys name, ask, ask_not, gives, not and computed, got {table!r}")
         computed = table.get("computed", "")
         if not isinstance(computed, str):
             raise ValueError(f"{where}.computed: expected a string, got {computed!r}")
         ask = tuple(_pattern(w, f"{where}.ask") for w in table.get("ask", []))
         gives = [_pattern(w, f"{where}.gives") for w in table.get("gives", [])]
         not_ = [_pattern(w, f"{where}.not") for w in table.get("not", [])]
+        ask_not = tuple(_pattern(w, f"{where}.ask_not") for w in table.get("ask_not", []))
         name = table.get("name")
         if not ask or not gives or not isinstance(name, str) or not name:
             raise ValueError(f"{where}: needs a name, ask words and gives patterns")
-        out.append(AskedFigure(kind, ask, tuple(gives), tuple(not_), computed, name))
+        out.append(AskedFigure(kind, ask, tuple(gives), tuple(not_), computed, name, ask_not))
     return tuple(out)
 
 

@@ -210,6 +210,10 @@ def test_the_weights_file_is_checked_when_loaded(tmp_path):
         ("提前多久通知", ["应提前四周书面通知对方"], None),
         # "前几天" says when, it does not ask how long
         ("前几天专线断了，联通会赔吗", ["因乙方原因造成云专线中断"], None),
+        # asking whether to stop for a few months asks no period ("几个月" is "a few"); asking how many months does
+        ("云专线能不能先暂停几个月 等搬完办公室再恢复", ["云专线产品不能办理暂关/恢复业务"], None),
+        ("雲專線可以先暫停幾個月、之後再復機嗎？", ["云专线产品不能办理暂关/恢复业务"], None),
+        ("业务暂停最多能停几个月", ["甲方申请暂停业务的，按规定收取业务暂停费用"], "duration"),
         # asks for a price: a sum, a rate or the tariff it is charged by states one
         ("业务暂停费多少钱", ["甲方申请暂停业务的，按规定收取业务暂停费用"], "money"),
         ("開戶費多少錢", ["开户费一次性费用价格为：人民币 100元（含税价）"], None),
@@ -283,3 +287,5 @@ def test_the_asked_figures_are_checked_when_loaded(tmp_path):
         _figures({"money": {"name": "金额", "ask": ["多少钱"], "gives": ["元"], "colour": 1}})
     with pytest.raises(ValueError, match="bad pattern"):
         _figures({"money": {"name": "金额", "ask": ["re:("], "gives": ["元"]}})
+    with pytest.raises(ValueError, match="bad pattern"):
+        _figures({"money": {"name": "金额", "ask": ["多少钱"], "ask_not": ["re:("], "gives": ["元"]}})
