@@ -52,6 +52,9 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
         ("用移动云的专线多少钱", "operators", True),
         ("客户问反电信网络诈骗法对企业专线实名登记的具体条文", "laws", True),  # jieba guesses "问反", "法对"
         ("联通国际长途电话每分钟多少钱", "products", True),  # 长途 begins 长途电话
+        # …but not the VOIP business a customer would run on the line (A2-4)
+        ("专线上架VOIP话机转卖国际长途行不行", "products", False),
+        ("能用你们专线搞个voip网络电话对外卖吗 便宜打长途那种", "products", False),
         # CDN is a business the contract names (M-18) when it is the customer's, a product when bought from Unicom
         ("我們打算用這條專線做CDN加速的生意，需要先拿什麼執照嗎？", "products", False),
         ("联通的CDN加速服务怎么收费", "products", True),
