@@ -55,6 +55,9 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
         # …but not the VOIP business a customer would run on the line (A2-4)
         ("专线上架VOIP话机转卖国际长途行不行", "products", False),
         ("能用你们专线搞个voip网络电话对外卖吗 便宜打长途那种", "products", False),
+        # a promotion Unicom runs is no subject of the contract; promotional e-mail the customer sends is (A2-8)
+        ("你们最近有什么促销活动吗", "topics", True),
+        ("客户想给一批从没订阅过的用户群发促销邮件，问可以吗。", "topics", False),
         # CDN is a business the contract names (M-18) when it is the customer's, a product when bought from Unicom
         ("我們打算用這條專線做CDN加速的生意，需要先拿什麼執照嗎？", "products", False),
         ("联通的CDN加速服务怎么收费", "products", True),
