@@ -58,6 +58,10 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
         # a promotion Unicom runs is no subject of the contract; promotional e-mail the customer sends is (A2-8)
         ("你们最近有什么促销活动吗", "topics", True),
         ("客户想给一批从没订阅过的用户群发促销邮件，问可以吗。", "topics", False),
+        # a rack Unicom rents out is a product; the customer's own rack its equipment is moved within is not (M-8)
+        ("联通IDC机柜多少钱一个月", "products", True),
+        ("客户问：能不能自己把我们装的设备挪到别的机柜去", "products", False),
+        ("机柜要挪个位置 你们那个设备我们自己拔了挪过去行不", "products", False),
         # CDN is a business the contract names (M-18) when it is the customer's, a product when bought from Unicom
         ("我們打算用這條專線做CDN加速的生意，需要先拿什麼執照嗎？", "products", False),
         ("联通的CDN加速服务怎么收费", "products", True),
