@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.errors import CalcInputError
 
+from .formulas.fees import LINE_TARIFF
 from .mentions import DAY_KINDS, Mention, read
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
@@ -170,6 +171,11 @@ def carry(
         for role in spec.roles:
             if role.kind == "year_month" and role.name in formula.missing(out) and role.name not in unasked:
                 out[role.name] = next(iter(months))
+    price = LINE_TARIFF.get(int(last.inputs["bandwidth_mbps"])) if str(last.inputs.get("bandwidth_mbps", "")).isdigit() else None
+    for role in spec.roles:
+        if role.line_tariff and price is not None and role.name in formula.missing(out) and role.name not in unasked:
+            # The line's monthly fee its bandwidth gives (M-23), not the last result (a first payment's total).
+            out[role.name] = price
     missing = formula.missing(out)
     money_roles = [r.name for r in spec.roles if r.kind == "money" and r.name in missing + [n for g in formula.one_of for n in g]]
     amount = _money((last_result or {}).get("result")) if (last_result or {}).get("unit") == "元" else None

@@ -39,6 +39,9 @@ class RoleSpec:
     # Words naming what the input's default is ("开户费" for the 100 元 a VAT split assumes): a follow-up naming it
     # asks about the default, not about the last result ("开户费里面税多少" after a first payment).
     default_named: tuple[str, ...] = ()
+    # The line's monthly fee, which a bandwidth gives by M-23's tariff: a follow-up carries the last calculation's
+    # bandwidth to it ("那首月按天那部分是多少" after a first payment for a 50M line: 5100 a month).
+    line_tariff: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,7 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     where = f"calculators.{calc}.roles.{name}"
     if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
         raise VocabularyError(f"{where}: kind must be one of {sorted(KINDS)}, got {raw!r}")
-    unknown = set(raw) - {"kind", "cues", "now", "yes", "no", "never", "default_named"}
+    unknown = set(raw) - {"kind", "cues", "now", "yes", "no", "never", "default_named", "line_tariff"}
     if unknown:
         raise VocabularyError(f"{where}: unknown keys {sorted(unknown)}")
     spec = RoleSpec(
@@ -221,7 +224,10 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
         _strings(f"{where}.no", raw.get("no", [])),
         _strings(f"{where}.never", raw.get("never", [])),
         _strings(f"{where}.default_named", raw.get("default_named", [])),
+        raw.get("line_tariff", False),
     )
+    if not isinstance(spec.line_tariff, bool) or (spec.line_tariff and spec.kind != "money"):
+        raise VocabularyError(f"{where}: line_tariff must be true or false, and only on a money input, got {raw!r}")
     if spec.kind == FLAG:
         missing = [f for f in (*spec.yes, *spec.no) if f not in flags]
         if missing or not (spec.yes or spec.no):

@@ -396,6 +396,21 @@ def test_a_follow_up_asking_the_other_direction_in_its_words_turns_the_rule_roun
 
 
 @pytest.mark.parametrize(
+    ("first", "then", "name", "result"),
+    [
+        # the line's monthly fee its bandwidth gives (M-23), not the last result: a first payment's total, a year
+        ("我们50M的专线 5月20号竣工 第一次要交多少", "要是6月18号才竣工呢 第一个月不是不满嘛", "prorated_fee", 2210.0),
+        ("100M专线停了沃云一年多少钱", "那要是断了48小时能减多少", "outage_credit", 657.54),
+    ],
+)
+def test_a_related_calculation_takes_the_lines_monthly_fee_from_the_last_bandwidth(first, then, name, result):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == name
+    assert run(again.name, again.inputs).model_dump(mode="json")["result"] == result
+
+
+@pytest.mark.parametrize(
     ("then", "paid_at"),
     [("哦 说错了 是上午九点半交的", "2026-05-08T09:30"), ("其实是晚上8点交的", "2026-05-08T20:00"),
      # an hour said without 上午/下午 keeps the afternoon of the 下午3点 it corrects
