@@ -115,6 +115,17 @@ def _money(value: Any) -> str | None:
         return None
 
 
+def _part_asked(last: CalcPlan, last_result: Mapping[str, Any] | None, reading: Reading) -> CalcPlan | None:
+    """A part of the last result asked by the words naming it (CalcSpec.parts: "这里面首月月租单独是多少" after a
+    first payment is its first month by the day), worked out on the last calculation's facts when they suffice."""
+    for name, words in vocabulary().calculators[last.name].parts.items():
+        if any(says(w, reading.text) for w in words):
+            inputs = carry(name, {}, last, last_result, verdict=False, said=reading.text)
+            if not REGISTRY[name].missing(inputs):
+                return build(name, inputs, list(last.assumptions))
+    return None
+
+
 def carry(
     name: str, inputs: dict[str, Any], last: CalcPlan, last_result: Mapping[str, Any] | None, verdict: bool = True,
     said: str = "",
@@ -255,6 +266,8 @@ def follow_up(
     # latest-notice date keeps the end date and adds the notice date).
     if (as_lines := _as_lines(last, reading)) is not None:
         return as_lines
+    if (part := _part_asked(last, last_result, reading)) is not None:
+        return part
     if own is not None and not own.missing and own.inputs and not cue and own.name != last.name:
         return None
     last_spec = vocabulary().calculators[last.name]

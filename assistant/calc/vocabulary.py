@@ -83,6 +83,9 @@ class CalcSpec:
     # The calculator of one line (its input bandwidth_mbps) this one totals for a list of lines: after it, a count
     # of lines ("两条呢") or lines said as added ("再加一条十兆的") asks this one, its bandwidth one line of the list.
     lines_of: str = ""
+    # Calculators working out a part of this one's result, with the words a follow-up names that part by: after a
+    # first payment, "这里面首月月租单独是多少" asks its first month by the day (prorated_fee) on the same facts.
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The words naming the event of any calculator's day (two characters or more: "受理", "竣工", "寄出"), set when
     # the whole vocabulary is loaded: a day its own clause names so fills no optional day of another event.
     day_events: frozenset[str] = frozenset()
@@ -345,7 +348,26 @@ def _calculator(
         derived=_strings(f"calculators.{name}.derived", raw.get("derived", [])),
         situation=_strings(f"calculators.{name}.situation", raw.get("situation", [])),
         lines_of=_lines_of(name, raw.get("lines_of", ""), roles),
+        parts=_parts(name, raw.get("parts", {})),
     )
+
+
+def _parts(name: str, raw: Any) -> dict[str, tuple[str, ...]]:
+    """A calculator's `parts` table, checked: other calculators' names, each with words (or "re:" patterns)."""
+    if not isinstance(raw, dict):
+        raise VocabularyError(f"calculators.{name}.parts must be a table of calculator = [words], got {raw!r}")
+    out = {}
+    for part, words in raw.items():
+        if part not in REGISTRY or part == name:
+            raise VocabularyError(f"calculators.{name}.parts: no other calculator {part!r}; registered: {', '.join(sorted(REGISTRY))}")
+        out[part] = _strings(f"calculators.{name}.parts.{part}", words)
+        for w in out[part]:
+            if w.startswith("re:"):
+                try:
+                    re.compile(w[3:])
+                except re.error as e:
+                    raise VocabularyError(f"calculators.{name}.parts.{part}: bad pattern {w!r}: {e}") from None
+    return out
 
 
 def _lines_of(name: str, single: Any, roles: tuple[RoleSpec, ...]) -> str:

@@ -401,9 +401,13 @@ def test_a_follow_up_asking_the_other_direction_in_its_words_turns_the_rule_roun
         # the line's monthly fee its bandwidth gives (M-23), not the last result: a first payment's total, a year
         ("我们50M的专线 5月20号竣工 第一次要交多少", "要是6月18号才竣工呢 第一个月不是不满嘛", "prorated_fee", 2210.0),
         ("100M专线停了沃云一年多少钱", "那要是断了48小时能减多少", "outage_credit", 657.54),
+        # a part of the last result named (CalcSpec.parts): a first payment's first month by the day
+        ("我们50M的专线 5月20号竣工 第一次要交多少", "那这里面首月月租单独是多少", "prorated_fee", 1974.19),
+        ("月租3000 6月11号竣工 首次缴费多少", "其中按天计收的专线费（不含开户费）是多少", "prorated_fee", 2000.0),
+        ("月租3000 6月11号竣工 首次缴费多少", "那这个月光专线本身是多少", "prorated_fee", 2000.0),
     ],
 )
-def test_a_related_calculation_takes_the_lines_monthly_fee_from_the_last_bandwidth(first, then, name, result):
+def test_a_related_calculation_or_a_part_works_on_the_last_facts(first, then, name, result):
     last, last_result = last_of(first)
     again = follow_up(normalize_query(then), TODAY, last, last_result)
     assert again is not None and again.name == name
