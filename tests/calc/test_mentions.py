@@ -239,6 +239,9 @@ def test_runs_of_amounts_are_lists(question, amounts):
         # sites separated by a pause alone (chat, speech), each named by a short label
         ("公司三个点 两个门店各一条20M 总部一条200M 每月加起来多少", [(20, 2), (200, 1)]),
         ("总部1条100M 分部2条20M", [(100, 1), (20, 2)]),
+        # a count said of a bandwidth with 其实 / 实际上 between ("100M的其实是3条")
+        ("喔 100M的其实是3条", [(100, 3)]),
+        ("20M的实际上有2条", [(20, 2)]),
     ],
 )
 def test_lines_of_several_bandwidths(question, lines):
