@@ -519,7 +519,7 @@ _ADDED_DAYS = re.compile(r"(?:再|又|(?<!不)多)(?:晚|拖|过|延|迟|欠|等
 _ADDED_SPANS = {"hours": _ADDED_COUNT, "days": _ADDED_DAYS, "months": _ADDED_DAYS}
 # "累计26小时", "加起来一共30个小时": a total said as such.
 _TOTAL = re.compile(r"累计|累積|一共|总共|加起来|合计|总计")
-_TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到")
+_TURNED_INTO = re.compile(r"换成|改成|改为|变成|升到|升级到|升级成|降到|降为|调到|调整到|换为|提到|提升到|其实是|实际是|实际上是|应该是")
 
 
 TURN_GAP = 6  # at most this many characters between a value and the one it is turned into

@@ -246,6 +246,9 @@ def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, resu
     [
         ("客户更正：是4条20M", {20: 4, 100: 1}),
         ("把100M那条换成50M", {20: 3, 50: 1}),
+        # a line said to be really another bandwidth, or really another count (其实 / 实际上)
+        ("客户又说100M那条其实是200M", {20: 3, 200: 1}),
+        ("100M的其实是3条", {20: 3, 100: 3}),
         ("不对，是4条20M，外加1条10M", {20: 4, 10: 1}),
         # "是X 不是Y" corrects too, and the count it names replaces the one taken back.
         ("一百兆的是两条 不是一条", {20: 3, 100: 2}),
