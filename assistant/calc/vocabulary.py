@@ -360,13 +360,7 @@ def _parts(name: str, raw: Any) -> dict[str, tuple[str, ...]]:
     for part, words in raw.items():
         if part not in REGISTRY or part == name:
             raise VocabularyError(f"calculators.{name}.parts: no other calculator {part!r}; registered: {', '.join(sorted(REGISTRY))}")
-        out[part] = _strings(f"calculators.{name}.parts.{part}", words)
-        for w in out[part]:
-            if w.startswith("re:"):
-                try:
-                    re.compile(w[3:])
-                except re.error as e:
-                    raise VocabularyError(f"calculators.{name}.parts.{part}: bad pattern {w!r}: {e}") from None
+        out[part] = _patterns(f"calculators.{name}.parts.{part}", words)
     return out
 
 

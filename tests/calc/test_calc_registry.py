@@ -63,7 +63,7 @@ def test_trigger_vocabulary_covers_exactly_the_registry():
          "line_tariff"),
         (("[calculators.first_payment.parts]\nprorated_fee", "[calculators.first_payment.parts]\nprorated_fees"),
          "parts: no other calculator"),
-        (('"不含开户费", "不算开户费"', '"re:不含(开户费", "不算开户费"'), "bad pattern"),
+        (('"不含开户费", "不算开户费"', '"re:不含(开户费", "不算开户费"'), "not a regular expression"),
         (("[calculators.late_fee]\n", "[calculators.late_fees]\n"), "no such calculator"),
         (('"滞纳金" = 2.5', '"滞纳金" = -1'), "weight must be > 0"),
     ],
