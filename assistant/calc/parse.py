@@ -422,9 +422,8 @@ def _year(digits: str | None, word: str | None, today: date) -> tuple[int, bool]
 
 
 def _full_year(digits: str) -> int:
-    """A year's digits as the year: "25" is 2025."""
-    year = int(digits)
-    return year + 2000 if year < 100 else year
+    """A year's digits as the year: "25" is 2025; four digits are the year as written ("0001" stays 1)."""
+    return int(digits) + 2000 if len(digits) == 2 else int(digits)
 
 
 def _shifted_month(today: date, offset: int) -> tuple[int, int]:
