@@ -17,7 +17,7 @@ from typing import Any
 
 from assistant.errors import CalcInputError
 
-from .formulas.fees import LINE_TARIFF
+from .formulas.fees import line_price
 from .mentions import DAY_KINDS, Mention, read
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
@@ -182,7 +182,7 @@ def carry(
         for role in spec.roles:
             if role.kind == "year_month" and role.name in formula.missing(out) and role.name not in unasked:
                 out[role.name] = next(iter(months))
-    price = LINE_TARIFF.get(int(last.inputs["bandwidth_mbps"])) if str(last.inputs.get("bandwidth_mbps", "")).isdigit() else None
+    price = line_price(last.inputs.get("bandwidth_mbps"))
     for role in spec.roles:
         if role.line_tariff and price is not None and role.name in formula.missing(out) and role.name not in unasked:
             # The line's monthly fee its bandwidth gives (M-23), not the last result (a first payment's total).

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from assistant.calc import run
+from assistant.calc.formulas.fees import line_price
 from assistant.errors import InputNeeded
 
 
@@ -32,6 +35,14 @@ def result_of(name: str, **inputs):
 )
 def test_line_fee(bandwidth, months, expected):
     assert result_of("line_fee", bandwidth_mbps=bandwidth, months=months) == expected
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [(100, "10000"), ("200", "18000"), ("30", None), ("100M", None), (None, None), ("", None)],
+)
+def test_line_price_reads_a_bandwidth_or_its_digits(said, expected):
+    assert line_price(said) == (Decimal(expected) if expected else None)
 
 
 def test_line_fee_unlisted_bandwidth_names_the_listed_ones():

@@ -44,10 +44,16 @@ def line_fee(
     return Outcome(total, "元", steps)
 
 
+def line_price(bandwidth_mbps: object) -> Decimal | None:
+    """M-23's monthly price of a bandwidth (an int or its digits), or None when the contract lists none."""
+    digits = str(bandwidth_mbps) if bandwidth_mbps is not None else ""
+    return LINE_TARIFF.get(int(digits)) if digits.isdigit() else None
+
+
 def _line_price(bandwidth_mbps: int | None, said: str) -> tuple[Decimal | None, list[str]]:
     """M-23's monthly price of a bandwidth with the step saying where it comes from (`said`, formatted with
     `bandwidth` and `price`), or None with the step saying the contract lists no such price."""
-    price = LINE_TARIFF.get(bandwidth_mbps or 0)
+    price = line_price(bandwidth_mbps)
     if price is None:
         return None, [_unlisted(bandwidth_mbps or 0)]
     return price, [said.format(bandwidth=bandwidth_mbps, price=num(price))]
