@@ -776,25 +776,25 @@ def _asks_whether(plan: calc.CalcPlan | None, query: str, today: date) -> bool:
     "被黑客打了 赔不赔"): a rule question, which a clause answers. Not when the values given decide it already
     ("网断了十个钟头能不能减钱": under 24 hours, nothing whatever the fee) — unless they are only the calculator's
     defaults ("开户费一百块是含税的吗" asks what the clause says of the fee, not its VAT split)."""
+    if plan is None or not calc.asks_whether_only(plan.name, query, plan.inputs, today):
+        return False
+    outcome = _trial(plan)
     return (
-        plan is not None
-        and calc.asks_whether_only(plan.name, query, plan.inputs, today)
-        and (not _decided(plan) or calc.only_defaults(plan.name, plan.inputs)
-             or (calc.weakly_named(plan.name, query, today, plan.inputs)
-                 # A figure the contract does not list ("1G的有吗") is said to be missing, which answers it.
-                 and calc.run(plan.name, plan.inputs).result is not None))
+        outcome is None
+        or calc.only_defaults(plan.name, plan.inputs)
+        # A figure the contract does not list ("1G的有吗") is said to be missing, which answers it.
+        or (calc.weakly_named(plan.name, query, today, plan.inputs) and outcome.result is not None)
     )
 
 
-def _decided(plan: calc.CalcPlan) -> bool:
-    """Whether the formula gives a result on the plan's inputs as they are."""
+def _trial(plan: calc.CalcPlan) -> CalcResult | None:
+    """The formula's result on the plan's inputs as they are, or None when it gives none (an input missing or bad)."""
     if not plan.runnable:
-        return False
+        return None
     try:
-        calc.run(plan.name, plan.inputs)
+        return calc.run(plan.name, plan.inputs)
     except (InputNeeded, CalcInputError):
-        return False
-    return True
+        return None
 
 
 def _usable(plan: calc.CalcPlan | None, query: str, context: str) -> bool:
