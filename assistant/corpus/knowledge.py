@@ -355,10 +355,38 @@ def load_knowledge(corpus_dir: Path) -> Knowledge:
     )
 
 
-def _split(words: list[str], where: str) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
-    """Plain words folded; "re:" entries compiled (a bad pattern names itself)."""
+_UNLESS_KEYS = {"word", "not_after", "not_before", "not_in"}
+
+
+def _unless(entry: dict, where: str) -> str:
+    """A word that counts except in the contexts its entry lists, as a "re:" entry: `not_after` words right before
+    it, `not_before` words (or "re:" patterns) right after it, `not_in` words anywhere in the message."""
+    word = entry.get("word")
+    lists = {k: entry.get(k, []) for k in _UNLESS_KEYS - {"word"}}
+    if (set(entry) - _UNLESS_KEYS or not isinstance(word, str) or not word or not any(lists.values())
+            or not all(isinstance(v, list) and all(isinstance(w, str) and w for w in v) for v in lists.values())):
+        raise ValueError(f"{where}: a word with exceptions needs `word` and at least one non-empty list of "
+                         f"not_after, not_before or not_in words, got {entry!r}")
+    if any(w.startswith("re:") for w in lists["not_after"]):
+        # Python's look-behind needs a fixed width, which only plain words guarantee.
+        raise ValueError(f"{where}: not_after takes plain words only, got {lists['not_after']!r}")
+
+    def either(words: list[str]) -> str:
+        return "|".join(w[3:] if w.startswith("re:") else re.escape(fold(w)) for w in words)
+
+    behind = "".join(f"(?<!{re.escape(fold(w))})" for w in lists["not_after"])
+    ahead = f"(?!\\s*(?:{either(lists['not_before'])}))" if lists["not_before"] else ""
+    anywhere = f"^(?![\\s\\S]*(?:{either(lists['not_in'])}))[\\s\\S]*?" if lists["not_in"] else ""
+    return f"re:{anywhere}{behind}{re.escape(fold(word))}{ahead}"
+
+
+def _split(words: list[str | dict], where: str) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """Plain words folded; "re:" entries and words with exceptions (see _unless) compiled (a bad pattern names
+    itself)."""
     plain, patterns = [], []
     for w in words:
+        if isinstance(w, dict):
+            w = _unless(w, where)
         if not isinstance(w, str) or not w:
             raise ValueError(f"{where}: entries must be non-empty strings, got {w!r}")
         if w.startswith("re:"):

@@ -300,3 +300,40 @@ def test_the_asked_figures_are_checked_when_loaded(tmp_path):
         _figures({"money": {"name": "金额", "ask": ["re:("], "gives": ["元"]}})
     with pytest.raises(ValueError, match="bad pattern"):
         _figures({"money": {"name": "金额", "ask": ["多少钱"], "ask_not": ["re:("], "gives": ["元"]}})
+
+
+@pytest.mark.parametrize(
+    ("entry", "text", "named"),
+    [
+        ({"word": "手机", "not_after": ["换了"]}, "我手机欠费了", True),
+        ({"word": "手机", "not_after": ["换了"]}, "联系人换了手机号", False),
+        ({"word": "机柜", "not_before": ["re:(?:要)?挪", "搬"]}, "机柜 要挪一下", False),
+        ({"word": "机柜", "not_before": ["re:(?:要)?挪", "搬"]}, "机柜搬走", False),
+        ({"word": "机柜", "not_before": ["re:(?:要)?挪", "搬"]}, "机柜多少钱", True),
+        ({"word": "長途", "not_in": ["VOIP"]}, "用voip打长途", False),
+        ({"word": "長途", "not_in": ["VOIP"]}, "国际长途多少钱", True),
+    ],
+)
+def test_a_word_with_exceptions_names_nothing_in_them(entry, text, named):
+    from assistant.corpus.knowledge import _split
+
+    plain, patterns = _split([entry], "test")
+    assert not plain and bool(patterns[0].search(text)) is named
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"word": "手机"}, "at least one non-empty list"),
+        ({"word": "", "not_in": ["voip"]}, "needs `word`"),
+        ({"word": "手机", "not_after": "换了"}, "needs `word`"),
+        ({"word": "手机", "unless": ["换了"]}, "needs `word`"),
+        ({"word": "手机", "not_after": ["re:换.?"]}, "plain words only"),
+        ({"word": "手机", "not_before": ["re:("]}, "bad pattern"),
+    ],
+)
+def test_a_word_with_exceptions_is_checked_when_loaded(entry, message):
+    from assistant.corpus.knowledge import _split
+
+    with pytest.raises(ValueError, match=message):
+        _split([entry], "scope.toml [foreign].products")
