@@ -550,14 +550,12 @@ def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> 
     if len(roles) != 1:
         return {}
     old = str(inputs[roles[0].name])
-    new = reading.mentions.times[-1]
-    if 1 <= new.hour < 12 and old[11:13].isdigit() and int(old[11:13]) > 12 and not _PART_OF_DAY.search(reading.text):
+    said = reading.mentions.times[-1]
+    new = said.value
+    if 1 <= new.hour < 12 and old[11:13].isdigit() and int(old[11:13]) > 12 and not said.part_said:
         # An hour said without 上午/下午 keeps the half of the day it corrects ("下午三点" then "说错了 是四点" is 16:00).
         new = new.replace(hour=new.hour + 12)
     return {roles[0].name: f"{old[:10]}T{new.strftime('%H:%M')}"}
-
-
-_PART_OF_DAY = re.compile(r"上午|早上|早晨|凌晨|中午|下午|傍晚|晚上|夜里|半夜|\b[ap]m\b", re.I)
 
 
 def _same_time_of_day(spec: Any, last: Mapping[str, Any], changed: Mapping[str, Any], reading: Reading) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from .parse import Features, extract
+from .parse import Features, TimeMention, extract
 
 # Clause boundaries: a cue word on the far side of one of these is about something else.
 CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
@@ -96,7 +96,7 @@ class Mentions:
     items: list[Mention] = field(default_factory=list)
     retracted: list[Mention] = field(default_factory=list)
     # Clock times said with no date before them ("是上午九点半交的"): no value alone, a follow-up's new time of day.
-    times: list[time] = field(default_factory=list)
+    times: list[TimeMention] = field(default_factory=list)
     # Hours said to be a part of a total the message does not state, of a kind that does not count ("其中有一天是
     # 计划割接" after an outage): taken off the conversation's total (set_apart).
     apart: Decimal | None = None
@@ -175,7 +175,7 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
     return left, right[: stop.start()] if stop else right
 
 
-def _raw(features: Features, lone: list[time]) -> list[Mention]:
+def _raw(features: Features, lone: list[TimeMention]) -> list[Mention]:
     """The parsed values as mentions, in text order (no windows yet); clock times joined to no date go to `lone`."""
     out: list[Mention] = []
     for q in features.quantities:
@@ -192,7 +192,7 @@ def _raw(features: Features, lone: list[time]) -> list[Mention]:
         # A clock time said apart from its date ("3月1日报竣的，下午两点"): joined to the nearest date before it.
         before = [i for i, d in enumerate(out) if d.kind == "date" and d.end <= t.start and t.start - d.end <= TIME_GAP]
         if not before and not any(d.kind == "datetime" and d.start <= t.start < d.end for d in out):
-            lone.append(t.value)
+            lone.append(t)
         if before:
             d = out[before[-1]]
             out[before[-1]] = Mention("datetime", datetime.combine(d.value, t.value), d.start, d.end, year_assumed=d.year_assumed)
@@ -458,7 +458,7 @@ def read(question: str, today: date) -> Mentions:
     """
     features = extract(question, today)
     text = features.text
-    lone: list[time] = []
+    lone: list[TimeMention] = []
     items, retracted = _drop_retracted(text, _carry_year(_raw(features, lone)))
     items = items + _lists(text, items)
     # Sorted into text order; a list's parts are indices, so they follow their mentions to the new places.

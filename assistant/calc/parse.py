@@ -54,6 +54,7 @@ class TimeMention:
     value: time
     start: int
     end: int
+    part_said: bool = False  # 上午/下午/半夜… said with it: the hour is meant as said
 
 
 @dataclass(frozen=True)
@@ -561,7 +562,7 @@ def _event_days(scan: _Scanner, today: date) -> list[DateMention]:
 DAY_OF_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\s*[号日](?![楼院码线])")
 
 _CLOCK_TIME = re.compile(
-    r"(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|凌晨)?\s*(?<![\d.])(\d{1,2})\s*(?:点|:)\s*(?:(半)|(\d{1,2})\s*分?)?(?![\d.])"
+    r"(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|半夜|凌晨)?\s*(?<![\d.])(\d{1,2})\s*(?:点|:)\s*(?:(半)|(\d{1,2})\s*分?)?(?![\d.])"
     r"(?!\s*(?:个|小时|钟头|天|万|千|元|块|倍|%))"
 )
 
@@ -577,7 +578,7 @@ def _times(scan: _Scanner) -> list[TimeMention]:
         if hour > 24 or minute > 59:
             continue
         scan.consume(m.start(), m.end())
-        found.append(TimeMention(time(0, minute) if hour == 24 else time(hour, minute), m.start(), m.end()))
+        found.append(TimeMention(time(0, minute) if hour == 24 else time(hour, minute), m.start(), m.end(), bool(m.group(1))))
     return found
 
 

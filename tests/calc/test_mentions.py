@@ -124,7 +124,9 @@ def test_colloquial_numerals_and_corrections(said, digits):
 def test_a_clock_time_with_no_date_is_kept_apart_and_one_after_a_date_joins_it():
     from datetime import time
 
-    assert read("是上午九点半交的", TODAY).times == [time(9, 30)]
+    said = read("是上午九点半交的", TODAY).times
+    assert [(t.value, t.part_said) for t in said] == [(time(9, 30), True)]
+    assert [(t.value, t.part_said) for t in read("说错了 是四点", TODAY).times] == [(time(4, 0), False)]
     joined = read("3月1日报竣的，下午两点", TODAY)
     assert joined.times == [] and [m.kind for m in joined.items] == ["datetime"]
 

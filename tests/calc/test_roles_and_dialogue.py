@@ -421,7 +421,9 @@ def test_a_related_calculation_or_a_part_works_on_the_last_facts(first, then, na
     ("then", "paid_at"),
     [("哦 说错了 是上午九点半交的", "2026-05-08T09:30"), ("其实是晚上8点交的", "2026-05-08T20:00"),
      # an hour said without 上午/下午 keeps the afternoon of the 下午3点 it corrects
-     ("哦 说错了 是四点", "2026-05-08T16:00"), ("不对 不是三点 是五点半", "2026-05-08T17:30")],
+     ("哦 说错了 是四点", "2026-05-08T16:00"), ("不对 不是三点 是五点半", "2026-05-08T17:30"),
+     # …but one said with its part of the day is meant as said
+     ("说错了 是凌晨两点", "2026-05-08T02:00"), ("哦 是半夜一点交的", "2026-05-08T01:00")],
 )
 def test_a_clock_time_said_alone_sets_the_time_of_day_of_the_last_date_time(then, paid_at):
     last, last_result = last_of("5月8日下午3点把欠费交了 什么时候能恢复")
