@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -281,6 +282,7 @@ def follow_up(
             text = text[:a] + " " * (b - a) + text[b:]
         reading = understand(text, today)
     changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))
+    changed = _in_corrected_year(last_spec, last.inputs, changed, reading)
     if changed.inputs and (sibling := _better_sibling(last, changed, reading)) is not None:
         return sibling
     # Another calculator is meant only when the message names it in words the last one does not share
@@ -539,6 +541,36 @@ def _turned_values(spec: Any, reading: Reading, today: date) -> dict[str, Any]:
             out[roles[0].name] = converted[0]
     return out
 
+
+
+def _in_corrected_year(spec: Any, inputs: Mapping[str, Any], changed: Assignment, reading: Reading) -> Assignment:
+    """A day said without its year in place of one the last calculation had ("说错了 是十一月十三号" after
+    2025年11月3日) is in the year that puts it nearest that day, not in this year."""
+    moved: dict[str, str] = {}
+    for role in spec.roles:
+        if role.kind not in DAY_KINDS or role.name not in changed.source or not inputs.get(role.name):
+            continue
+        if not reading.mentions.items[changed.source[role.name]].year_assumed:
+            continue
+        new, old = str(changed.inputs[role.name]), date.fromisoformat(str(inputs[role.name])[:10])
+        day = date.fromisoformat(new[:10])
+        nearest = min((d for y in (old.year - 1, old.year, old.year + 1) if (d := _on_year(day, y))), key=lambda d: abs(d - old))
+        if nearest.year != day.year:
+            moved[role.name] = nearest.isoformat() + new[10:]
+    if not moved:
+        return changed
+    years = sorted({v[:4] for v in moved.values()})
+    # The note that the year was taken as this one no longer holds; the one it was taken from is said instead.
+    notes = [a for a in changed.assumptions if not a.startswith("未说明年份")] + [f"未说明年份，按更正前的日期取{'、'.join(years)}年"]
+    return replace(changed, inputs={**changed.inputs, **moved}, assumptions=notes)
+
+
+def _on_year(day: date, year: int) -> date | None:
+    """The same month and day in another year, or None (29 February)."""
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return None
 
 
 def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:

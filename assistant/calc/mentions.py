@@ -19,6 +19,8 @@ from .parse import Features, TimeMention, extract
 
 # Clause boundaries: a cue word on the far side of one of these is about something else.
 CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
+# "说错了 是十三号开始收钱的": the words saying a correction (说) are no value's cue.
+CORRECTED = re.compile(r"(?:说|记|搞|弄|写|看|听|算)错了?")
 # The mention kinds (and role kinds) that are a day: with or without a clock time.
 DAY_KINDS = frozenset({"date", "datetime"})
 LEFT_WINDOW = 12
@@ -156,6 +158,11 @@ class Mentions:
 _UNIT = re.compile(r"^(?:个)?(?:月份|月|日|号|年|天|小时|个)")
 
 
+def _unsaid(window: str) -> str:
+    """A window with the words saying a correction blanked out, the length kept."""
+    return CORRECTED.sub(lambda m: " " * len(m.group(0)), window)
+
+
 def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, str]:
     """The words before (back to a clause boundary or the previous value) and after a span."""
     left = text[max(lo, start - LEFT_WINDOW): start]
@@ -172,7 +179,8 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
         # ("5月31日晚上通过对公转账付的").
         right = text[end: end + PLACE_WINDOW]
     stop = CLAUSE_END.search(right)
-    return left, right[: stop.start()] if stop else right
+    right = right[: stop.start()] if stop else right
+    return _unsaid(left), _unsaid(right)
 
 
 def _raw(features: Features, lone: list[TimeMention]) -> list[Mention]:

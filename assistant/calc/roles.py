@@ -250,6 +250,7 @@ class Assignment:
     cued: int = 0  # roles filled by a mention one of whose cue words stands next to it
     cue_total: float = 0.0  # the sum of their cue scores
     cue_of: dict[int, float] = field(default_factory=dict)  # mention index → the cue score of the role it fills
+    source: dict[str, int] = field(default_factory=dict)  # input name → the index of the mention that filled it
     steps: int = 0  # how many steps the search took (at most MAX_STEPS)
 
 
@@ -417,6 +418,7 @@ def assign(
         out.cued += opt.cued
         out.cue_total += opt.cue
         out.cue_of[opt.index] = opt.cue
+        out.source[name] = opt.index
         if opt.note and opt.note not in out.assumptions:
             out.assumptions.append(opt.note)
     return out

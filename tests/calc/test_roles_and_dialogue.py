@@ -749,3 +749,27 @@ def test_renewing_is_no_signing():
     # 续签 holds the start date's cue 签 without meaning it: the day the notice is sent is the notice date.
     got = assigned("contract_term", "起租日2025年4月1日，客户打算2026年3月5日发不续签的书面通知，来得及吗")
     assert got.get("start_on") == "2025-04-01" and got.get("notice_on") == "2026-03-05"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "inputs"),
+    [
+        # 说 of 说错了 is no notice cue: the corrected day stays the start of the term
+        ("合同是2025年6月20号生效的 哪天到期", "说错了 是2025年6月30号生效的", {"start_on": "2025-06-30"}),
+        # a day without its year replacing one is in the year nearest that day, not this year
+        ("合同是2025年6月20号生效的 哪天到期", "记错了 是六月三十号生效的", {"start_on": "2025-06-30"}),
+        ("备案负责人2025年12月28日变更的 最晚哪天报备", "说错了 是12月30号变的", {"changed_on": "2025-12-30"}),
+        ("备案负责人2025年12月28日变更的 最晚哪天报备", "不对 是1月3号变的", {"changed_on": "2026-01-03"}),
+    ],
+)
+def test_a_corrected_day_keeps_its_role_and_the_year_of_the_day_it_replaces(first, then, inputs):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == last.name
+    assert {k: str(v) for k, v in again.inputs.items()} == inputs
+
+
+def test_a_corrected_day_says_which_year_it_took():
+    last, last_result = last_of("备案负责人2025年12月28日变更的 最晚哪天报备")
+    again = follow_up(normalize_query("说错了 是12月30号变的"), TODAY, last, last_result)
+    assert again.assumptions == ["未说明年份，按更正前的日期取2025年"]
