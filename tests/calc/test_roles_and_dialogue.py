@@ -773,3 +773,17 @@ def test_a_corrected_day_says_which_year_it_took():
     last, last_result = last_of("备案负责人2025年12月28日变更的 最晚哪天报备")
     again = follow_up(normalize_query("说错了 是12月30号变的"), TODAY, last, last_result)
     assert again.assumptions == ["未说明年份，按更正前的日期取2025年"]
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("合同是2025年6月20号开始收钱的 哪天到期", "说错了 是2025年6月30号开始收钱的"),
+        ("我们2025年6月20号开始计费的 合同哪天到期", "不对 是6月30号开始计费的"),
+    ],
+)
+def test_a_correction_restating_the_question_before_names_no_other_calculator_by_its_words(first, then):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
+    assert again is not None and again.name == "contract_term"
+    assert str(again.inputs["start_on"]) == "2025-06-30"
