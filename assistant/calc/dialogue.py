@@ -258,6 +258,11 @@ def follow_up(
         return None
     question = unquoted(question, last_result, today)
     reading = understand(question, today)
+    last_spec = vocabulary().calculators[last.name]
+    dated = None if _bare_days(last_spec, last.inputs, reading)[0] else _in_month_of_last(last_spec, last.inputs, reading)
+    if dated:
+        # A day of another event said without its month is in the month of the conversation's days.
+        question, reading = dated, understand(dated, today)
     found = candidates(reading, ranks)
     own = choose(found)
     cue = is_follow_up(question) or refers_back(question)
@@ -270,8 +275,8 @@ def follow_up(
     if (part := _part_asked(last, last_result, reading)) is not None:
         return part
     if own is not None and not own.missing and own.inputs and not cue and own.name != last.name:
-        return None
-    last_spec = vocabulary().calculators[last.name]
+        # Complete only with the month the conversation gave its day, it is still a question of this conversation.
+        return own if dated else None
     placed, spans = _placed_months(last_spec, last.inputs, reading)
     days, day_spans = _bare_days(last_spec, last.inputs, reading)
     placed, spans = {**placed, **days}, spans + day_spans
@@ -730,6 +735,7 @@ def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tu
 
 
 # The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
+DAY_EVENT_WINDOW = 6  # characters after a day in which the event it is the day of is said
 _NOT_DAY = re.compile(r"(?:不是|并非)\s*(\d{1,2})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
 
 
@@ -747,6 +753,9 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
         day = int(m.group(1))
         before = _NOT_DAY.search(reading.text[: m.start()])
         names = [n for n, v in dated.items() if before is None or int(v[8:10]) == int(before.group(1))]
+        if len(names) == 1 and before is None and _names_other_day(spec, reading.text[m.end():]):
+            # "拖到二十七号才开" after an acceptance day: the day of another event, not the last one moved.
+            continue
         if len(names) != 1:
             continue
         value = dated[names[0]]
@@ -757,6 +766,47 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
         out[names[0]] = f"{value[:8]}{day:02d}{value[10:]}"
         spans.append((before.start() if before else m.start(), m.end()))
     return out, spans
+
+
+def _names_other_day(spec: Any, after: str) -> bool:
+    """Whether the words right after a day name an event that is a day input of another calculator, and none of
+    `spec`'s own ("才开" after an acceptance day)."""
+    words = re.split(r"[，,。；;！!？?\s]", after, maxsplit=1)[0][:DAY_EVENT_WINDOW]
+    own = {c for r in spec.roles if r.kind in DAY_KINDS for c in r.cues}
+    return not any(c in words for c in own) and any(c in words for c in _day_cues())
+
+
+def _day_cues() -> frozenset[str]:
+    """The cue words of two characters or more of every calculator's day inputs."""
+    return frozenset(c for s in vocabulary().calculators.values() for r in s.roles if r.kind in DAY_KINDS for c in r.cues if len(c) >= 2)
+
+
+def _in_month_of_last(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> str | None:
+    """The message with its days named without a month as the day of another event ("拖到二十七号才开") put in
+    the month of the last calculation's latest day, or the month after when the day number is smaller than that
+    day's; None when the message names a whole day, no such day, or the last calculation has no day."""
+    if any(m.kind in DAY_KINDS for m in reading.mentions.items):
+        return None
+    if not any(_names_other_day(spec, reading.text[m.end():]) for m in DAY_OF_MONTH.finditer(reading.text)):
+        return None
+    days = sorted(str(inputs[r.name])[:10] for r in spec.roles
+                  if r.kind in DAY_KINDS and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or "")))
+    if not days:
+        return None
+    latest = date.fromisoformat(days[-1])
+
+    def placed(m: re.Match[str]) -> str:
+        if not _names_other_day(spec, reading.text[m.end():]):
+            return m.group(0)
+        day = int(m.group(1))
+        year, month = (latest.year, latest.month) if day >= latest.day else _month_after(latest)
+        return f"{year}年{month}月{m.group(0)}"
+
+    return DAY_OF_MONTH.sub(placed, reading.text)
+
+
+def _month_after(day: date) -> tuple[int, int]:
+    return (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
 
 
 _REFERS_BACK = re.compile(r"这个|这样|这笔|这些|上面|刚才|刚刚|那个钱|那笔|这钱|算出来的|这个数|结果")

@@ -787,3 +787,26 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
     again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
     assert again is not None and again.name == "contract_term"
     assert str(again.inputs["start_on"]) == "2025-06-30"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "name", "inputs"),
+    [
+        # a day said without its month as the day of another event is in the month of the conversation's day…
+        ("3月16号受理的 最晚哪天开通", "那要是拖到二十七号才开 能退多少钱", "late_activation_credit",
+         {"accepted_on": "2026-03-16", "activated_on": "2026-03-27"}),
+        # …or the month after, when its number is smaller
+        ("3月16号受理的 最晚哪天开通", "那要是拖到5号才开呢 能退多少", "late_activation_credit",
+         {"accepted_on": "2026-03-16", "activated_on": "2026-04-05"}),
+        # complete only with that month, it is still this conversation's question
+        ("1月15号受理的专线 最晚哪天开通", "云那边呢 专线要是22号下午5点报竣", "cloud_delivery_deadline",
+         {"completed_at": "2026-01-22T17:00:00"}),
+        # a day of the last calculation's own event still moves its date
+        ("3月16号受理的 最晚哪天开通", "那要是20号受理的呢", "activation_deadline", {"accepted_on": "2026-03-20"}),
+    ],
+)
+def test_a_day_without_its_month_is_placed_by_the_conversation(first, then, name, inputs):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
+    assert again is not None and again.name == name
+    assert {k: str(v) for k, v in again.inputs.items()} == inputs
