@@ -29,6 +29,9 @@ def assigned(calculator: str, question: str) -> dict:
     [
         # Dates said in the other order still satisfy accepted ≤ activated.
         ("late_activation_credit", "3月12日才开通的，3月2日受理的", {"accepted_on": "2026-03-02", "activated_on": "2026-03-12"}),
+        # colloquial words for the line coming up name the activation day
+        ("late_activation_credit", "2月12号受理的，3月4号才能开", {"accepted_on": "2026-02-12", "activated_on": "2026-03-04"}),
+        ("late_activation_credit", "2月12号受理的，3月4号才给通上", {"accepted_on": "2026-02-12", "activated_on": "2026-03-04"}),
         # A derived input and the facts it comes from exclude each other; the cue decides.
         ("early_termination_penalty", "还剩5个月，每月5100", {"remaining_months": 5, "monthly_fee": "5100"}),
         ("early_termination_penalty", "签了三年，用了14个月，每月5100", {"term_months": 36, "months_used": 14, "monthly_fee": "5100"}),
