@@ -321,23 +321,29 @@ def follow_up(
     # …unless its own words name another calculator more strongly than all its words name the last one ("比20M的
     # 一年贵多少" after a 50M line's year: 20M is the line compared with, the difference is asked).
     last_named = keyword_score(last_spec, reading.phrases)
+    kinds = {r.name: r.kind for r in last_spec.roles}
+    days_only = all(kinds.get(n) in DAY_KINDS for n in changed.inputs)
+    # Days the last calculator takes by position alone and another named one by their cue words (see below).
+    cued_elsewhere = [
+        c for c in found if c.name != last.name and c.fill.cue_total > 0 and keyword_score(c.spec, own_words) > 0
+    ] if changed.inputs and days_only and changed.cue_total == 0 else []
     restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs) and not any(
         c.name != last.name and keyword_score(c.spec, own_words) > last_named for c in found
-    )
+    ) and not cued_elsewhere
     related = [] if restates_last or not (asks_anything or whether) else [
         c for c in found
         if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)
     ]
-    kinds = {r.name: r.kind for r in last_spec.roles}
-    days_only = all(kinds.get(n) in DAY_KINDS for n in changed.inputs)
-    if not related and changed.inputs and days_only and changed.cue_total == 0 and not restates_last:
+    if not related and cued_elsewhere:
         # The last calculator takes the message's days by position alone while another one its own words name
         # takes them by their cue words ("1月5日寄书面通知终止，最早哪天可以终止" after a force-majeure notice
         # day: a notice date, not a new day of the event): the other calculation is meant, the one the message
         # names most strongly first. A day's meaning rests on its cue words; a bandwidth or an amount is the
         # same quantity whatever the calculator ("换成50M呢" changes the last one).
-        named = [c for c in found if c.name != last.name and c.fill.cue_total > 0 and keyword_score(c.spec, own_words) > 0]
-        related = sorted(named, key=lambda c: -keyword_score(c.spec, own_words))
+        # Named as strongly, the one that works on the last calculation's facts as well (an acceptance day for a
+        # late-activation credit after an activation deadline) is the related one.
+        shares = {c.name: bool({r.name for r in c.spec.roles} & set(last.inputs)) for c in cued_elsewhere}
+        related = sorted(cued_elsewhere, key=lambda c: (-keyword_score(c.spec, own_words), not shares[c.name]))
     if related:
         best = related[0]
         # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.

@@ -813,3 +813,13 @@ def test_a_day_without_its_month_is_placed_by_the_conversation(first, then, name
     again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
     assert again is not None and again.name == name
     assert {k: str(v) for k, v in again.inputs.items()} == inputs
+
+
+def test_an_order_taken_is_an_acceptance_and_a_line_coming_up_is_its_activation():
+    first = "喂 我们三月三号 在营业厅那边 你们接的单 那个线路最晚哪天得给我们通上"
+    last, last_result = last_of(first)
+    assert (last.name, {k: str(v) for k, v in last.inputs.items()}) == ("activation_deadline", {"accepted_on": "2026-03-03"})
+    # a day cued only for another calculation, named as strongly as a second one: the one sharing the last facts
+    again = follow_up(normalize_query("那 嗯 你们拖到 三月十二号 才给通上 能赔我们多少"), TODAY, last, last_result, earlier=[first])
+    assert again is not None and again.name == "late_activation_credit"
+    assert {k: str(v) for k, v in again.inputs.items()} == {"accepted_on": "2026-03-03", "activated_on": "2026-03-12"}
