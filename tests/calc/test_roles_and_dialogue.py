@@ -141,6 +141,11 @@ def test_planned_and_whose_side_are_read_with_their_negation(question, expected)
     [
         ("并非联通方面的原因，是我们预算删减，剩3个月，每月5200", False),
         ("因为是贵公司（联通）那边机房的问题才要提前终止，剩4个月，月费2800", True),
+        # the fault said with words between the party and it
+        ("如果是因为贵司的服务原因导致我们不得不终止，剩4个月，月费2800", True),
+        ("假如是由于贵司服务方面的原因，剩4个月，月费2800", True),
+        ("提前终止是贵司屡次故障造成的，剩4个月，月费2800", True),
+        ("请问贵司有什么问题需要我们配合，剩4个月，月费2800", False),
     ],
 )
 def test_whose_fault_an_early_termination_is(question, expected):
