@@ -828,3 +828,19 @@ def test_an_order_taken_is_an_acceptance_and_a_line_coming_up_is_its_activation(
     again = follow_up(normalize_query("那 嗯 你们拖到 三月十二号 才给通上 能赔我们多少"), TODAY, last, last_result, earlier=[first])
     assert again is not None and again.name == "late_activation_credit"
     assert {k: str(v) for k, v in again.inputs.items()} == {"accepted_on": "2026-03-03", "activated_on": "2026-03-12"}
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "name", "inputs"),
+    [
+        # the due day asked again of the bill's dates just given
+        ("一月份的账单什么时候能看到", "最晚什么时候要交？", "bill_dates", {"month": "2026-01"}),
+        # the bill of the cycle just given: when it has to be paid
+        ("2月的账单计费周期是从哪天到哪天", "这张最晚啥时候要交", "bill_dates", {"month": "2026-02"}),
+    ],
+)
+def test_when_a_bill_is_due_is_asked_of_the_bill_just_named(first, then, name, inputs):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
+    assert again is not None and again.name == name
+    assert {k: str(v) for k, v in again.inputs.items()} == inputs
