@@ -844,3 +844,11 @@ def test_when_a_bill_is_due_is_asked_of_the_bill_just_named(first, then, name, i
     again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
     assert again is not None and again.name == name
     assert {k: str(v) for k, v in again.inputs.items()} == inputs
+
+
+def test_asking_to_confirm_something_names_no_confirmation_of_the_line():
+    first = "我司9月的账单4500元，要到11月6日才能付款，违约金多少"
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query("另外想确认一下，9月这期账单最晚哪天付款才不算逾期？"), TODAY, last, last_result, earlier=[first])
+    assert again is None or again.name != "billing_start"
+    assert plan(normalize_query("3月2日开通的 我们一直没确认 哪天起租"), TODAY).name == "billing_start"
