@@ -852,3 +852,18 @@ def test_asking_to_confirm_something_names_no_confirmation_of_the_line():
     again = follow_up(normalize_query("另外想确认一下，9月这期账单最晚哪天付款才不算逾期？"), TODAY, last, last_result, earlier=[first])
     assert again is None or again.name != "billing_start"
     assert plan(normalize_query("3月2日开通的 我们一直没确认 哪天起租"), TODAY).name == "billing_start"
+
+
+@pytest.mark.parametrize(
+    ("then", "inputs"),
+    [
+        ("那个专线 是拖了第二天就被停了 到现在 停了 六十九天 会不会 全都给断掉", {"days_overdue": 70, "days_since_suspension": 69}),
+        ("专线已经被停了十七天了 会不会全部给断掉", {"days_overdue": 70, "days_since_suspension": 17}),
+    ],
+)
+def test_a_trigger_of_the_last_calculation_said_with_its_particle_names_no_other(then, inputs):
+    first = "欠费七十天了 握云那边 会被怎么样"
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
+    assert again is not None and again.name == "overdue_status"
+    assert {k: again.inputs[k] for k in inputs} == inputs
