@@ -28,7 +28,11 @@ from .selection import Candidate, Reading, asked_kind, candidates, fill, model, 
 from .vocabulary import keyword_score, vocabulary
 
 # "那100M呢", "一年呢", "如果是30天", "换成20M": a message that changes the last question rather than asking anew.
-_FOLLOW_UP = re.compile(r"^(那么?|如果|要是|假如|假设|换成|改成|换|改|那要是|那如果|还是|再)|呢[?？。!！]*$|的话[?？。!！]*$")
+# "月租2100也帮拆一下": the same done for another value ("也" asks what was just done, again).
+_FOLLOW_UP = re.compile(
+    r"^(那么?|如果|要是|假如|假设|换成|改成|换|改|那要是|那如果|还是|再)|呢[?？。!！]*$|的话[?？。!！]*$"
+    r"|也(?:帮|给|请)?(?:我们?|忙)?(?:拆|算|分|折|核)"
+)
 
 
 # "客户更正：是4条20M", "说错了，是五千一", "是三条不是两条", "把100M那条换成50M": a correction restates part of

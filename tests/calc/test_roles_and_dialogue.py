@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from assistant.calc import follow_up, plan, run
+from assistant.calc import follow_up, is_follow_up, plan, run
 from assistant.calc.dialogue import composed, unquoted
 from assistant.calc.planner import build
 from assistant.calc.mentions import read
@@ -867,3 +867,12 @@ def test_a_trigger_of_the_last_calculation_said_with_its_particle_names_no_other
     again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
     assert again is not None and again.name == "overdue_status"
     assert {k: again.inputs[k] for k in inputs} == inputs
+
+
+@pytest.mark.parametrize(
+    ("question", "follows"),
+    [("月租2100也帮拆一下 税多少", True), ("这个也给我们算算", True), ("那50M呢", True),
+     ("我们也想问一下开户费多少", False), ("月租2100的税多少", False)],
+)
+def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, follows):
+    assert is_follow_up(question) is follows
