@@ -263,6 +263,9 @@ def follow_up(
     question = unquoted(question, last_result, today)
     reading = understand(question, today)
     last_spec = vocabulary().calculators[last.name]
+    if (pointed := _result_pointed_at(reading, last_result)) is not None:
+        # "这四千三里头 税是多少" after a first payment of 4300: the result named, not a new monthly fee.
+        question, reading = pointed, understand(pointed, today)
     dated = None if _bare_days(last_spec, last.inputs, reading)[0] else _in_month_of_last(last_spec, last.inputs, reading)
     if dated:
         # A day of another event said without its month is in the month of the conversation's days.
@@ -498,6 +501,26 @@ def unquoted(question: str, last_result: Mapping[str, Any] | None, today: date) 
         return " " * len(m.group(0)) if values & said else m.group(0)
 
     return _QUOTED.sub(blank, question)
+
+
+_POINTER = re.compile(r"(?:这|那)(?:笔|个)?\s*$")
+
+
+def _result_pointed_at(reading: Reading, last_result: Mapping[str, Any] | None) -> str | None:
+    """The message with an amount blanked that points at the last result by 这/那 and equals it ("这四千三里头"),
+    or None when it has none. Only a result of one amount: one of a split's parts said again is read afresh
+    ("那要是这8480是不含税的呢")."""
+    if (last_result or {}).get("unit") != "元" or isinstance(last_result.get("result"), Mapping):
+        return None
+    said = _plain_values(last_result.get("result"))
+    text = reading.text
+    spans = [(m.start, m.end) for m in reading.mentions.items
+             if m.kind in ("money", "number") and _plain_values(m.value) & said and _POINTER.search(text[: m.start])]
+    if not spans:
+        return None
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
 
 
 def _plain_values(value: Any) -> set[str]:

@@ -876,3 +876,19 @@ def test_a_trigger_of_the_last_calculation_said_with_its_particle_names_no_other
 )
 def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, follows):
     assert is_follow_up(question) is follows
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "name", "inputs"),
+    [
+        # the result named again by 这 is the amount asked about, not a new monthly fee
+        ("月租四千二 第一次要交多少钱", "那 这四千三里头 税是多少", "vat_split", {"amount": "4300"}),
+        # a part of a split said again is read afresh, with its own words
+        ("我们上个月出账8480 里面税是多少", "那要是这8480是不含税的呢 税和总数各多少", "vat_from_pre_tax", {"pre_tax": "8480"}),
+    ],
+)
+def test_an_amount_pointing_at_the_last_result_is_that_result(first, then, name, inputs):
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
+    assert again is not None and again.name == name
+    assert {k: str(v) for k, v in again.inputs.items()} == inputs
