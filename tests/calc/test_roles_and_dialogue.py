@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from assistant.calc import follow_up, is_follow_up, plan, run
+from assistant.calc import asks_period, follow_up, is_follow_up, plan, run
 from assistant.calc.dialogue import composed, unquoted
 from assistant.calc.planner import build
 from assistant.calc.mentions import read
@@ -892,3 +892,17 @@ def test_an_amount_pointing_at_the_last_result_is_that_result(first, then, name,
     again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
     assert again is not None and again.name == name
     assert {k: str(v) for k, v in again.inputs.items()} == inputs
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("内容被人投诉删掉 一年超过几次你们就能跟我们解约", True),  # the rule's count, which A1-6.3 states
+        ("我们10月的bill多少天不交会被停云", True),
+        ("要在几天内报备", True),
+        ("今年被删了6次 你们能终止合作吗", False),  # the person's own count
+        ("6月1号停的 最晚哪天交钱", False),
+    ],
+)
+def test_asking_the_rules_own_count_or_period(question, asks):
+    assert asks_period(question) is asks
