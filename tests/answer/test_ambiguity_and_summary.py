@@ -63,7 +63,9 @@ def test_an_ambiguous_question_offers_every_reading(groups, question, labels):
      # a reading's word said inside the cue ("税是多少" said as "税率是多少") still names it
      "这些费用的税率是多少",
      # ending early, with its way named
-     "不可抗力超过一个月 可以解约吗", "沃云能不能提前终止合同"],
+     "不可抗力超过一个月 可以解约吗", "沃云能不能提前终止合同",
+     # force majeure named by its event or its length
+     "因为台风造成的影响已经超过一个月了 我们想终止协议 要提前几天通知"],
 )
 def test_a_question_naming_one_reading_is_not_ambiguous(groups, question):
     assert ambiguity.readings_for(question, groups) == []
