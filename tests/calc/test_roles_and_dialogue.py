@@ -129,6 +129,9 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         # A question asked both ways ("是不是", "有没有") negates nothing.
         ("断了30小时 是不是计划割接也照样减免", {"planned": True}),
         ("断了30小时 是不是我们自己机房的问题也算", {"in_operator_network": False}),
+        # a maintenance arranged beforehand is planned; said not to be, it is not
+        ("断了30小时 是事先排好的维护", {"planned": True}),
+        ("断了30小时 那不是事先排好的维护 是你们机房设备坏掉", {"planned": False}),
     ],
 )
 def test_planned_and_whose_side_are_read_with_their_negation(question, expected):
