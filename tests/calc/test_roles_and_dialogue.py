@@ -174,6 +174,13 @@ def test_a_figure_asked_of_the_questions_own_amount_is_calculated_on_it(question
     assert (again.name, {k: float(v) for k, v in again.inputs.items()}) == (name, inputs) if name else again is None
 
 
+def followed(first: str, then: str) -> tuple[str, dict] | None:
+    """The calculator and inputs (as text) `then` is planned as after `first`, or None."""
+    last, last_result = last_of(first)
+    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
+    return None if again is None else (again.name, {k: str(v) for k, v in again.inputs.items()})
+
+
 def last_of(question: str):
     found = plan(question, TODAY)
     return found, {"result": run(found.name, found.inputs).model_dump(mode="json")["result"], "unit": run(found.name, found.inputs).unit}
@@ -814,39 +821,27 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
          {"completed_at": "2026-01-22T17:00:00"}),
         # a day of the last calculation's own event still moves its date
         ("3月16号受理的 最晚哪天开通", "那要是20号受理的呢", "activation_deadline", {"accepted_on": "2026-03-20"}),
-    ],
-)
-def test_a_day_without_its_month_is_placed_by_the_conversation(first, then, name, inputs):
-    last, last_result = last_of(first)
-    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
-    assert again is not None and again.name == name
-    assert {k: str(v) for k, v in again.inputs.items()} == inputs
-
-
-def test_an_order_taken_is_an_acceptance_and_a_line_coming_up_is_its_activation():
-    first = "喂 我们三月三号 在营业厅那边 你们接的单 那个线路最晚哪天得给我们通上"
-    last, last_result = last_of(first)
-    assert (last.name, {k: str(v) for k, v in last.inputs.items()}) == ("activation_deadline", {"accepted_on": "2026-03-03"})
-    # a day cued only for another calculation, named as strongly as a second one: the one sharing the last facts
-    again = follow_up(normalize_query("那 嗯 你们拖到 三月十二号 才给通上 能赔我们多少"), TODAY, last, last_result, earlier=[first])
-    assert again is not None and again.name == "late_activation_credit"
-    assert {k: str(v) for k, v in again.inputs.items()} == {"accepted_on": "2026-03-03", "activated_on": "2026-03-12"}
-
-
-@pytest.mark.parametrize(
-    ("first", "then", "name", "inputs"),
-    [
         # the due day asked again of the bill's dates just given
         ("一月份的账单什么时候能看到", "最晚什么时候要交？", "bill_dates", {"month": "2026-01"}),
         # the bill of the cycle just given: when it has to be paid
         ("2月的账单计费周期是从哪天到哪天", "这张最晚啥时候要交", "bill_dates", {"month": "2026-02"}),
+        # the result named again by 这 is the amount asked about, not a new monthly fee
+        ("月租四千二 第一次要交多少钱", "那 这四千三里头 税是多少", "vat_split", {"amount": "4300"}),
+        # a part of a split said again is read afresh, with its own words
+        ("我们上个月出账8480 里面税是多少", "那要是这8480是不含税的呢 税和总数各多少", "vat_from_pre_tax", {"pre_tax": "8480"}),
     ],
 )
-def test_when_a_bill_is_due_is_asked_of_the_bill_just_named(first, then, name, inputs):
-    last, last_result = last_of(first)
-    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
-    assert again is not None and again.name == name
-    assert {k: str(v) for k, v in again.inputs.items()} == inputs
+def test_a_follow_up_is_read_with_the_conversations_days_and_results(first, then, name, inputs):
+    assert followed(first, then) == (name, inputs)
+
+
+def test_an_order_taken_is_an_acceptance_and_a_line_coming_up_is_its_activation():
+    first = "喂 我们三月三号 在营业厅那边 你们接的单 那个线路最晚哪天得给我们通上"
+    last, _ = last_of(first)
+    assert (last.name, {k: str(v) for k, v in last.inputs.items()}) == ("activation_deadline", {"accepted_on": "2026-03-03"})
+    # a day cued only for another calculation, named as strongly as a second one: the one sharing the last facts
+    assert followed(first, "那 嗯 你们拖到 三月十二号 才给通上 能赔我们多少") == (
+        "late_activation_credit", {"accepted_on": "2026-03-03", "activated_on": "2026-03-12"})
 
 
 def test_asking_to_confirm_something_names_no_confirmation_of_the_line():
@@ -879,22 +874,6 @@ def test_a_trigger_of_the_last_calculation_said_with_its_particle_names_no_other
 )
 def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, follows):
     assert is_follow_up(question) is follows
-
-
-@pytest.mark.parametrize(
-    ("first", "then", "name", "inputs"),
-    [
-        # the result named again by 这 is the amount asked about, not a new monthly fee
-        ("月租四千二 第一次要交多少钱", "那 这四千三里头 税是多少", "vat_split", {"amount": "4300"}),
-        # a part of a split said again is read afresh, with its own words
-        ("我们上个月出账8480 里面税是多少", "那要是这8480是不含税的呢 税和总数各多少", "vat_from_pre_tax", {"pre_tax": "8480"}),
-    ],
-)
-def test_an_amount_pointing_at_the_last_result_is_that_result(first, then, name, inputs):
-    last, last_result = last_of(first)
-    again = follow_up(normalize_query(then), TODAY, last, last_result, earlier=[first])
-    assert again is not None and again.name == name
-    assert {k: str(v) for k, v in again.inputs.items()} == inputs
 
 
 @pytest.mark.parametrize(
