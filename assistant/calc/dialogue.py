@@ -266,10 +266,12 @@ def follow_up(
     if (pointed := _result_pointed_at(reading, last_result)) is not None:
         # "这四千三里头 税是多少" after a first payment of 4300: the result named, not a new monthly fee.
         question, reading = pointed, understand(pointed, today)
-    dated = None if _bare_days(last_spec, last.inputs, reading)[0] else _in_month_of_last(last_spec, last.inputs, reading)
+    bare = _bare_days(last_spec, last.inputs, reading)
+    dated = None if bare[0] else _in_month_of_last(last_spec, last.inputs, reading)
     if dated:
-        # A day of another event said without its month is in the month of the conversation's days.
-        question, reading = dated, understand(dated, today)
+        # A day of another event said without its month is in the month of the conversation's days; it names
+        # a whole day now, so no bare day is left to move.
+        question, reading, bare = dated, understand(dated, today), ({}, [])
     found = candidates(reading, ranks)
     own = choose(found)
     cue = is_follow_up(question) or refers_back(question)
@@ -285,7 +287,7 @@ def follow_up(
         # Complete only with the month the conversation gave its day, it is still a question of this conversation.
         return own if dated else None
     placed, spans = _placed_months(last_spec, last.inputs, reading)
-    days, day_spans = _bare_days(last_spec, last.inputs, reading)
+    days, day_spans = bare
     placed, spans = {**placed, **days}, spans + day_spans
     if spans:
         # What named a month's amount by its place is read for nothing else ("最后一个月" is no remaining month).
@@ -769,8 +771,8 @@ def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tu
     return ({role: out}, spans) if spans else ({}, [])
 
 
-# The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
 DAY_EVENT_WINDOW = 6  # characters after a day in which the event it is the day of is said
+# The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
 _NOT_DAY = re.compile(r"(?:不是|并非)\s*(\d{1,2})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
 
 
@@ -808,12 +810,7 @@ def _names_other_day(spec: Any, after: str) -> bool:
     `spec`'s own ("才开" after an acceptance day)."""
     words = re.split(r"[，,。；;！!？?\s]", after, maxsplit=1)[0][:DAY_EVENT_WINDOW]
     own = {c for r in spec.roles if r.kind in DAY_KINDS for c in r.cues}
-    return not any(c in words for c in own) and any(c in words for c in _day_cues())
-
-
-def _day_cues() -> frozenset[str]:
-    """The cue words of two characters or more of every calculator's day inputs."""
-    return frozenset(c for s in vocabulary().calculators.values() for r in s.roles if r.kind in DAY_KINDS for c in r.cues if len(c) >= 2)
+    return not any(c in words for c in own) and any(c in words for c in spec.day_events)
 
 
 def _in_month_of_last(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> str | None:
@@ -822,22 +819,19 @@ def _in_month_of_last(spec: Any, inputs: Mapping[str, Any], reading: Reading) ->
     day's; None when the message names a whole day, no such day, or the last calculation has no day."""
     if any(m.kind in DAY_KINDS for m in reading.mentions.items):
         return None
-    if not any(_names_other_day(spec, reading.text[m.end():]) for m in DAY_OF_MONTH.finditer(reading.text)):
-        return None
+    text = reading.text
+    others = [m for m in DAY_OF_MONTH.finditer(text) if _names_other_day(spec, text[m.end():])]
     days = sorted(str(inputs[r.name])[:10] for r in spec.roles
                   if r.kind in DAY_KINDS and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or "")))
-    if not days:
+    if not others or not days:
         return None
     latest = date.fromisoformat(days[-1])
-
-    def placed(m: re.Match[str]) -> str:
-        if not _names_other_day(spec, reading.text[m.end():]):
-            return m.group(0)
+    # Placed from the last, so the earlier days' offsets still hold.
+    for m in reversed(others):
         day = int(m.group(1))
         year, month = (latest.year, latest.month) if day >= latest.day else _month_after(latest)
-        return f"{year}年{month}月{m.group(0)}"
-
-    return DAY_OF_MONTH.sub(placed, reading.text)
+        text = f"{text[:m.start()]}{year}年{month}月{m.group(0)}{text[m.end():]}"
+    return text
 
 
 def _month_after(day: date) -> tuple[int, int]:
