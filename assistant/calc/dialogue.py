@@ -307,15 +307,15 @@ def follow_up(
     # Nor do words asking for a verdict ("来得及不", "够不够") when the last calculation gives one: they ask about
     # its figure. After one that gives none ("算逾期吗" after a late fee) they name a calculator that does.
     vocab = vocabulary()
-    # An intent cue that is itself a strong trigger of another calculator ("到期" of the term) names it.
-    naming_cues = {c for c in vocab.cues if any(s.triggers.get(c, 0) >= vocab.threshold for s in vocab.calculators.values())}
     # A correction restating the question before ("…开始收钱的 合同到啥时候" then "说错了 是十三号开始收钱的") names
     # no other calculator by the words that question said too: they were weighed when its calculation was chosen.
     restated = understand(earlier[0], today).phrases if earlier and _CORRECTION.search(question) else frozenset()
     # A trigger of the last calculator said with an aspect particle ("被停了" for 被停) is still that trigger.
     said_as_last = {p for p in reading.phrases if p.rstrip("了的") in last_spec.triggers}
+    # An intent cue that is itself a strong trigger of another calculator ("到期" of the term) names it.
+    quiet_cues = set(vocab.cues) - vocab.naming_cues
     own_words = {
-        p for p in reading.phrases - set(last_spec.triggers) - (set(vocab.cues) - naming_cues) - last_spec.input_words - restated - said_as_last
+        p for p in reading.phrases - set(last_spec.triggers) - quiet_cues - last_spec.input_words - restated - said_as_last
         if not (last_spec.verdict and any(says(y, p) for y in vocab.yes_no))
     }
     # Values the last calculation already has ("降到50M之后每月专线费是多少" after 200M → 50M) change nothing of it.

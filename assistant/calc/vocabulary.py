@@ -166,6 +166,13 @@ class Vocabulary:
     part_ends: tuple[str, ...] = ()
     part_excluded: tuple[str, ...] = ()
 
+    @cached_property
+    def naming_cues(self) -> frozenset[str]:
+        """Intent cues that are themselves a strong trigger of some calculator ("到期" of the term)."""
+        return frozenset(
+            c for c in self.cues if any(s.triggers.get(c, 0) >= self.threshold for s in self.calculators.values())
+        )
+
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
     """A list of non-empty strings, or VocabularyError."""
