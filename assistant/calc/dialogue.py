@@ -23,7 +23,7 @@ from .mentions import DAY_KINDS, Mention, read
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY, run
-from .roles import FILLERS, Assignment, number_value
+from .roles import FILLERS, Assignment, names_event, number_value
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
@@ -809,8 +809,7 @@ def _names_other_day(spec: Any, after: str) -> bool:
     """Whether the words right after a day name an event that is a day input of another calculator, and none of
     `spec`'s own ("才开" after an acceptance day)."""
     words = re.split(r"[，,。；;！!？?\s]", after, maxsplit=1)[0][:DAY_EVENT_WINDOW]
-    own = {c for r in spec.roles if r.kind in DAY_KINDS for c in r.cues}
-    return not any(c in words for c in own) and any(c in words for c in spec.day_events)
+    return names_event(words, spec.day_events, (c for r in spec.roles if r.kind in DAY_KINDS for c in r.cues))
 
 
 def _in_month_of_last(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> str | None:

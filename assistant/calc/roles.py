@@ -9,7 +9,7 @@ order constraints (accepted ≤ activated, used ≤ term).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -269,8 +269,12 @@ def _names_other_event(role: RoleSpec, m: Mention, events: frozenset[str], text:
     of this role's ("于3月2日在营业厅提交了申请" is an application's day, not a completion's). The whole clause is
     read, not only the mention's few words of context: "上周（1月12日）与贵司业务经理签订了协议" is a signing's day."""
     end = CLAUSE_END.search(text, m.end)  # a day's event follows it: "3月2日在营业厅提交了申请"
-    said = text[m.end:end.start() if end else len(text)]
-    return any(w in said for w in events) and not any(c in said for c in role.cues)
+    return names_event(text[m.end:end.start() if end else len(text)], events, role.cues)
+
+
+def names_event(said: str, events: Iterable[str], own: Iterable[str]) -> bool:
+    """Whether words said of a day name one of `events` and none of the `own` cues."""
+    return any(w in said for w in events) and not any(c in said for c in own)
 
 
 def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, required: bool, known: bool = False) -> list[_Option]:
