@@ -203,7 +203,9 @@ def _pre_normalise(text: str) -> str:
     # next unit down.
     text = _TAIL.sub(_safe(_tail), text)
     # 6,789.50 / 20,000: thousands separators.
-    text = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d)(?!,\d)", lambda m: m.group(0).replace(",", ""), text)
+    # A comma after the last group starts the next clause ("月租 2,100，6月9號竣工" once NFKC has made its comma
+    # ASCII); only four or more digits after it mean the groups were not thousands ("1,234,5678").
+    text = re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d)(?!,\d{4})", lambda m: m.group(0).replace(",", ""), text)
     # A quarter is three months.
     text = re.sub(rf"({_CN_NUM}|\d+)\s*个\s*季度", _safe(lambda m: f"{_plain(_cn_number(m.group(1)) * 3)}个月"), text)
     # "一季要多少", "每季度交多少", "一季度呢": a quarter's span. "一季度" said of something ("一季度的账单") names Q1,
@@ -265,11 +267,29 @@ def _month_span(m: re.Match[str]) -> str:
     return f"{m.group(0)}（共{(last - first) % 12 + 1}个月）"
 
 
+# Yuan with its jiao and fen said after it: "1234块5毛6" (1234.56), "3元2角5分", "12块05分", "3块2" and "两块五"
+# (3.2, 2.5: a lone digit right after 块 is its jiao, unless a unit of its own follows: "100块2月份", "100块3天").
+_YUAN_JIAO = re.compile(r"(?<![\d.])(\d+)\s*[块元]\s*(\d)\s*[毛角](?:\s*(\d)(?:\s*分(?!钟))?(?![\d.]))?")
+_YUAN_FEN = re.compile(r"(?<![\d.])(\d+)\s*[块元]\s*0?(\d)\s*分(?!钟)")
+_YUAN_TAIL = re.compile(
+    r"(?<![\d.])(\d+)块(\d)(?![\d.]|\s*(?:个|天|日|号|月|年|小时|钟|次|条|兆|[MmGg]|%|万|千|百|倍|点|周|星期|分|毛|角))"
+)
+
+
+def _yuan(whole: str, jiao: str, fen: str | None) -> str:
+    """An amount of yuan, jiao and fen as plain yuan."""
+    return f"{_plain(Decimal(whole) + Decimal(jiao) / 10 + Decimal(fen or 0) / 100)}元"
+
+
 def _post_normalise(text: str) -> str:
-    """Scale 万/千 amounts to plain yuan after cn2an: 0.51万 → 5100元, 5千 → 5000元, 1万2千 → 12000."""
+    """Scale 万/千 amounts to plain yuan after cn2an: 0.51万 → 5100元, 5千 → 5000元, 1万2千 → 12000; yuan with
+    jiao and fen as one amount: 1234块5毛6 → 1234.56元."""
     def scaled(m: re.Match[str], factor: int) -> str:
         return f"{_plain(Decimal(m.group(1)) * factor)}元"
 
+    text = _YUAN_JIAO.sub(lambda m: _yuan(m.group(1), m.group(2), m.group(3)), text)
+    text = _YUAN_FEN.sub(lambda m: _yuan(m.group(1), "0", m.group(2)), text)
+    text = _YUAN_TAIL.sub(lambda m: _yuan(m.group(1), m.group(2), None), text)
     text = _UNIT_CHAIN.sub(_unit_chain, text)
     text = _MONTH_SPAN.sub(_month_span, text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s*万\s*(?:元|块钱|块)?", lambda m: scaled(m, 10000), text)

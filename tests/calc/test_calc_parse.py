@@ -38,10 +38,34 @@ def test_bandwidth(text, mbps):
      # digits with falling units are one amount, not 10000 and 2000
      ("1万2千元", 12000), ("3万5千块", 35000), ("2千5百元", 2500), ("1万2千5百元", 12500),
      # chat shorthand for 万 and 千, also right before a 一 counting the month
-     ("1.2w", 12000), ("2k", 2000), ("1.5K", 1500)],
+     ("1.2w", 12000), ("2k", 2000), ("1.5K", 1500),
+     # yuan with its jiao and fen: one amount, in characters or digits
+     ("一千二百三十四块五毛六", Decimal("1234.56")), ("3元2角5分", Decimal("3.25")), ("十二块零五分", Decimal("12.05")),
+     ("两块五", Decimal("2.5")), ("3块2", Decimal("3.2")), ("5块5毛钱", Decimal("5.5"))],
 )
 def test_money(text, yuan):
     assert quantities(text) == [("money", Decimal(yuan), "元")]
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        # a digit after 块 with a unit of its own is a count, not the jiao
+        ("欠了5000块10天", [("money", Decimal(5000), "元"), ("duration", Decimal(10), "day")]),
+        ("2100块2条", [("money", Decimal(2100), "元"), ("count", Decimal(2), "条")]),
+    ],
+)
+def test_yuan_then_a_count(text, values):
+    assert quantities(text) == values
+
+
+@pytest.mark.parametrize(
+    ("text", "yuan"),
+    # a sentence comma after thousands groups (full-width before NFKC) ends the amount
+    [("月租 2,100，6月9號竣工", 2100), ("月租 2,100,6月9号竣工", 2100), ("欠了 12,345元", 12345)],
+)
+def test_thousands_before_a_comma(text, yuan):
+    assert ("money", Decimal(yuan), "元") in quantities(text) or ("bare", Decimal(yuan), "") in quantities(text)
 
 
 @pytest.mark.parametrize(("text", "value"), [("月租五千一百", 5100), ("一万八", 18000), ("五千一", 5100), ("1万2千", 12000),
