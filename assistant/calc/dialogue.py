@@ -790,6 +790,10 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
         day = int(m.group(1))
         before = _NOT_DAY.search(reading.text[: m.start()])
         names = [n for n, v in dated.items() if before is None or int(v[8:10]) == int(before.group(1))]
+        if len(names) > 1 and before is None:
+            # "那20号才开呢" after a late activation: the day whose event the words after it name.
+            said = _words_after_day(reading.text[m.end():])
+            names = [n for n in names if any(c in said for c in spec.role(n).cues)] or names
         if len(names) == 1 and before is None and _names_other_day(spec, reading.text[m.end():]):
             # "拖到二十七号才开" after an acceptance day: the day of another event, not the last one moved.
             continue
@@ -808,8 +812,12 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
 def _names_other_day(spec: Any, after: str) -> bool:
     """Whether the words right after a day name an event that is a day input of another calculator, and none of
     `spec`'s own ("才开" after an acceptance day)."""
-    words = re.split(r"[，,。；;！!？?\s]", after, maxsplit=1)[0][:DAY_EVENT_WINDOW]
-    return names_event(words, spec.day_events, (c for r in spec.roles if r.kind in DAY_KINDS for c in r.cues))
+    return names_event(_words_after_day(after), spec.day_events, (c for r in spec.roles if r.kind in DAY_KINDS for c in r.cues))
+
+
+def _words_after_day(after: str) -> str:
+    """The few words right after a day, up to the end of their phrase: where its event is said ("才开")."""
+    return re.split(r"[，,。；;！!？?\s]", after, maxsplit=1)[0][:DAY_EVENT_WINDOW]
 
 
 def _in_month_of_last(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> str | None:

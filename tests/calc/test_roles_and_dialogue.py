@@ -821,6 +821,11 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
          {"completed_at": "2026-01-22T17:00:00"}),
         # a day of the last calculation's own event still moves its date
         ("3月16号受理的 最晚哪天开通", "那要是20号受理的呢", "activation_deadline", {"accepted_on": "2026-03-20"}),
+        # of a calculation with two days, the one whose event the words after the day name
+        ("3月16号受理的 拖到3月25号才开 能退多少", "那27号才开呢", "late_activation_credit",
+         {"accepted_on": "2026-03-16", "activated_on": "2026-03-27"}),
+        ("3月16号受理的 拖到3月25号才开 能退多少", "那要是18号受理的呢", "late_activation_credit",
+         {"accepted_on": "2026-03-18", "activated_on": "2026-03-25"}),
         # the due day asked again of the bill's dates just given
         ("一月份的账单什么时候能看到", "最晚什么时候要交？", "bill_dates", {"month": "2026-01"}),
         # the bill of the cycle just given: when it has to be paid
