@@ -341,6 +341,13 @@ def follow_up(
     restates_last = own is not None and own.name == last.name and not own.missing and bool(own.inputs) and not any(
         c.name != last.name and keyword_score(c.spec, own_words) > last_named for c in found
     ) and not cued_elsewhere
+    # A part of the last result asked in words that name the last calculator more strongly than any other
+    # ("不想续了的话 最晚哪天得通知你们" after a term's end: 通知你们 is also a force-majeure notice's) asks that
+    # result again.
+    weaker = not any(c.name != last.name and keyword_score(c.spec, own_words) >= last_named for c in found)
+    restates_last = restates_last or (
+        last_named > 0 and weaker and not changed.inputs and _asks_part(reading.text, last_result)
+    )
     related = [] if restates_last or not (asks_anything or whether) else [
         c for c in found
         if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)

@@ -821,6 +821,11 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
          {"completed_at": "2026-01-22T17:00:00"}),
         # a day of the last calculation's own event still moves its date
         ("3月16号受理的 最晚哪天开通", "那要是20号受理的呢", "activation_deadline", {"accepted_on": "2026-03-20"}),
+        # a part of the last result asked in words naming the last calculator more than any other
+        ("2025年10月15号起租的专线 什么时候到期", "那 不想续了的话 最晚哪天 得通知你们", "contract_term",
+         {"start_on": "2025-10-15"}),
+        ("服务费不含税金额为 8,000 元，加上 6% 增值税后一共应付多少？", "那这笔费用里的税额具体是多少？", "vat_from_pre_tax",
+         {"pre_tax": "8000"}),
         # of a calculation with two days, the one whose event the words after the day name
         ("3月16号受理的 拖到3月25号才开 能退多少", "那27号才开呢", "late_activation_credit",
          {"accepted_on": "2026-03-16", "activated_on": "2026-03-27"}),
