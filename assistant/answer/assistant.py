@@ -327,7 +327,7 @@ class Assistant:
         # A follow-up is read with the previous question: one introduced as such ("那…呢"), one pointing back
         # ("这个违约金…"), or one too short to stand on its own.
         follow_up = calc.is_follow_up(query) or calc.refers_back(query) or (len(query) <= SHORT_FOLLOW_UP and bool(state.history))
-        context = _previous_question(state) if follow_up else ""
+        context = _previous_question(state, today) if follow_up else ""
         search_text = f"{context} {query}".strip()
         # Lexical retrieval costs about a millisecond and no model encode: its ranking is one of the signals the
         # calculator selection weighs, and with it the scope gate refuses or lets a calculation through without
@@ -342,7 +342,7 @@ class Assistant:
         # law's name weighs in the model; what the law itself says is not (law_content).
         about_contract = bool(named) or _cites_law(lexical.signals)
         # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
-        before = _previous_question(state)
+        before = _previous_question(state, today)
         if before:
             ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
         try:
@@ -825,9 +825,13 @@ def _cites_law(signals) -> bool:
     return bool(signals.foreign_kinds.get("laws")) and signals.contract_ref and not signals.law_content
 
 
-def _previous_question(state: SessionState) -> str:
-    """The last question of the conversation that the contract covered, or '', without redaction placeholders."""
-    return next(iter(_previous_questions(state, 1)), "")
+def _previous_question(state: SessionState, today: date) -> str:
+    """The last question of the conversation that the contract covered, or '', without redaction placeholders;
+    a reply that only gave a value ("１３号") is read with the question it answered."""
+    said = _previous_questions(state, 2)
+    if len(said) == 2 and calc.only_values(said[0], today):
+        return f"{said[1]}，{said[0]}"
+    return next(iter(said), "")
 
 
 def _previous_questions(state: SessionState, n: int = CONTEXT_TURNS) -> list[str]:

@@ -58,6 +58,8 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
     for name in pending.missing:
         wanted |= {s for d in formula.derivations(name) for s in d.sources}
         wanted |= {n for group in formula.one_of if name in group for n in group}
+    if any(r.kind in DAY_KINDS for r in spec.roles if r.name in wanted):
+        reading = _with_nearest_day(reading, pending.inputs)
     assignment, flags = fill(spec, reading, only=wanted | {r.name for r in spec.roles if r.kind == "flag"}, given=frozenset(pending.inputs))
     given = {**assignment.inputs, **flags}
     sibling = _better_sibling(pending, assignment, reading)
@@ -75,6 +77,32 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
         return None
     # Values nobody asked for continue a latent plan only when they are all it needs.
     return None if pending.latent and not completed.runnable else completed
+
+
+def _with_nearest_day(reading: Reading, inputs: Mapping[str, Any]) -> Reading:
+    """The reply read with its one day said without a month ("13号", asked for a day) as that day nearest the
+    pending plan's latest day, else nearest today; the reading as it was when it names a whole day or not one day."""
+    days = [m for m in DAY_OF_MONTH.finditer(reading.text) if not _NOT_DAY.search(reading.text[: m.start()])]
+    if len(days) != 1 or any(m.kind in DAY_KINDS for m in reading.mentions.items):
+        return reading
+    known = sorted(str(v)[:10] for v in inputs.values() if re.match(r"\d{4}-\d{2}-\d{2}", str(v or "")))
+    near = date.fromisoformat(known[-1]) if known else reading.today
+    number = int(days[0].group(1))
+    around = [(near.year * 12 + near.month - 1 + k) for k in (-1, 0, 1)]
+    options = [d for i in around if (d := _on_day(i // 12, i % 12 + 1, number)) is not None]
+    if not options:
+        return reading
+    day = min(options, key=lambda d: abs((d - near).days))
+    m = days[0]
+    return understand(f"{reading.text[: m.start()]}{day.year}年{day.month}月{day.day}日{reading.text[m.end():]}", reading.today)
+
+
+def _on_day(year: int, month: int, day: int) -> date | None:
+    """That day of that month, or None when the month has no such day."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) -> CalcPlan | None:
@@ -952,9 +980,11 @@ def asks_own_case(question: str) -> bool:
 def only_values(question: str, today: date) -> bool:
     """The message states values and names no calculator ("２０Ｍ的", "五千一 九天")."""
     m = understand(question, today).mentions
-    if not m.has_values:
+    # A day said without its month ("１３号") is a value too, once a question asking for a day gives it a month.
+    spans = [(v.start, v.end) for v in m.items] + [s.span() for s in DAY_OF_MONTH.finditer(m.text)]
+    if not spans:
         return False
-    rest = "".join(" " if any(v.start <= i < v.end for v in m.items) else ch for i, ch in enumerate(m.text))
+    rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(m.text))
     return not _WORDS_LEFT.sub("", rest)
 
 

@@ -1,5 +1,7 @@
 """Multi-turn conversations: follow-ups resolve from the session's state, new topics start fresh."""
 
+from datetime import date
+
 import pytest
 
 from assistant.answer.assistant import Assistant
@@ -156,8 +158,20 @@ def test_a_follow_up_is_read_with_the_previous_question_without_its_redaction_pl
 
     turn = Turn(question="我叫张三，住北京市朝阳区建国路88号，欠了5100逾期12天违约金多少", intent="calculation", answer="…", time=0.0)
     assert "[姓名]" in turn.question and "[地址]" in turn.question  # stored redacted
-    previous = _previous_question(SessionState(session_id="s", history=[turn]))
+    previous = _previous_question(SessionState(session_id="s", history=[turn]), date(2026, 6, 10))
     assert "[" not in previous and "张三" not in previous and "欠了5100逾期12天违约金多少" in previous
+
+
+def test_a_reply_that_only_gave_a_value_is_read_with_the_question_it_answered():
+    from assistant.answer.assistant import _previous_question
+    from assistant.answer.sessions import SessionState, Turn
+
+    asked = Turn(question="上周暴雨把机房淹了 最晚哪天要通知你们", intent="clarify", answer="…", time=0.0)
+    replied = Turn(question="１３号", intent="calculation", answer="…", time=1.0)
+    previous = _previous_question(SessionState(session_id="s", history=[asked, replied]), date(2026, 5, 20))
+    assert previous == "上周暴雨把机房淹了 最晚哪天要通知你们，１３号"
+    worded = Turn(question="那要是拖过一个月呢", intent="lookup", answer="…", time=2.0)
+    assert _previous_question(SessionState(session_id="s", history=[asked, worded]), date(2026, 5, 20)) == "那要是拖过一个月呢"
 
 
 def test_a_value_given_for_the_question_before_is_calculated_with_it(fake_assistant):

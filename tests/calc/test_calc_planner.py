@@ -11,6 +11,7 @@ import pytest
 from assistant.calc import answer_text, clarify_text, latent, plan, run
 from assistant.calc.accuracy import evaluate
 from assistant.calc.vocabulary import TRIGGERS_PATH, VocabularyError, load, vocabulary
+from assistant.calc.planner import build
 from assistant.corpus.normalize import normalize_query
 from assistant.errors import CalcInputError
 
@@ -181,6 +182,24 @@ def test_a_complete_question_of_another_calculator_does_not_half_complete_the_pe
     assert first.name == "overdue_status" and first.missing
     done = plan("10月的账单最晚几号交", today, pending=first)
     assert done.name == "bill_dates" and not done.missing
+
+
+@pytest.mark.parametrize(
+    ("today_", "name", "known", "reply", "inputs"),
+    [
+        # a day said without its month, asked for a day: the one nearest today…
+        (date(2026, 5, 20), "force_majeure_notice", {}, "１３号", {"occurred_on": "2026-05-13"}),
+        (date(2026, 5, 3), "force_majeure_notice", {}, "28号", {"occurred_on": "2026-04-28"}),
+        # …or nearest the day the pending calculation already has
+        (date(2026, 5, 20), "late_activation_credit", {"accepted_on": "2026-03-16"}, "27号开的",
+         {"accepted_on": "2026-03-16", "activated_on": "2026-03-27"}),
+    ],
+)
+def test_a_day_without_its_month_completes_a_pending_day(today_, name, known, reply, inputs):
+    waiting = build(name, known, [])
+    assert waiting.missing
+    done = plan(reply, today_, pending=waiting)
+    assert done is not None and done.inputs == inputs and not done.missing
 
 
 def test_a_bare_number_completes_a_pending_money_input(today):
