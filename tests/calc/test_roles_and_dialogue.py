@@ -880,7 +880,9 @@ def test_a_trigger_of_the_last_calculation_said_with_its_particle_names_no_other
 @pytest.mark.parametrize(
     ("question", "follows"),
     [("月租2100也帮拆一下 税多少", True), ("这个也给我们算算", True), ("那50M呢", True),
-     ("我们也想问一下开户费多少", False), ("月租2100的税多少", False)],
+     ("我们也想问一下开户费多少", False), ("月租2100的税多少", False),
+     # a change relayed by an agent is a correction too, whoever is said to make it
+     ("客户把解除日改成11月6号了", True), ("把100M那条换成50M", True)],
 )
 def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, follows):
     assert is_follow_up(question) is follows
