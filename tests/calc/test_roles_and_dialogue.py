@@ -821,6 +821,10 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
          {"completed_at": "2026-01-22T17:00:00"}),
         # a day of the last calculation's own event still moves its date
         ("3月16号受理的 最晚哪天开通", "那要是20号受理的呢", "activation_deadline", {"accepted_on": "2026-03-20"}),
+        # the bill of the cycle just given, its due day asked as 最晚哪天交
+        ("12月账单的计费周期是从几号到几号", "那这个bill最晚哪天交", "bill_dates", {"month": "2026-12"}),
+        # a part of the last result asked after the event it counts to ("终止…还有几天")
+        ("客户欠费已经逾期20天，问联通现在可以采取哪些措施", "离可以终止沃云还有几天", "overdue_status", {"days_overdue": "20"}),
         # a part of the last result asked in words naming the last calculator more than any other
         ("2025年10月15号起租的专线 什么时候到期", "那 不想续了的话 最晚哪天 得通知你们", "contract_term",
          {"start_on": "2025-10-15"}),
