@@ -508,6 +508,13 @@ def set_apart(
     written = _part_span(mentions.text, markers, ends)
     if said is None or written is None:
         return mentions, flags
+    # Hours said as a part of the ones before ("累计46小时（其中22日那一次14小时）") are no further outage to sum.
+    items = mentions.items
+    summed = {i for i, m in enumerate(items) if m.kind == "duration" and m.parts
+              and any(written[0] <= items[p].start < written[1] for p in m.parts)
+              and any(items[p].end <= written[0] for p in m.parts)}
+    if summed:
+        mentions = replace(mentions, items=_without(items, summed))
     of_part = [f for f in flags if said[0] <= f.start < said[1]]
     if not any(f.name in excluded and not f.negated for f in of_part):
         return mentions, flags

@@ -362,9 +362,10 @@ def test_an_ordinal_said_with_hui_is_no_count():
         ("断了3天，其中有一天是计划割接", [Decimal(48)], None, set()),
         # no total in the message: the part's hours are kept apart for the conversation's total
         ("其中有一天是提前通知过的计划割接", [], Decimal(24), set()),
-        # a part said to count (not planned, on the operator's side) is no part set apart
-        ("断了50小时，其中20小时不是计划割接", [Decimal(50), Decimal(20), Decimal(70)], None, {"planned"}),
-        ("断了50小时，其中20小时是你们光缆的问题", [Decimal(50), Decimal(20), Decimal(70)], None, {"operator_side"}),
+        # a part said to count (not planned, on the operator's side) is no part set apart, nor one more outage
+        ("断了50小时，其中20小时不是计划割接", [Decimal(50), Decimal(20)], None, {"planned"}),
+        ("断了50小时，其中20小时是你们光缆的问题", [Decimal(50), Decimal(20)], None, {"operator_side"}),
+        ("累计中断46小时（其中6月22日那一次为14小时），请按46小时重新计算", [Decimal(46), Decimal(14), Decimal(46)], None, set()),
     ],
 )
 def test_a_part_of_an_outage_that_does_not_count_is_set_apart(question, hours, apart, flags):
