@@ -109,6 +109,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("我司已于1月9日与贵司签订云专线入网协议，带宽选的是50M，第一次总共需要缴纳多少费用？", "first_payment", {"bandwidth_mbps": 50}),
         ("我们5月8号签的合同 50M专线 首次要交多少", "first_payment", {"bandwidth_mbps": 50}),
         ("选的是50M的专线，第一次缴费连同开户费一共要准备多少钱？我们财务下周一要走付款审批", "first_payment", {"bandwidth_mbps": 50}),
+        # the total said as 合计 is the tax-inclusive amount, not the opening fee named in it
+        ("第一次缴费是开户费100加首月月租2100，都是含税价，合计2200，问这笔里面税额多少", "vat_split", {"amount": "2200"}),
         # a part of the outage that does not count is taken off the total said before it
         ("本月断了3天，其中有一天是计划割接，月租5100，能核减多少？", "outage_credit", {"outage_hours": 48, "monthly_fee": "5100"}),
         ("累计中断50小时，其中20小时是我们自己机房UPS断电造成的，其余时间是光缆故障，月租2100能减多少", "outage_credit",
