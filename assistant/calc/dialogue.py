@@ -372,9 +372,9 @@ def follow_up(
     # A part of the last result asked in words that name the last calculator more strongly than any other
     # ("不想续了的话 最晚哪天得通知你们" after a term's end: 通知你们 is also a force-majeure notice's) asks that
     # result again.
-    weaker = not any(c.name != last.name and keyword_score(c.spec, own_words) >= last_named for c in found)
     restates_last = restates_last or (
-        last_named > 0 and weaker and not changed.inputs and _asks_part(reading.text, last_result)
+        last_named > 0 and not changed.inputs and _asks_part(reading.text, last_result)
+        and not any(c.name != last.name and keyword_score(c.spec, own_words) >= last_named for c in found)
     )
     related = [] if restates_last or not (asks_anything or whether) else [
         c for c in found
@@ -647,10 +647,7 @@ def _in_corrected_year(spec: Any, inputs: Mapping[str, Any], changed: Assignment
 
 def _on_year(day: date, year: int) -> date | None:
     """The same month and day in another year, or None (29 February)."""
-    try:
-        return day.replace(year=year)
-    except ValueError:
-        return None
+    return _on_day(year, day.month, day.day)
 
 
 def _new_time_of_day(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> dict[str, Any]:
