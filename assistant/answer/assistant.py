@@ -362,6 +362,11 @@ class Assistant:
                 # A value given for the question before, which nothing has calculated yet ("２０Ｍ的" after
                 # "第一次要交多少" is that first payment, not the line fee its value alone would plan).
                 plan = calc.with_context(query, context, today, ranks) or plan
+            elif last is None and context and pending is None and plan is not None and plan.missing:
+                # A reply whose own calculation still lacks values while, read with the question before, one is
+                # complete ("客户说是1月28号开通的" after asking how the billing start of an unconfirmed line is set).
+                joined = calc.with_context(query, context, today, ranks)
+                plan = joined if joined is not None and not joined.missing else plan
             if not continued and pending is None:
                 # A figure asked of the calculation's own amount in the same question (the tax on a line's fee).
                 plan = calc.composed(query, today, plan, ranks) or plan

@@ -185,6 +185,14 @@ def test_a_value_given_for_the_question_before_is_calculated_with_it(fake_assist
     assert d.calculation is None
 
 
+def test_a_reply_whose_own_calculation_lacks_values_is_read_with_the_question_before(fake_assistant):
+    # Alone, "…开通的" with a day is a part-month fee short of its monthly fee; with the question before, the
+    # billing start of a line never confirmed, complete.
+    a = fake_assistant.ask("客户线路开通以后一直没确认，问起租日怎么定")
+    assert a.calculation is None
+    b = fake_assistant.ask("客户说是1月28号开通的", session=a.session_id)
+    assert b.intent is Intent.calculation and b.calculation.name == "billing_start"
+
 
 def test_a_reply_of_values_alone_completes_the_question_before_not_its_own_reading(fake_assistant):
     """"２０Ｍ的" alone would be a line fee; after "第一次要交多少" it is that first payment."""
