@@ -828,6 +828,8 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
         # a part of the last result asked in words naming the last calculator more than any other
         ("2025年10月15号起租的专线 什么时候到期", "那 不想续了的话 最晚哪天 得通知你们", "contract_term",
          {"start_on": "2025-10-15"}),
+        ("合同是2025年9月30号起租的 啥时候到期", "我们不打算续约了 最晚哪天得告诉你们", "contract_term",
+         {"start_on": "2025-09-30"}),
         ("服务费不含税金额为 8,000 元，加上 6% 增值税后一共应付多少？", "那这笔费用里的税额具体是多少？", "vat_from_pre_tax",
          {"pre_tax": "8000"}),
         # of a calculation with two days, the one whose event the words after the day name
