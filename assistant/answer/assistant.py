@@ -327,7 +327,9 @@ class Assistant:
         # A follow-up is read with the previous question: one introduced as such ("那…呢"), one pointing back
         # ("这个违约金…"), or one too short to stand on its own.
         follow_up = calc.is_follow_up(query) or calc.refers_back(query) or (len(query) <= SHORT_FOLLOW_UP and bool(state.history))
-        context = _previous_question(state, today) if follow_up else ""
+        # The question before, read once: a follow-up's context, and evidence of what the conversation was about.
+        before = _previous_question(state, today)
+        context = before if follow_up else ""
         search_text = f"{context} {query}".strip()
         # Lexical retrieval costs about a millisecond and no model encode: its ranking is one of the signals the
         # calculator selection weighs, and with it the scope gate refuses or lets a calculation through without
@@ -342,7 +344,6 @@ class Assistant:
         # law's name weighs in the model; what the law itself says is not (law_content).
         about_contract = bool(named) or _cites_law(lexical.signals)
         # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
-        before = _previous_question(state, today)
         if before:
             ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
         try:

@@ -341,9 +341,8 @@ def follow_up(
     # A trigger of the last calculator said with an aspect particle ("被停了" for 被停) is still that trigger.
     said_as_last = {p for p in reading.phrases if p.rstrip("了的") in last_spec.triggers}
     # An intent cue that is itself a strong trigger of another calculator ("到期" of the term) names it.
-    quiet_cues = set(vocab.cues) - vocab.naming_cues
     own_words = {
-        p for p in reading.phrases - set(last_spec.triggers) - quiet_cues - last_spec.input_words - restated - said_as_last
+        p for p in reading.phrases - set(last_spec.triggers) - vocab.quiet_cues - last_spec.input_words - restated - said_as_last
         if not (last_spec.verdict and any(says(y, p) for y in vocab.yes_no))
     }
     # Values the last calculation already has ("降到50M之后每月专线费是多少" after 200M → 50M) change nothing of it.

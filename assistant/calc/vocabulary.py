@@ -167,10 +167,10 @@ class Vocabulary:
     part_excluded: tuple[str, ...] = ()
 
     @cached_property
-    def naming_cues(self) -> frozenset[str]:
-        """Intent cues that are themselves a strong trigger of some calculator ("到期" of the term)."""
+    def quiet_cues(self) -> frozenset[str]:
+        """Intent cues that are no strong trigger of any calculator ("到期" of the term is one, and names it)."""
         return frozenset(
-            c for c in self.cues if any(s.triggers.get(c, 0) >= self.threshold for s in self.calculators.values())
+            c for c in self.cues if not any(s.triggers.get(c, 0) >= self.threshold for s in self.calculators.values())
         )
 
 
