@@ -403,6 +403,9 @@ def test_a_day_cued_for_another_named_calculation_moves_to_it(then, name, inputs
         ("想在3月31号解约 最晚哪天通知你们", "那2月27号通知的话 最早哪天就能解除", "earliest_termination", "2026-03-26"),
         ("要是你们7月1号把合同转给别家 最晚哪天得书面通知我们", "那他们要是6月10号才书面通知我们 最早哪天能转",
          "transfer_notice", "2026-07-10"),
+        # 最快 asks for the earliest day as 最早 does
+        ("要是你们7月1号把合同转给别家 最晚哪天得书面通知我们", "那照6月10号通知来算 最快哪天才可以转",
+         "transfer_notice", "2026-07-10"),
         # a verdict asked of a calculation that gives one stays with it
         ("想在3月31号解约 最晚哪天通知你们", "如果我们在2月26日寄出书面通知，是否来得及？", "termination_notice_by",
          {"latest": "2026-03-03", "in_time": True}),
