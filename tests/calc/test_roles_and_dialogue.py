@@ -80,7 +80,9 @@ def test_roles_are_assigned_jointly_by_their_cue_words(calculator, question, exp
     ("question", "role", "named"),
     [("1月28号收到的通知", "end_on", False), ("1月28号到期", "end_on", True), ("1月28号收到的通知", "notice_on", True),
      # "要到X才能寄出": not until that day; the sending names it, no end
-     ("书面通知可能要到11月16日才能寄出", "end_on", False), ("书面通知可能要到11月16日才能寄出", "notice_on", True)],
+     ("书面通知可能要到11月16日才能寄出", "end_on", False), ("书面通知可能要到11月16日才能寄出", "notice_on", True),
+     # a day the date is moved to is named by the verb after it
+     ("那要是拖到7月10号才发通知呢", "end_on", False), ("那要是拖到7月10号才发通知呢", "notice_on", True)],
 )
 def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, named):
     from assistant.calc.roles import cue_score
