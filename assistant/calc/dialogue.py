@@ -259,6 +259,8 @@ def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], tod
             break
         # An input missing may be given by its alternative (a line's bandwidth for its monthly fee).
         missing |= {n for g in formula.one_of if missing & set(g) for n in g} - timed
+        # …or by the facts it is derived from (the activation day beside the acceptance day for the days late).
+        missing |= {s for n in list(missing) for d in formula.derivations(n) for s in d.sources if s not in out} - timed
         assignment, _ = fill(spec, understand(text, today), only=missing)
         out.update({k: v for k, v in assignment.inputs.items() if k in missing})
     return out

@@ -37,6 +37,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("我们于2026年4月28日在贵司丰台区南四环西路188号营业厅办理了云专线受理，但线路直到5月20日才开通。请问因超时开通可退减多少？",
          "late_activation_credit", {"accepted_on": "2026-04-28", "activated_on": "2026-05-20"}),
         ("9月28日受理的，最晚哪天开通", "activation_deadline", {"accepted_on": "2026-09-28"}),
+        # the day the line must be connected (通), asked without 开通
+        ("客户4月28号在营业厅递交的申请，我们当天接了，客户问最晚哪天必须通", "activation_deadline", {"accepted_on": "2026-04-28"}),
         ("3月1日上午10点报竣，云资源最晚什么时候交付", "cloud_delivery_deadline", {"completed_at": "2026-03-01T10:00:00"}),
         ("今年被删除了6次会被终止合作吗", "takedown_limit", {"events": 6}),
         ("4月的账单计费周期是哪几天", "billing_cycle", {"month": "2026-04"}),

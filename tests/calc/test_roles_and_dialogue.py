@@ -731,6 +731,18 @@ def test_a_related_calculation_takes_what_the_last_one_lacks_from_earlier_questi
                      {"result": {"pay_by": "2026-07-19"}, "unit": ""}, earlier=["5月20日被停的 最晚哪天交 4月的账单"]) is None
 
 
+def test_a_related_calculation_takes_a_fact_its_missing_input_is_derived_from_from_earlier_questions():
+    """A refund for a late activation after an activation deadline: the days late are derived from the acceptance
+    day (the last calculation's) and the activation day, which only the question before said."""
+    last = build("activation_deadline", {"accepted_on": "2026-02-12"})
+    earlier = ["我司于2026年2月12日在贵司受理了云专线业务（受理单号 SL20260212-0088），但线路直到3月6日才开通。请问贵司最晚应在哪一天前完成开通？"]
+    again = follow_up("那么本次超时开通，贵司应退减多少费用？我方缴纳的一次性费用为100元。", TODAY, last,
+                      {"result": "2026-02-26", "unit": "日期"}, earlier=earlier)
+    assert again is not None and again.name == "late_activation_credit"
+    assert again.inputs.get("activated_on") == "2026-03-06" and again.inputs.get("accepted_on") == "2026-02-12"
+    assert run(again.name, again.inputs).result == 8
+
+
 def test_an_amount_asked_without_values_takes_a_quantity_said_earlier_but_no_day():
     """"那第一次要交多少钱" after an activation deadline for a 100M line: the 100M of the first question is the line's
     bandwidth (its monthly fee's alternative); the day the line was accepted is no completion day of the first
