@@ -266,6 +266,17 @@ def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], tod
     return out
 
 
+def _stranded(name: str, assigned: Mapping[str, Any], have: set[str]) -> set[str]:
+    """Assigned facts that only a derivation reads, none of whose derivations has all its facts in `have`."""
+    formula = REGISTRY[name]
+    out = set()
+    for k in set(assigned) - set(formula.inputs.model_fields):
+        feeding = [d for t in formula.inputs.model_fields for d in formula.derivations(t) if k in d.sources]
+        if feeding and not any(set(d.sources) <= have for d in feeding):
+            out.add(k)
+    return out
+
+
 def _amount_inputs(name: str) -> set[str]:
     """Inputs that stand for "an amount of money" as such (the VAT of a previous result)."""
     return {n for n in REGISTRY[name].inputs.model_fields if n in ("amount", "pre_tax")}
@@ -326,6 +337,11 @@ def follow_up(
             text = text[:a] + " " * (b - a) + text[b:]
         reading = understand(text, today)
     changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))
+    if stranded := _stranded(last.name, changed.inputs, {*changed.inputs, *last.inputs}):
+        # A fact only a derivation reads, with its other facts given nowhere ("下周一才能去交 那时候就26天了" after
+        # days overdue: no bill month for the payment day), derives nothing: the values go to the other inputs.
+        changed, flags = fill(last_spec, reading, given=frozenset(last.inputs),
+                              only={r.name for r in last_spec.roles} - stranded)
     changed = _in_corrected_year(last_spec, last.inputs, changed, reading)
     if changed.inputs and (sibling := _better_sibling(last, changed, reading)) is not None:
         return sibling

@@ -731,6 +731,23 @@ def test_a_related_calculation_takes_what_the_last_one_lacks_from_earlier_questi
                      {"result": {"pay_by": "2026-07-19"}, "unit": ""}, earlier=["5月20日被停的 最晚哪天交 4月的账单"]) is None
 
 
+@pytest.mark.parametrize(
+    ("last_inputs", "then", "expected"),
+    [
+        # no bill month anywhere: the payment day derives nothing, the days said are the days overdue
+        ({"owed": 4500, "days_overdue": 20}, "下周一才能去交 那时候就26天了", {"owed": 4500, "days_overdue": 26}),
+        # with the bill month the conversation gave, the payment day moves
+        ({"owed": 8600, "bill_month": "2026-05", "paid_on": "2026-07-08"}, "不对不对 财务说7月12号才能到账",
+         {"owed": 8600, "bill_month": "2026-05", "paid_on": "2026-07-12"}),
+    ],
+)
+def test_a_fact_only_a_derivation_reads_goes_nowhere_without_its_other_facts(last_inputs, then, expected):
+    last = build("late_fee", last_inputs)
+    again = follow_up(then, TODAY, last, {"result": 0, "unit": "元"})
+    assert again is not None and again.name == "late_fee"
+    assert {k: again.inputs.get(k) for k in expected} == expected
+
+
 def test_a_related_calculation_takes_a_fact_its_missing_input_is_derived_from_from_earlier_questions():
     """A refund for a late activation after an activation deadline: the days late are derived from the acceptance
     day (the last calculation's) and the activation day, which only the question before said."""
