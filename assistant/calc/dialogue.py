@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -82,19 +82,60 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
 def _with_nearest_day(reading: Reading, inputs: Mapping[str, Any]) -> Reading:
     """The reply read with its one day said without a month ("13号", asked for a day) as that day nearest the
     pending plan's latest day, else nearest today; the reading as it was when it names a whole day or not one day."""
-    days = [m for m in DAY_OF_MONTH.finditer(reading.text) if not _NOT_DAY.search(reading.text[: m.start()])]
+    placed = _nearest_day(reading, inputs)
+    return placed[0] if placed else reading
+
+
+def _nearest_day(reading: Reading, inputs: Mapping[str, Any]) -> tuple[Reading, str] | None:
+    """The message read with its one day said without a month as that day nearest the latest day among `inputs`,
+    else nearest today, and the note saying so; None when it names a whole day or not exactly one such day."""
+    days = [m for m in DAY_OF_MONTH.finditer(reading.text)
+            if not _NOT_DAY.search(reading.text[: m.start()]) and not _PLACE_BEFORE.search(reading.text[: m.start()])]
     if len(days) != 1 or any(m.kind in DAY_KINDS for m in reading.mentions.items):
-        return reading
-    known = sorted(str(v)[:10] for v in inputs.values() if re.match(r"\d{4}-\d{2}-\d{2}", str(v or "")))
-    near = date.fromisoformat(known[-1]) if known else reading.today
+        return None
+    near = _latest_day(inputs.values()) or reading.today
     number = int(days[0].group(1))
     around = [(near.year * 12 + near.month - 1 + k) for k in (-1, 0, 1)]
     options = [d for i in around if (d := _on_day(i // 12, i % 12 + 1, number)) is not None]
     if not options:
-        return reading
+        return None
     day = min(options, key=lambda d: abs((d - near).days))
     m = days[0]
-    return understand(f"{reading.text[: m.start()]}{day.year}年{day.month}月{day.day}日{reading.text[m.end():]}", reading.today)
+    text = f"{reading.text[: m.start()]}{day.year}年{day.month}月{day.day}日{reading.text[m.end():]}"
+    return understand(text, reading.today), f"“{m.group(0)}”未说明月份，按{day.year}年{day.month}月{day.day}日计算"
+
+
+def _asks_what_it_gives(name: str, text: str) -> bool:
+    """Whether the message asks for the kind of figure the calculator gives (a day for a deadline), so it is a
+    question of its own rather than a change of the last one's facts ("那要是18号受理的呢")."""
+    gives = vocabulary().calculators[name].gives
+    return bool(gives) and asked_kind(text, vocabulary()) == gives
+
+
+def _latest_day(values: Iterable[Any]) -> date | None:
+    """The latest day among values written as ISO dates or date-times, or None."""
+    days = sorted(str(v)[:10] for v in values if _ISO_DAY.match(str(v or "")))
+    return date.fromisoformat(days[-1]) if days else None
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A number of a street, a building or a room ("荣华南路2号", "德胜门外大街 11 号") is no day of a month.
+_PLACE_BEFORE = re.compile(r"[路街道巷弄胡同区里楼栋座层室院村镇园厦场]\s*$")
+
+
+def _placed_day_plan(own: CalcPlan | None, reading: Reading, inputs: Mapping[str, Any], ranks: Ranks | None) -> CalcPlan | None:
+    """The calculation the message asks (`own`: none, or one still short of a day), complete once its one day said
+    without a month ("12号上午10点交完") is put nearest the conversation's latest day (`inputs`); None otherwise."""
+    if own is not None and not own.missing:
+        return None
+    placed = _nearest_day(reading, inputs)
+    if placed is None:
+        return None
+    again = choose(candidates(placed[0], ranks))
+    if again is None or (own is not None and again.name != own.name) or again.missing:
+        return None
+    again.assumptions.append(placed[1])
+    return again
 
 
 def _on_day(year: int, month: int, day: int) -> date | None:
@@ -271,7 +312,7 @@ def _stranded(name: str, assigned: Mapping[str, Any], have: set[str]) -> set[str
     formula = REGISTRY[name]
     out = set()
     for k in set(assigned) - set(formula.inputs.model_fields):
-        feeding = [d for t in formula.inputs.model_fields for d in formula.derivations(t) if k in d.sources]
+        feeding = formula.derivations_reading(k)
         if feeding and not any(set(d.sources) <= have for d in feeding):
             out.add(k)
     return out
@@ -315,6 +356,13 @@ def follow_up(
         question, reading, bare = dated, understand(dated, today), ({}, [])
     found = candidates(reading, ranks)
     own = choose(found)
+    other_day = _placed_day_plan(own, reading, last.inputs, ranks)
+    if (other_day is not None and other_day.name != last.name and other_day.name not in siblings(last.name)
+            and _asks_what_it_gives(other_day.name, reading.text)):
+        # Another calculation whose day is said without a month ("12号上午10点交完 最晚啥时候能恢复" after a late
+        # fee paid on 7月12号): the day is the one nearest the conversation's days. (The same rule read the other
+        # way round is _better_sibling's to decide.)
+        return other_day
     cue = is_follow_up(question) or refers_back(question)
     # A complete question of its own, not introduced as a follow-up, starts fresh; one that states none of its
     # inputs (the VAT of the default 100 元 opening fee, for "加上开户费 第一次交多少") is no complete question, and
@@ -877,11 +925,9 @@ def _in_month_of_last(spec: Any, inputs: Mapping[str, Any], reading: Reading) ->
         return None
     text = reading.text
     others = [m for m in DAY_OF_MONTH.finditer(text) if _names_other_day(spec, text[m.end():])]
-    days = sorted(str(inputs[r.name])[:10] for r in spec.roles
-                  if r.kind in DAY_KINDS and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or "")))
-    if not others or not days:
+    latest = _latest_day(inputs.get(r.name) for r in spec.roles if r.kind in DAY_KINDS)
+    if not others or latest is None:
         return None
-    latest = date.fromisoformat(days[-1])
     # Placed from the last, so the earlier days' offsets still hold.
     for m in reversed(others):
         day = int(m.group(1))

@@ -107,9 +107,23 @@ class Formula:
         """Input name → its derivations, worked out once (every formula is registered before any question)."""
         return {n: list(DERIVATIONS.get(n, [])) for n in self.inputs.model_fields}
 
+    def derivations_reading(self, fact: str) -> list[Derivation]:
+        """The derivations of this formula's inputs that read `fact`."""
+        return self._readers.get(fact, [])
+
+    @cached_property
+    def _readers(self) -> dict[str, list[Derivation]]:
+        """Fact → the derivations of this formula's inputs reading it, worked out once like `_derivations`."""
+        out: dict[str, list[Derivation]] = {}
+        for ds in self._derivations.values():
+            for d in ds:
+                for s in d.sources:
+                    out.setdefault(s, []).append(d)
+        return out
+
     def source_names(self) -> set[str]:
         """Every fact a derivation of one of this formula's inputs reads."""
-        return {s for ds in self._derivations.values() for d in ds for s in d.sources}
+        return set(self._readers)
 
     def satisfied(self, name: str, given: Iterable[str]) -> bool:
         """Whether input `name` is given, or derivable from the given facts."""

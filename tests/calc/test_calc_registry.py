@@ -224,3 +224,18 @@ def test_the_clauses_computing_a_figure_are_those_of_the_calculators_the_questio
 
     clauses = clauses_computing(gives, question)
     assert set(present) <= clauses and not set(absent) & clauses
+
+
+@pytest.mark.parametrize(
+    ("name", "fact", "targets"),
+    [
+        ("late_fee", "paid_on", ["days_overdue"]),
+        ("late_fee", "bill_month", ["days_overdue"]),
+        ("late_activation_credit", "activated_on", ["days_late"]),
+        # an input of the formula itself, or a fact no derivation of it reads, feeds nothing
+        ("late_fee", "owed", []),
+        ("line_fee", "paid_on", []),
+    ],
+)
+def test_the_derivations_reading_a_fact_are_those_of_the_formulas_inputs(name, fact, targets):
+    assert [d.target for d in REGISTRY[name].derivations_reading(fact)] == targets

@@ -871,6 +871,11 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
          {"accepted_on": "2026-03-16", "activated_on": "2026-03-27"}),
         ("3月16号受理的 拖到3月25号才开 能退多少", "那要是18号受理的呢", "late_activation_credit",
          {"accepted_on": "2026-03-18", "activated_on": "2026-03-25"}),
+        # another calculation asked with a day said without its month: the day nearest the conversation's days…
+        ("5月的账单7月12号才能交 欠了8600 违约金多少", "要是真被停了 12号上午10点交完 最晚啥时候能恢复",
+         "service_restore_deadline", {"paid_at": "2026-07-12T10:00:00"}),
+        ("5月的账单7月15号交 欠了8600 违约金多少", "那20号上午10点交的话 最晚啥时候能恢复",
+         "service_restore_deadline", {"paid_at": "2026-07-20T10:00:00"}),
         # the due day asked again of the bill's dates just given
         ("一月份的账单什么时候能看到", "最晚什么时候要交？", "bill_dates", {"month": "2026-01"}),
         # the bill of the cycle just given: when it has to be paid
@@ -883,6 +888,11 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
 )
 def test_a_follow_up_is_read_with_the_conversations_days_and_results(first, then, name, inputs):
     assert followed(first, then) == (name, inputs)
+
+
+@pytest.mark.parametrize("then", ["我们在荣华南路20号 交了的话 最晚啥时候能恢复", "德胜门外大街 20 号那边交了 最晚啥时候能恢复"])
+def test_a_streets_number_is_no_day_of_another_calculation(then):
+    assert followed("5月的账单7月15号交 欠了8600 违约金多少", then) is None
 
 
 def test_an_order_taken_is_an_acceptance_and_a_line_coming_up_is_its_activation():
