@@ -69,6 +69,12 @@ def assigned(calculator: str, question: str) -> dict:
          {"days_since_suspension": None}),
         ("overdue_status", "我们1月份有一笔专线费用，现在已经逾期2天了。贵司能不能因为这个暂停我们的专线？",
          {"days_overdue": 2, "days_since_suspension": None}),
+        # the day a contract is valid until is its end ("有效期至", "合同到"), not its start…
+        ("contract_term", "合同有效期至2027年1月15日，到期不续签，我们打算2026年12月20日寄出通知函",
+         {"end_on": "2027-01-15", "notice_on": "2026-12-20", "start_on": None}),
+        ("contract_term", "我们的合同到2027年3月1日 不想续了", {"end_on": "2027-03-01", "start_on": None}),
+        # …but "至今" reaches up to now
+        ("contract_term", "2025年11月5日至今，不想续了", {"end_on": None}),
     ],
 )
 def test_roles_are_assigned_jointly_by_their_cue_words(calculator, question, expected):
