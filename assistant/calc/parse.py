@@ -117,6 +117,11 @@ _CORRECTED = re.compile(
     rf"((?:\d+|[{_CN_DIGITS}]+)\s*[号日]){_SAID_OF_DAY}{_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*[号日])"
     rf"|((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?){_TAKE_BACK}((?:\d+|[{_CN_DIGITS}]+)\s*点(?:\s*(?:\d+|[{_CN_DIGITS}]+)\s*分?|半)?)"
 )
+# "起租是五月二号 不是十号": the day said with 是 is the one meant and the one after 不是 is denied — unlike "三号 呃
+# 不是 四号", where 不是 takes the first day back.
+_DAY_NOT = re.compile(
+    rf"是\s*((?:(?:\d+|[{_CN_DIGITS}]+)\s*月\s*)?(?:\d+|[{_CN_DIGITS}]+)\s*[号日])\s*[,，]?\s*不是\s*(?:(?:\d+|[{_CN_DIGITS}]+)\s*月\s*)?(?:\d+|[{_CN_DIGITS}]+)\s*[号日]"
+)
 # Quantities taken back: "十来天 不对 是十二天", "两条 说错了 三条", "五千 不对 五千一"; and "是三条 不是两条",
 # where the first one said is the right one. Both sides name the same unit (or none, after a correction word).
 _Q_NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}万]+)\s*(?:来|多)?"
@@ -229,6 +234,7 @@ def _pre_normalise(text: str) -> str:
     # "10号 不对 11号", "十一点 不是 十一点半": a day or a time taken back keeps only the corrected one.
     # "三四次", "两三天", "七八个月": a guess between two numbers is no value ("几次"); a correction may follow.
     text = _RANGE.sub(lambda m: "几" if _RANGE_NEXT.get(m.group(1)) == m.group(2) else m.group(0), text)
+    text = _DAY_NOT.sub(lambda m: "是" + m.group(1), text)
     text = _CORRECTED.sub(lambda m: (m.group(3) + (m.group(2) or "")) if m.group(3) else m.group(5), text)
     text = _QUANTITY_TAKEN_BACK.sub(lambda m: m.group(3) or m.group(5), text)
     text = _QUANTITY_NOT.sub(lambda m: "是" + m.group(1), text)

@@ -112,6 +112,8 @@ def test_a_day_or_a_span_before_a_company_name_is_still_a_value(question, kind, 
         ("15号受理的 哦不对是16号", "16号受理的"), ("十号开通的 说错了 十二号", "12号开通的"),
         # a filler on either side of the words taking it back
         ("三号 呃 不是 四号", "4号"), ("十点 不对 那个 是十点半", "10点30分"),
+        # a day said with 是 and another denied after it: the one said with 是 is meant
+        ("起租是五月二号 不是十号", "起租是5月2号"), ("应该是3月12日，不是3月10日", "应该是3月12日"),
         # a 一 counting the unit after it is no tail of the numeral before it
         ("五千一个月", "5000 1个月"), ("两百一个小时", "200 1个小时"), ("五千一百一个月", "5100 1个月"),
         ("五千一", "5100"), ("十一个月", "11个月"), ("一百一十一个月", "111个月"),
