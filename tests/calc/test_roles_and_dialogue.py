@@ -431,7 +431,9 @@ def test_a_follow_up_asking_the_other_direction_in_its_words_turns_the_rule_roun
     ("first", "then", "name", "result"),
     [
         # the line's monthly fee its bandwidth gives (M-23), not the last result: a first payment's total, a year
-        ("我们50M的专线 5月20号竣工 第一次要交多少", "要是6月18号才竣工呢 第一个月不是不满嘛", "prorated_fee", 2210.0),
+        ("我们50M的专线 5月20号竣工 第一次要交多少", "要是6月18号才竣工呢 竣工当月按天收多少", "prorated_fee", 2210.0),
+        # …while the first month (第一个月, as 首月) of a first payment is still its first payment, pro-rated
+        ("我们50M的专线 5月20号竣工 第一次要交多少", "要是6月18号才竣工呢 第一个月不是不满嘛", "first_payment", 2310.0),
         ("100M专线停了沃云一年多少钱", "那要是断了48小时能减多少", "outage_credit", 657.54),
         # a part of the last result named (CalcSpec.parts): a first payment's first month by the day
         ("我们50M的专线 5月20号竣工 第一次要交多少", "那这里面首月月租单独是多少", "prorated_fee", 1974.19),
