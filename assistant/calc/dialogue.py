@@ -424,7 +424,8 @@ def follow_up(
     whether = not asks_anything and bool(_WHETHER.search(reading.text))
     # …unless its own words name another calculator more strongly than all its words name the last one ("比20M的
     # 一年贵多少" after a 50M line's year: 20M is the line compared with, the difference is asked).
-    last_named = keyword_score(last_spec, reading.phrases)
+    # Its words said of the line as it will be ("降到50M以后一年要交多少" after 100M → 50M) name no change again.
+    last_named = keyword_score(last_spec, reading.phrases - reading.settled)
     kinds = {r.name: r.kind for r in last_spec.roles}
     days_only = all(kinds.get(n) in DAY_KINDS for n in changed.inputs)
     # Days the last calculator takes by position alone and another named one by their cue words (see below).
@@ -444,6 +445,7 @@ def follow_up(
     related = [] if restates_last or not (asks_anything or whether) else [
         c for c in found
         if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)
+        and not (changes and keyword_score(c.spec, own_words) <= last_named)
     ]
     if not related and cued_elsewhere:
         # The last calculator takes the message's days by position alone while another one its own words name

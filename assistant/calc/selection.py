@@ -97,6 +97,9 @@ class Reading:
     rule_question: bool
     yes_no: bool
     today: date
+    # Phrases said only within a change said as done ("降到50M以后一年要交多少"): they describe the line as it will
+    # be, so after a calculation of that change they do not name it again.
+    settled: frozenset[str] = frozenset()
 
     @property
     def text(self) -> str:
@@ -127,7 +130,8 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
     return Reading(
         mentions=mentions,
         flags=flags,
-        phrases=trigger_index().found(*texts),
+        phrases=(phrases := trigger_index().found(*texts)),
+        settled=frozenset(phrases - trigger_index().found(*texts, settled=False)),
         asks=any(says(c, t) for c in vocab.cues for t in texts),
         compute=any(c in t for c in vocab.compute for t in texts),
         rule_question=any(p in mentions.original for p in vocab.rule_questions),

@@ -144,6 +144,8 @@ class Vocabulary:
     asks_money: tuple[str, ...] = ()
     # Words naming the last calculation's result ("这个钱", "减免的钱"): a lookup about it is about its clauses.
     result_words: tuple[str, ...] = ()
+    # A change said as done ("降到50M以后"): the line as it will be, its verb naming no change ('re:' patterns).
+    state_after: tuple[str, ...] = ()
     asks_date: tuple[str, ...] = ()
     asks_rate: tuple[str, ...] = ()
     asks_rule: tuple[str, ...] = ()
@@ -206,6 +208,14 @@ def _patterns(where: str, value: Any) -> tuple[str, ...]:
                 re.compile(w[3:])
             except re.error as e:
                 raise VocabularyError(f"{where}: {w!r} is not a regular expression: {e}") from None
+    return words
+
+
+def _regexes(where: str, value: Any) -> tuple[str, ...]:
+    """Patterns as _patterns, every one a "re:" entry (a plain word would be read as a pattern)."""
+    words = _patterns(where, value)
+    if plain := [w for w in words if not w.startswith("re:")]:
+        raise VocabularyError(f"{where}: every entry is a 're:' pattern, not so for {plain}")
     return words
 
 
@@ -421,6 +431,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         second_person=_strings("perspective.second_person", data.get("perspective", {}).get("second_person", [])),
         first_person=_two_characters("perspective.first_person", data.get("perspective", {}).get("first_person", [])),
         result_words=_patterns("intent.result_words", data["intent"].get("result_words", [])),
+        state_after=_regexes("intent.state_after", data["intent"].get("state_after", [])),
         part_markers=_strings("parts.markers", data.get("parts", {}).get("markers", [])),
         part_ends=_strings("parts.ends", data.get("parts", {}).get("ends", [])),
         part_excluded=_flag_names("parts.excluded", data.get("parts", {}).get("excluded", []), flags),
@@ -446,6 +457,7 @@ class TriggerIndex:
     plain: PhraseIndex
     patterns: dict[str, re.Pattern[str]]
     owners: dict[str, frozenset[str]]  # phrase -> the calculators it triggers
+    state_after: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def of(cls, vocab: Vocabulary) -> TriggerIndex:
@@ -455,19 +467,25 @@ class TriggerIndex:
                 owners.setdefault(p, set()).add(spec.name)
         patterns = {p: re.compile(p[3:]) for p in owners if p.startswith("re:")}
         plain = PhraseIndex(p for p in owners if p not in patterns)
-        return cls(plain, patterns, {p: frozenset(names) for p, names in owners.items()})
+        after = tuple(re.compile(p[3:], re.IGNORECASE) for p in vocab.state_after)
+        return cls(plain, patterns, {p: frozenset(names) for p, names in owners.items()}, after)
 
-    def found(self, *texts: str) -> set[str]:
-        """The trigger phrases (and 're:' patterns) present in any of the texts."""
+    def found(self, *texts: str, settled: bool = True) -> set[str]:
+        """The trigger phrases (and 're:' patterns) present in any of the texts; with `settled=False`, not those
+        said only within a change said as done ([intent].state_after: "降到50M以后" names no change)."""
         matched = {p for p, rx in self.patterns.items() if any(rx.search(t) for t in texts)}
         # A phrase negated by the character before it is its opposite ("含税" in "不含税"), unless the
         # negation is part of another occurrence of the phrase itself.
         # A phrase the question denies ("不是到期不续") names the reading that is not meant.
         plain = {
             p for t in texts for at, p in self.plain.occurrences(t)
-            if (at == 0 or t[at - 1] not in NEGATING) and not denied(t, at)
+            if (at == 0 or t[at - 1] not in NEGATING) and not denied(t, at) and (settled or not self._settled(t, at))
         }
         return plain | matched
+
+    def _settled(self, text: str, at: int) -> bool:
+        """Whether the phrase at `at` starts within a change said as done ([intent].state_after)."""
+        return any(m.start() <= at < m.end() for rx in self.state_after for m in rx.finditer(text))
 
     def triggered(self, found: set[str]) -> set[str]:
         """The calculators with at least one of the found phrases among their triggers."""

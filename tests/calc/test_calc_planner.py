@@ -365,6 +365,9 @@ def test_the_term_starts_on_the_day_billing_starts_not_on_the_signing_day(today)
         (lambda t: t.replace('excluded = ["planned"', 'excluded = ["plan"', 1), r"parts.excluded: \['plan'\] are not \[flags\] lexicons"),
         (lambda t: t.replace('markers = ["这其中"', 'markers = ["", "这其中"', 1), "parts.markers must be a list of non-empty strings"),
         (lambda t: t.replace('"re:(?:违约金|罚金', '"re:((?:违约金|罚金', 1), "intent.asks_money"),
+        # a change said as done is found by its pattern: a plain word there would be read as one
+        (lambda t: t.replace("state_after = [", 'state_after = ["以后", ', 1), r"intent.state_after: every entry is a 're:' pattern"),
+        (lambda t: t.replace("state_after = [\n  're:(?:", "state_after = [\n  're:((?:", 1), "intent.state_after"),
         # plain lists are matched by substring: a pattern there would never match, so it is refused
         (lambda t: t.replace('asks_period = ["几天内"', 'asks_period = ["re:几天内?"', 1), "intent.asks_period is matched as plain words"),
         (lambda t: t.replace('compute = ["', 'compute = ["re:算一?下", "', 1), "intent.compute is matched as plain words"),

@@ -249,6 +249,12 @@ def last_of(question: str):
          "early_termination_penalty", 11400.0),
         # a bandwidth the last difference already has changes nothing of it: the fee at that bandwidth is asked
         ("专线从200M降到50M，一年能省多少", "降到50M以后每月专线费是多少", "line_fee", 5100.0),
+        # words saying what the line will be once changed name no change again: the line's own fee is asked
+        ("100M降到20M 每个月能省多少", "降到50M以后一年要交多少", "line_fee", 61200.0),
+        ("50M专线升级到200M 每个月多交多少", "升级为200M以后，每个月的专线费用总共是多少？", "line_fee", 18000.0),
+        # months said with a word another calculator shares (还剩), asked in the last one's words (多付), re-run it
+        ("50M专线升级到200M 每个月多交多少", "我们的合同还剩9个月，按9个月计算的话，总共要多付多少？",
+         "line_fee_difference", 116100.0),
         # "每月" names the default of a line fee's months: not the months of the last calculation
         ("转租了，用了9个月，标准资费每月5100，违约金多少", "再请教一个问题：另一条100M专线沃云已停用，单独使用的话每月多少钱？", "line_fee", 10000.0),
         # asking only for the day the last calculation gives is asking for its result again
@@ -583,6 +589,22 @@ def test_a_trigger_phrase_negated_by_the_character_before_it_is_not_found(text, 
 )
 def test_a_trigger_phrase_the_question_denies_is_not_found(text, phrase, found):
     assert (phrase in trigger_index().found(text)) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "settled"),
+    [
+        ("降到50M以后一年要交多少", {"降到", "降"}),
+        ("升级为200M之后每个月多少", {"升级", "升"}),
+        ("降完以后每月合计多少", {"降"}),
+        # the change itself asked: its words still name it
+        ("从100M降到50M每月能省多少", set()),
+        ("升到200M以后每月多交多少", {"升到", "升"}),
+    ],
+)
+def test_a_change_said_as_done_names_no_change(text, settled):
+    reading = understand(text, TODAY)
+    assert reading.settled == settled and settled <= reading.phrases
 
 
 @pytest.mark.parametrize("then", ["那最晚是哪一天？", "那最早哪天呢", "具体是几号"])
