@@ -48,6 +48,8 @@ _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
 # "交的不止100 还有施工费 加起来一共3000": a value the speaker says is less than the one meant, which follows.
 _NOT_ONLY = re.compile(r"(?:不止|不只|不仅|不光)(?:是|有)?\s*$")
 DENIED_GAP = 8
+# What stands between a bare count and the value correcting it ("不是七个 是九个月"): a classifier, then 是.
+_ELIDED_CORRECTED = re.compile(r"^\s*[个條条次天]\s*[,，]?\s*(?:而是|就是|是)\s*$")
 TIME_GAP = 16  # a clock time this close after a date belongs to it
 HOURS_GAP = 24  # at most this many characters between outages read as one month's list
 _RESTATED = re.compile(r"就是|也就是|即|相当于|等于|合计|总共|一共")
@@ -247,6 +249,11 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             # "用了14个月，并非11个月": the value denied right after the one meant.
             gap = text[items[preceding[i]].end: m.start]
             if len(gap) <= DENIED_GAP and not _SENTENCE_END.search(gap):
+                dropped.add(i)
+                continue
+        if m.kind == "number" and i + 1 < len(items) and _NOT_BUT.search(before):
+            # "不是七个 是九个月": a bare count whose noun the correction says is the value corrected, of any kind.
+            if _ELIDED_CORRECTED.match(text[m.end: items[i + 1].start]):
                 dropped.add(i)
                 continue
         if following[i] is None:

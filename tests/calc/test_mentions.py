@@ -177,7 +177,9 @@ def test_a_duration_restated_in_hours_is_not_added_to_itself():
      # the value denied right after the one meant
      ("实际已经使用了14个月，并非11个月", Decimal(14)), ("用了14个月 不是11个月", Decimal(14)),
      # a value said to be less than the one meant, which follows
-     ("一次性费用交的不止100 还有施工费 加起来一共3000", Decimal(3000))],
+     ("一次性费用交的不止100 还有施工费 加起来一共3000", Decimal(3000)),
+     # a bare count denied, its noun said only with the value correcting it
+     ("呃 不是七个 是 九个月", Decimal(9)), ("不是3个，是4个小时", Decimal(4))],
 )
 def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
     m = read(question, TODAY)

@@ -249,6 +249,8 @@ def last_of(question: str):
          "early_termination_penalty", 11400.0),
         # a bandwidth the last difference already has changes nothing of it: the fee at that bandwidth is asked
         ("专线从200M降到50M，一年能省多少", "降到50M以后每月专线费是多少", "line_fee", 5100.0),
+        # a bare count denied is the months corrected, never the monthly fee
+        ("合同还没到期 提前不用了 还剩七个月 每个月两千一 违约金多少", "呃 不是七个 是 九个月", "early_termination_penalty", 18900.0),
         # words saying what the line will be once changed name no change again: the line's own fee is asked
         ("100M降到20M 每个月能省多少", "降到50M以后一年要交多少", "line_fee", 61200.0),
         ("50M专线升级到200M 每个月多交多少", "升级为200M以后，每个月的专线费用总共是多少？", "line_fee", 18000.0),
