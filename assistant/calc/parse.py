@@ -556,7 +556,9 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
 # A day said without its month as the day something happened ("15号竣工的", "二月 呃 二十号 竣工"): the verb follows.
 _EVENT_DAY = re.compile(
     r"(?<![\d.每])(\d{1,2})\s*[号日]\s*(?:那天|当天)?\s*(?:就|才|已经?|刚)?\s*"
-    r"(?=竣工|报竣|受理|开通|开的|装好|交的|交了|缴的|缴了|付的|付了|收到|签的|断的|断了|停的|停了|发生)"
+    # … its clock time may stand between ("十四号下午五点报竣的")
+    r"(?=(?:(?:上午|早上|早晨|中午|下午|傍晚|晚上|夜里|半夜|凌晨)?\s*\d{1,2}\s*(?:点|:)\s*(?:半|\d{1,2}\s*分?)?\s*(?:左右)?\s*(?:就|才|已经?|刚)?\s*)?"
+    r"(?:竣工|报竣|受理|开通|开的|装好|交的|交了|缴的|缴了|付的|付了|收到|签的|断的|断了|停的|停了|发生))"
 )
 
 

@@ -352,6 +352,18 @@ def test_a_day_said_without_its_month_as_the_day_something_happened(question, to
     assert dates == ([day] if day else [])
 
 
+@pytest.mark.parametrize(
+    ("question", "at"),
+    [
+        # the clock time said between the day and its event is the time of day of that day
+        ("专线那边 是 呃 十四号下午五点报竣的", datetime(2026, 8, 14, 17, 0)),
+        ("是14号上午九点半交的钱", datetime(2026, 8, 14, 9, 30)),
+    ],
+)
+def test_a_day_and_its_time_said_without_the_month_before_the_event(question, at):
+    assert [(m.kind, m.value) for m in read(question, date(2026, 8, 17)).items] == [("datetime", at)]
+
+
 def test_an_ordinal_said_with_hui_is_no_count():
     # "第一回" names the first payment as "第一次" does; the 3000 before it is an amount, not a count of times
     items = read("九月二十三号竣工的 月租是三千 第一回要交多少", TODAY).items
