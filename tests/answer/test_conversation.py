@@ -271,6 +271,19 @@ def test_an_option_picked_for_a_figure_explains_the_formula_and_asks_for_the_val
     assert done.calculation is not None and done.calculation.name == "late_fee" and done.calculation.result == 720.0
 
 
+def test_a_reply_describing_its_situation_picks_the_option_and_completes_it(fake_assistant):
+    """"多久能弄好", asked back, then "欠费被停的那个 钱和违约金今天上午11点刚交完": the arrears named pick the
+    restoration after payment (A1-4.5), and the time said completes it: 48 hours later."""
+    from datetime import date
+
+    fake_assistant.today = lambda: date(2026, 11, 10)
+    first = fake_assistant.ask("多久能弄好啊 急急急")
+    assert first.intent is Intent.clarify and "补缴后恢复" in [o.label for o in first.options]
+    picked = fake_assistant.ask("欠费被停的那个 钱和违约金今天上午11点刚交完", session=first.session_id)
+    assert picked.calculation is not None and picked.calculation.name == "service_restore_deadline"
+    assert picked.calculation.result == "2026-11-12T11:00:00"
+
+
 def test_an_option_picked_is_answered_by_its_own_clause_and_keeps_the_values_said_with_it(fake_assistant):
     """Picking "解除合同" among the notice periods cites that option's clause first; said with an end date, it is the
     latest notice day for that end date (A1-13.1: 20 business days before)."""
