@@ -341,6 +341,8 @@ def test_a_question_pointing_back_asks_about_the_sentence_before_it():
         ("上个月28号开通的", date(2026, 3, 5), date(2026, 2, 28)),
         ("上上个月28号开通的", date(2026, 3, 5), date(2026, 1, 28)),
         ("3号受理的 最晚哪天开通", date(2026, 6, 10), date(2026, 6, 3)),
+        # what was done stands between the day and its verb
+        ("客户5号把欠费和违约金都补交了，问服务最晚什么时候恢复", date(2026, 12, 7), date(2026, 12, 5)),
         # no event, a day still to come with no month named, or two months named: no date
         ("每月5号前付款", date(2026, 6, 10), None),
         ("不是21 是28号开的", date(2026, 9, 7), None),
