@@ -226,6 +226,8 @@ def last_of(question: str):
         # an intent cue that is another calculator's own strong trigger (到期 of the term) names that calculator
         ("6月5日开通的 一直没确认 哪天起租", "那按这个起租日 合同啥时候到期", "contract_term", {"end": "2027-06-15"}),
         ("6月5日开通的 一直没确认 哪天起租", "那从这天起租的话 合约到哪一天", "contract_term", {"end": "2027-06-15"}),
+        # the day a contract ends asked apart from its name ("合同…算一年是吧 那到哪天结束") is its term's end
+        ("6月5日开通的 一直没确认 哪天起租", "那 合同是从起租那天算一年是吧 那 到哪天结束", "contract_term", {"end": "2027-06-15"}),
         # a question whose own best reading is the last calculator, with none of its values, asks it again
         ("我们是2025年8月11号起租的 合同到哪天", "不续约的话最晚哪天要书面通知", "contract_term", {"notice_by": "2026-07-12"}),
         # a first payment charges its first month by the day: "按天" with a completion date changes it
