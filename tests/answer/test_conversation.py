@@ -271,6 +271,19 @@ def test_an_option_picked_for_a_figure_explains_the_formula_and_asks_for_the_val
     assert done.calculation is not None and done.calculation.name == "late_fee" and done.calculation.result == 720.0
 
 
+def test_a_day_an_application_is_handed_in_is_the_notice_day_of_the_last_calculation(fake_assistant):
+    """"送出" names the notice day: "8月1日送出的話來得及嗎" after the latest application day for an end on 8月31日 asks
+    whether 8月1日 is in time (four weeks before: 8月3日), not for a new end on 8月1日."""
+    from datetime import date
+
+    fake_assistant.today = lambda: date(2026, 7, 6)
+    first = fake_assistant.ask("我們想8月31日結束沃雲，最晚哪天要送出申請？")
+    assert first.calculation is not None and first.calculation.name == "early_termination_notice"
+    then = fake_assistant.ask("8月1日送出的話來得及嗎？", session=first.session_id)
+    assert then.calculation is not None and then.calculation.inputs["notice_on"] == "2026-08-01"
+    assert then.calculation.result == {"latest": "2026-08-03", "in_time": True}
+
+
 def test_a_reply_describing_its_situation_picks_the_option_and_completes_it(fake_assistant):
     """"多久能弄好", asked back, then "欠费被停的那个 钱和违约金今天上午11点刚交完": the arrears named pick the
     restoration after payment (A1-4.5), and the time said completes it: 48 hours later."""
