@@ -167,10 +167,15 @@ def _picked(query: str, group: Group, context: str | Sequence[str]) -> list[Read
     covered = {i for _, m in matched for i in range(m.start(), m.end())}
     rest = "".join(" " if i in covered else ch for i, ch in enumerate(query))
     cues = [c for c, _ in matched]
-    picked = [
-        r for r in group.readings
-        if any(d in rest or (d in query and not any(d in c for c in cues)) for d in r.distinct)
-    ]
+    def names(r: Reading, shortest: int = 1) -> bool:
+        return any(len(d) >= shortest and (d in rest or (d in query and not any(d in c for c in cues))) for d in r.distinct)
+
+    picked = [r for r in group.readings if names(r)]
+    # A one-character word ("交" in "申请交给你们") names a reading more weakly than a word: one reading named by a
+    # word beside others named by a character alone is the one meant.
+    worded = [r for r in picked if names(r, 2)]
+    if len(picked) > 1 and len(worded) == 1:
+        picked = worded
     if len(picked) != 1:
         for said in filter(None, [context] if isinstance(context, str) else list(context)):
             in_context = [r for r in group.readings if any(d in said for d in r.distinct)]

@@ -113,6 +113,8 @@ def test_naming_two_readings_narrows_the_choice_to_them(groups):
         ("转租的违约金多少", "擅自转租"),
         # handing the contract to another company is its transfer (A1-3.5), said without 转让
         ("联通要把合同转给别家 得提前多少天通知我们", "联通转让协议"),
+        # a reading named by a word beside another named by one character alone ("交" of "申请交给你们")
+        ("我们想提前把沃云服务停掉 请问最晚哪一天要把申请交给你们", "沃云提前终止"),
         # no reading named, or two: none
         ("违约金多少", None),
         ("欠费或者转租的违约金多少", None),
