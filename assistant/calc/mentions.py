@@ -48,6 +48,8 @@ _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
 # "交的不止100 还有施工费 加起来一共3000": a value the speaker says is less than the one meant, which follows.
 _NOT_ONLY = re.compile(r"(?:不止|不只|不仅|不光)(?:是|有)?\s*$")
 DENIED_GAP = 8
+# What stands between a value and the same value said again to make it plain ("四月三号呢 就是 四月三号").
+_SAID_AGAIN = re.compile(r"^\s*[呢吧啊]?\s*[,，]?\s*(?:我是说|我说的是|也就是说?|就是说?|即)\s*[:：]?\s*$")
 # What stands between a bare count and the value correcting it ("不是七个 是九个月"): a classifier, then 是.
 _ELIDED_CORRECTED = re.compile(r"^\s*[个條条次天]\s*[,，]?\s*(?:而是|就是|是)\s*$")
 TIME_GAP = 16  # a clock time this close after a date belongs to it
@@ -259,6 +261,10 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
         if following[i] is None:
             continue
         after = text[m.end: items[following[i]].start]
+        if m.value == items[following[i]].value and _SAID_AGAIN.match(after):
+            # "四月 三号呢 就是 四月三号 解除": one day said twice, its words after the second.
+            dropped.add(i)
+            continue
         if (_RETRACT.match(after) or _MADE_EXACT.match(after) or _NOT_ONLY.search(before)
                 or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
             dropped.add(i)

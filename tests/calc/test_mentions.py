@@ -187,6 +187,21 @@ def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
 
 
 @pytest.mark.parametrize(
+    ("question", "values"),
+    [
+        # one day said twice to make it plain is one day: never an end and a notice day at once
+        ("嗯 那 四月 三号呢 就是 四月三号 解除", [date(2026, 4, 3)]),
+        ("欠了5000 我是说5000整", [Decimal(5000)]),
+        # two different values, or the same one added up, stay two
+        ("3月5号 就是 3月6号", [date(2026, 3, 5), date(2026, 3, 6)]),
+        ("断了10小时 一共10小时", [Decimal(10), Decimal(10)]),
+    ],
+)
+def test_a_value_said_again_to_make_it_plain_is_one_value(question, values):
+    assert [m.value for m in read(question, TODAY).items] == values
+
+
+@pytest.mark.parametrize(
     ("question", "kept"),
     [
         # the verb said with the value comes before the take-back
