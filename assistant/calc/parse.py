@@ -553,11 +553,13 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     return sorted(found, key=lambda d: d.start)
 
 
+# The parts of a day a clock time is said with ("下午5点").
+_DAY_PARTS = "上午|早上|早晨|中午|下午|傍晚|晚上|夜里|半夜|凌晨"
 # A day said without its month as the day something happened ("15号竣工的", "二月 呃 二十号 竣工"): the verb follows.
 _EVENT_DAY = re.compile(
     r"(?<![\d.每])(\d{1,2})\s*[号日]\s*(?:那天|当天)?\s*(?:就|才|已经?|刚)?\s*"
     # … its clock time may stand between ("十四号下午五点报竣的")
-    r"(?=(?:(?:上午|早上|早晨|中午|下午|傍晚|晚上|夜里|半夜|凌晨)?\s*\d{1,2}\s*(?:点|:)\s*(?:半|\d{1,2}\s*分?)?\s*(?:左右)?\s*(?:就|才|已经?|刚)?\s*)?"
+    rf"(?=(?:(?:{_DAY_PARTS})?\s*\d{{1,2}}\s*(?:点|:)\s*(?:半|\d{{1,2}}\s*分?)?\s*(?:左右)?\s*(?:就|才|已经?|刚)?\s*)?"
     # … and what it was done to ("5号把欠费和违约金都补交了")
     r"(?:把[^，,。？?！!\d]{1,12}?(?:都|全)?\s*补?)?"
     r"(?:竣工|报竣|受理|开通|开的|装好|交的|交了|缴的|缴了|付的|付了|收到|签的|断的|断了|停的|停了|发生))"
@@ -592,7 +594,8 @@ def _event_days(scan: _Scanner, today: date) -> list[DateMention]:
 DAY_OF_MONTH = re.compile(r"(?<![\d.])(\d{1,2})\s*[号日](?![楼院码线])")
 
 _CLOCK_TIME = re.compile(
-    r"(上午|早上|早晨|中午|下午|傍晚|晚上|夜里|半夜|凌晨)?\s*(?<![\d.])(\d{1,2})\s*(?:点|:)\s*(?:(半)|(\d{1,2})\s*分?)?(?![\d.])"
+    rf"({_DAY_PARTS})?"
+    r"\s*(?<![\d.])(\d{1,2})\s*(?:点|:)\s*(?:(半)|(\d{1,2})\s*分?)?(?![\d.])"
     r"(?!\s*(?:个|小时|钟头|天|万|千|元|块|倍|%))"
 )
 

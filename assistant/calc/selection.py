@@ -127,11 +127,12 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
     texts = (mentions.original, mentions.text)
     flags = find_flags(_as_said_by_speaker(mentions.original, vocab), vocab.flags)
     mentions, flags = set_apart(mentions, flags, vocab.part_markers, vocab.part_ends, vocab.part_excluded)
+    phrases, settled = trigger_index().read(*texts)
     return Reading(
         mentions=mentions,
         flags=flags,
-        phrases=(phrases := trigger_index().found(*texts)),
-        settled=frozenset(phrases - trigger_index().found(*texts, settled=False)),
+        phrases=phrases,
+        settled=settled,
         asks=any(says(c, t) for c in vocab.cues for t in texts),
         compute=any(c in t for c in vocab.compute for t in texts),
         rule_question=any(p in mentions.original for p in vocab.rule_questions),

@@ -470,22 +470,27 @@ class TriggerIndex:
         after = tuple(re.compile(p[3:], re.IGNORECASE) for p in vocab.state_after)
         return cls(plain, patterns, {p: frozenset(names) for p, names in owners.items()}, after)
 
-    def found(self, *texts: str, settled: bool = True) -> set[str]:
-        """The trigger phrases (and 're:' patterns) present in any of the texts; with `settled=False`, not those
-        said only within a change said as done ([intent].state_after: "降到50M以后" names no change)."""
-        matched = {p for p, rx in self.patterns.items() if any(rx.search(t) for t in texts)}
-        # A phrase negated by the character before it is its opposite ("含税" in "不含税"), unless the
-        # negation is part of another occurrence of the phrase itself.
-        # A phrase the question denies ("不是到期不续") names the reading that is not meant.
-        plain = {
-            p for t in texts for at, p in self.plain.occurrences(t)
-            if (at == 0 or t[at - 1] not in NEGATING) and not denied(t, at) and (settled or not self._settled(t, at))
-        }
-        return plain | matched
+    def found(self, *texts: str) -> set[str]:
+        """The trigger phrases (and 're:' patterns) present in any of the texts."""
+        return self.read(*texts)[0]
 
-    def _settled(self, text: str, at: int) -> bool:
-        """Whether the phrase at `at` starts within a change said as done ([intent].state_after)."""
-        return any(m.start() <= at < m.end() for rx in self.state_after for m in rx.finditer(text))
+    def read(self, *texts: str) -> tuple[set[str], frozenset[str]]:
+        """The trigger phrases present in any of the texts, and those of them said only within a change said as
+        done ([intent].state_after: "降到50M以后" names no change), in one pass over the texts."""
+        matched = {p for p, rx in self.patterns.items() if any(rx.search(t) for t in texts)}
+        plain: set[str] = set()
+        outside: set[str] = set()
+        for t in texts:
+            spans = [m.span() for rx in self.state_after for m in rx.finditer(t)]
+            # A phrase negated by the character before it is its opposite ("含税" in "不含税"), unless the
+            # negation is part of another occurrence of the phrase itself.
+            # A phrase the question denies ("不是到期不续") names the reading that is not meant.
+            for at, p in self.plain.occurrences(t):
+                if (at == 0 or t[at - 1] not in NEGATING) and not denied(t, at):
+                    plain.add(p)
+                    if not any(a <= at < b for a, b in spans):
+                        outside.add(p)
+        return plain | matched, frozenset(plain - outside)
 
     def triggered(self, found: set[str]) -> set[str]:
         """The calculators with at least one of the found phrases among their triggers."""
