@@ -519,7 +519,13 @@ def test_months_said_as_more_are_added_to_the_last_ones(fake_assistant):
 
 @pytest.mark.parametrize(
     ("question", "calculator"),
-    [("我们欠费了 违约金咋算呀", "late_fee"), ("客户被查到把专线私下转租给楼里另一家公司了，问违约金怎么算", "sublease_penalty")],
+    [
+        ("我们欠费了 违约金咋算呀", "late_fee"),
+        ("客户被查到把专线私下转租给楼里另一家公司了，问违约金怎么算", "sublease_penalty"),
+        # the case stated as what they intend to do is theirs too
+        ("我們打算提前解約，沃雲不用了，違約金要怎麼算？", "early_termination_penalty"),
+        ("客户准备提前退掉沃云，违约金怎么算？", "early_termination_penalty"),
+    ],
 )
 def test_how_the_figure_of_ones_own_case_is_worked_out_gets_the_formula_and_a_request_for_the_values(fake_assistant, question, calculator):
     from assistant.calc import REGISTRY
