@@ -481,6 +481,7 @@ def read(question: str, today: date) -> Mentions:
     text = features.text
     lone: list[TimeMention] = []
     items, retracted = _drop_retracted(text, _carry_year(_raw(features, lone)))
+    items = [m for m in items if not _agreed_period(text, m)]
     items = items + _lists(text, items)
     # Sorted into text order; a list's parts are indices, so they follow their mentions to the new places.
     order = sorted(range(len(items)), key=lambda i: (items[i].start, -items[i].end))
@@ -499,6 +500,17 @@ def read(question: str, today: date) -> Mentions:
         left, right = _windows(text, m.start, m.end, lo, hi)
         out.append(replace(m, left=left, right=right))
     return Mentions(text=text, original=features.original, items=out, retracted=retracted, times=lone)
+
+
+# A period said as what was agreed or promised ("说好五个工作日的 结果拖了好几天"): the rule's figure, which the
+# contract states, not a value of the person's case.
+_AGREED = re.compile(r"(?:说好|讲好|约定|规定|承诺|答应)(?:了|的|是|要|在|为|好){0,2}\s*$")
+_PERIOD_KINDS = frozenset({"number", "duration"})
+
+
+def _agreed_period(text: str, m: Mention) -> bool:
+    """The mention is a period the speaker says was agreed (see _AGREED)."""
+    return m.kind in _PERIOD_KINDS and bool(_AGREED.search(text[max(0, m.start - 6): m.start]))
 
 
 # ---- a part of a total ---------------------------------------------------------------------------

@@ -40,6 +40,8 @@ def groups(corpus):
         # whether the contract may be ended early, naming no way of ending it
         ("客户问能不能提前解约", {"提前终止沃云", "合同期内解除", "不可抗力终止", "到期不续签"}),
         ("可以提前終止合約嗎？", {"提前终止沃云", "合同期内解除", "不可抗力终止", "到期不续签"}),
+        # compensation paid to the customer is a refund, not one of the penalties the customer pays
+        ("能赔多少", {"断网核减", "超时开通", "我方原因改期"}),
         ("几个working day来着", None),
         # a deadline asked of nothing: every deadline the contract sets is a reading
         ("最晚哪一天？", None),

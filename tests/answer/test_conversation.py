@@ -536,6 +536,13 @@ def test_how_the_figure_of_ones_own_case_is_worked_out_gets_the_formula_and_a_re
     assert [c.clause_id for c in a.citations] == list(REGISTRY[calculator].clauses)
 
 
+def test_compensation_asked_of_a_late_activation_asks_for_its_days_not_which_penalty(fake_assistant):
+    a = fake_assistant.ask("你们开通晚了 说好五个工作日的 结果拖了好几天 能赔多少")
+    # the five business days are the rule's, not the days late
+    assert a.intent is Intent.clarify and a.calculation is None
+    assert a.pending is not None and a.pending.name == "late_activation_credit"
+
+
 def test_a_supposed_case_is_answered_by_the_clause_and_the_values_still_complete_it(fake_assistant):
     a = fake_assistant.ask("转租被抓到的话，违约金怎么算？")
     assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11"

@@ -417,3 +417,18 @@ def test_a_question_naming_a_value_again_asks_about_the_sentence_that_stated_it(
     asked = {(i.kind, str(i.value)) for i in m.items if m.in_question(i)}
     assert {("money", "8600"), ("date", "2026-05-08")} <= asked
     assert not asked & {("money", "7900"), ("date", "2026-04-28")}
+
+
+@pytest.mark.parametrize(
+    ("question", "values"),
+    [
+        # a period said as what was agreed is the rule's figure, not the case's
+        ("你们开通晚了 说好五个工作日的 结果拖了好几天 能赔多少", []),
+        ("约定的是48小时内交付 结果晚了3天", [Decimal(3)]),
+        # an agreed amount or day is a fact of the case
+        ("约定月租为3450元", [Decimal(3450)]),
+        ("开通比约定晚了8天", [Decimal(8)]),
+    ],
+)
+def test_a_period_said_as_agreed_is_no_value_of_the_case(question, values):
+    assert [m.value for m in read(question, TODAY).items] == values
