@@ -466,16 +466,12 @@ def flag_values(spec: CalcSpec, flags: list[Flag], only: set[str] | None = None)
 
 
 def today_values(spec: CalcSpec, text: str, today: date, filled: set[str]) -> tuple[dict[str, str], list[str]]:
-    """Date roles an unfilled 'now' word decides ("现在通知还来得及吗", "到现在还没交"): today's date."""
+    """Date roles an unfilled 'now' word decides ("现在通知还来得及吗", "到现在还没交"): today's date (never a
+    time of day, which a 'now' word does not tell: vocabulary rejects them on datetime roles)."""
     values, notes = {}, []
     for role in spec.roles:
         if role.name in filled or not role.now or not any(w in text for w in role.now):
             continue
-        if role.kind == "date":
-            values[role.name] = today.isoformat()
-        elif role.kind == "datetime":
-            values[role.name] = datetime.combine(today, time(0, 0)).isoformat()
-        else:
-            continue
+        values[role.name] = today.isoformat()
         notes.append(f"按今天（{today.month}月{today.day}日）计算")
     return values, notes

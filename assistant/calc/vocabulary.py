@@ -248,6 +248,9 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     )
     if not isinstance(spec.line_tariff, bool) or (spec.line_tariff and spec.kind != "money"):
         raise VocabularyError(f"{where}: line_tariff must be true or false, and only on a money input, got {raw!r}")
+    if spec.now and spec.kind != "date":
+        # A 'now' word gives today's date; it knows no time of day ("刚交了" is not paid at midnight).
+        raise VocabularyError(f"{where}: now words decide a date input only, got them on a {spec.kind} input")
     if spec.kind == FLAG:
         missing = [f for f in (*spec.yes, *spec.no) if f not in flags]
         if missing or not (spec.yes or spec.no):

@@ -543,6 +543,12 @@ def test_compensation_asked_of_a_late_activation_asks_for_its_days_not_which_pen
     assert a.pending is not None and a.pending.name == "late_activation_credit"
 
 
+def test_a_payment_made_just_now_asks_for_its_time_rather_than_assume_midnight(fake_assistant):
+    a = fake_assistant.ask("我们欠费被停了 刚刚交完钱 最晚啥时候能恢复")
+    assert a.intent is Intent.clarify and a.calculation is None
+    assert a.pending is not None and a.pending.name == "service_restore_deadline"
+
+
 def test_a_supposed_case_is_answered_by_the_clause_and_the_values_still_complete_it(fake_assistant):
     a = fake_assistant.ask("转租被抓到的话，违约金怎么算？")
     assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11"

@@ -59,6 +59,8 @@ def test_trigger_vocabulary_covers_exactly_the_registry():
          "needs yes/no lexicons"),
         (('default_named = ["开户费"', 'default_named = [100, "开户费"'), "default_named"),
         (('days_overdue = { kind = "days"', 'days_overdue = { kind = "days", line_tariff = true'), "line_tariff"),
+        # a 'now' word tells the day, never the time of day
+        (('paid_at = { kind = "datetime",', 'paid_at = { kind = "datetime", now = ["刚交"],'), "now words decide a date input only"),
         (('monthly_fee = { kind = "money", line_tariff = true', 'monthly_fee = { kind = "money", line_tariff = "yes"'),
          "line_tariff"),
         (("[calculators.first_payment.parts]\nprorated_fee", "[calculators.first_payment.parts]\nprorated_fees"),

@@ -984,3 +984,19 @@ def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, f
 )
 def test_asking_the_rules_own_count_or_period(question, asks):
     assert asks_period(question) is asks
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "role", "value"),
+    [
+        # a day decided by a 'now' word is today
+        ("termination_notice_by", "现在通知还来得及吗", "notice_on", TODAY.isoformat()),
+        # a time of day is not: "just paid" is not paid at midnight, so it is asked for
+        ("service_restore_deadline", "我们刚交了欠费 最晚什么时候能恢复", "paid_at", None),
+    ],
+)
+def test_a_now_word_gives_today_as_a_day_but_no_time_of_day(name, question, role, value):
+    from assistant.calc.roles import today_values
+
+    values, _ = today_values(vocabulary().calculators[name], question, TODAY, set())
+    assert values.get(role) == value
