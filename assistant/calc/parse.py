@@ -240,6 +240,8 @@ def _pre_normalise(text: str) -> str:
     text = _QUANTITY_NOT.sub(lambda m: "是" + m.group(1), text)
     text = re.sub(r"两(?=[周次回年个天])", "二", text)
     text = re.sub(rf"{_CN_NUM}点[零一二三四五六七八九]+(?=万|千)", _safe(lambda m: _plain(_cn_number(m.group(0)))), text)
+    # "下周一5月11号": a weekday's numeral is no digit of the date after it (cn2an would make it 15月11号).
+    text = re.sub(r"((?:周|週|星期|礼拜|禮拜)\s*[一二三四五六日天1-7])(?=\d)", r"\1 ", text)
     # "2100一个月", "300一次": a numeral written in characters right after digits starts a number of its own;
     # cn2an would run the two together (21001个月).
     return _DIGITS_THEN_NUMERAL.sub(" ", text)

@@ -216,6 +216,12 @@ def test_now_without_a_clock_time_is_no_date():
     assert extract("现在通知还来得及吗", TODAY).dates == []
 
 
+@pytest.mark.parametrize("text", ["网站备案下周一5月11号变更", "星期一5月11号变更", "礼拜一5月11号变更", "下週一5月11號變更"])
+def test_a_weekday_right_before_a_date_is_no_digit_of_its_month(text):
+    # it was read as 15月11号 and raised an invalid date
+    assert [d.value for d in extract(text, date(2026, 5, 6)).dates] == [date(2026, 5, 11)]
+
+
 def test_to_digits_leaves_unrelated_text_readable():
     assert to_digits("五十兆的专线不要云了以后一个月多少钱") == "50兆的专线不要云了以后1个月多少钱"
 
