@@ -355,9 +355,12 @@ class Assistant:
                 similar = self.examples.nearest_in_wording(query, exclude=query).shares
                 plan = calc.plan(query, today, ranks={**ranks, "similar": similar})
             continued = plan is not None and pending is not None and plan.name == pending.name
+            unprompted = False  # a change of the last calculation the message neither introduces nor only states
             if last is not None and not continued:
                 again = calc.follow_up(query, today, last, state.last_result, ranks, earlier=_previous_questions(state))
                 continued = again is not None
+                unprompted = continued and not follow_up and not calc.only_values(query, today)
+                alone_fit = (plan.probability or 0.0) if plan is not None else 0.0
                 plan = again or plan
             if last is None and context and (plan is None or (not continued and calc.only_values(query, today))):
                 # A value given for the question before, which nothing has calculated yet ("２０Ｍ的" after
@@ -378,6 +381,9 @@ class Assistant:
         # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
         # ("那能直接终止吗") is judged with the question it follows.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
+        if unprompted and self.scope.clearly_out(lexical.signals, alone_fit) and not about_contract:
+            # Small talk holding a day ("今天北京好热啊 你吃饭了没") changes no calculation: it is judged alone.
+            continued, fit, plan = False, alone_fit, None
         if not continued and not _usable(plan, query, context):
             plan = None
         held = None  # a calculation a question asks whether of, which waits for its values while a clause answers

@@ -549,6 +549,13 @@ def test_a_payment_made_just_now_asks_for_its_time_rather_than_assume_midnight(f
     assert a.pending is not None and a.pending.name == "service_restore_deadline"
 
 
+def test_small_talk_holding_a_day_changes_no_calculation(fake_assistant):
+    a = fake_assistant.ask("合同打算7月31号解除 最晚哪天要书面通知")
+    assert a.calculation is not None and a.calculation.name == "termination_notice_by"
+    b = fake_assistant.ask("好哒 今天北京好热啊 你吃饭了没", session=a.session_id)
+    assert b.intent is Intent.out_of_scope and b.calculation is None
+
+
 def test_a_supposed_case_is_answered_by_the_clause_and_the_values_still_complete_it(fake_assistant):
     a = fake_assistant.ask("转租被抓到的话，违约金怎么算？")
     assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11"
