@@ -556,6 +556,13 @@ def test_small_talk_holding_a_day_changes_no_calculation(fake_assistant):
     assert b.intent is Intent.out_of_scope and b.calculation is None
 
 
+def test_hearsay_of_a_planned_transfer_gives_its_day_not_a_notice(fake_assistant):
+    a = fake_assistant.ask("听说联通要把我们的合同转给一家子公司 那最晚啥时候得通知我们啊")
+    assert a.pending is not None and a.pending.name == "transfer_notice_by"
+    b = fake_assistant.ask("说是8月1号转过去", session=a.session_id)
+    assert b.calculation.name == "transfer_notice_by" and b.calculation.inputs["transfer_on"].endswith("08-01")
+
+
 def test_a_supposed_case_is_answered_by_the_clause_and_the_values_still_complete_it(fake_assistant):
     a = fake_assistant.ask("转租被抓到的话，违约金怎么算？")
     assert a.intent is Intent.lookup and a.citations[0].clause_id == "M-11"
