@@ -355,7 +355,9 @@ class Assistant:
                 similar = self.examples.nearest_in_wording(query, exclude=query).shares
                 plan = calc.plan(query, today, ranks={**ranks, "similar": similar})
             continued = plan is not None and pending is not None and plan.name == pending.name
-            unprompted = False  # a change of the last calculation the message neither introduces nor only states
+            # A change of the last calculation the message neither introduces nor states as values alone is judged
+            # by the scope gate on the message's own fit (alone_fit), not as a continuation.
+            unprompted, alone_fit = False, 0.0
             if last is not None and not continued:
                 again = calc.follow_up(query, today, last, state.last_result, ranks, earlier=_previous_questions(state))
                 continued = again is not None
