@@ -307,6 +307,12 @@ def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], tod
     return out
 
 
+def _complete_on(c: Candidate, last: CalcPlan, last_result: Mapping[str, Any] | None, reading: Reading) -> bool:
+    """Whether candidate c has every input once the last calculation's facts are carried to it."""
+    inputs = carry(c.name, c.inputs, last, last_result, verdict=reading.yes_no or not reading.asks, said=reading.text)
+    return not REGISTRY[c.name].missing(inputs)
+
+
 def _stranded(name: str, assigned: Mapping[str, Any], have: set[str]) -> set[str]:
     """Assigned facts that only a derivation reads, none of whose derivations has all its facts in `have`."""
     formula = REGISTRY[name]
@@ -457,6 +463,12 @@ def follow_up(
         # late-activation credit after an activation deadline) is the related one.
         shares = {c.name: bool({r.name for r in c.spec.roles} & set(last.inputs)) for c in cued_elsewhere}
         related = sorted(cued_elsewhere, key=lambda c: (-keyword_score(c.spec, own_words), not shares[c.name]))
+    if (related and not related[0].inputs and changed.cue_total and set(changes) & set(changed.inputs)
+            and not _complete_on(related[0], last, last_result, reading)):
+        # A related calculator taking none of the message's values and short of one the last facts do not give,
+        # while the last calculation takes them by their cue words as new values ("停了44天，能终止全部服务吗"
+        # after an overdue status: the days since suspension, which that status weighs): the last one changes.
+        related = []
     if related:
         best = related[0]
         # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.

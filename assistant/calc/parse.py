@@ -651,7 +651,7 @@ _QUANTITY_PATTERNS: list[tuple[str, re.Pattern[str], str, int]] = [
     ("duration", re.compile(_NUM + r"\s*weeks?(?![a-zA-Z])", re.I), "week", 1),
     ("duration", re.compile(_NUM + r"\s*years?(?![a-zA-Z])", re.I), "year", 1),
     ("duration", re.compile(_NUM + r"\s*(?:h|H)(?![a-zA-Z])"), "hour", 1),
-    ("duration", re.compile(_NUM + r"\s*个?\s*(?:周|星期|礼拜)"), "week", 1),
+    ("duration", re.compile(_NUM + r"\s*(?:个\s*多?\s*)?(?:周|星期|礼拜)"), "week", 1),
     ("duration", re.compile(_NUM + r"\s*个\s*多?\s*月"), "month", 1),
     ("duration", re.compile(r"(?<!\d)" + r"(\d{1,2}(?:\.\d+)?)" + r"\s*年(?!\d)"), "year", 1),
     ("duration", re.compile(_NUM + r"\s*(?:天|日)"), "day", 1),

@@ -72,8 +72,10 @@ def _days(m: Mention, today: date) -> Value | None:
 def _hours(m: Mention, today: date) -> Value | None:
     if m.kind == "duration" and m.unit == "hour":
         return number_value(m.value), None
-    if m.kind == "duration" and m.unit == "day":
-        return number_value(m.value * 24), f"“{num(m.value)}天”按 {num(m.value * 24)} 小时计算"
+    if m.kind == "duration" and m.unit in _DAYS_PER:
+        hours = m.value * _DAYS_PER[m.unit] * 24
+        said = f"{num(m.value)}{'天' if m.unit == 'day' else '周'}"
+        return number_value(hours), f"“{said}”按 {num(hours)} 小时计算"
     return None
 
 

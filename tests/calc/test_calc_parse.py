@@ -81,6 +81,8 @@ def test_bare_number_is_kept_for_the_planner(text, value):
      ("24小时", 24, "hour"), ("一天一夜", 24, "hour"), ("两天两夜", 48, "hour"), ("30个小时", 30, "hour"),
      ("四个半小时", Decimal("4.5"), "hour"), ("23.5小时", Decimal("23.5"), "hour"), ("十五日", 15, "day"),
      ("两天半", Decimal("2.5"), "day"), ("3天半", Decimal("3.5"), "day"), ("两个季度", 6, "month"),
+     # "一个多礼拜" is at least a week, as "一个多月" is at least a month (its 1 was read as a day)
+     ("一个多礼拜", 1, "week"), ("两个多星期", 2, "week"),
      ("这样一季要多少", 3, "month"), ("每季度交多少", 3, "month"), ("嗯 一季度 呢", 3, "month"),
      ("两季度要多少", 6, "month"),
      # paying by the quarter or by the year pays for that span each time

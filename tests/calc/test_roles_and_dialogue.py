@@ -27,6 +27,9 @@ def assigned(calculator: str, question: str) -> dict:
 @pytest.mark.parametrize(
     ("calculator", "question", "expected"),
     [
+        # An outage said in weeks is hours (M-36 counts hours); "一个多礼拜" of late activation is at least 7 days.
+        ("outage_credit", "专线断了一周 月租5100 能赔多少", {"outage_hours": 168, "monthly_fee": "5100"}),
+        ("late_activation_credit", "开通拖了一个多礼拜 能赔多少", {"days_late": 7}),
         # Dates said in the other order still satisfy accepted ≤ activated.
         ("late_activation_credit", "3月12日才开通的，3月2日受理的", {"accepted_on": "2026-03-02", "activated_on": "2026-03-12"}),
         # colloquial words for the line coming up name the activation day
@@ -1000,3 +1003,18 @@ def test_a_now_word_gives_today_as_a_day_but_no_time_of_day(name, question, role
 
     values, _ = today_values(vocabulary().calculators[name], question, TODAY, set())
     assert values.get(role) == value
+
+
+@pytest.mark.parametrize(
+    ("then", "suspended", "may_end"),
+    [("他的线路是被暂停的，到现在停了44天，能终止全部服务吗？", 44, False),
+     ("专线已经被停了65天了 会不会被终止全部服务", 65, True)],
+)
+def test_days_since_suspension_said_after_an_overdue_status_change_that_status(then, suspended, may_end):
+    # The end of all services (line_termination_date) wants the day of suspension, which no fact gives; the
+    # overdue status takes the days since suspension by their cue words and weighs them.
+    last, last_result = last_of("客户欠费45天了，联通现在能采取哪些措施？")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == "overdue_status"
+    assert again.inputs == {"days_overdue": 45, "days_since_suspension": suspended}
+    assert run(again.name, again.inputs).model_dump(mode="json")["result"]["all_services_may_be_terminated"] is may_end
