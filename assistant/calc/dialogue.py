@@ -179,6 +179,19 @@ def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) ->
     return best[1] if best else None
 
 
+def _states_for_last(own: CalcPlan, last: CalcPlan, reading: Reading, found: list[Candidate]) -> bool:
+    """Whether a message complete for another calculator only states values that the last calculation takes by
+    its own cue words as strongly, asking nothing but, at most, the last one's verdict ("他们今天就发", "我们打算
+    11月10日寄出通知，来得及吗" after a latest notice day): a change of the last calculation, not a question of its own."""
+    spec = vocabulary().calculators[last.name]
+    if _asks_what_it_gives(own.name, reading.text) or (reading.asks and not (reading.yes_no and spec.verdict)):
+        return False
+    mine, _ = fill(spec, reading, given=frozenset(last.inputs))
+    theirs = next((c.fill for c in found if c.name == own.name), None)
+    return (theirs is not None and bool(mine.inputs) and mine.cue_total > 0 and mine.used >= theirs.used
+            and mine.cue_total >= theirs.cue_total and any(last.inputs.get(k) != v for k, v in mine.inputs.items()))
+
+
 def _money(value: Any) -> str | None:
     """A money result as a decimal string, or None when the result is not one amount."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -378,7 +391,8 @@ def follow_up(
         return as_lines
     if (part := _part_asked(last, last_result, reading)) is not None:
         return part
-    if own is not None and not own.missing and own.inputs and not cue and own.name != last.name:
+    if (own is not None and not own.missing and own.inputs and not cue and own.name != last.name
+            and not _states_for_last(own, last, reading, found)):
         # Complete only with the month the conversation gave its day, it is still a question of this conversation.
         return own if dated else None
     placed, spans = _placed_months(last_spec, last.inputs, reading)

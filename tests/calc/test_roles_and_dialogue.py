@@ -347,6 +347,19 @@ def test_a_notice_date_said_after_a_latest_notice_date_is_the_notice_date(first,
     assert str(again.inputs["end_on"]) == end and str(again.inputs["notice_on"]) == notice
 
 
+def test_a_message_only_stating_a_notice_day_adds_it_to_the_latest_notice_day():
+    # Alone, "他们今天就发" is complete for another calculator (a force-majeure end after a notice today, when
+    # retrieval puts A1-10.2 first), but it asks for none of its figures: the notice day is the last calculation's.
+    day = date(2026, 11, 16)
+    last = plan("客户要在12月18日解除合同，问最晚哪天书面通知", day)
+    then = normalize_query("他们今天就发")
+    ranks = {"lexical": {"A1-10.2": 1, "A1-13.1": 2}}
+    assert plan(then, day, ranks=ranks).name == "force_majeure_termination"
+    again = follow_up(then, day, last, {"result": run(last.name, last.inputs).model_dump(mode="json")["result"]}, ranks)
+    assert again is not None and again.name == last.name
+    assert again.inputs == {"end_on": "2026-12-18", "notice_on": "2026-11-16"}
+
+
 @pytest.mark.parametrize(
     ("waiting", "reply", "name", "inputs"),
     [
