@@ -1031,3 +1031,11 @@ def test_days_since_suspension_said_after_an_overdue_status_change_that_status(t
     assert again is not None and again.name == "overdue_status"
     assert again.inputs == {"days_overdue": 45, "days_since_suspension": suspended}
     assert run(again.name, again.inputs).model_dump(mode="json")["result"]["all_services_may_be_terminated"] is may_end
+
+
+def test_is_it_so_asked_with_shi_bu_shi_asks_a_verdict_on_the_last_facts():
+    # "你们是不是可以把云给停了啊" ends on no 吗 but asks whether: the overdue status on the days of the last calculation.
+    last, last_result = last_of("三月份的账单 5月20号才交的 晚了几天 最后期限是哪天")
+    again = follow_up(normalize_query("这么晚了 那个 你们是不是 可以把我们的云给停了啊"), TODAY, last, last_result)
+    assert again is not None and again.name == "overdue_status"
+    assert run(again.name, again.inputs).model_dump(mode="json")["result"]["cloud_may_be_suspended"] is True
