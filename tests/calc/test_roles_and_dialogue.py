@@ -1039,3 +1039,10 @@ def test_is_it_so_asked_with_shi_bu_shi_asks_a_verdict_on_the_last_facts():
     again = follow_up(normalize_query("这么晚了 那个 你们是不是 可以把我们的云给停了啊"), TODAY, last, last_result)
     assert again is not None and again.name == "overdue_status"
     assert run(again.name, again.inputs).model_dump(mode="json")["result"]["cloud_may_be_suspended"] is True
+
+
+@pytest.mark.parametrize("then", ["那联通最早从哪天起可以终止", "那从哪天起你们就可以终止了"])
+def test_the_day_termination_may_start_asked_after_a_pay_by_day_is_that_result_again(then):
+    last, last_result = last_of("专线5月12号因为欠费被停了 最晚哪天之前补缴才不会被终止所有服务")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == "line_termination_date" and again.inputs == last.inputs
