@@ -160,6 +160,9 @@ def test_planned_and_whose_side_are_read_with_their_negation(question, expected)
         ("假如是由于贵司服务方面的原因，剩4个月，月费2800", True),
         ("提前终止是贵司屡次故障造成的，剩4个月，月费2800", True),
         ("请问贵司有什么问题需要我们配合，剩4个月，月费2800", False),
+        # the side named with 那边 and the fault with 出 ("联通那边一直出问题")
+        ("因为是联通那边一直出问题我们才要提前解约，剩8个月，每月5000", True),
+        ("贵司总是出故障，剩4个月，月费2800", True),
     ],
 )
 def test_whose_fault_an_early_termination_is(question, expected):
