@@ -615,9 +615,13 @@ def negated(text: str, start: int, end: int | None = None) -> bool:
 
 
 # What a clause says is unrelated to the fault after naming it ("与我方设备无关", "跟我们机房没关系",
-# "与客户机房设备无关"): the phrase is negated as "不是我们机房的问题" would be. Only within a few characters after the phrase (the
-# rest of its noun), so a later 无关 about something else does not reach back; "无关紧要" says nothing unrelated.
-_UNRELATED = re.compile(r"^[^，,。；;！!？?\s]{0,4}?(?:都|也|完全|并|根本|毫)?(?:无关(?!紧要)|没关系|没有关系|没什么关系|没啥关系|不相关|无涉)")
+# "与客户机房设备无关"), or sound ("联通那边的线路没有问题", "你们的光缆是正常的"): the phrase is negated as "不是我们机房的
+# 问题" would be. Only within a few characters after the phrase (the rest of its noun), so a later 无关 about something
+# else does not reach back; "无关紧要" says nothing unrelated.
+_UNRELATED = re.compile(
+    r"^[^，,。；;！!？?\s]{0,4}?(?:都|也|完全|并|根本|毫)?(?:无关(?!紧要)|没关系|没有关系|没什么关系|没啥关系|不相关|无涉"
+    r"|没(?:有)?(?:什么|啥|任何)?(?:问题|毛病|故障)|(?:是|都|一切)?正常)"
+)
 
 
 # Words that deny what follows rather than negate a fact in it: "不是到期不续" says which reading is not meant.

@@ -305,6 +305,11 @@ def test_negation_reaches_to_the_end_of_its_statement(text, phrase, is_negated):
         ("客户机房设备无关紧要", "客户机房", False),  # 无关紧要 says nothing unrelated
         ("与客户机房设备无关", "客户机房", True),
         ("我方设备故障", "我方设备", False),
+        # …or calls sound
+        ("联通那边的线路没有问题", "联通那边的线路", True),
+        ("你们的光缆是正常的", "你们的光缆", True),
+        ("联通那边的线路问题", "联通那边的线路", False),
+        ("联通那边的线路，我们这边没问题", "联通那边的线路", False),  # the 没问题 is in another clause
     ],
 )
 def test_what_a_clause_calls_unrelated_after_naming_it_is_negated(text, phrase, is_negated):
