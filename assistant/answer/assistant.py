@@ -256,9 +256,11 @@ class Assistant:
             state = SessionState(session_id=sid, channel=channel, owner=owner)
         # A reply that picks one of the options last offered ("2", "第二个", its label) asks that option's question.
         picked = ambiguity.chosen(text, state.options) if state.options else None
+        passed_over = bool(state.options) and picked is None
         query = normalize_query(picked.asked if picked else text)
         state.options = []
-        answer = self._answer(query, state, picked.clause_ids if picked else (), own=normalize_query(text))
+        answer = self._answer(query, state, picked.clause_ids if picked else (), own=normalize_query(text),
+                              passed_over=passed_over)
         answer.session_id = state.session_id
         answer.session_started = is_new
         if is_new and session and issue_id:
@@ -314,11 +316,15 @@ class Assistant:
         except AuditStoreUnavailable:
             log.warning("audit record %s describes a turn that was not saved, and could not be removed", record_id)
 
-    def _answer(self, query: str, state: SessionState, chosen: tuple[str, ...] = (), own: str | None = None) -> Answer:
+    def _answer(
+        self, query: str, state: SessionState, chosen: tuple[str, ...] = (), own: str | None = None,
+        passed_over: bool = False,
+    ) -> Answer:
         """Route one normalised question through the scope gate, then to a pending calculation's completion, a
         follow-up, a calculation or a lookup. Follow-ups resolve from the session's state, never by guessing.
         `chosen`: the clauses of the option the question was picked as, which answer it first; `own`: the message's
-        own words when it picked an option (what it asks is judged on them: "解除合同 想六月三十号解" gives a day)."""
+        own words when it picked an option (what it asks is judged on them: "解除合同 想六月三十号解" gives a day);
+        `passed_over`: options were offered last turn and the message picks none of them."""
         today = self.today()
         # "要在几天内报备" asks the rule's period, which its clause states, not the day these dates would give.
         period = calc.asks_period(query if own is None else own)
@@ -372,6 +378,11 @@ class Assistant:
                 # A reply whose own calculation still lacks values while, read with the question before, one is
                 # complete ("客户说是1月28号开通的" after asking how the billing start of an unconfirmed line is set).
                 joined = calc.with_context(query, context, today, ranks)
+                plan = joined if joined is not None and not joined.missing else plan
+            if passed_over and last is None and pending is None and before and calc.asks_nothing(query, today):
+                # A reply to the options asked back that picks none but states values answers the question asked,
+                # read with it ("受理日期是4月27日，实际开通日期是5月15日" after "开通严重延误 能退多少").
+                joined = calc.with_context(query, before, today, ranks)
                 plan = joined if joined is not None and not joined.missing else plan
             if not continued and pending is None:
                 # A figure asked of the calculation's own amount in the same question (the tax on a line's fee).

@@ -1065,6 +1065,12 @@ def asks_own_case(question: str) -> bool:
     )
 
 
+def asks_nothing(question: str, today: date) -> bool:
+    """The message asks no question, not even whether ("受理日期是4月27日，实际开通日期是5月15日")."""
+    r = understand(question, today)
+    return not (r.asks or r.yes_no or r.compute or _WHETHER.search(r.text))
+
+
 def only_values(question: str, today: date) -> bool:
     """The message states values and names no calculator ("２０Ｍ的", "五千一 九天")."""
     m = understand(question, today).mentions

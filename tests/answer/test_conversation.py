@@ -577,3 +577,16 @@ def test_a_last_input_carried_by_name_is_not_carried_again_to_another_input_of_i
     assert b.calculation.name == "overdue_status" and b.calculation.inputs["days_overdue"] == 18
     # nobody said the line was suspended, let alone for how long
     assert b.calculation.inputs.get("days_since_suspension") is None
+
+
+def test_a_reply_stating_values_without_picking_an_option_answers_the_question_asked_back(fake_assistant):
+    """"开通严重延误 能退多少", asked back, then "受理日期是4月27日，实际开通日期是5月15日": no option picked, but the
+    dates answer the question asked (the late-activation credit, M-20), not the activation deadline they give alone."""
+    from datetime import date
+
+    fake_assistant.today = lambda: date(2026, 5, 6)
+    first = fake_assistant.ask("您好，我司的云专线开通严重延误，按合同规定贵司应给予退减。请问我们能退多少？")
+    assert first.intent is Intent.clarify and first.options
+    then = fake_assistant.ask("韩工：受理日期是4月27日，实际开通日期是5月15日。", session=first.session_id)
+    assert then.calculation is not None and then.calculation.name == "late_activation_credit"
+    assert then.calculation.result == 8.0
