@@ -411,6 +411,7 @@ def follow_up(
         changed, flags = fill(last_spec, reading, given=frozenset(last.inputs),
                               only={r.name for r in last_spec.roles} - stranded)
     changed = _in_corrected_year(last_spec, last.inputs, changed, reading)
+    changed = _to_the_input_said_last(last_spec, changed, reading, earlier, today)
     if changed.inputs and (sibling := _better_sibling(last, changed, reading)) is not None:
         return sibling
     # Another calculator is meant only when the message names it in words the last one does not share
@@ -736,6 +737,20 @@ def _in_corrected_year(spec: Any, inputs: Mapping[str, Any], changed: Assignment
     # The note that the year was taken as this one no longer holds; the one it was taken from is said instead.
     notes = [a for a in changed.assumptions if not a.startswith("未说明年份")] + [f"未说明年份，按更正前的日期取{'、'.join(years)}年"]
     return replace(changed, inputs={**changed.inputs, **moved}, assumptions=notes)
+
+
+def _to_the_input_said_last(spec: Any, changed: Assignment, reading: Reading, earlier: Sequence[str], today: date) -> Assignment:
+    """A reply of one bare value ("65天") that could be either of two inputs of one kind updates the one the previous
+    question stated ("被停了50天" after 45 days overdue: the days since suspension), not the first by position."""
+    if len(changed.inputs) != 1 or not earlier or not only_values(reading.text, today) or len(reading.mentions.items) != 1:
+        return changed
+    (name, value), = changed.inputs.items()
+    kinds = {r.name: r.kind for r in spec.roles}
+    said, _ = fill(spec, understand(earlier[0], today))
+    others = [n for n in said.inputs if n != name and kinds.get(n) == kinds[name]]
+    if name in said.inputs or len(others) != 1:
+        return changed
+    return replace(changed, inputs={others[0]: value}, source={others[0]: changed.source.get(name, 0)})
 
 
 def _on_year(day: date, year: int) -> date | None:

@@ -1049,3 +1049,16 @@ def test_the_day_termination_may_start_asked_after_a_pay_by_day_is_that_result_a
     last, last_result = last_of("专线5月12号因为欠费被停了 最晚哪天之前补缴才不会被终止所有服务")
     again = follow_up(normalize_query(then), TODAY, last, last_result)
     assert again is not None and again.name == "line_termination_date" and again.inputs == last.inputs
+
+
+def test_a_bare_value_updates_the_input_the_previous_question_stated():
+    # "65天" fits the days overdue and the days since suspension; the question before it spoke of the suspension.
+    first = "客户欠费45天了，联通现在能采取哪些措施？"
+    second = "他的线路是被暂停的，到现在停了50天，能终止全部服务吗？"
+    last, last_result = last_of(first)
+    last = follow_up(normalize_query(second), TODAY, last, last_result, earlier=[first])
+    assert last is not None and last.inputs == {"days_overdue": 45, "days_since_suspension": 50}
+    result = {"result": run(last.name, last.inputs).model_dump(mode="json")["result"]}
+    again = follow_up("65天", TODAY, last, result, earlier=[second, first])
+    assert again is not None and again.inputs == {"days_overdue": 45, "days_since_suspension": 65}
+    assert run(again.name, again.inputs).model_dump(mode="json")["result"]["all_services_may_be_terminated"] is True
