@@ -525,6 +525,8 @@ def test_months_said_as_more_are_added_to_the_last_ones(fake_assistant):
         # the case stated as what they intend to do is theirs too
         ("我們打算提前解約，沃雲不用了，違約金要怎麼算？", "early_termination_penalty"),
         ("客户准备提前退掉沃云，违约金怎么算？", "early_termination_penalty"),
+        # …or as what was done to them (被查到, with no 了)
+        ("我們分公司被查到把專線私下轉租給隔壁公司用，這種違約金怎麼算？", "sublease_penalty"),
     ],
 )
 def test_how_the_figure_of_ones_own_case_is_worked_out_gets_the_formula_and_a_request_for_the_values(fake_assistant, question, calculator):
