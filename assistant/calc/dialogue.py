@@ -179,17 +179,22 @@ def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) ->
     return best[1] if best else None
 
 
-def _states_for_last(own: CalcPlan, last: CalcPlan, reading: Reading, found: list[Candidate]) -> bool:
-    """Whether a message complete for another calculator only states values that the last calculation takes by
-    its own cue words as strongly, asking nothing but, at most, the last one's verdict ("他们今天就发", "我们打算
-    11月10日寄出通知，来得及吗" after a latest notice day): a change of the last calculation, not a question of its own."""
+def _stated_for_last(
+    own: CalcPlan, last: CalcPlan, reading: Reading, found: list[Candidate]
+) -> tuple[Assignment, dict[str, bool]] | None:
+    """The last calculator's fill of a message complete for another calculator when it only states values that the
+    last calculation takes by its own cue words as strongly, asking nothing but, at most, the last one's verdict
+    ("他们今天就发", "我们打算11月10日寄出通知，来得及吗" after a latest notice day): a change of the last
+    calculation, not a question of its own. None when the message is a question of its own."""
     spec = vocabulary().calculators[last.name]
     if _asks_what_it_gives(own.name, reading.text) or (reading.asks and not (reading.yes_no and spec.verdict)):
-        return False
-    mine, _ = fill(spec, reading, given=frozenset(last.inputs))
+        return None
+    filled = fill(spec, reading, given=frozenset(last.inputs))
+    mine = filled[0]
     theirs = next((c.fill for c in found if c.name == own.name), None)
-    return (theirs is not None and bool(mine.inputs) and mine.cue_total > 0 and mine.used >= theirs.used
-            and mine.cue_total >= theirs.cue_total and any(last.inputs.get(k) != v for k, v in mine.inputs.items()))
+    states = (theirs is not None and bool(mine.inputs) and mine.cue_total > 0 and mine.used >= theirs.used
+              and mine.cue_total >= theirs.cue_total and any(last.inputs.get(k) != v for k, v in mine.inputs.items()))
+    return filled if states else None
 
 
 def _money(value: Any) -> str | None:
@@ -320,12 +325,6 @@ def _from_earlier(name: str, inputs: dict[str, Any], earlier: Sequence[str], tod
     return out
 
 
-def _complete_on(c: Candidate, last: CalcPlan, last_result: Mapping[str, Any] | None, reading: Reading) -> bool:
-    """Whether candidate c has every input once the last calculation's facts are carried to it."""
-    inputs = carry(c.name, c.inputs, last, last_result, verdict=reading.yes_no or not reading.asks, said=reading.text)
-    return not REGISTRY[c.name].missing(inputs)
-
-
 def _stranded(name: str, assigned: Mapping[str, Any], have: set[str]) -> set[str]:
     """Assigned facts that only a derivation reads, none of whose derivations has all its facts in `have`."""
     formula = REGISTRY[name]
@@ -391,8 +390,9 @@ def follow_up(
         return as_lines
     if (part := _part_asked(last, last_result, reading)) is not None:
         return part
+    stated = None
     if (own is not None and not own.missing and own.inputs and not cue and own.name != last.name
-            and not _states_for_last(own, last, reading, found)):
+            and (stated := _stated_for_last(own, last, reading, found)) is None):
         # Complete only with the month the conversation gave its day, it is still a question of this conversation.
         return own if dated else None
     placed, spans = _placed_months(last_spec, last.inputs, reading)
@@ -404,7 +404,8 @@ def follow_up(
         for a, b in spans:
             text = text[:a] + " " * (b - a) + text[b:]
         reading = understand(text, today)
-    changed, flags = fill(last_spec, reading, given=frozenset(last.inputs))
+    # The fill _stated_for_last made is of this same reading unless month spans were blanked since.
+    changed, flags = stated if stated is not None and not spans else fill(last_spec, reading, given=frozenset(last.inputs))
     if stranded := _stranded(last.name, changed.inputs, {*changed.inputs, *last.inputs}):
         # A fact only a derivation reads, with its other facts given nowhere ("下周一才能去交 那时候就26天了" after
         # days overdue: no bill month for the payment day), derives nothing: the values go to the other inputs.
@@ -478,8 +479,11 @@ def follow_up(
         # late-activation credit after an activation deadline) is the related one.
         shares = {c.name: bool({r.name for r in c.spec.roles} & set(last.inputs)) for c in cued_elsewhere}
         related = sorted(cued_elsewhere, key=lambda c: (-keyword_score(c.spec, own_words), not shares[c.name]))
+    # The last calculation's facts carried to the first related calculator, once for both uses below.
+    carried = carry(related[0].name, related[0].inputs, last, last_result, verdict=reading.yes_no or not reading.asks,
+                    said=reading.text) if related else {}
     if (related and not related[0].inputs and changed.cue_total and set(changes) & set(changed.inputs)
-            and not _complete_on(related[0], last, last_result, reading)):
+            and REGISTRY[related[0].name].missing(carried)):
         # A related calculator taking none of the message's values and short of one the last facts do not give,
         # while the last calculation takes them by their cue words as new values ("停了44天，能终止全部服务吗"
         # after an overdue status: the days since suspension, which that status weighs): the last one changes.
@@ -487,7 +491,7 @@ def follow_up(
     if related:
         best = related[0]
         # A verdict is carried to a question asking one, or to a bare "如果只是…呢" that asks the last question again.
-        inputs = carry(best.name, best.inputs, last, last_result, verdict=reading.yes_no or not reading.asks, said=reading.text)
+        inputs = carried
         if best.inputs or asks_own_figure(question):
             # Only a follow-up giving the calculator values of its own, or asking for an amount or a deadline of the
             # person's own case ("那第一次要交多少钱" after a deadline for a 100M line), is a calculation on them;
