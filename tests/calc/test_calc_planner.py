@@ -54,6 +54,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("云那块停掉以后光剩线路 200M 半年下来要交多少", "line_fee", {"bandwidth_mbps": 200, "months": 6}),
         # paying more said colloquially (多掏, 多花) is the difference between the two bandwidths
         ("只用专线的话 从50M升到100M 半年下来要多掏多少钱", "line_fee_difference", {"from_mbps": 50, "to_mbps": 100, "months": 6}),
+        # the cloud cancelled is the situation of every line-fee reading: it names no single line over a change
+        ("云停了以后 专线从20M升到50M 每个月要多交多少钱 thx", "line_fee_difference", {"from_mbps": 20, "to_mbps": 50}),
         # 第一回 is 第一次: the first payment, with the completion day said in its month
         ("专线 九月二十三号 竣工的 月租 是三千 第一回 要交多少 连那个 开户费", "first_payment",
          {"monthly_fee": "3000", "completion_date": "2026-09-23"}),
