@@ -521,9 +521,14 @@ def follow_up(
                 return build(c.name, inputs, list(last.assumptions))
     # The same kind of fact said for an exclusive rival of a last input replaces it ("合同一共12个月，已经用了9个月"
     # after 5 months remaining): a single amount said beside a series of monthly amounts does not.
+    # So does an input the message's values derive anew in full ("其实是7月份的账单，今天交" after 9 days overdue:
+    # the bill month and the payment day give the days overdue).
     rivaled = frozenset(
         n for g in last_spec.exclusive for c in g & set(changed.inputs) for n in g
         if n not in changed.inputs and kinds.get(n) == kinds.get(c)
+    ) | frozenset(
+        n for n in last.inputs if n not in changed.inputs
+        and any(set(d.sources) <= set(changed.inputs) for d in REGISTRY[last.name].derivations(n))
     )
     edited = {**turned, **_edit_lists(last_spec, last.inputs, reading, rivaled), **placed,
               **_taken_apart(last_spec, last.inputs, reading)}

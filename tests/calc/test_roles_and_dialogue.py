@@ -273,6 +273,9 @@ def last_of(question: str):
         ("第一次要交多少钱 月租三千五", "哦 不对 是 四千二", "first_payment", 4300.0),
         # a line compared with ("比20M的…贵多少") is the other end of a difference, not a new line fee
         ("沃云停了以后50M专线一整年多少钱", "比20M的一年贵多少", "line_fee_difference", 36000.0),
+        # the facts the days overdue are derived from, said in full, replace the days said before
+        ("欠了6800，晚了9天，违约金多少", "客户又说搞错了，其实是5月份的账单，今天交，那还要罚吗", "late_fee", 0.0),
+        ("欠了6800，晚了9天，违约金多少", "搞错了 是4月的账单 今天才交", "late_fee", 20.4),
     ],
 )
 def test_follow_ups_rerun_or_relate_the_last_calculation(first, then, name, result):
