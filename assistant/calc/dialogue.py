@@ -210,7 +210,12 @@ def _money(value: Any) -> str | None:
 def _part_asked(last: CalcPlan, last_result: Mapping[str, Any] | None, reading: Reading) -> CalcPlan | None:
     """A part of the last result asked by the words naming it (CalcSpec.parts: "这里面首月月租单独是多少" after a
     first payment is its first month by the day), worked out on the last calculation's facts when they suffice."""
-    for name, words in vocabulary().calculators[last.name].parts.items():
+    vocab = vocabulary()
+    wanted = asked_kind(reading.text, vocab)
+    for name, words in vocab.calculators[last.name].parts.items():
+        # Asked for a figure of another kind ("之后每个月的账单最晚什么时候交": a day), it asks no such part.
+        if wanted and vocab.calculators[name].gives not in ("", wanted):
+            continue
         if any(says(w, reading.text) for w in words):
             inputs = carry(name, {}, last, last_result, verdict=False, said=reading.text)
             if not REGISTRY[name].missing(inputs):

@@ -471,6 +471,9 @@ def test_a_follow_up_asking_the_other_direction_in_its_words_turns_the_rule_roun
         ("我们50M的专线 5月20号竣工 第一次要交多少", "那这里面首月月租单独是多少", "prorated_fee", 1974.19),
         ("月租3000 6月11号竣工 首次缴费多少", "其中按天计收的专线费（不含开户费）是多少", "prorated_fee", 2000.0),
         ("月租3000 6月11号竣工 首次缴费多少", "那这个月光专线本身是多少", "prorated_fee", 2000.0),
+        # the months after a first payment: the line's fee for a month
+        ("我们50M的专线 5月20号竣工 第一次要交多少", "那6月以后每个月要付多少", "line_fee", 5100.0),
+        ("20M专线 第一次交多少", "之后每月呢", "line_fee", 2100.0),
     ],
 )
 def test_a_related_calculation_or_a_part_works_on_the_last_facts(first, then, name, result):
@@ -478,6 +481,12 @@ def test_a_related_calculation_or_a_part_works_on_the_last_facts(first, then, na
     again = follow_up(normalize_query(then), TODAY, last, last_result)
     assert again is not None and again.name == name
     assert run(again.name, again.inputs).model_dump(mode="json")["result"] == result
+
+
+def test_a_part_of_another_kind_than_the_one_asked_is_not_meant():
+    last, last_result = last_of("我们50M的专线 5月20号竣工 第一次要交多少")
+    again = follow_up(normalize_query("之后每个月的账单最晚什么时候要缴清"), TODAY, last, last_result)
+    assert again is None or again.name != "line_fee"
 
 
 @pytest.mark.parametrize(
