@@ -927,6 +927,8 @@ def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tu
 
 DAY_EVENT_WINDOW = 6  # characters after a day in which the event it is the day of is said
 # The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
+# What takes back the value right after it ("不是今天").
+_DENIED = re.compile(r"(?:不是|并非)\s*$")
 _NOT_DAY = re.compile(r"(?:不是|并非)\s*(\d{1,2})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
 
 
@@ -934,7 +936,9 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
     """The last calculation's date moved to a day of its own month that the message names without a month
     ("那31号呢" after a usage day; "不是二十一 是二十八号开的": the date whose day was 21), and the spans that said so;
     ({}, []) when the message names a whole date or no such day, or the day fits no one date."""
-    if any(m.kind in DAY_KINDS for m in reading.mentions.items):
+    # A date said only to be taken back ("不是今天 是十八号竣工的") names no whole date: it goes with the day.
+    denied = [m for m in reading.mentions.items if m.kind in DAY_KINDS and _DENIED.search(m.left)]
+    if any(m.kind in DAY_KINDS for m in reading.mentions.items if m not in denied):
         return {}, []
     dated = {r.name: str(inputs[r.name]) for r in spec.roles
              if r.kind in DAY_KINDS and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or ""))}
@@ -960,6 +964,8 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
             continue
         out[names[0]] = f"{value[:8]}{day:02d}{value[10:]}"
         spans.append((before.start() if before else m.start(), m.end()))
+    if out:
+        spans += [(m.start, m.end) for m in denied]
     return out, spans
 
 
