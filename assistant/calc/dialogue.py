@@ -261,15 +261,11 @@ def carry(
         same_kind = [r for r in last_spec.roles if r.kind == role.kind and r.name in last.inputs and spec.role(r.name) is None]
         if role.kind in DAY_KINDS:
             # Dates are matched by their words: the day the last line opened (开通) is the opening day, not the
-            # day it was accepted; with several dates to fill (a notice date and the day force majeure began),
-            # a last date goes only to the one its words name (发生), not to whichever comes first. A time of
-            # another event is never this one's (a line's 报竣 is no order confirmation).
+            # day it was accepted. A last date goes only to an input its words name (发生), never to whichever
+            # comes first: the day a termination ends is no day force majeure began, a line's 报竣 no order
+            # confirmation, a line's 受理 no 竣工 of its first payment.
             shared = {r.name: len(set(r.cues) & set(role.cues)) for r in same_kind}
-            same_kind = sorted(same_kind, key=lambda r: -shared[r.name])
-            # Nor is another event's day an optional one (a line's 受理 is no 竣工 of its first payment).
-            optional = role.name not in formula.missing({}) and not any(role.name in g for g in formula.one_of)
-            if role.kind == "datetime" or optional or len([r for r in spec.roles if r.kind == "date"]) > 1:
-                same_kind = [r for r in same_kind if shared[r.name]]
+            same_kind = sorted((r for r in same_kind if shared[r.name]), key=lambda r: -shared[r.name])
         if same_kind and role.kind != "money":
             out[role.name] = last.inputs[same_kind[0].name]
     # A month the last result names ("那张账单什么时候出账" after which month's bill a day falls in: that bill month).

@@ -1076,3 +1076,11 @@ def test_a_bare_value_updates_the_input_the_previous_question_stated():
     again = follow_up("65天", TODAY, last, result, earlier=[second, first])
     assert again is not None and again.inputs == {"days_overdue": 45, "days_since_suspension": 65}
     assert run(again.name, again.inputs).model_dump(mode="json")["result"]["all_services_may_be_terminated"] is True
+
+
+@pytest.mark.parametrize("then", ["那个 当时 出事 以后 要 多少天 之内 告诉 你们 来着", "那台风刚发生的时候，我们要在多久内告诉你们？"])
+def test_a_day_of_another_event_is_never_carried_as_the_day_force_majeure_began(then):
+    # The end and notice days of a termination are no day the event happened: M-40's 15 days would run from them.
+    last, last_result = last_of("因为不可抗力想12月31号解约 12月10号发书面通知行不行")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is None or "occurred_on" not in again.inputs
