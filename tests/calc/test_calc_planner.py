@@ -54,6 +54,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("云那块停掉以后光剩线路 200M 半年下来要交多少", "line_fee", {"bandwidth_mbps": 200, "months": 6}),
         # paying more said colloquially (多掏, 多花) is the difference between the two bandwidths
         ("只用专线的话 从50M升到100M 半年下来要多掏多少钱", "line_fee_difference", {"from_mbps": 50, "to_mbps": 100, "months": 6}),
+        # a transfer asked in words of its own (转过去, 能转) after a written notice, not the notice of a termination
+        ("我们今天刚收到这份书面通知，最快哪天可以转过去？", "transfer_notice", {"notice_on": "2026-11-24"}),
+        ("我们今天11月2号收到的书面通知 最早哪天能转", "transfer_notice", {"notice_on": "2026-11-02"}),
         # the cloud cancelled is the situation of every line-fee reading: it names no single line over a change
         ("云停了以后 专线从20M升到50M 每个月要多交多少钱 thx", "line_fee_difference", {"from_mbps": 20, "to_mbps": 50}),
         # 第一回 is 第一次: the first payment, with the completion day said in its month
