@@ -211,8 +211,9 @@ def _part_asked(last: CalcPlan, last_result: Mapping[str, Any] | None, reading: 
     """A part of the last result asked by the words naming it (CalcSpec.parts: "这里面首月月租单独是多少" after a
     first payment is its first month by the day), worked out on the last calculation's facts when they suffice."""
     vocab = vocabulary()
-    wanted = asked_kind(reading.text, vocab)
-    for name, words in vocab.calculators[last.name].parts.items():
+    parts = vocab.calculators[last.name].parts
+    wanted = asked_kind(reading.text, vocab) if parts else ""
+    for name, words in parts.items():
         # Asked for a figure of another kind ("之后每个月的账单最晚什么时候交": a day), it asks no such part.
         if wanted and vocab.calculators[name].gives not in ("", wanted):
             continue
