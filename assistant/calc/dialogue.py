@@ -19,7 +19,7 @@ from typing import Any
 from assistant.errors import CalcInputError
 
 from .formulas.fees import line_price
-from .mentions import DAY_KINDS, Mention, read
+from .mentions import DAY_KINDS, Mention, Mentions, read
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY, run
@@ -753,7 +753,7 @@ def _in_corrected_year(spec: Any, inputs: Mapping[str, Any], changed: Assignment
 def _to_the_input_said_last(spec: Any, changed: Assignment, reading: Reading, earlier: Sequence[str], today: date) -> Assignment:
     """A reply of one bare value ("65天") that could be either of two inputs of one kind updates the one the previous
     question stated ("被停了50天" after 45 days overdue: the days since suspension), not the first by position."""
-    if len(changed.inputs) != 1 or not earlier or not only_values(reading.text, today) or len(reading.mentions.items) != 1:
+    if len(changed.inputs) != 1 or not earlier or len(reading.mentions.items) != 1 or not _values_only(reading.mentions):
         return changed
     (name, value), = changed.inputs.items()
     kinds = {r.name: r.kind for r in spec.roles}
@@ -923,10 +923,11 @@ def _placed_months(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tu
 
 
 DAY_EVENT_WINDOW = 6  # characters after a day in which the event it is the day of is said
-# The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
+_TAKEN_BACK = r"(?:不是|并非)"  # the words that take back what follows them
 # What takes back the value right after it ("不是今天").
-_DENIED = re.compile(r"(?:不是|并非)\s*$")
-_NOT_DAY = re.compile(r"(?:不是|并非)\s*(\d{1,2})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
+_DENIED = re.compile(_TAKEN_BACK + r"\s*$")
+# The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
+_NOT_DAY = re.compile(_TAKEN_BACK + r"\s*(\d{1,2})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
 
 
 def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[dict[str, Any], list[tuple[int, int]]]:
@@ -1105,7 +1106,11 @@ def asks_nothing(question: str, today: date) -> bool:
 
 def only_values(question: str, today: date) -> bool:
     """The message states values and names no calculator ("２０Ｍ的", "五千一 九天")."""
-    m = understand(question, today).mentions
+    return _values_only(understand(question, today).mentions)
+
+
+def _values_only(m: Mentions) -> bool:
+    """Whether the mentions' text holds values and nothing else but particles and fillers."""
     # A day said without its month ("１３号") is a value too, once a question asking for a day gives it a month.
     spans = [(v.start, v.end) for v in m.items] + [s.span() for s in DAY_OF_MONTH.finditer(m.text)]
     if not spans:
