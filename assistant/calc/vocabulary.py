@@ -282,18 +282,24 @@ def _opposite_reading(name: str, opposite: str, reading: dict[str, Any], roles: 
 
 
 def _subject_triggers(name: str, raw: dict[str, Any], subjects: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """A calculator's own trigger phrases with those of the [subjects] it names, each phrase stated in one place."""
+    """A calculator's own trigger phrases with those of the [subjects] it names, each phrase stated in one place.
+
+    `subjects` is a list of names, or a table of name → scale for a calculator the subject only hints at (the
+    cloud cancelled is the whole point of one line's price, a side remark beside several lines' total)."""
     triggers = dict(raw.get("triggers", {}))
     named = raw.get("subjects", [])
-    if not isinstance(named, list) or not all(isinstance(s, str) for s in named):
-        raise VocabularyError(f"calculators.{name}.subjects must be a list of [subjects] names, got {named!r}")
-    for subject in named:
+    if isinstance(named, list) and all(isinstance(s, str) for s in named):
+        named = dict.fromkeys(named, 1)
+    if not isinstance(named, dict) or not all(isinstance(v, (int, float)) and 0 < v <= 1 for v in named.values()):
+        raise VocabularyError(f"calculators.{name}.subjects must be a list of [subjects] names or a table of name → "
+                              f"scale in (0, 1], got {named!r}")
+    for subject, scale in named.items():
         if subject not in subjects:
             raise VocabularyError(f"calculators.{name}.subjects: no subject {subject!r}; valid: {sorted(subjects)}")
         twice = sorted(set(triggers) & set(subjects[subject]))
         if twice:
             raise VocabularyError(f"calculators.{name}.triggers: {twice} are stated in [subjects.{subject}] already")
-        triggers.update(subjects[subject])
+        triggers.update({phrase: weight * scale for phrase, weight in subjects[subject].items()})
     return triggers
 
 

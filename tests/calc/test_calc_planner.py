@@ -380,6 +380,10 @@ def test_the_term_starts_on_the_day_billing_starts_not_on_the_signing_day(today)
         (lambda t: t.replace('subjects = ["transfer"]', 'subjects = ["transfers"]', 1), r"transfer_notice.subjects: no subject 'transfers'"),
         (lambda t: t.replace('"转让" = 2.5, "最早" = 0.5', '"转让" = 2.5, "转给" = 1, "最早" = 0.5', 1),
          r"transfer_notice.triggers: \['转给'\] are stated in \[subjects.transfer\] already"),
+        # a subject the calculator names only as a hint is scaled down, never up and never away
+        (lambda t: t.replace("subjects = { line_only = 0.4 }", "subjects = { line_only = 1.5 }", 1), r"line_fee_total.subjects must be"),
+        (lambda t: t.replace("subjects = { line_only = 0.4 }", "subjects = { line_only = 0 }", 1), r"line_fee_total.subjects must be"),
+        (lambda t: t.replace("subjects = { line_only = 0.4 }", "subjects = { line_onl = 0.4 }", 1), r"line_fee_total.subjects: no subject 'line_onl'"),
     ],
 )
 def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
@@ -388,6 +392,14 @@ def test_a_bad_vocabulary_is_refused_when_loaded(tmp_path, edit, error):
     assert load(TRIGGERS_PATH).threshold > 0
     with pytest.raises(VocabularyError, match=error):
         load(bad)
+
+
+def test_a_subject_named_with_a_scale_lends_its_phrases_at_that_share_of_their_weight():
+    # [subjects.line_only] states 不要云 at 2.5 and 沃云停 at 2; line_fee_total names the subject at 0.4.
+    spec = load(TRIGGERS_PATH).calculators
+    assert spec["line_fee"].triggers["不要云"] == 2.5
+    assert spec["line_fee_total"].triggers["不要云"] == pytest.approx(1.0)
+    assert spec["line_fee_total"].triggers["沃云停"] == pytest.approx(0.8)
 
 
 @pytest.mark.parametrize(
