@@ -29,6 +29,11 @@ def applies(calculator: str, text: str) -> bool:
     return _vocabulary().calculators[calculator].applies(text)
 
 
+def goes_beyond(calculator: str, text: str) -> bool:
+    """The text speaks of what the calculator's result never covers (see triggers.toml `beyond`)."""
+    return _vocabulary().calculators[calculator].goes_beyond(text)
+
+
 def clauses_computing(gives: str, text: str | None = None) -> frozenset[str]:
     """The clauses cited by the calculators that give this kind of result ("money", "date"); none for "". With
     `text`, those cited by the calculators some trigger phrase of the text names instead, whatever they give: the
@@ -53,6 +58,7 @@ __all__ = [
     "REGISTRY",
     "asks_figure",
     "applies",
+    "goes_beyond",
     "asks_how",
     "asks_nothing",
     "asks_own_case",

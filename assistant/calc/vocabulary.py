@@ -80,6 +80,9 @@ class CalcSpec:
     # Words naming the situation the calculator applies to, one of which a question (or the conversation before it)
     # must say: suspension for an unpaid bill is not a suspension asked for ("能先暂停两个月吗"). Empty: any.
     situation: tuple[str, ...] = ()
+    # Words naming what the calculator's result never covers, which a question asking about them asks a rule of:
+    # the losses an outage caused are no rent credit (A1-10.4), whatever hours the question gives.
+    beyond: tuple[str, ...] = ()
     # The calculator of one line (its input bandwidth_mbps) this one totals for a list of lines: after it, a count
     # of lines ("两条呢") or lines said as added ("再加一条十兆的") asks this one, its bandwidth one line of the list.
     lines_of: str = ""
@@ -97,6 +100,10 @@ class CalcSpec:
     def reads_value_as(self, text: str) -> bool:
         """The text says one of the words of this calculator's reading of its value (含税, 不含税)."""
         return any(w in text for w in self.reading.get("words", ()))
+
+    def goes_beyond(self, text: str) -> bool:
+        """The text speaks of what the calculator's result never covers (see `beyond`)."""
+        return any(w in text for w in self.beyond)
 
     def asks_derived(self, text: str) -> bool:
         """The text asks for a figure only the calculation gives (see `derived`)."""
@@ -373,6 +380,7 @@ def _calculator(
         hollow=hollow,
         derived=_strings(f"calculators.{name}.derived", raw.get("derived", [])),
         situation=_strings(f"calculators.{name}.situation", raw.get("situation", [])),
+        beyond=_strings(f"calculators.{name}.beyond", raw.get("beyond", [])),
         lines_of=_lines_of(name, raw.get("lines_of", ""), roles),
         parts=_parts(name, raw.get("parts", {})),
     )

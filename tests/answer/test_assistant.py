@@ -144,6 +144,13 @@ def test_an_outage_under_24_hours_is_answered_without_asking_for_the_fee(fake_as
     assert "未达 24 小时" in a.answer and "monthly_fee" not in a.calculation.inputs
 
 
+@pytest.mark.parametrize("q", ["网断了十个钟头 耽误的生意损失你们赔吗", "服务器被攻击 停了三十个小时 我们的损失谁来承担"])
+def test_the_losses_an_outage_caused_are_asked_of_a_clause_not_computed_as_a_credit(fake_assistant, q):
+    # The rent credit never covers losses (A1-10.4): whatever hours are given, the rule is the answer.
+    a = fake_assistant.ask(q)
+    assert a.intent is Intent.lookup and a.calculation is None
+
+
 def test_an_outage_that_earns_a_credit_asks_for_the_fee_then_computes(fake_assistant):
     first = fake_assistant.ask("断网30个小时能减多少")
     assert first.intent is Intent.clarify and "基本月租费" in first.answer

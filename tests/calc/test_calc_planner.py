@@ -380,6 +380,7 @@ def test_the_term_starts_on_the_day_billing_starts_not_on_the_signing_day(today)
         (lambda t: t.replace('subjects = ["transfer"]', 'subjects = ["transfers"]', 1), r"transfer_notice.subjects: no subject 'transfers'"),
         (lambda t: t.replace('"转让" = 2.5, "最早" = 0.5', '"转让" = 2.5, "转给" = 1, "最早" = 0.5', 1),
          r"transfer_notice.triggers: \['转给'\] are stated in \[subjects.transfer\] already"),
+        (lambda t: t.replace('beyond = ["损失"]', 'beyond = ["", "损失"]', 1), "outage_credit.beyond must be a list of non-empty strings"),
         # a subject the calculator names only as a hint is scaled down, never up and never away
         (lambda t: t.replace("subjects = { line_only = 0.4 }", "subjects = { line_only = 1.5 }", 1), r"line_fee_total.subjects must be"),
         (lambda t: t.replace("subjects = { line_only = 0.4 }", "subjects = { line_only = 0 }", 1), r"line_fee_total.subjects must be"),
