@@ -677,7 +677,9 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         # sums ("一笔费用"), questions ("最后一个问题").
         r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|笔|项|个\s*(?:小)?(?:问题|疑问|事情?)"
         # … and numbers or addresses ("两个不同的业务号码").
-        r"|个\s*(?:不同的?)?\s*(?:业务)?(?:号码|编号|地址))"
+        r"|个\s*(?:不同的?)?\s*(?:业务)?(?:号码|编号|地址)"
+        # … and places and channels money is paid at ("是在一个地方一起交吗", "两个系统").
+        r"|个\s*(?:地方|系统|平台|窗口|渠道|部门|账户|帐户|账号|帐号))"
         # Rates are the contract's (6% VAT, 3‰ a day), never a calculator's input.
         r"|(?<![\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
         # A span said as a bound not reached ("断网不到24小时", "欠费还没满一个月"): the value is below it, so it is

@@ -52,6 +52,10 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("那要是晚了150天 是不是能退4500", [Decimal(4500)]),
         ("欠了5000晚交10天 是不是要交150块", [Decimal(150)]),
         ("月租5100 断了30小时 是不是就赔给我们两百一", [Decimal(210)]),
+        # the places and channels money is paid at are counted, never amounts or bandwidths
+        ("专线的钱和沃云的钱是在一个地方一起交吗", [Decimal(1)]),
+        ("违约金跟欠费是不是要分开在两个系统交", [Decimal(2)]),
+        ("50M的专线 三个账户分别付", [Decimal(3)]),
     ],
 )
 def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(question, absent):
