@@ -38,10 +38,14 @@ _RETRACT = re.compile(
 )
 # A rough value made exact ("两千出头 就2050", "两千出头 就按2050算", "三十个小时左右 准确说是31个小时"): the exact
 # one is meant.
-_MADE_EXACT = re.compile(
-    r"^\s*(?:出头|左右|上下|来|多|来块|多块)\s*[,，]?\s*(?:吧|啊)?\s*[,，]?\s*"
+_EXACT_WORDS = (
+    r"\s*[,，]?\s*(?:吧|啊)?\s*[,，]?\s*"
     r"(?:就(?:是|按)?|按|具体(?:是|点|说)?|准确(?:地)?(?:说|讲)?(?:是)?|确切(?:地)?(?:说)?(?:是)?|精确(?:地)?(?:说)?(?:是)?)\s*[:：]?\s*$"
 )
+_MADE_EXACT = re.compile(r"^\s*(?:出头|左右|上下|来|多|来块|多块)" + _EXACT_WORDS)
+# An amount said roughly with its unit ("两千多块钱 就按2050算"): its roughness is inside the mention.
+_ROUGH_AMOUNT = re.compile(r"\d\s*(?:多|来|余)")
+_EXACT_AFTER = re.compile("^" + _EXACT_WORDS)
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是; "14个月，并非11个月": one after the
 # value meant, at most DENIED_GAP characters from it.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
@@ -265,7 +269,8 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             # "四月 三号呢 就是 四月三号 解除": one day said twice, its words after the second.
             dropped.add(i)
             continue
-        if (_RETRACT.match(after) or _MADE_EXACT.match(after) or _NOT_ONLY.search(before)
+        made_exact = _MADE_EXACT.match(after) or (_ROUGH_AMOUNT.search(text[m.start: m.end]) and _EXACT_AFTER.match(after))
+        if (_RETRACT.match(after) or made_exact or _NOT_ONLY.search(before)
                 or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
             dropped.add(i)
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]

@@ -642,7 +642,8 @@ _QUANTITY_PATTERNS: list[tuple[str, re.Pattern[str], str, int]] = [
     ("bandwidth", re.compile(_NUM + r"\s*(?:G|g)(?:bps|b)?(?![a-zA-Z])"), "Mbps", 1000),
     ("bandwidth", re.compile(_NUM + r"\s*(?:Mbps|mbps|MB|Mb|mb|M|m|兆)(?![a-zA-Z])"), "Mbps", 1),
     ("money", re.compile(r"[¥￥]\s*" + _NUM), "元", 1),
-    ("money", re.compile(_NUM + r"\s*(?:元|块钱|块|圆|rmb|RMB)"), "元", 1),
+    # "两千多块钱" is an amount too, said roughly: the 多 stays inside the mention, which a value made exact drops.
+    ("money", re.compile(_NUM + r"\s*(?:多|来|余)?\s*(?:元|块钱|块|圆|rmb|RMB)"), "元", 1),
     # "10个钟" is ten hours; "3点钟" (a clock time) has no 个 and no number before 点 here.
     ("duration", re.compile(_NUM + r"\s*(?:个?\s*(?:小时|钟头)|个\s*钟(?!头))"), "hour", 1),
     ("duration", re.compile(_NUM + r"\s*(?:hours?|hrs?)(?![a-zA-Z])", re.I), "hour", 1),

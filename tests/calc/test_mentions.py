@@ -76,6 +76,10 @@ def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(qu
         ("有一笔费用晚交了8天", [("duration", Decimal(8))]),
         ("三十个小时左右 准确说是31个小时", [("duration", Decimal(31))]),
         ("5000多 10天", [("number", Decimal(5000)), ("duration", Decimal(10))]),
+        # a rough amount said with its unit is an amount, still dropped when made exact
+        ("欠了两千多块钱 拖了10天", [("money", Decimal(2000)), ("duration", Decimal(10))]),
+        ("欠了3000来块", [("money", Decimal(3000))]),
+        ("两千多块 就按2050算 逾期8天", [("number", Decimal(2050)), ("duration", Decimal(8))]),
         # a weekday named alone is no number; weeks and days counted still are
         ("星期三受理的 开户费100元", [("money", Decimal(100))]),
         ("今天周一 欠了5000", [("date", TODAY), ("number", Decimal(5000))]),
