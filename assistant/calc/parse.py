@@ -674,6 +674,8 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         r"第\s*1\s*[次回]|第\s*\d+\s*[次回](?=[^\d，,。；;第]{0,3}\d)|第\s*\d+(?!\s*[次回])(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
         r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
+        # "误删了一个数据目录", "收一个什么费用": 一个 before a thing is the article a, no quantity of it.
+        r"|(?<![\d.])1\s*个\s*(?![月小钟工自礼星周季半多年点天日营])(?=[\u4e00-\u9fff])"
         # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张"),
         # sums ("一笔费用"), questions ("最后一个问题").
         r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|笔|项|个\s*(?:小)?(?:问题|疑问|事情?)"

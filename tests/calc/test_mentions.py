@@ -56,6 +56,10 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("专线的钱和沃云的钱是在一个地方一起交吗", [Decimal(1)]),
         ("违约金跟欠费是不是要分开在两个系统交", [Decimal(2)]),
         ("50M的专线 三个账户分别付", [Decimal(3)]),
+        # 一个 before a thing is the article a, no quantity: no fee of 1 元, no one takedown
+        ("补充一个情况：竣工日期可能改为6月20日", [Decimal(1)]),
+        ("同事误删了一个数据目录", [Decimal(1)]),
+        ("专线和沃云那边是一个标准吗", [Decimal(1)]),
     ],
 )
 def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(question, absent):
@@ -84,6 +88,8 @@ def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(qu
         ("星期三受理的 开户费100元", [("money", Decimal(100))]),
         ("今天周一 欠了5000", [("date", TODAY), ("number", Decimal(5000))]),
         ("两周3天", [("duration", Decimal(2)), ("duration", Decimal(3))]),
+        # 一个 of a time unit is still one of it
+        ("断了一个小时 欠了一个多月", [("duration", Decimal(1)), ("duration", Decimal(1))]),
     ],
 )
 def test_shorthand_and_rough_values_said_the_way_people_type(question, expected):
