@@ -94,7 +94,12 @@ def to_simplified(text: str) -> str:
     convertible = _convertible()
     if convertible is not None and convertible.isdisjoint(text):
         return text
-    return _t2s().convert(text)
+    # A text holding one traditional character is converted whole, and OpenCC reads a simplified 么 as the old
+    # variant of 幺 ("什么" → "什幺", which the numeral reader then takes for 1): 么 is kept as written.
+    return _t2s().convert(text.replace("么", _KEPT)).replace(_KEPT, "么")
+
+
+_KEPT = "\ue100"  # a private-use character, which no dictionary converts
 
 
 # Words OpenCC's t2s leaves in a form the contract does not use (帳單 → 帐单, but the contract writes 账单).
