@@ -383,7 +383,7 @@ _MONTH_DAY = re.compile(
 # 3.1 / 3/1 as dates only when nothing after them makes them an amount or a ratio.
 _SHORT_DATE = re.compile(
     r"(?:" + _YEAR_WORD + r")?(?<![\d.\-])(\d{1,2})\s*[./]\s*(\d{1,2})"
-    r"(?![\d.]|\s*(?:万|千|元|块|M|m|兆|个|天|日|小时|%|次|倍|G))"
+    r"(?![\d.]|\s*(?:万|千|亿|元|块|M|m|兆|个|天|日|年|小时|%|次|倍|折|G|g|T|t|K|k|P|p))"  # 3.2TB, 1.5g: sizes
 )
 # The last day of a month: "3月底", "明年3月末", "6月最后一天", "下个月底".
 _END = r"\s*(?:底|末|最后\s*[一1]\s*天)"

@@ -451,3 +451,8 @@ def test_a_question_naming_a_value_again_asks_about_the_sentence_that_stated_it(
 )
 def test_a_period_said_as_agreed_is_no_value_of_the_case(question, values):
     assert [m.value for m in read(question, TODAY).items] == values
+
+
+@pytest.mark.parametrize("question", ["沃云上大约有3.2TB的业务数据需要迁移", "历史数据1.5t 备份2.4g", "一共12.3k条记录"])
+def test_a_size_written_with_a_decimal_point_is_no_month_and_day(question):
+    assert not [k for k, _ in kinds(question) if k in ("date", "datetime")]
