@@ -507,9 +507,9 @@ def read(question: str, today: date) -> Mentions:
     return Mentions(text=text, original=features.original, items=out, retracted=retracted, times=lone)
 
 
-# A period said as what was agreed or promised ("说好五个工作日的 结果拖了好几天"): the rule's figure, which the
+# A period said as what was agreed or promised ("说好五个工作日的 结果拖了好几天", "当时被告知5个工作日内开通"): the rule's figure, which the
 # contract states, not a value of the person's case.
-_AGREED = re.compile(r"(?:说好|讲好|约定|规定|承诺|答应)(?:了|的|是|要|在|为|好){0,2}\s*$")
+_AGREED = re.compile(r"(?:说好|讲好|约定|规定|承诺|答应|告知|保证)(?:了|的|是|要|在|为|好){0,2}\s*$")
 _PERIOD_KINDS = frozenset({"number", "duration"})
 
 

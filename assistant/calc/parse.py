@@ -321,6 +321,8 @@ _NOT_NUMERALS = (
     "五一",
     # the contract's annexes, named by their number ("附件二里提到…"), which is no quantity
     "附件一", "附件二",
+    # one time picked out of several ("最近一次投诉编号 TS-7781"), which counts none of them
+    "最近一次", "上一次", "最后一次", "这一次", "那一次", "前一次", "每一次",
 )
 # ASR transcripts space every character ("算 一 下", "停 一 段 时间"): the words are matched across spaces too.
 _PROTECT = re.compile(

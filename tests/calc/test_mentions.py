@@ -60,6 +60,9 @@ def kinds(question: str) -> list[tuple[str, object]]:
         ("补充一个情况：竣工日期可能改为6月20日", [Decimal(1)]),
         ("同事误删了一个数据目录", [Decimal(1)]),
         ("专线和沃云那边是一个标准吗", [Decimal(1)]),
+        # a period the operator promised is the rule's, and one time picked out of several counts none
+        ("当时被告知5个工作日内开通，但实际直到10月20日才开通", [Decimal(5)]),
+        ("累计发生6次因第三方投诉被断开链接（最近一次投诉编号 TS-7781）", [Decimal(1)]),
     ],
 )
 def test_numbers_inside_names_phones_ids_ports_and_addresses_are_never_values(question, absent):

@@ -126,6 +126,8 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         ("客户机房UPS坏了，断了30小时", {"in_operator_network": False}),
         ("不是我们这边的问题，断了30小时", {"in_operator_network": True}),
         ("是你们联通线路的故障，断了30小时", {"in_operator_network": True}),
+        # A job title is no network of the customer's ("仓储有限公司的网络管理员").
+        ("我是某仓储有限公司的网络管理员，专线断了30小时", {"in_operator_network": None}),
         # Said unrelated after it is named, a side is negated as "不是我们这边的问题" is.
         ("断了30小时，与我方设备无关", {"in_operator_network": True}),
         ("断了30小时，跟我们机房完全没关系", {"in_operator_network": True}),
