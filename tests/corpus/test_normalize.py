@@ -119,6 +119,10 @@ from assistant.corpus.normalize import correct_spelling
         ("late fee怎么算 overdue 10 days", "滞纳金怎么算 逾期 10 days"),
         ("our line went live yesterday", "our line 开通了 yesterday"),
         ("vat多少 invoice", "增值税多少 发票"),
+        # an amount with or without its tax, said in English, is read as the contract's words, not as 税 alone
+        ("pre-tax 3300 加6% vat", "不含税 3300 加6% 增值税"),
+        ("月费before tax是5100", "月费不含税是5100"),
+        ("5100是tax included的", "5100是含税的"),
         ("billion", "billion"),  # English entries match whole words only
         ("最迟哪天发书面通知", "最晚哪天发书面通知"),  # a word meaning exactly what the calculators' word means
         ("是几个工作天", "是几个工作日"),
