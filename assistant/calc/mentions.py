@@ -600,15 +600,25 @@ def _asked_both_ways(text: str) -> str:
     return _A_NOT_A.sub(lambda m: "□" * len(m.group()), text)
 
 
+def _clause_before(text: str, start: int) -> str:
+    """The NEGATION_WINDOW characters before `start` within their clause, A-not-A forms blanked."""
+    lo = max(0, start - NEGATION_WINDOW)
+    # A window starting inside 不是 / 并非 would read its 是 as a plain one and miss its negator
+    # ("均不是贵司提前通知的计划割接").
+    if lo > 0 and text[lo - 1] in "不并":
+        lo -= 1
+    left = _asked_both_ways(text[lo: start])
+    cut = max((m.end() for m in CLAUSE_END.finditer(left)), default=0)
+    return left[cut:]
+
+
 def negated(text: str, start: int, end: int | None = None) -> bool:
     """Whether a phrase starting at `start` (ending at `end`) is negated within its own clause ("不是计划割接",
     "没有收到任何割接通知", and after it: "与我方设备无关").
 
     A plain 是 starts a new statement ("也没提前通知，是你们那边故障"), so a negator before it does not reach.
     """
-    left = _asked_both_ways(text[max(0, start - NEGATION_WINDOW): start])
-    cut = max((m.end() for m in CLAUSE_END.finditer(left)), default=0)
-    left = left[cut:]
+    left = _clause_before(text, start)
     copula = max((m.end() for m in _COPULA.finditer(left)), default=0)
     if any(n in left[copula:] for n in _NEGATORS):
         return True
@@ -638,9 +648,7 @@ def denied(text: str, start: int) -> bool:
 
     As with `negated`, a plain 是 after the denier starts a new statement ("不是我们，是你们那边故障").
     """
-    left = _asked_both_ways(text[max(0, start - NEGATION_WINDOW): start])
-    cut = max((m.end() for m in CLAUSE_END.finditer(left)), default=0)
-    left = left[cut:]
+    left = _clause_before(text, start)
     at = max((left.rfind(d) + len(d) for d in _DENIERS if d in left), default=-1)
     return at >= 0 and not _COPULA.search(left, at)
 
