@@ -400,7 +400,7 @@ class Assistant:
         if not continued and not _usable(plan, query, context):
             plan = None
         held = None  # a calculation a question asks whether of, which waits for its values while a clause answers
-        if not continued and (_asks_whether(plan, query, today) or _beyond(plan, query)):
+        if not continued and _waits(plan, query, today):
             held, plan = plan, None
         if context:
             lexical = self.retriever.search(search_text, k=LEXICAL_WINDOW, mode=Mode.bm25)
@@ -426,7 +426,7 @@ class Assistant:
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
             plan = plan if _usable(plan, query, context) else None
-            if _asks_whether(plan, query, today) or _beyond(plan, query):
+            if _waits(plan, query, today):
                 held, plan = plan, None
             fit = (plan.probability or 0.0) if plan is not None else 0.0
         near_out = neighbours.out_of_scope if neighbours is not None else 0.0
@@ -812,10 +812,10 @@ def _asks_whether(plan: calc.CalcPlan | None, query: str, today: date) -> bool:
     )
 
 
-def _beyond(plan: calc.CalcPlan | None, query: str) -> bool:
-    """A calculation whose question asks about what its result never covers ("断了半天 这个损失你们赔不赔": the losses,
-    not the rent credit): a rule question, which a clause answers."""
-    return plan is not None and calc.goes_beyond(plan.name, query)
+def _waits(plan: calc.CalcPlan | None, query: str, today: date) -> bool:
+    """A calculation that waits while a clause answers: the question asks whether of it (_asks_whether), or about
+    what its result never covers ("断了半天 这个损失你们赔不赔": the losses, not the rent credit)."""
+    return _asks_whether(plan, query, today) or (plan is not None and calc.goes_beyond(plan.name, query))
 
 
 def _trial(plan: calc.CalcPlan) -> CalcResult | None:
