@@ -238,7 +238,8 @@ def _holds(gap: str, words: tuple[str, ...]) -> bool:
 
 
 # A cue word after a value that asks for that quantity ("5100元，不含税是多少") names what is wanted, not the value.
-_ASKED = re.compile(r"\s*(?:是|为|应该是|大概)?\s*(?:多少|几|啥|什么|哪)")
+# A 多 the words after a value end on is 多少 or 多久 cut short by their window ("一万八 那个 不含税是多").
+_ASKED = re.compile(r"\s*(?:是|为|应该是|大概)?\s*(?:多少|几|啥|什么|哪|多$)")
 
 
 @dataclass

@@ -581,6 +581,8 @@ def test_a_new_complete_question_starts_fresh():
         ("vat_split", "预算是按不含税25500做的，问含税要付多少", {}, 1),
         ("vat_split", "税前1999元加完增值税的总价", {}, 1),
         ("vat_split", "一千一 含税价 帮我拆一下 不含税多少", {"amount": "1100"}, 0),
+        # a never-word asked about, its 多少 cut short by the window after the value, still asks
+        ("vat_split", "账单上含税是一万八那个不含税是多少", {"amount": "18000"}, 0),
         ("vat_from_pre_tax", "发票上含税2120元，不含税多少", {}, 1),
         ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}, 0),
         ("vat_split", "未税金额1234.5元，加上6%增值税以后总额是多少", {}, 1),
