@@ -78,6 +78,9 @@ class Mention:
     unit: str = ""
     left: str = ""
     right: str = ""
+    # The rest of the value's clause, of which `right` is the start: a word found in the window is read to its end
+    # there ("一万八 那个 不含税是多少" asks, though the window stops at 多).
+    after: str = ""
     year_assumed: bool = False
     parts: tuple[int, ...] = ()  # indices of the mentions a list is made of
 
@@ -189,6 +192,12 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
     stop = CLAUSE_END.search(right)
     right = right[: stop.start()] if stop else right
     return _unsaid(left), _unsaid(right)
+
+
+def _clause_after(text: str, end: int) -> str:
+    """The text after `end` to its clause's end, corrections blanked (positions match the right window's)."""
+    stop = CLAUSE_END.search(text, end)
+    return _unsaid(text[end: stop.start() if stop else len(text)])
 
 
 def _raw(features: Features, lone: list[TimeMention]) -> list[Mention]:
@@ -503,7 +512,7 @@ def read(question: str, today: date) -> Mentions:
         after = bisect_left(starts, m.end)
         hi = starts[after] if after < len(starts) else len(text)
         left, right = _windows(text, m.start, m.end, lo, hi)
-        out.append(replace(m, left=left, right=right))
+        out.append(replace(m, left=left, right=right, after=_clause_after(text, m.end)))
     return Mentions(text=text, original=features.original, items=out, retracted=retracted, times=lone)
 
 

@@ -208,7 +208,7 @@ def cue_score(role: RoleSpec, m: Mention, others: tuple[str, ...] = (), hollow: 
             best = max(best, 1.5 if near else 1.0)
             continue
         at = _find(m.right, cue, last=False, hollow=hollow)
-        if at >= 0 and not _covered(m.right, at, cue, others) and not _ASKED.match(m.right[at + len(cue):]):
+        if at >= 0 and not _covered(m.right, at, cue, others) and not _asked(m, at + len(cue)):
             best = max(best, 0.9 if at <= ADJACENT else 0.6)
     return best
 
@@ -227,7 +227,7 @@ def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) ->
         if at >= 0 and len(gap) <= ADJACENT and not _holds(gap, nearer):
             return True
         at = _find(m.right, word, last=False)
-        if 0 <= at <= ADJACENT and not _ASKED.match(m.right[at + len(word):]) and not _holds(m.right[:at], nearer):
+        if 0 <= at <= ADJACENT and not _asked(m, at + len(word)) and not _holds(m.right[:at], nearer):
             return True
     return False
 
@@ -238,8 +238,12 @@ def _holds(gap: str, words: tuple[str, ...]) -> bool:
 
 
 # A cue word after a value that asks for that quantity ("5100元，不含税是多少") names what is wanted, not the value.
-# A 多 the words after a value end on is 多少 or 多久 cut short by their window ("一万八 那个 不含税是多").
-_ASKED = re.compile(r"\s*(?:是|为|应该是|大概)?\s*(?:多少|几|啥|什么|哪|多$)")
+_ASKED = re.compile(r"\s*(?:是|为|应该是|大概)?\s*(?:多少|几|啥|什么|哪)")
+
+
+def _asked(m: Mention, at: int) -> bool:
+    """Whether the words at `at` after the mention ask for a quantity, read to the clause end, past the window."""
+    return bool(_ASKED.match(m.after, at))
 
 
 @dataclass
