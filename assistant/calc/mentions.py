@@ -609,13 +609,21 @@ def _asked_both_ways(text: str) -> str:
     return _A_NOT_A.sub(lambda m: "□" * len(m.group()), text)
 
 
+def _whole_negator(text: str, lo: int) -> int:
+    """`lo` moved back to the start of a negator it would cut in two.
+
+    A window starting inside 不是 would read its 是 as a plain one and miss the negator ("均不是贵司提前通知的计划割接").
+    """
+    for n in _NEGATORS + _DENIERS:
+        for k in range(1, min(len(n), lo + 1)):
+            if text.startswith(n, lo - k):
+                return lo - k
+    return lo
+
+
 def _clause_before(text: str, start: int) -> str:
     """The NEGATION_WINDOW characters before `start` within their clause, A-not-A forms blanked."""
-    lo = max(0, start - NEGATION_WINDOW)
-    # A window starting inside 不是 / 并非 would read its 是 as a plain one and miss its negator
-    # ("均不是贵司提前通知的计划割接").
-    if lo > 0 and text[lo - 1] in "不并":
-        lo -= 1
+    lo = _whole_negator(text, max(0, start - NEGATION_WINDOW))
     left = _asked_both_ways(text[lo: start])
     cut = max((m.end() for m in CLAUSE_END.finditer(left)), default=0)
     return left[cut:]

@@ -125,6 +125,8 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         # a negator the window would have cut in two still negates ("均不是…的计划割接"), and 不是计划的 says unplanned
         ("累计中断了整整两天，均不是贵司提前通知的计划割接", {"planned": False}),
         ("嗯 不是计划的 断了36个小时", {"planned": False}),
+        # … whichever negator it is: the window starting at 有 of 没有 reads the whole 没有
+        ("没有收到过贵司发的任何割接通知，断了30小时", {"planned": False}),
         ("我们自己机房的交换机坏了，断了30小时", {"in_operator_network": False}),
         ("客户机房UPS坏了，断了30小时", {"in_operator_network": False}),
         ("不是我们这边的问题，断了30小时", {"in_operator_network": True}),
