@@ -638,7 +638,13 @@ def _months(scan: _Scanner, today: date) -> list[MonthMention]:
 _NUM = r"(-?\d+(?:\.\d+)?)"
 # Words saying a span is not reached, and the units of a span of time.
 _BELOW = r"(?:不到|没到|没满|没有满|未满|不满|不足|少于|低于|不超过|没超过|没有超过|未超过|不够)"
-_SPAN_UNIT = r"(?:个\s*)?(?:小时|钟头|天|日|月|年|周|星期|礼拜|[hH](?![a-zA-Z]))"
+_SPAN_WORDS = ("小时", "钟头", "天", "日", "月", "年", "周", "星期", "礼拜")
+_SPAN_UNIT = rf"(?:个\s*)?(?:{'|'.join(_SPAN_WORDS)}|[hH](?![a-zA-Z]))"
+# The sites a count of lines is said in ("3个网点", "两个门店").
+_SITE_WORDS = ("网点", "点", "分部", "门店")
+# What 一个 counts when it is a quantity: a span of time ("一个半小时", "一个多月", "一个工作日") or a site. Before any
+# other word it is the article a.
+_ONE_OF = _SPAN_WORDS + _SITE_WORDS + ("钟", "工作日", "自然日", "营业日", "季度", "半", "多")
 _QUANTITY_PATTERNS: list[tuple[str, re.Pattern[str], str, int]] = [
     # kind, pattern, unit, multiplier
     ("bandwidth", re.compile(_NUM + r"\s*(?:G|g)(?:bps|b)?(?![a-zA-Z])"), "Mbps", 1000),
@@ -659,7 +665,7 @@ _QUANTITY_PATTERNS: list[tuple[str, re.Pattern[str], str, int]] = [
     ("duration", re.compile(r"(?<!\d)" + r"(\d{1,2}(?:\.\d+)?)" + r"\s*年(?!\d)"), "year", 1),
     ("duration", re.compile(_NUM + r"\s*(?:天|日)"), "day", 1),
     ("count", re.compile(_NUM + r"\s*(?:次|回)(?!性)"), "次", 1),
-    ("count", re.compile(_NUM + r"\s*(?:条|根|路|台|个网点|个点|个分部|个门店)(?![a-zA-Z])"), "条", 1),
+    ("count", re.compile(_NUM + rf"\s*(?:条|根|路|台|个(?:{'|'.join(_SITE_WORDS)}))(?![a-zA-Z])"), "条", 1),
 ]
 _BARE = re.compile(r"(?<![\d.])" + _NUM)
 
@@ -677,7 +683,7 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
         # "误删了一个数据目录", "收一个什么费用": 一个 before a thing is the article a, no quantity of it.
-        r"|(?<![\d.])1\s*个\s*(?![月小钟工自礼星周季半多年点天日营])(?=[\u4e00-\u9fff])"
+        rf"|(?<![\d.])1\s*个\s*(?!{'|'.join(_ONE_OF)})(?=[\u4e00-\u9fff])"
         # Counted things that are never an input: invoices, copies, pages, people, companies, rooms ("开一张"),
         # sums ("一笔费用"), questions ("最后一个问题").
         r"|(?<![\d.])\d+\s*(?:张|份|页|位|名|个人|人|家|间|套|件|层|楼|栋|批|笔|项|个\s*(?:小)?(?:问题|疑问|事情?)"
