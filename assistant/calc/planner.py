@@ -92,6 +92,10 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         # Without any value, "几天内要报备" asks what the rule is, which the clause answers — unless it asks
         # outright for the calculation ("……帮我算一下哪天截止"), whose inputs are then asked for.
         return None
+    if x["rule_question"] and not x["compute"] and not best.fill.used and get(best.name).missing(best.inputs):
+        # Nor does one whose values the calculator reads none of: "合约一年到期，会自动续约吗" states the term the
+        # contract sets, and asks the rule, not for the start date the calculation would need.
+        return None
     if (x["no_values"] and not x["compute"] and best.spec.gives and best.asked != best.spec.gives
             and get(best.name).missing(best.inputs)):
         # Nor does one without values that asks for no figure of the kind the calculator gives: "合同到期不续了

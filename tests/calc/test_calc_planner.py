@@ -147,7 +147,9 @@ def test_plan_on_colloquial_questions(question, name, inputs, today):
      "我们欠了5100元，逾期的违约金是按什么标准计算的？", "沃云8月20号签的验证单据，按合同计费是怎么约定的？",
      "公司准备办理云专线，带宽初步考虑20M。到营业厅办理入网需要准备哪些材料？经办人带什么证件？",
      "我们计划租两条100M云专线做CDN加速，使用专线之前需要具备什么资质？",
-     "专线是50M的，专线和沃云的费用要分别交、发票也是两张，合同里是不是就是这么规定的？"],
+     "专线是50M的，专线和沃云的费用要分别交、发票也是两张，合同里是不是就是这么规定的？",
+     # a value the rule itself states (the one-year term), none the calculator reads
+     "我们这份协议签的期限是一年，到期前要是双方谁都没提，是不是会自动续下去？"],
 )
 def test_plain_lookups_are_not_calculations(question, today):
     assert plan(question, today) is None
