@@ -610,10 +610,14 @@ def _asked_both_ways(text: str) -> str:
 
 
 def _whole_negator(text: str, lo: int) -> int:
-    """`lo` moved back to the start of a negator it would cut in two.
+    """`lo` moved back to the start of a negator, or of a question asked both ways, it would cut in two.
 
-    A window starting inside 不是 would read its 是 as a plain one and miss the negator ("均不是贵司提前通知的计划割接").
+    A window starting inside 不是 would read its 是 as a plain one and miss the negator ("均不是贵司提前通知的计划割接");
+    one starting inside 是不是 would read its 不是 as a negator ("你们是不是已经可以把他的云停掉了").
     """
+    for k in (1, 2):
+        if lo - k >= 0 and _A_NOT_A.match(text, lo - k):
+            return lo - k
     for n in _NEGATORS + _DENIERS:
         for k in range(1, min(len(n), lo + 1)):
             if text.startswith(n, lo - k):

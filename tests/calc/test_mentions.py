@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.calc.mentions import negated, read
+from assistant.calc.mentions import denied, negated, read
 from assistant.calc.parse import to_digits
 from assistant.errors import CalcInputError
 
@@ -310,6 +310,20 @@ def test_a_lists_parts_are_the_mentions_inside_it(question):
 )
 def test_negation_reaches_to_the_end_of_its_statement(text, phrase, is_negated):
     assert negated(text, text.index(phrase)) is is_negated
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "is_denied"),
+    [
+        ("就合同期内解约 不是到期不续", "到期不续", True),
+        ("不是我们，是你们那边故障", "你们", False),
+        # a question asked both ways that the look-back window would cut to its 不是 denies nothing
+        ("请问你们是不是已经可以把他的云停掉了", "停掉", False),
+        ("请问你们那边是否已经可以把他的云停掉了", "停掉", False),
+    ],
+)
+def test_what_the_clause_says_is_not_meant_is_denied(text, phrase, is_denied):
+    assert denied(text, text.index(phrase)) is is_denied
 
 
 @pytest.mark.parametrize(
