@@ -35,6 +35,7 @@ class Example:
     calculators: frozenset[str]
     previous: str = ""  # the conversation's previous question (in scope), for the "previous" ranking
     origin: str = ""  # the bank question this one was made from (a value left out), never its own neighbour
+    writer: str = ""  # the bank batch it comes from, whose other questions are never its neighbours
 
 
 def _wanted(row) -> frozenset[str]:
@@ -47,13 +48,13 @@ def _wanted(row) -> frozenset[str]:
 def examples(part) -> list[Example]:
     """The questions of a bank part and the turns that start afresh, plus each calculation question with one of
     its values left out: a person who leaves an input out still asks for that calculation (and is asked back)."""
-    out = [Example(q.q, q.today, _wanted(q)) for q in part.questions]
+    out = [Example(q.q, q.today, _wanted(q), writer=_writer(q.id)) for q in part.questions]
     for c in part.conversations:
         previous = ""
         for i, t in enumerate(c.turn):
             # Turns that continue the last calculation are read against it (calc.follow_up), not planned afresh.
             if i == 0 or t.relation not in ("same_calc_changed_input", "supplies_value", "complete_pending"):
-                out.append(Example(t.q, c.today, _wanted(t), previous))
+                out.append(Example(t.q, c.today, _wanted(t), previous, writer=_writer(c.id)))
             if t.kind != "out_of_scope":
                 previous = normalize_query(t.q)
     return out + [v for ex in out if len(ex.calculators) == 1 for v in _without_one_value(ex)]
@@ -94,7 +95,7 @@ def _without_one_value(ex: Example) -> list[Example]:
     singles = [m for m in mentions.items if not m.parts][:3]
     if len(singles) < 2:
         return []
-    return [Example(mentions.text[: m.start] + mentions.text[m.end:], ex.today, ex.calculators, ex.previous, ex.q)
+    return [Example(mentions.text[: m.start] + mentions.text[m.end:], ex.today, ex.calculators, ex.previous, ex.q, ex.writer)
             for m in singles]
 
 
@@ -108,6 +109,12 @@ def feature_rows(retriever, items: list[Example], examples=None):
     from assistant.retrieval.search import Mode
 
     rows = []
+    # A question's own writer's examples are left out of its neighbours, as for the scope gate (scope_rows): a
+    # writer's near-repeats would weigh `similar` as if every new writer wrote alike.
+    by_writer: dict[str, list[str]] = {}
+    for ex in items:
+        if ex.writer and not ex.origin:
+            by_writer.setdefault(ex.writer, []).append(ex.q)
     for k, ex in enumerate(items):
         query = normalize_query(ex.q)
         try:
@@ -120,7 +127,8 @@ def feature_rows(retriever, items: list[Example], examples=None):
         before = {"previous": _ranks(retriever.search(ex.previous, k=10, mode=Mode.bm25).hits)} if ex.previous else {}
         # As the service does in its model pass (with the vector retrieval encoded), but a bank question is never
         # its own neighbour, nor that of the questions made from it.
-        near = {"similar": examples.shares(model_pass.query_vector, exclude=ex.origin or ex.q)} if examples else {}
+        own = [ex.origin or ex.q, *by_writer.get(ex.writer, ())]
+        near = {"similar": examples.nearest(model_pass.query_vector, exclude=own).shares} if examples else {}
         for variant, ranks in enumerate(({}, {"lexical": lexical, **before}, {"lexical": lexical, "dense": fused, **before, **near})):
             for c in candidates(reading, ranks):
                 rows.append((k, c.name, c.features, int(c.name in ex.calculators), variant))

@@ -65,3 +65,16 @@ def test_a_rows_writer_is_its_id_prefix():
     from assistant.calc.fit import _writer
 
     assert [_writer(i) for i in ("A-017", "T-C16", "M-C23", "U-001")] == ["A", "T", "M", "U"]
+
+
+def test_a_questions_own_writers_examples_never_vote_for_it(fake_assistant, tmp_path):
+    question, sibling = "欠费5000元逾期10天违约金多少", "欠费3000元逾期5天违约金多少"
+    examples = ExampleIndex.build(labelled_examples_of([(sibling, "late_fee")]), FakeEmbedder(), tmp_path)
+    day = date(2026, 11, 24)
+    for writer_of_sibling, voted in (("Z", 0.0), ("Y", 1.0)):
+        items = [Example(question, day, frozenset({"late_fee"}), writer="Z"),
+                 Example(sibling, day, frozenset({"late_fee"}), writer=writer_of_sibling)]
+        rows = feature_rows(fake_assistant.retriever, items, examples)
+        similar = next(f["similar"] for k, name, f, _, variant in rows if k == 0 and name == "late_fee" and variant == 2)
+        # A new writer's question has no near-repeats of its own writer among the examples: nor has one fitted on.
+        assert similar == voted
