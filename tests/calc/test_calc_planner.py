@@ -95,6 +95,8 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
          {"term_months": 12, "months_used": 3, "served_monthly_amounts": ["1800", "2200", "2600"]}),
         # a force-majeure event named by what happened, not by the contract's word
         ("暴雨把我们机房淹了 7月20号的事 最晚啥时候要通知联通", "force_majeure_notice", {"occurred_on": "2026-07-20"}),
+        # … or by the contract's own words for it (不能履行), beside words a notice of termination also has
+        ("6月10号出了状况，我们实在没法履行合同了，按规定最晚要在哪天之前通知你们", "force_majeure_notice", {"occurred_on": "2026-06-10"}),
         # a bill's range, a day's bill month, a line given to another company to use
         ("２月的账单是从几号算到几号", "billing_cycle", {"month": "2026-02"}),
         ("5月31号那天用的费用 算5月还是6月的bill", "bill_month_of", {"usage_on": "2026-05-31"}),
