@@ -110,6 +110,7 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         return None
     best = _one_that_uses_the_values(best, found, m.threshold)
     best = _one_that_takes_the_whole(best, found, m.threshold)
+    best = _one_that_gives_the_verdict(best, found, m.threshold)
     best = _direction_the_values_name(best, found)
     close = [c.name for c in found[1:] if c.probability >= m.threshold and best.probability - c.probability < m.margin]
     name, inputs = _one_line(best.spec, best.inputs)
@@ -191,6 +192,17 @@ def _one_that_takes_the_whole(best: Candidate, found: list[Candidate], threshold
     whole = [c for c in found if c is not best and c.probability >= threshold and c.features["composite"]
              and not c.features["partial"] and not get(c.name).missing(c.inputs)]
     return whole[0] if whole else best
+
+
+def _one_that_gives_the_verdict(best: Candidate, found: list[Candidate], threshold: float) -> Candidate:
+    """Rather than a figure with no verdict for a question asking whether ("通知落款8月5日，9月1日转让，够不够提前":
+    the latest notice day, not the earliest transfer day), take a runner-up over the threshold that gives the verdict,
+    complete on more of the question's values."""
+    if not best.features["no_verdict"]:
+        return best
+    giving = [c for c in found if c is not best and c.features["verdict"] and c.probability >= threshold
+              and c.fill.used and not get(c.name).missing(c.inputs) and c.features["coverage"] > best.features["coverage"]]
+    return giving[0] if giving else best
 
 
 def _one_that_takes_what_the_leader_refuses(leader: Candidate, found: list[Candidate]) -> Candidate | None:

@@ -602,3 +602,11 @@ def test_asks_whether_only(name, question, inputs, whether):
     from assistant.calc import asks_whether_only
 
     assert asks_whether_only(name, question, inputs, date(2026, 6, 1)) is whether
+
+
+def test_a_question_asking_whether_takes_the_verdict_that_uses_more_of_its_values():
+    # Example questions worded alike ask for the earliest transfer day; the question asks whether its notice was in
+    # time, which only the verdict on both of its days answers.
+    question = "客户收到我们的书面通知，说10月8日要把合同转让给第三方，通知落款是9月15日，客户问这个通知给得够不够提前。"
+    got = plan(question, date(2026, 9, 16), ranks={"similar": {"transfer_notice": 1.0}})
+    assert (got.name, got.inputs) == ("transfer_notice_by", {"transfer_on": "2026-10-08", "notice_on": "2026-09-15"})
