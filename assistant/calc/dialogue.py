@@ -413,6 +413,7 @@ def follow_up(
         # days overdue: no bill month for the payment day), derives nothing: the values go to the other inputs.
         changed, flags = fill(last_spec, reading, given=frozenset(last.inputs),
                               only={r.name for r in last_spec.roles} - stranded)
+    changed = _to_the_input_corrected(last_spec, last.inputs, changed, reading)
     changed = _in_corrected_year(last_spec, last.inputs, changed, reading)
     changed = _to_the_input_said_last(last_spec, changed, reading, earlier, today)
     if changed.inputs and (sibling := _better_sibling(last, changed, reading)) is not None:
@@ -762,6 +763,20 @@ def _to_the_input_said_last(spec: Any, changed: Assignment, reading: Reading, ea
     if name in said.inputs or len(others) != 1:
         return changed
     return replace(changed, inputs={others[0]: value}, source={others[0]: changed.source.get(name, 0)})
+
+
+def _to_the_input_corrected(spec: Any, last: Mapping[str, Any], changed: Assignment, reading: Reading) -> Assignment:
+    """A correction's one new value goes to the input that held the value it takes back ("不是九月二十 是九月十二号"
+    after a notice day of 9月20日: the notice day, not the start of the term its position would give)."""
+    if len(changed.inputs) != 1 or len(reading.mentions.retracted) != 1:
+        return changed
+    (name, value), = changed.inputs.items()
+    taken_back = _plain_values(reading.mentions.retracted[0].value)
+    kinds = {r.name: r.kind for r in spec.roles}
+    held = [k for k, v in last.items() if k in kinds and _plain_values(v) & taken_back]
+    if len(held) != 1 or held[0] == name or kinds[held[0]] != kinds[name]:
+        return changed
+    return replace(changed, inputs={held[0]: value}, source={held[0]: changed.source.get(name, 0)})
 
 
 def _on_year(day: date, year: int) -> date | None:

@@ -897,6 +897,14 @@ def test_a_corrected_day_keeps_its_role_and_the_year_of_the_day_it_replaces(firs
     assert {k: str(v) for k, v in again.inputs.items()} == inputs
 
 
+def test_a_correction_gives_its_value_to_the_input_that_held_the_value_taken_back():
+    # The new day is no start of the term (the first day by position): it replaces the notice day said as 9月20号.
+    last, last_result = last_of("起租日2025年10月15日，我们打算2026年9月20号发不续约的书面通知，来得及吗")
+    again = follow_up(normalize_query("哦 不是九月二十 是九月十二号 我看错了"), TODAY, last, last_result)
+    assert again is not None and again.name == "contract_term"
+    assert (str(again.inputs["start_on"]), str(again.inputs["notice_on"])) == ("2025-10-15", "2026-09-12")
+
+
 def test_a_corrected_day_says_which_year_it_took():
     last, last_result = last_of("备案负责人2025年12月28日变更的 最晚哪天报备")
     again = follow_up(normalize_query("说错了 是12月30号变的"), TODAY, last, last_result)
