@@ -315,6 +315,8 @@ _NOT_NUMERALS = (
     "一段", "一阵", "一时", "一口气", "一番", "哪一",
     # 一 counting an action, not a quantity: "重新对了一遍", "跑一趟", "说一声", "问一句", "看一眼"
     "一遍", "一趟", "一声", "一句", "一眼",
+    # … and the calculation asked for again ("麻烦再算一次", "重新算一次")
+    "算一次",
     # "另一个客户问…" (another), "一式几份" (in how many copies), "之一"/"其一" (one of them): no quantity
     "另一", "一式", "之一", "其一", "一体",
     # the May Day holiday ("赶上五一放假"), never fifty-one

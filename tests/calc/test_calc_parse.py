@@ -264,6 +264,7 @@ def test_numerals_after_units_still_join_their_number(text, digits):
         # 一 counting an action is no quantity ("重新对了一遍日志" is no amount of 1)
         ("我们运维重新对了一遍日志", "我们运维重新对了一遍日志"), ("再冒昧问一句", "再冒昧问一句"),
         ("麻烦 跑 一 趟", "麻烦 跑 一 趟"),
+        ("麻烦再算一次", "麻烦再算一次"),
         # A numeral beside such a word is still one.
         ("逾期 一 天", "逾期 1 天"),
     ],

@@ -280,6 +280,8 @@ def test_runs_of_amounts_are_lists(question, amounts):
         # a count said of a bandwidth with 其实 / 实际上 between ("100M的其实是3条")
         ("喔 100M的其实是3条", [(100, 3)]),
         ("20M的实际上有2条", [(20, 2)]),
+        # … or with 只 / 就 ("20M的只有2条"), as a correction says it
+        ("不对，20M的只有2条，不是3条", [(20, 2)]),
     ],
 )
 def test_lines_of_several_bandwidths(question, lines):
