@@ -701,9 +701,9 @@ def _said_as_added(text: str, lines: Mention) -> bool:
 
 # "再来一次", "又被删了两次", "再多三次": a count added to the last one.
 _ADDED_COUNT = re.compile(r"再来|再有|再被|再多|再发生|再出|又")
-# "再晚5天", "又拖了3天", "再用两个月": days or months added to the last ones ("差不多5天" adds nothing); hours
+# "再晚5天", "又拖了3天", "再(继续)用两个月": days or months added to the last ones ("差不多5天" adds nothing); hours
 # of outage said as more ("又断了20个小时") as counts are.
-_ADDED_DAYS = re.compile(r"(?:再|又|(?<!不)多)(?:晚|拖|过|延|迟|欠|等|用|租)?了?\s*$")
+_ADDED_DAYS = re.compile(r"(?:再|又|(?<!不)多)(?:继续)?(?:晚|拖|过|延|迟|欠|等|用|租)?了?\s*$")
 _ADDED_SPANS = {"hours": _ADDED_COUNT, "days": _ADDED_DAYS, "months": _ADDED_DAYS}
 # "累计26小时", "加起来一共30个小时": a total said as such.
 _TOTAL = re.compile(r"累计|累積|一共|总共|加起来|合计|总计")
@@ -845,7 +845,7 @@ def _edit_lists(spec: Any, inputs: Mapping[str, Any], reading: Reading, rivaled:
     for role in spec.roles:
         old = inputs.get(role.name)
         if role.kind in _ADDED_SPANS and old is not None:
-            if role.name in rivaled:
+            if role.name in rivaled or role.fixed:
                 continue
             # "又断了8小时，这个月累计26小时": the total said as such; else "今天又断了20个小时", "那如果再晚5天才缴呢",
             # "再用两个月呢": that much more than the last calculation had.

@@ -42,6 +42,9 @@ class RoleSpec:
     # The line's monthly fee, which a bandwidth gives by M-23's tariff: a follow-up carries the last calculation's
     # bandwidth to it ("那首月按天那部分是多少" after a first payment for a 50M line: 5100 a month).
     line_tariff: bool = False
+    # A span the passing of time does not lengthen (a contract's term): "再用三个月" adds to the months used, not
+    # to the term.
+    fixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,7 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     where = f"calculators.{calc}.roles.{name}"
     if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
         raise VocabularyError(f"{where}: kind must be one of {sorted(KINDS)}, got {raw!r}")
-    unknown = set(raw) - {"kind", "cues", "now", "yes", "no", "never", "default_named", "line_tariff"}
+    unknown = set(raw) - {"kind", "cues", "now", "yes", "no", "never", "default_named", "line_tariff", "fixed"}
     if unknown:
         raise VocabularyError(f"{where}: unknown keys {sorted(unknown)}")
     spec = RoleSpec(
@@ -252,9 +255,12 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
         _strings(f"{where}.never", raw.get("never", [])),
         _strings(f"{where}.default_named", raw.get("default_named", [])),
         raw.get("line_tariff", False),
+        raw.get("fixed", False),
     )
     if not isinstance(spec.line_tariff, bool) or (spec.line_tariff and spec.kind != "money"):
         raise VocabularyError(f"{where}: line_tariff must be true or false, and only on a money input, got {raw!r}")
+    if not isinstance(spec.fixed, bool) or (spec.fixed and spec.kind not in ("days", "hours", "months")):
+        raise VocabularyError(f"{where}: fixed must be true or false, and only on a span (days, hours, months), got {raw!r}")
     if spec.now and spec.kind != "date":
         # A 'now' word gives today's date; it knows no time of day ("刚交了" is not paid at midnight).
         raise VocabularyError(f"{where}: now words decide a date input only, got them on a {spec.kind} input")

@@ -63,6 +63,9 @@ def test_trigger_vocabulary_covers_exactly_the_registry():
         (('paid_at = { kind = "datetime",', 'paid_at = { kind = "datetime", now = ["刚交"],'), "now words decide a date input only"),
         (('monthly_fee = { kind = "money", line_tariff = true', 'monthly_fee = { kind = "money", line_tariff = "yes"'),
          "line_tariff"),
+        # only a span is fixed (not lengthened by time passing), and fixed is a yes or a no
+        (('owed = { kind = "money"', 'owed = { kind = "money", fixed = true'), "fixed must be"),
+        (('term_months = { kind = "months", fixed = true', 'term_months = { kind = "months", fixed = 1'), "fixed must be"),
         (("[calculators.first_payment.parts]\nprorated_fee", "[calculators.first_payment.parts]\nprorated_fees"),
          "parts: no other calculator"),
         (('"不含开户费", "不算开户费"', '"re:不含(开户费", "不算开户费"'), "not a regular expression"),

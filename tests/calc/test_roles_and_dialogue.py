@@ -905,6 +905,21 @@ def test_a_correction_gives_its_value_to_the_input_that_held_the_value_taken_bac
     assert (str(again.inputs["start_on"]), str(again.inputs["notice_on"])) == ("2025-10-15", "2026-09-12")
 
 
+@pytest.mark.parametrize(
+    ("then", "inputs"),
+    [
+        # time passing adds to the months used, never to the term the contract fixed
+        ("如果我们再继续用三个月之后再终止，违约金会是多少？", {"term_months": 24, "months_used": 18}),
+        ("那再用两个月呢", {"term_months": 24, "months_used": 17}),
+    ],
+)
+def test_more_time_said_lengthens_the_spans_that_run_not_the_term(then, inputs):
+    last, last_result = last_of("沃云合同24个月，已经用了15个月，月费3600元，现在提前终止违约金多少")
+    again = follow_up(normalize_query(then), TODAY, last, last_result)
+    assert again is not None and again.name == "early_termination_penalty"
+    assert {k: again.inputs.get(k) for k in inputs} == inputs
+
+
 def test_a_corrected_day_says_which_year_it_took():
     last, last_result = last_of("备案负责人2025年12月28日变更的 最晚哪天报备")
     again = follow_up(normalize_query("说错了 是12月30号变的"), TODAY, last, last_result)
