@@ -911,6 +911,7 @@ def test_a_correction_gives_its_value_to_the_input_that_held_the_value_taken_bac
         # time passing adds to the months used, never to the term the contract fixed
         ("如果我们再继续用三个月之后再终止，违约金会是多少？", {"term_months": 24, "months_used": 18}),
         ("那再用两个月呢", {"term_months": 24, "months_used": 17}),
+        ("要是再多用四个月再解约呢", {"term_months": 24, "months_used": 19}),
     ],
 )
 def test_more_time_said_lengthens_the_spans_that_run_not_the_term(then, inputs):
