@@ -618,7 +618,7 @@ def _whole_negator(text: str, lo: int) -> int:
     for k in (1, 2):
         if lo - k >= 0 and _A_NOT_A.match(text, lo - k):
             return lo - k
-    for n in _NEGATORS + _DENIERS:
+    for n in _SPLITTABLE:
         for k in range(1, min(len(n), lo + 1)):
             if text.startswith(n, lo - k):
                 return lo - k
@@ -662,6 +662,8 @@ _UNRELATED = re.compile(
 
 # Words that deny what follows rather than negate a fact in it: "不是到期不续" says which reading is not meant.
 _DENIERS = ("并不是", "而不是", "并非", "而非", "不是", "不属于")
+# The negators and deniers a window could cut in two (those of more than one character), each once.
+_SPLITTABLE = tuple(dict.fromkeys(w for w in _NEGATORS + _DENIERS if len(w) > 1))
 
 
 def denied(text: str, start: int) -> bool:
