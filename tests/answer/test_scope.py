@@ -111,6 +111,9 @@ def test_a_message_speaking_to_the_assistant_itself_is_told_apart(fake_assistant
         # another product named anywhere in the message is what it is about …
         ("我司想为全体员工开通联通云盘企业版，约200个账号。请问企业版每个账号每年多少钱？", "products", True),
         ("我们为25名员工办了联通 5G 套餐 129 元档。合约期内降档是否需要支付违约金？", "products", True),
+        ("就是 电信的 天翼云盘 企业版 一年 多少钱", "products", True),
+        # … but a bare 云盘 is as likely the disk of the contract's own cloud (A1-7.6: deleted data is gone)
+        ("手滑把云盘里的数据删了 还能找回来不", "products", False),
         # … unless it is one a company's own business may be
         ("我们会员系统上云后带宽不够，计划从10M升级到100M。升级后3个月一共要多付多少钱？", "products", False),
         # an instruction to the assistant counts wherever it is said
