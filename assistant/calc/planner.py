@@ -88,11 +88,13 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         return None
     best = found[0]
     x = best.features
-    if x["no_values"] and not x["compute"] and (x["rule_question"] or not x["asks"]):
-        # Without any value, "几天内要报备" asks what the rule is, which the clause answers — unless it asks
-        # outright for the calculation ("……帮我算一下哪天截止"), whose inputs are then asked for.
+    if x["no_values"] and not x["compute"] and (x["rule_question"] or not x["asks"] or _asks_which_of_two(best)):
+        # Without any value, "几天内要报备" (or "开户费是单独交还是跟月租一起交") asks what the rule is, which the
+        # clause answers — unless it asks outright for the calculation ("……帮我算一下哪天截止"), whose inputs are
+        # then asked for.
         return None
-    if x["rule_question"] and not x["compute"] and not best.fill.used and get(best.name).missing(best.inputs):
+    if ((x["rule_question"] or _asks_which_of_two(best)) and not x["compute"] and not best.fill.used
+            and get(best.name).missing(best.inputs)):
         # Nor does one whose values the calculator reads none of: "合约一年到期，会自动续约吗" states the term the
         # contract sets, and asks the rule, not for the start date the calculation would need.
         return None
@@ -212,6 +214,11 @@ def _one_that_takes_what_the_leader_refuses(leader: Candidate, found: list[Candi
     if not leader.features["refused"] or leader.fill.used:
         return None
     return next((c for c in found if c is not leader and c.fill.used and c.fill.cued and not get(c.name).missing(c.inputs)), None)
+
+
+def _asks_which_of_two(best: Candidate) -> bool:
+    """Whether the question asks which of two ways ("还是") rather than for an amount ("能减多少？按天还是按小时")."""
+    return best.asked != "money" and any(w in best.text for w in vocabulary().alternatives)
 
 
 def _asked_outright(found: list[Candidate]) -> Candidate | None:

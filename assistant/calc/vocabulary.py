@@ -159,6 +159,7 @@ class Vocabulary:
     asks_date: tuple[str, ...] = ()
     asks_rate: tuple[str, ...] = ()
     asks_rule: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
     asks_deadline: tuple[str, ...] = ()
     asks_period: tuple[str, ...] = ()
     asks_how: tuple[str, ...] = ()
@@ -443,6 +444,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_date=_patterns("intent.asks_date", data["intent"].get("asks_date", [])),
         asks_rate=_patterns("intent.asks_rate", data["intent"].get("asks_rate", [])),
         asks_rule=_patterns("intent.asks_rule", data["intent"].get("asks_rule", [])),
+        alternatives=_plain("intent.alternatives", data["intent"].get("alternatives", [])),
         asks_deadline=_plain("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
         asks_period=_plain("intent.asks_period", data["intent"].get("asks_period", [])),
         asks_how=_plain("intent.asks_how", data["intent"].get("asks_how", [])),

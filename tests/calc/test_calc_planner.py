@@ -158,7 +158,8 @@ def test_plain_lookups_are_not_calculations(question, today):
 
 
 @pytest.mark.parametrize(
-    ("question", "name"), [("合同几号到期", "contract_term"), ("开通超时了能退多少钱", "late_activation_credit")]
+    ("question", "name"),
+    [("合同几号到期", "contract_term"), ("开通超时了能退多少钱", "late_activation_credit")],
 )
 def test_a_question_without_values_asking_for_the_calculators_figure_asks_for_its_inputs(question, name, today):
     found = plan(question, today)
@@ -610,3 +611,19 @@ def test_a_question_asking_whether_takes_the_verdict_that_uses_more_of_its_value
     question = "客户收到我们的书面通知，说10月8日要把合同转让给第三方，通知落款是9月15日，客户问这个通知给得够不够提前。"
     got = plan(question, date(2026, 9, 16), ranks={"similar": {"transfer_notice": 1.0}})
     assert (got.name, got.inputs) == ("transfer_notice_by", {"transfer_on": "2026-10-08", "notice_on": "2026-09-15"})
+
+
+@pytest.mark.parametrize(
+    ("question", "name", "clause", "lookup"),
+    [
+        # which of two ways the rule goes, with no value: the clause answers, though example questions lean to
+        # the calculator
+        ("请问专线的起租日从哪一天开始算？是施工完成那天，还是双方确认开通的那天？", "billing_start", "M-21", True),
+        # asking for the amount as well: its inputs are asked for
+        ("开通超时了能退多少钱？按天退还是一次性退？", "late_activation_credit", "M-20", False),
+    ],
+)
+def test_a_question_asking_which_of_two_without_values_is_a_lookup(question, name, clause, lookup):
+    got = plan(question, date(2026, 6, 1), ranks={"similar": {name: 1.0}, "lexical": {clause: 1}, "dense": {clause: 1}})
+    assert (got is None) is lookup
+    assert lookup or (got.name == name and got.missing)
