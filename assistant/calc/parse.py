@@ -263,8 +263,10 @@ def _unit_chain(m: re.Match[str]) -> str:
     return _plain(total)
 
 
-# "4月到12月" is also a number of months, both months counted: the span is said beside it.
-_MONTH_SPAN = re.compile(r"(?<![\d.])(\d{1,2})\s*月份?\s*(?:到|至|~|～|—|-)\s*(\d{1,2})\s*月份?(?![\d日号底末初中])")
+# "4月到12月" (or "9月用到12月") is also a number of months, both months counted: the span is said beside it.
+_MONTH_SPAN = re.compile(
+    r"(?<![\d.])(\d{1,2})\s*月份?\s*(?:(?:使用|用|租)\s*)?(?:到|至|~|～|—|-)\s*(\d{1,2})\s*月份?(?![\d日号底末初中])"
+)
 
 
 def _month_span(m: re.Match[str]) -> str:
@@ -313,6 +315,8 @@ _NOT_NUMERALS = (
     "一下", "一共", "一起", "一般", "一直", "一定", "一旦", "一样", "一些", "一点", "一并", "一方", "一切", "一致",
     "一律", "一概", "一同", "一边", "一向", "一再", "一旁", "统一", "唯一", "万一", "千万", "一会", "一下子", "一一",
     "一段", "一阵", "一时", "一口气", "一番", "哪一",
+    # 一 in idioms of repetition ("施工一拖再拖", "一而再"): no quantity
+    "一拖再拖", "一而再",
     # 一 counting an action, not a quantity: "重新对了一遍", "跑一趟", "说一声", "问一句", "看一眼"
     "一遍", "一趟", "一声", "一句", "一眼",
     # … and the calculation asked for again ("麻烦再算一次", "重新算一次")

@@ -265,6 +265,8 @@ def test_numerals_after_units_still_join_their_number(text, digits):
         ("我们运维重新对了一遍日志", "我们运维重新对了一遍日志"), ("再冒昧问一句", "再冒昧问一句"),
         ("麻烦 跑 一 趟", "麻烦 跑 一 趟"),
         ("麻烦再算一次", "麻烦再算一次"),
+        # … nor does 一 in an idiom of repetition ("一拖再拖" is no amount of 1)
+        ("施工一拖再拖，晚了120天才开通", "施工一拖再拖,晚了120天才开通"),
         # A numeral beside such a word is still one.
         ("逾期 一 天", "逾期 1 天"),
     ],
@@ -349,7 +351,7 @@ def test_to_digits_skips_cn2an_only_where_it_would_change_nothing(monkeypatch):
 
 @pytest.mark.parametrize(
     ("text", "months"),
-    [("4月到12月只用专线", 9), ("四月到十二月", 9), ("11月至2月", 4), ("2026年4月到6月", 3),
+    [("4月到12月只用专线", 9), ("四月到十二月", 9), ("11月至2月", 4), ("2026年4月到6月", 3), ("从九月用到十二月", 4),
      # one month, or days named: no span of months
      ("3月到3月", None), ("4月5号到12月1号", None)],
 )

@@ -44,6 +44,8 @@ def assigned(calculator: str, question: str) -> dict:
         # The nearer word names the value: 含税 stands between 一万 and the 不含税 that is asked for.
         ("vat_split", "就是一万块钱 含税的 不含税是多少 呃 税额也说一下吧", {"amount": "10000"}),
         ("late_fee", "4月的账单6月10号才交，欠5000", {"bill_month": "2026-04", "paid_on": "2026-06-10", "owed": "5000"}),
+        # a bill said as "的账" is a bill all the same
+        ("late_fee", "三月份的账 五月五号才交上的 欠了23000元", {"bill_month": "2026-03", "paid_on": "2026-05-05", "owed": "23000"}),
         ("line_fee_difference", "100M→10M差多少", {"from_mbps": 100, "to_mbps": 10}),
         # The nearest input word names a value: "合同还剩" is the months remaining, not the term.
         ("early_termination_penalty", "按量计费，合同还剩9个月，每月2700", {"remaining_months": 9, "monthly_fee": "2700"}),
