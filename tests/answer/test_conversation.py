@@ -96,6 +96,9 @@ def test_asking_whether_the_service_is_stopped_after_a_late_fee_is_the_overdue_s
     # "给我们停" asks whether the service may be suspended, however the person puts it
     c = fake_assistant.ask("拖十五天的话 那个 云那边 是不是就可以给我们停了", session=b.session_id)
     assert c.calculation.name == "overdue_status" and c.calculation.result["cloud_may_be_suspended"] is True
+    # … "会把云停了吗" as well
+    d = fake_assistant.ask("拖15天的话 你们会把云停了吗", session=b.session_id)
+    assert d.calculation.name == "overdue_status" and d.calculation.result["cloud_may_be_suspended"] is True
 
 
 @pytest.mark.parametrize(
