@@ -249,3 +249,9 @@ def test_an_outage_said_to_be_under_24_hours_never_earns_a_credit(fake_assistant
     """M-36 credits nothing under 24 hours: the bound is no value of the outage, so no credit is computed from it."""
     a = fake_assistant.ask(question)
     assert a.calculation is None or float(a.calculation.result or 0) == 0.0
+
+
+def test_a_contract_handed_to_another_company_is_a_transfer_whatever_notice_it_is_given(fake_assistant):
+    a = fake_assistant.ask("分公司想在12月1日把一批沃云合同转给合作方运营，法务打算11月5日给客户发书面通知，赶得上合同要求吗？最晚哪天发？")
+    assert a.calculation is not None and a.calculation.name == "transfer_notice_by"
+    assert a.calculation.inputs == {"transfer_on": "2026-12-01", "notice_on": "2026-11-05"}
