@@ -595,4 +595,3 @@ def test_a_reply_stating_values_without_picking_an_option_answers_the_question_a
     then = fake_assistant.ask("韩工：受理日期是4月27日，实际开通日期是5月15日。", session=first.session_id)
     assert then.calculation is not None and then.calculation.name == "late_activation_credit"
     assert then.calculation.result == 8.0
-

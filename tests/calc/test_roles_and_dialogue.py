@@ -131,6 +131,7 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         ("没有收到过贵司发的任何割接通知，断了30小时", {"planned": False}),
         ("我们自己机房的交换机坏了，断了30小时", {"in_operator_network": False}),
         ("客户机房UPS坏了，断了30小时", {"in_operator_network": False}),
+        ("故障点实际在我司大楼内部的配线间，断了30小时", {"in_operator_network": False}),
         ("不是我们这边的问题，断了30小时", {"in_operator_network": True}),
         ("是你们联通线路的故障，断了30小时", {"in_operator_network": True}),
         # A job title is no network of the customer's ("仓储有限公司的网络管理员").
