@@ -278,6 +278,10 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             # "四月 三号呢 就是 四月三号 解除": one day said twice, its words after the second.
             dropped.add(i)
             continue
+        if _months_in_days(m, items[following[i]], after):
+            # "整整一个月31天": the months said again in days, exactly; not "一个月零5天", a month and five days.
+            dropped.add(i)
+            continue
         made_exact = _MADE_EXACT.match(after) or (_ROUGH_AMOUNT.search(text[m.start: m.end]) and _EXACT_AFTER.match(after))
         if (_RETRACT.match(after) or made_exact or _NOT_ONLY.search(before)
                 or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
@@ -286,6 +290,14 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
 
 
 _FAMILIES = ({"money", "number"}, DAY_KINDS, {"duration"}, {"bandwidth"}, {"month"}, {"count"})
+# What may stand between months and the same span in days ("1个月31天", "两个月（61天）", "一个月, 即30天").
+_IN_DAYS_GAP = re.compile(r"^\s*[,，(（]?\s*(?:也就是|就是|即|共)?\s*$")
+
+
+def _months_in_days(m: Mention, then: Mention, between: str) -> bool:
+    """Whether a number of months is followed by the same span in days: as many days as those months can hold."""
+    return (m.kind == then.kind == "duration" and m.unit == "month" and then.unit == "day"
+            and 28 * m.value <= then.value <= 31 * m.value and bool(_IN_DAYS_GAP.match(between)))
 
 
 def _families(m: Mention) -> list[int]:

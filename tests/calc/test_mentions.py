@@ -212,6 +212,10 @@ def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
         # two different values, or the same one added up, stay two
         ("3月5号 就是 3月6号", [date(2026, 3, 5), date(2026, 3, 6)]),
         ("断了10小时 一共10小时", [Decimal(10), Decimal(10)]),
+        # months said again in days, as many as they hold, are those days; other days are days more
+        ("拖了整整一个月31天没交", [Decimal(31)]),
+        ("拖了两个月（61天）", [Decimal(61)]),
+        ("拖了一个月零5天", [Decimal(1), Decimal(5)]),
     ],
 )
 def test_a_value_said_again_to_make_it_plain_is_one_value(question, values):
