@@ -255,3 +255,13 @@ def test_a_contract_handed_to_another_company_is_a_transfer_whatever_notice_it_i
     a = fake_assistant.ask("分公司想在12月1日把一批沃云合同转给合作方运营，法务打算11月5日给客户发书面通知，赶得上合同要求吗？最晚哪天发？")
     assert a.calculation is not None and a.calculation.name == "transfer_notice_by"
     assert a.calculation.inputs == {"transfer_on": "2026-12-01", "notice_on": "2026-11-05"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["那个 我们欠费被停了 刚才 就是今天下午三点半 把欠费跟违约金都补上了 那你们最晚 呃 最晚什么时候给恢复啊",
+     "我刚刚下午3点把欠费和滞纳金全交了 马上放国庆了 啥时候能给我恢复啊"],
+)
+def test_asking_when_the_service_is_given_back_after_paying_is_the_restore_deadline(fake_assistant, question):
+    a = fake_assistant.ask(question)
+    assert a.calculation is not None and a.calculation.name == "service_restore_deadline"
