@@ -19,7 +19,7 @@ from typing import Any
 from assistant.errors import CalcInputError
 
 from .formulas.fees import line_price
-from .mentions import DAY_KINDS, Mention, Mentions, read
+from .mentions import DAY_KINDS, Mention, Mentions, read, said_roughly
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY, run
@@ -651,19 +651,31 @@ _POINTER = re.compile(r"(?:这|那)(?:笔|个)?\s*$")
 
 def _result_pointed_at(reading: Reading, last_result: Mapping[str, Any] | None) -> str | None:
     """The message with an amount blanked that points at the last result by 这/那 and equals it ("这四千三里头"),
-    or None when it has none. Only a result of one amount: one of a split's parts said again is read afresh
-    ("那要是这8480是不含税的呢")."""
+    or says it roughly ("七万多啊 那这个钱…" after 73800), or None when it has none. Only a result of one amount:
+    one of a split's parts said again is read afresh ("那要是这8480是不含税的呢")."""
     if (last_result or {}).get("unit") != "元" or isinstance(last_result.get("result"), Mapping):
         return None
     said = _plain_values(last_result.get("result"))
     text = reading.text
     spans = [(m.start, m.end) for m in reading.mentions.items
-             if m.kind in ("money", "number") and _plain_values(m.value) & said and _POINTER.search(text[: m.start])]
+             if m.kind in ("money", "number") and (
+                 (_plain_values(m.value) & said and _POINTER.search(text[: m.start]))
+                 or (said_roughly(text, m) and _rounds_down_to(m.value, said)))]
     if not spans:
         return None
     for a, b in spans:
         text = text[:a] + " " * (b - a) + text[b:]
     return text
+
+
+def _rounds_down_to(amount: Decimal, said: set[str]) -> bool:
+    """Whether a round amount is a result said roughly: the result lies between it and its next step (73800 is
+    "七万多": at least 70000, less than 80000)."""
+    if amount <= 0 or amount != amount.to_integral_value():
+        return False
+    digits = str(int(amount))
+    step = Decimal(10) ** (len(digits) - len(digits.rstrip("0")))
+    return step > 1 and any(amount <= Decimal(v) < amount + step for v in said)
 
 
 def _plain_values(value: Any) -> set[str]:

@@ -45,6 +45,7 @@ _EXACT_WORDS = (
 _MADE_EXACT = re.compile(r"^\s*(?:出头|左右|上下|来|多|来块|多块)" + _EXACT_WORDS)
 # An amount said roughly with its unit ("两千多块钱 就按2050算"): its roughness is inside the mention.
 _ROUGH_AMOUNT = re.compile(r"\d\s*(?:多|来|余)")
+_ROUGH_AFTER = re.compile(r"^\s*(?:多|来|余|出头)")
 _EXACT_AFTER = re.compile("^" + _EXACT_WORDS)
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是; "14个月，并非11个月": one after the
 # value meant, at most DENIED_GAP characters from it.
@@ -287,6 +288,11 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
                 or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
             dropped.add(i)
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]
+
+
+def said_roughly(text: str, m: Mention) -> bool:
+    """Whether an amount is said roughly ("七万多", "两千来块", "7万出头")."""
+    return bool(_ROUGH_AMOUNT.search(text[m.start: m.end]) or _ROUGH_AFTER.match(text[m.end:]))
 
 
 _FAMILIES = ({"money", "number"}, DAY_KINDS, {"duration"}, {"bandwidth"}, {"month"}, {"count"})

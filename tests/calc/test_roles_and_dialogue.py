@@ -998,6 +998,20 @@ def test_a_streets_number_is_no_day_of_another_calculation(then):
     assert followed("5月的账单7月15号交 欠了8600 违约金多少", then) is None
 
 
+@pytest.mark.parametrize(
+    ("then", "changes"),
+    [
+        # the result said roughly ("七万多" of 73800) is the result talked about, never a new monthly fee
+        ("七万多啊 那这个钱 要是 还不够你们损失的 还得 再补吗", False),
+        # a round amount the result is not near is a new value
+        ("那要是每个月一万多呢", True),
+    ],
+)
+def test_the_result_said_roughly_is_no_new_value(then, changes):
+    got = followed("沃云合同签的二十四个月，已经用了十五个月，每个月八千二，提前不用了违约金多少", then)
+    assert (got is not None and got[0] == "early_termination_penalty") is changes
+
+
 def test_an_order_taken_is_an_acceptance_and_a_line_coming_up_is_its_activation():
     first = "喂 我们三月三号 在营业厅那边 你们接的单 那个线路最晚哪天得给我们通上"
     last, _ = last_of(first)
