@@ -72,6 +72,8 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
         ("我们网站ICP备案的联系人今天变了（换了手机号），要几号前报给你们", "products", False),
         ("备案联系人的手机号变了 要多久内告诉你们", "products", False),
         ("网站备案负责人今天换人了 手机号也变了 要跟你们报备吧", "products", False),
+        ("沃云这块是先充值再用，还是用完了再交钱？", "products", False),
+        ("手机话费怎么充值", "products", True),
         ("客户公司换了对接人和手机号，问要怎么跟联通说。", "products", False),
         ("我手机号欠费停机了怎么办", "products", True),
     ],

@@ -151,7 +151,8 @@ def test_plan_on_colloquial_questions(question, name, inputs, today):
      "我们计划租两条100M云专线做CDN加速，使用专线之前需要具备什么资质？",
      "专线是50M的，专线和沃云的费用要分别交、发票也是两张，合同里是不是就是这么规定的？",
      # a value the rule itself states (the one-year term), none the calculator reads
-     "我们这份协议签的期限是一年，到期前要是双方谁都没提，是不是会自动续下去？"],
+     "我们这份协议签的期限是一年，到期前要是双方谁都没提，是不是会自动续下去？",
+     "协议期限写的是一年，到期以后会不会自己顺延", "合同一年到期了没人提，会默认续下去吗"],
 )
 def test_plain_lookups_are_not_calculations(question, today):
     assert plan(question, today) is None
