@@ -173,6 +173,10 @@ def test_planned_and_whose_side_are_read_with_their_negation(question, expected)
         # the side named with 那边 and the fault with 出 ("联通那边一直出问题")
         ("因为是联通那边一直出问题我们才要提前解约，剩8个月，每月5000", True),
         ("贵司总是出故障，剩4个月，月费2800", True),
+        # the fault said as how often it happens (老出问题, 老断网), with both names of the party or none between
+        ("是你们联通那边 老出问题 我们才不用的，剩5个月，月费3000", True),
+        ("客户说是因为我们这边老断网他们才要退的，剩5个月，月费3000", True),
+        ("我们内网老断网，想提前不用了，剩5个月，月费3000", False),
     ],
 )
 def test_whose_fault_an_early_termination_is(question, expected):
