@@ -53,6 +53,10 @@ _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
 # "交的不止100 还有施工费 加起来一共3000": a value the speaker says is less than the one meant, which follows.
 _NOT_ONLY = re.compile(r"(?:不止|不只|不仅|不光)(?:是|有)?\s*$")
 DENIED_GAP = 8
+# "哦 不是 八天 十八天": the value denied, then the one meant right after it with nothing between; not after 是不是,
+# which asks ("是不是15天 30天的时候会停").
+_DENIED_FIRST = re.compile(r"(?<!是)(?:不是|并非|并不是)\s*$")
+_NOTHING_BETWEEN = re.compile(r"^\s*[,，]?\s*$")
 # What stands between a value and the same value said again to make it plain ("四月三号呢 就是 四月三号").
 _SAID_AGAIN = re.compile(r"^\s*[呢吧啊]?\s*[,，]?\s*(?:我是说|我说的是|也就是说?|就是说?|即)\s*[:：]?\s*$")
 # What stands between a bare count and the value correcting it ("不是七个 是九个月"): a classifier, then 是.
@@ -285,7 +289,8 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             continue
         made_exact = _MADE_EXACT.match(after) or (_ROUGH_AMOUNT.search(text[m.start: m.end]) and _EXACT_AFTER.match(after))
         if (_RETRACT.match(after) or made_exact or _NOT_ONLY.search(before)
-                or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))):
+                or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))
+                or (_DENIED_FIRST.search(before) and _NOTHING_BETWEEN.match(after))):
             dropped.add(i)
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]
 

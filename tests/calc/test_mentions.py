@@ -196,11 +196,18 @@ def test_a_duration_restated_in_hours_is_not_added_to_itself():
      # a value said to be less than the one meant, which follows
      ("一次性费用交的不止100 还有施工费 加起来一共3000", Decimal(3000)),
      # a bare count denied, its noun said only with the value correcting it
-     ("呃 不是七个 是 九个月", Decimal(9)), ("不是3个，是4个小时", Decimal(4))],
+     ("呃 不是七个 是 九个月", Decimal(9)), ("不是3个，是4个小时", Decimal(4)),
+     # the value denied, then the one meant with nothing between (an ASR correction without 是)
+     ("哦 不是 八天 十八天", Decimal(18)), ("不是8天，18天", Decimal(18))],
 )
 def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
     m = read(question, TODAY)
     assert [i.value for i in m.items] == [kept] and len(m.retracted) == 1
+
+
+def test_is_it_not_asks_and_takes_nothing_back():
+    m = read("是不是15天 30天的时候会停", TODAY)
+    assert [i.value for i in m.items] == [Decimal(15), Decimal(30)] and m.retracted == []
 
 
 @pytest.mark.parametrize(

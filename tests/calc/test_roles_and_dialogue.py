@@ -134,6 +134,9 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         ("故障点实际在我司大楼内部的配线间，断了30小时", {"in_operator_network": False}),
         ("不是我们这边的问题，断了30小时", {"in_operator_network": True}),
         ("是你们联通线路的故障，断了30小时", {"in_operator_network": True}),
+        # the operator's own room (你们联通自己机房) is not the customer's (自己机房)
+        ("说是你们联通自己机房里设备坏了，断了30小时", {"in_operator_network": True}),
+        ("是我们自己机房的设备坏了，断了30小时", {"in_operator_network": False}),
         # A job title is no network of the customer's ("仓储有限公司的网络管理员").
         ("我是某仓储有限公司的网络管理员，专线断了30小时", {"in_operator_network": None}),
         # Said unrelated after it is named, a side is negated as "不是我们这边的问题" is.
