@@ -129,6 +129,9 @@ def test_the_event_said_later_in_its_clause_names_the_day(question, day):
         ("嗯 不是计划的 断了36个小时", {"planned": False}),
         # … whichever negator it is: the window starting at 有 of 没有 reads the whole 没有
         ("没有收到过贵司发的任何割接通知，断了30小时", {"planned": False}),
+        # told in advance by any means (提前发短信通知过) is planned; not told so is not
+        ("好像是你们提前发短信通知过的那种升级维护，断了30小时", {"planned": True}),
+        ("你们也没提前打电话通知过，断了30小时", {"planned": False}),
         ("我们自己机房的交换机坏了，断了30小时", {"in_operator_network": False}),
         ("客户机房UPS坏了，断了30小时", {"in_operator_network": False}),
         ("故障点实际在我司大楼内部的配线间，断了30小时", {"in_operator_network": False}),
