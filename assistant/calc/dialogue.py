@@ -163,15 +163,18 @@ def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) ->
         # Named as strongly by both, the values go the way the message's own words for this direction ask
         # ("2月27号通知的话 最早哪天能解除" after a latest notice day: 最早 is the earliest end's word only).
         # A verdict asked of a calculation that gives one ("3月25日发出通知，来得及吧") is still about it.
-        asked_this_way = keyword_score(vocab.calculators[name], reading.phrases - last_words) > 0 and not (
+        # A verdict asked after a calculation giving none ("12月1号就转了 这来得及吗" after the earliest transfer day)
+        # asks it of the direction that gives one.
+        asked_this_way = (keyword_score(vocab.calculators[name], reading.phrases - last_words) > 0 and not (
             reading.yes_no and vocab.calculators[last.name].verdict
-        )
+        )) or (reading.yes_no and vocab.calculators[name].verdict and not vocab.calculators[last.name].verdict)
         stronger = theirs.cue_total > assignment.cue_total or (asked_this_way and theirs.cue_total == assignment.cue_total)
         if not theirs.inputs or not stronger or theirs.used < assignment.used:
             continue
         inputs = {**theirs.inputs, **flags}
-        if formula.missing(inputs):
-            inputs = carry(name, inputs, last, None)
+        if formula.missing(inputs) or reading.yes_no:
+            # The verdict asked is decided by the last calculation's day (the notice it was given on).
+            inputs = carry(name, inputs, last, None, verdict=reading.yes_no)
         if formula.missing(inputs):
             continue
         if best is None or theirs.cue_total > best[0]:
@@ -395,6 +398,12 @@ def follow_up(
     stated = None
     if (own is not None and not own.missing and own.inputs and not cue and own.name != last.name
             and (stated := _stated_for_last(own, last, reading, found)) is None):
+        if reading.yes_no and own.name in siblings(last.name) and vocabulary().calculators[own.name].verdict:
+            # The verdict asked of the rule read the other way round ("转让日期是7月10日，这符合通知期限吗" after the
+            # earliest transfer day) is decided by the last calculation's day (the notice given on 6月19日).
+            kept = carry(own.name, dict(own.inputs), last, None, verdict=True)
+            if kept != own.inputs:
+                return build(own.name, kept, [*last.assumptions, *own.assumptions])
         # Complete only with the month the conversation gave its day, it is still a question of this conversation.
         return own if dated else None
     placed, spans = _placed_months(last_spec, last.inputs, reading)

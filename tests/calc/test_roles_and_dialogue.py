@@ -238,6 +238,11 @@ def last_of(question: str):
         # a verdict asked of a calculation that gives one is about it ("来得及不" after a term's notice date) …
         ("我们是2025年7月15号起租的 合同啥时候到期啊", "不想续了 打算6月10号发书面通知 来得及不", "contract_term",
          {"notice_by": "2026-06-15", "in_time": True}),
+        # … and of the rule read the other way round, when the last gives none, is decided by the last day
+        ("我们 二月二十五号 发通知 最早 哪天能解除", "那要是想 三月三十一号 解除 最晚哪天通知 二十五号 来得及吗",
+         "termination_notice_by", {"latest": "2026-03-03", "in_time": True}),
+        ("我们6月19日收到贵司转让的书面通知，最早哪天可以转", "通知里写的转让日期是7月10日，这符合通知期限吗",
+         "transfer_notice_by", {"latest": "2026-06-10", "in_time": False}),
         # … and of one that gives none names one that does ("算逾期" after a late fee)
         ("3月的账单欠6000元，如果拖到5月18日才交，违约金多少", "那5月18日交算逾期几天", "payment_overdue", {"days_overdue": 18}),
         # the opening fee named beside its amount is no monthly fee: the last amount is
