@@ -21,6 +21,8 @@ from .parse import Features, TimeMention, extract
 CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
 # "说错了 是十三号开始收钱的": the words saying a correction (说) are no value's cue.
 CORRECTED = re.compile(r"(?:说|记|搞|弄|写|看|听|算)错了?")
+# "提前到11月18日寄出": the 到 of a day moved to is no end (到 of "想到12月18日解除"); the verb (寄) names the day.
+MOVED_TO = re.compile(r"(提前|推迟|延后|推后|延迟|挪|顺延|改)到")
 # The mention kinds (and role kinds) that are a day: with or without a clock time.
 DAY_KINDS = frozenset({"date", "datetime"})
 LEFT_WINDOW = 12
@@ -175,7 +177,8 @@ _UNIT = re.compile(r"^(?:个)?(?:月份|月|日|号|年|天|小时|个)")
 
 
 def _unsaid(window: str) -> str:
-    """A window with the words saying a correction blanked out, the length kept."""
+    """A window with the words saying a correction, and the 到 of a day moved to, blanked out, the length kept."""
+    window = MOVED_TO.sub(lambda m: m.group(1) + " ", window)
     return CORRECTED.sub(lambda m: " " * len(m.group(0)), window)
 
 

@@ -243,6 +243,9 @@ def last_of(question: str):
          "termination_notice_by", {"latest": "2026-03-03", "in_time": True}),
         ("我们6月19日收到贵司转让的书面通知，最早哪天可以转", "通知里写的转让日期是7月10日，这符合通知期限吗",
          "transfer_notice_by", {"latest": "2026-06-10", "in_time": False}),
+        # the 到 of a day moved to (提前到) is no end: the verb after it names the day
+        ("我们希望在12月18日解除合同，最晚哪天要书面通知", "那如果我们提前到11月18日寄出呢",
+         "termination_notice_by", {"latest": "2026-11-20", "in_time": True}),
         # … and of one that gives none names one that does ("算逾期" after a late fee)
         ("3月的账单欠6000元，如果拖到5月18日才交，违约金多少", "那5月18日交算逾期几天", "payment_overdue", {"days_overdue": 18}),
         # the opening fee named beside its amount is no monthly fee: the last amount is
