@@ -38,6 +38,8 @@ def assigned(calculator: str, question: str) -> dict:
         # A derived input and the facts it comes from exclude each other; the cue decides.
         ("early_termination_penalty", "还剩5个月，每月5100", {"remaining_months": 5, "monthly_fee": "5100"}),
         ("early_termination_penalty", "签了三年，用了14个月，每月5100", {"term_months": 36, "months_used": 14, "monthly_fee": "5100"}),
+        ("early_termination_penalty", "订购了为期24个月的沃云服务，月费5100元，目前已使用10个月",
+         {"term_months": 24, "months_used": 10, "monthly_fee": "5100"}),
         ("early_termination_penalty", "剩余服务期限6个月，每月3000", {"remaining_months": 6, "monthly_fee": "3000"}),
         # A cue word negated is no cue ("不含税" is not "含税"); one that asks for a quantity labels nothing.
         ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}),
@@ -183,6 +185,10 @@ def test_planned_and_whose_side_are_read_with_their_negation(question, expected)
         ("是你们联通那边 老出问题 我们才不用的，剩5个月，月费3000", True),
         ("客户说是因为我们这边老断网他们才要退的，剩5个月，月费3000", True),
         ("我们内网老断网，想提前不用了，剩5个月，月费3000", False),
+        # the operator as 贵方 (e-mails), and the fault said before the party (责任在贵司一方)
+        ("由于贵方机房多次故障导致业务无法开展，我方决定提前终止，剩4个月，月费2800", True),
+        ("贵司书面回复已确认责任在贵司一方，剩4个月，月费2800", True),
+        ("经核实责任在我方，剩4个月，月费2800", False),
     ],
 )
 def test_whose_fault_an_early_termination_is(question, expected):
