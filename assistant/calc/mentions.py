@@ -21,8 +21,6 @@ from .parse import Features, TimeMention, extract
 CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
 # "说错了 是十三号开始收钱的": the words saying a correction (说) are no value's cue.
 CORRECTED = re.compile(r"(?:说|记|搞|弄|写|看|听|算)错了?")
-# "提前到11月18日寄出": the 到 of a day moved to is no end (到 of "想到12月18日解除"); the verb (寄) names the day.
-MOVED_TO = re.compile(r"(提前|推迟|延后|推后|延迟|挪|顺延|改)到")
 # The mention kinds (and role kinds) that are a day: with or without a clock time.
 DAY_KINDS = frozenset({"date", "datetime"})
 LEFT_WINDOW = 12
@@ -31,7 +29,7 @@ RIGHT_WINDOW = 8
 # the day come later: they are read up to the clause's end, at most this far.
 PLACE_WINDOW = 40
 _EVENT_LATER = re.compile(
-    r"^\s*[)）]?\s*(?:(?:在|于)(?!\s*\d)|(?:完成|办理|进行)了?|(?:早上|上午|中午|下午|晚上|傍晚|凌晨|夜里)?\s*(?:通过|经由|使用|用))"
+    r"^\s*[)）]?\s*(?:(?:在|于|由)(?!\s*\d)|(?:完成|办理|进行)了?|(?:早上|上午|中午|下午|晚上|傍晚|凌晨|夜里)?\s*(?:通过|经由|使用|用))"
 )
 # What a speaker says right after a value they take back ("十号 不对 十二号", "5000 说错了 是5100").
 _RETRACT = re.compile(
@@ -174,11 +172,11 @@ class Mentions:
 
 
 _UNIT = re.compile(r"^(?:个)?(?:月份|月|日|号|年|天|小时|个)")
+_WEEKDAY = re.compile(r"\s*[（(](?:周|星期|礼拜)[一二三四五六日天1-7][)）]")
 
 
 def _unsaid(window: str) -> str:
-    """A window with the words saying a correction, and the 到 of a day moved to, blanked out, the length kept."""
-    window = MOVED_TO.sub(lambda m: m.group(1) + " ", window)
+    """A window with the words saying a correction blanked out, the length kept."""
     return CORRECTED.sub(lambda m: " " * len(m.group(0)), window)
 
 
@@ -190,6 +188,10 @@ def _windows(text: str, start: int, end: int, lo: int, hi: int) -> tuple[str, st
     if lo > 0 and start - len(left) == lo and text[lo - 1].isdigit():
         # "3月 2470": the unit of the number before belongs to that number, not to this value's words.
         left = _UNIT.sub("", left, count=1)
+    weekday = _WEEKDAY.match(text, end)
+    if weekday:
+        # "3月2日（周一）由你们营业厅受理": the weekday said with a day is part of it; the words after it name the day.
+        end = weekday.end()
     right = text[end: min(hi, end + RIGHT_WINDOW)]
     if _EVENT_LATER.match(right):
         # "4月28日在贵司丰台区南四环西路188号营业厅办理了受理": a place said between a day and its verb; the verb

@@ -95,7 +95,8 @@ def test_roles_are_assigned_jointly_by_their_cue_words(calculator, question, exp
      # "要到X才能寄出": not until that day; the sending names it, no end
      ("书面通知可能要到11月16日才能寄出", "end_on", False), ("书面通知可能要到11月16日才能寄出", "notice_on", True),
      # a day the date is moved to is named by the verb after it
-     ("那要是拖到7月10号才发通知呢", "end_on", False), ("那要是拖到7月10号才发通知呢", "notice_on", True)],
+     ("那要是拖到7月10号才发通知呢", "end_on", False), ("那要是拖到7月10号才发通知呢", "notice_on", True),
+     ("那如果我们提前到11月18日寄出呢", "end_on", False), ("那如果我们提前到11月18日寄出呢", "notice_on", True)],
 )
 def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, named):
     from assistant.calc.roles import cue_score
@@ -118,6 +119,11 @@ def test_a_one_character_cue_inside_a_hollow_word_names_nothing(question, role, 
 )
 def test_the_event_said_later_in_its_clause_names_the_day(question, day):
     assert assigned("prorated_fee", question).get("completion_date") == day
+
+
+def test_the_weekday_said_with_a_day_and_the_agent_said_with_you_leave_the_verb_naming_it():
+    got = assigned("late_activation_credit", "业务在2026年3月2日（周一）由你们朝阳门营业厅受理，结果专线直到3月13日才开通，能退多少")
+    assert (got.get("accepted_on"), got.get("activated_on")) == ("2026-03-02", "2026-03-13")
 
 
 @pytest.mark.parametrize(
