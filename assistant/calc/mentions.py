@@ -235,21 +235,31 @@ def _raw(features: Features, lone: list[TimeMention]) -> list[Mention]:
 
 
 def _carry_year(items: list[Mention]) -> list[Mention]:
-    """Dates said without a year after one said with it ("2025年10月签的，10月8号") take that year."""
+    """Dates said without a year after one said with it take the year that puts them nearest to it: its own
+    ("2025年10月签的，10月8号"), or the one either side across a new year ("2025年12月28日受理，1月5日才开通";
+    "明年1月15号转，12月20号才通知" is this December)."""
     out: list[Mention] = []
-    year: int | None = None
+    said: Mention | None = None
     for m in items:
         if m.kind in ("date", "datetime", "month") and not m.year_assumed:
-            year = m.value[0] if m.kind == "month" else m.value.year
-        elif m.kind in ("date", "datetime", "month") and year is not None:
+            said = m
+        elif m.kind in ("date", "datetime", "month") and said is not None:
+            year = said.value[0] if said.kind == "month" else said.value.year
+            nearest = min((year, year - 1, year + 1), key=lambda y: abs(_month_index(said) - _month_index(m, y)))
             try:
-                value = (year, m.value[1]) if m.kind == "month" else m.value.replace(year=year)
+                value = (nearest, m.value[1]) if m.kind == "month" else m.value.replace(year=nearest)
             except ValueError:  # 2月29日 in a year without one
                 value = m.value
             else:
                 m = replace(m, value=value, year_assumed=False)
         out.append(m)
     return out
+
+
+def _month_index(m: Mention, year: int | None = None) -> int:
+    """The month a date or month mention falls in, counted from year 0 (in `year` when given)."""
+    y, month = (m.value[0], m.value[1]) if m.kind == "month" else (m.value.year, m.value.month)
+    return (year if year is not None else y) * 12 + month
 
 
 def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], list[Mention]]:

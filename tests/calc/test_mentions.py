@@ -162,8 +162,17 @@ def test_times_join_their_date_and_relative_days_carry_a_part_of_day():
     assert kinds("I confirmed the order on Feb 28 at 10:45pm") == [("datetime", datetime(2026, 2, 28, 22, 45))]
 
 
-def test_a_year_said_once_carries_to_the_dates_after_it():
-    assert kinds("2025年10月签的，10月8号签的") == [("month", (2025, 10)), ("date", date(2025, 10, 8))]
+@pytest.mark.parametrize(
+    ("question", "values"),
+    [
+        ("2025年10月签的，10月8号签的", [("month", (2025, 10)), ("date", date(2025, 10, 8))]),
+        # across a new year, the year either side that puts the day nearest the one said with its year
+        ("2025年12月28日受理的，1月5日才开通", [("date", date(2025, 12, 28)), ("date", date(2026, 1, 5))]),
+        ("明年1月15号要转给新公司 结果12月20号才发通知", [("date", date(2027, 1, 15)), ("date", date(2026, 12, 20))]),
+    ],
+)
+def test_a_year_said_once_carries_to_the_dates_after_it(question, values):
+    assert kinds(question) == values
 
 
 def test_weekdays_of_a_named_week():
