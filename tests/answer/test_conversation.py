@@ -233,6 +233,8 @@ def test_only_values_is_a_message_of_values_and_fillers(message, only):
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "这种情况下解约，我司需要承担违约责任吗？", "A1-10.2"),
         # "这样…" points back as "这种情况" does
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "这样终止的话，我们需要承担违约责任吗？", "A1-10.2"),
+        # where the contract says it: the clause the calculation rests on
+        ("从50M升到100M的话 一整年下来要多掏多少钱", "这价格合同里哪条写的？发我看看", "M-23"),
     ],
 )
 def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assistant, first, then, clause):
@@ -245,7 +247,8 @@ def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assist
 @pytest.mark.parametrize(
     ("question", "names"),
     [("这个钱什么时候给我们", True), ("减免的钱怎么退", True), ("钱是直接退到我们账上吗", True), ("这种情况下解约要付违约金吗", True),
-     ("开户费是多少钱", False), ("钱包里的钱能用吗", False), ("那要交多少钱", False)],
+     ("这个是合同哪条规定的", True), ("开户费是多少钱", False), ("钱包里的钱能用吗", False), ("那要交多少钱", False),
+     ("合同哪条规定了违约金", False)],
 )
 def test_words_naming_the_last_result_are_told_from_asking_for_money(question, names):
     from assistant import calc
