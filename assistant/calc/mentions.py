@@ -55,7 +55,7 @@ _NOT_ONLY = re.compile(r"(?:不止|不只|不仅|不光)(?:是|有)?\s*$")
 DENIED_GAP = 8
 # "哦 不是 八天 十八天": the value denied, then the one meant right after it with nothing between; not after 是不是,
 # which asks ("是不是15天 30天的时候会停").
-_DENIED_FIRST = re.compile(r"(?<!是)(?:不是|并非|并不是)\s*$")
+_DENIED_FIRST = re.compile(r"(?<!是)" + _NOT_BUT.pattern)
 _NOTHING_BETWEEN = re.compile(r"^\s*[,，]?\s*$")
 # What stands between a value and the same value said again to make it plain ("四月三号呢 就是 四月三号").
 _SAID_AGAIN = re.compile(r"^\s*[呢吧啊]?\s*[,，]?\s*(?:我是说|我说的是|也就是说?|就是说?|即)\s*[:：]?\s*$")
