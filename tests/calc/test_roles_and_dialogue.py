@@ -1091,7 +1091,9 @@ def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, f
         ("内容被人投诉删掉 一年超过几次你们就能跟我们解约", True),  # the rule's count, which A1-6.3 states
         ("我们10月的bill多少天不交会被停云", True),
         ("要在几天内报备", True),
+        ("6月份账单要是一直没交 超过几天会停沃云", True),
         ("今年被删了6次 你们能终止合作吗", False),  # the person's own count
+        ("欠费十二天了 还有几天会停云", False),  # the days left of the person's own case
         ("6月1号停的 最晚哪天交钱", False),
     ],
 )
