@@ -156,18 +156,21 @@ def _better_sibling(last: CalcPlan, assignment: Assignment, reading: Reading) ->
     """
     vocab = vocabulary()
     best: tuple[float, CalcPlan] | None = None
-    last_words = set(vocab.calculators[last.name].triggers)
+    last_spec = vocab.calculators[last.name]
+    last_words = set(last_spec.triggers)
     for name in siblings(last.name):
         formula = REGISTRY[name]
         theirs, flags = fill(vocab.calculators[name], reading)
         # Named as strongly by both, the values go the way the message's own words for this direction ask
         # ("2月27号通知的话 最早哪天能解除" after a latest notice day: 最早 is the earliest end's word only).
         # A verdict asked of a calculation that gives one ("3月25日发出通知，来得及吧") is still about it.
+        named_this_way = keyword_score(vocab.calculators[name], reading.phrases - last_words) > 0 and not (
+            reading.yes_no and last_spec.verdict
+        )
         # A verdict asked after a calculation giving none ("12月1号就转了 这来得及吗" after the earliest transfer day)
         # asks it of the direction that gives one.
-        asked_this_way = (keyword_score(vocab.calculators[name], reading.phrases - last_words) > 0 and not (
-            reading.yes_no and vocab.calculators[last.name].verdict
-        )) or (reading.yes_no and vocab.calculators[name].verdict and not vocab.calculators[last.name].verdict)
+        verdict_this_way = reading.yes_no and vocab.calculators[name].verdict and not last_spec.verdict
+        asked_this_way = named_this_way or verdict_this_way
         stronger = theirs.cue_total > assignment.cue_total or (asked_this_way and theirs.cue_total == assignment.cue_total)
         if not theirs.inputs or not stronger or theirs.used < assignment.used:
             continue

@@ -44,8 +44,10 @@ _EXACT_WORDS = (
 )
 _MADE_EXACT = re.compile(r"^\s*(?:出头|左右|上下|来|多|来块|多块)" + _EXACT_WORDS)
 # An amount said roughly with its unit ("两千多块钱 就按2050算"): its roughness is inside the mention.
-_ROUGH_AMOUNT = re.compile(r"\d\s*(?:多|来|余)")
-_ROUGH_AFTER = re.compile(r"^\s*(?:多|来|余|出头)")
+_ROUGH = "多|来|余"
+_ROUGH_AMOUNT = re.compile(rf"\d\s*(?:{_ROUGH})")
+# …or right after it ("七万多", "7万出头").
+_ROUGH_AFTER = re.compile(rf"^\s*(?:{_ROUGH}|出头)")
 _EXACT_AFTER = re.compile("^" + _EXACT_WORDS)
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是; "14个月，并非11个月": one after the
 # value meant, at most DENIED_GAP characters from it.
@@ -244,8 +246,8 @@ def _carry_year(items: list[Mention]) -> list[Mention]:
         if m.kind in ("date", "datetime", "month") and not m.year_assumed:
             said = m
         elif m.kind in ("date", "datetime", "month") and said is not None:
-            year = said.value[0] if said.kind == "month" else said.value.year
-            nearest = min((year, year - 1, year + 1), key=lambda y: abs(_month_index(said) - _month_index(m, y)))
+            year, month = _year_month(said)
+            nearest = min((year, year - 1, year + 1), key=lambda y: abs((year - y) * 12 + month - _year_month(m)[1]))
             try:
                 value = (nearest, m.value[1]) if m.kind == "month" else m.value.replace(year=nearest)
             except ValueError:  # 2月29日 in a year without one
@@ -256,10 +258,9 @@ def _carry_year(items: list[Mention]) -> list[Mention]:
     return out
 
 
-def _month_index(m: Mention, year: int | None = None) -> int:
-    """The month a date or month mention falls in, counted from year 0 (in `year` when given)."""
-    y, month = (m.value[0], m.value[1]) if m.kind == "month" else (m.value.year, m.value.month)
-    return (year if year is not None else y) * 12 + month
+def _year_month(m: Mention) -> tuple[int, int]:
+    """The year and month a date or month mention falls in."""
+    return (m.value[0], m.value[1]) if m.kind == "month" else (m.value.year, m.value.month)
 
 
 def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], list[Mention]]:
