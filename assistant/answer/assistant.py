@@ -34,7 +34,7 @@ from assistant.answer.sessions import (
 )
 from assistant.corpus.ids import referenced_ids
 from assistant.corpus.knowledge import Knowledge, load_knowledge
-from assistant.corpus.normalize import normalize_query
+from assistant.corpus.normalize import asked_part, normalize_query
 from assistant.embedding.batching import BatchStats
 from assistant.embedding.model import Embedder, load_embedder
 from assistant.embedding.queries import CacheStats
@@ -43,7 +43,7 @@ from assistant.models import (
     Answer, CalcResult, Channel, Citation, Clause, ClauseTopic, Handoff, Hit, Hotline, Intent, Meta, Option,
 )
 from assistant.retrieval import index as index_mod
-from assistant.retrieval.examples import ExampleIndex
+from assistant.retrieval.examples import ExampleIndex, Neighbours
 from assistant.retrieval.search import Mode, Retrieval, Retriever
 from assistant.settings import Settings
 
@@ -473,18 +473,19 @@ class Assistant:
             if all(rd.cover for rd in readings):
                 return self._cover_all(query, ambiguity.ranked(readings, _ranks(r)), r)
             return self._ask_which(query, ambiguity.ranked(readings, _ranks(r)), state)
-        if not context and (readings := self._readings_alike(query, alone)):
-            # Worded nearly as a labelled vague question ("合同里好几处5个工作日 都是指什么"): asked back the same way.
+        if not context and (readings := self._worded_as_vague(alone.query_vector, neighbours, exclude=query)):
             return self._ask_which(query, readings, state)
-        if not context and neighbours is not None and neighbours.vague >= self.settings.vague_share and neighbours.nearest >= VAGUE_FLOOR:
-            # Worded like the labelled vague questions around it ("要是一直不交钱会怎么样"): asked back with what
-            # they could mean, when that is at least two clauses.
-            if len(readings := self._readings_of_clauses(self._reading_clauses(neighbours.readings))) >= 2:
-                return self._ask_which(query, readings, state)
         s = r.signals
         if not context and self.vagueness.applies(s.length, len(s.domain_terms), s.bm25_margin):
             readings = self._readings_of_clauses([h.clause_id for h in r.hits])
             if len(readings) >= 2:
+                return self._ask_which(query, readings, state)
+        if not context and self.examples is not None and (asked := asked_part(query)):
+            # A long e-mail whose asking sentences alone are worded as a vague question ("请问按合同，我们什么时候需要
+            # 交钱？" after the company, the contract number and the reason for writing): asked back the same way.
+            vector = self.retriever.encode(normalize_query(asked))
+            near = self.examples.nearest(vector, exclude=(query, asked))
+            if readings := self._worded_as_vague(vector, near, exclude=(query, asked)):
                 return self._ask_which(query, readings, state)
         # A price or a time none of the best clauses states is one the contract does not give ("故障几个小时能修好").
         best = [h.clause_id for h in r.hits[:FIGURE_WINDOW]]
@@ -517,14 +518,22 @@ class Assistant:
             return []
         return [next(h.clause_id for h in r.hits[:AMBIGUITY_WINDOW] if h.clause_id in named.clauses)]
 
-    def _readings_alike(self, query: str, r: Retrieval) -> list[ambiguity.Reading]:
-        """The readings of the labelled vague question nearest the question, when one is at least
-        Settings.example_floor alike and at least two of its readings have a clause to offer; else []."""
-        if self.examples is None or r.query_vector is None:
+    def _worded_as_vague(
+        self, vector: np.ndarray | None, neighbours: Neighbours | None, exclude: str | tuple[str, ...]
+    ) -> list[ambiguity.Reading]:
+        """The readings to ask back for a question worded as the labelled vague ones (at least two, else []):
+        those of the nearest vague example when one is at least Settings.example_floor alike ("合同里好几处5个工作日
+        都是指什么"), else what its neighbours could mean when at least Settings.vague_share of them is vague and
+        the nearest is VAGUE_FLOOR alike ("要是一直不交钱会怎么样")."""
+        if self.examples is None or vector is None:
             return []
-        alike = self.examples.readings_alike(r.query_vector, self.settings.example_floor, exclude=query)
-        readings = self._readings_of_clauses(self._reading_clauses(alike))
-        return readings if len(readings) >= 2 else []
+        alike = self.examples.readings_alike(vector, self.settings.example_floor, exclude=exclude)
+        if len(readings := self._readings_of_clauses(self._reading_clauses(alike))) >= 2:
+            return readings
+        if neighbours is not None and neighbours.vague >= self.settings.vague_share and neighbours.nearest >= VAGUE_FLOOR:
+            if len(readings := self._readings_of_clauses(self._reading_clauses(neighbours.readings))) >= 2:
+                return readings
+        return []
 
     def _reading_clauses(self, readings: tuple[str, ...]) -> list[str]:
         """Labelled readings as clause ids, each once: a calculator stands for the first clause it rests on."""

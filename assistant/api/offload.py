@@ -15,8 +15,8 @@ from assistant.retrieval.search import ModelNeeded, model_free
 
 T = TypeVar("T")
 
-# An answer encodes one text (its question, read with the one before when it is a follow-up); a few more
-# rounds than that fall back to the thread pool rather than loop.
+# An answer encodes one text (its question, read with the one before when it is a follow-up), or two (a long
+# e-mail's asking sentences, Assistant._answer); a round more than that falls back to the thread pool rather than loop.
 MAX_ENCODES = 3
 
 
