@@ -419,6 +419,11 @@ class Assistant:
             # A follow-up read with its previous question leans to that question's clause; read alone as well, a
             # question that names its own subject ("云主机默认装的是啥系统") still finds it.
             r = _with_alone(r, alone)
+        # A long e-mail's company, phone and contract number draw it to the clauses on the parties and the hotline:
+        # its asking sentences, read alone, join the ranking as a follow-up's own reading does.
+        asked = self.retrieve(part) if not context and (part := asked_part(query)) else None
+        if asked is not None:
+            r = _with_alone(r, asked)
         if plan is None:
             # With the model's ranking too, a question the lexical signals left in doubt may still be a calculation.
             # The example questions are compared only when some calculator was in view: a plain lookup costs no
@@ -480,12 +485,13 @@ class Assistant:
             readings = self._readings_of_clauses([h.clause_id for h in r.hits])
             if len(readings) >= 2:
                 return self._ask_which(query, readings, state)
-        if not context and self.examples is not None and (asked := asked_part(query)):
+        if asked is not None and self.examples is not None:
             # A long e-mail whose asking sentences alone are worded as a vague question ("请问按合同，我们什么时候需要
             # 交钱？" after the company, the contract number and the reason for writing): asked back the same way.
-            vector = self.retriever.encode(normalize_query(asked))
-            near = self.examples.nearest(vector, exclude=(query, asked))
-            if readings := self._worded_as_vague(vector, near, exclude=(query, asked)):
+            # Compared as they are worded, without the expansions retrieval adds (dev vague 991 against 972).
+            vector = self.retriever.encode(asked.query)
+            near = self.examples.nearest(vector, exclude=(query, asked.query))
+            if readings := self._worded_as_vague(vector, near, exclude=(query, asked.query)):
                 return self._ask_which(query, readings, state)
         # A price or a time none of the best clauses states is one the contract does not give ("故障几个小时能修好").
         best = [h.clause_id for h in r.hits[:FIGURE_WINDOW]]

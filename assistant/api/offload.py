@@ -15,9 +15,10 @@ from assistant.retrieval.search import ModelNeeded, model_free
 
 T = TypeVar("T")
 
-# An answer encodes one text (its question, read with the one before when it is a follow-up), or two (a long
-# e-mail's asking sentences, Assistant._answer); a round more than that falls back to the thread pool rather than loop.
-MAX_ENCODES = 3
+# A question encodes once, a follow-up twice (read with the question before, and alone), a long e-mail three times
+# (its asking sentences searched alone and compared with the vague examples as worded); each encode costs a round,
+# and the answer one more. Beyond that the answer falls back to the thread pool rather than loop.
+MAX_ENCODES = 4
 
 
 async def run_answer(assistant: Assistant, call: Callable[[], T]) -> T:

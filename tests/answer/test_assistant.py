@@ -265,3 +265,22 @@ def test_a_contract_handed_to_another_company_is_a_transfer_whatever_notice_it_i
 def test_asking_when_the_service_is_given_back_after_paying_is_the_restore_deadline(fake_assistant, question):
     a = fake_assistant.ask(question)
     assert a.calculation is not None and a.calculation.name == "service_restore_deadline"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("email", "clause"),
+    [
+        ("您好！我是北京青禾文化传播有限公司的行政主管周琳，联系电话13911112222。我司于2025年3月通过贵司开通了一条云专线"
+         "（合同编号BJ-YZX-20250318-02，带宽50M），现在隔壁两家合作公司想和我们一起用这条线。请问我们能否把部分带宽让给他们"
+         "用，再每月向他们收点钱？盼复，谢谢！", "M-11"),
+        ("您好，我是朝阳区望京街10号写字楼的物业经理刘工（电话 13522223333）。租户北京青禾文化传播有限公司在我们3层机房放了"
+         "一台联通的光电转换设备，工单号 GZ-1234567。我们正在做固定资产清点，想确认这台设备归谁所有：算租户的还是联通的？"
+         "请回复，谢谢。", "M-4"),
+    ],
+)
+def test_a_long_e_mail_is_answered_by_what_its_asking_sentences_ask(real_assistant, email, clause):
+    """The phone number, the company and the contract number draw the e-mail as a whole to the clauses on the
+    parties and the fault hotline; its asking sentences, read alone too, find the clause they ask about."""
+    a = real_assistant.ask(email)
+    assert a.intent is Intent.lookup and a.citations[0].clause_id == clause
