@@ -967,6 +967,8 @@ _TAKEN_BACK = r"(?:不是|并非)"  # the words that take back what follows them
 _DENIED = re.compile(_TAKEN_BACK + r"\s*$")
 # The day a bare day of the month replaces, said just before it ("不是21 是28号开的").
 _NOT_DAY = re.compile(_TAKEN_BACK + r"\s*(\d{1,2})\s*[号日]?\s*[,，]?\s*(?:而|就)?\s*是?\s*$")
+# Words right after a day that call it wrong ("16号 不对 我说错了 是20号").
+_CALLED_WRONG = re.compile(r"\s*[,，]?\s*(?:不对|错了|说错|搞错|记错)")
 
 
 def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[dict[str, Any], list[tuple[int, int]]]:
@@ -981,9 +983,13 @@ def _bare_days(spec: Any, inputs: Mapping[str, Any], reading: Reading) -> tuple[
              if r.kind in DAY_KINDS and re.match(r"\d{4}-\d{2}-\d{2}", str(inputs.get(r.name) or ""))}
     out: dict[str, Any] = {}
     spans: list[tuple[int, int]] = []
+    wrong: re.Match[str] | None = None  # a day said, then called wrong ("十六号 不对 是二十号")
     for m in DAY_OF_MONTH.finditer(reading.text):
         day = int(m.group(1))
-        before = _NOT_DAY.search(reading.text[: m.start()])
+        if _CALLED_WRONG.match(reading.text, m.end()):
+            wrong = m
+            continue
+        before = _NOT_DAY.search(reading.text[: m.start()]) or wrong
         names = [n for n, v in dated.items() if before is None or int(v[8:10]) == int(before.group(1))]
         if len(names) > 1 and before is None:
             # "那20号才开呢" after a late activation: the day whose event the words after it name.

@@ -284,6 +284,8 @@ def last_of(question: str):
         # a day said without its month moves the last date within its month; "不是 X 是 Y号" the date whose day was X
         ("7月30号用的云主机流量算哪个月的账单", "那31号呢", "bill_month_of", {"bill_month": "2026-08"}),
         ("9月7号受理的 拖到9月21号才开通 能赔多少", "呃 不是 二十一 是 二十八号 开 的", "late_activation_credit", 14.0),
+        # …and the date whose day was said, then called wrong ("十六号 不对")
+        ("9月7号受理的 拖到9月16号才开通 能赔多少", "十六号 不对 我说错了 是二十号", "late_activation_credit", 6.0),
         # …and a whole date said only to be taken back ("不是今天") goes with the day that replaces it
         ("月租3000 今天竣工 首次缴费多少", "呃 不对 不是今天 是 十一号 竣工的", "first_payment", 2100.0),
         # a reply quoting the answer it follows gives the quoted values again, not as new inputs
