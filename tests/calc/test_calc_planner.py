@@ -229,7 +229,14 @@ def test_a_bare_number_completes_a_pending_money_input(today):
 
 @pytest.mark.parametrize(
     ("question", "name"),
-    [("转租被抓了 要赔多少啊", "sublease_penalty"), ("我们想提前终止云服务，要付多少违约金？", "early_termination_penalty")],
+    [
+        ("转租被抓了 要赔多少啊", "sublease_penalty"),
+        ("我们想提前终止云服务，要付多少违约金？", "early_termination_penalty"),
+        # a penalty asked in general words (罚, 要罚, 罚款) is the penalty of what the question names
+        ("提前终止沃云 要罚多少钱", "early_termination_penalty"),
+        ("客户问：要是私下把专线转租给别的公司被查到，要罚多少钱", "sublease_penalty"),
+        ("欠费了 要罚多少", "late_fee"),
+    ],
 )
 def test_a_question_without_values_points_at_the_calculation_it_leads(today, question, name):
     waiting = latent(question, today)
