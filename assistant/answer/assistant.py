@@ -34,7 +34,7 @@ from assistant.answer.sessions import (
 )
 from assistant.corpus.ids import referenced_ids
 from assistant.corpus.knowledge import Knowledge, load_knowledge
-from assistant.corpus.normalize import asked_part, normalize_query
+from assistant.corpus.normalize import normalize_query
 from assistant.embedding.batching import BatchStats
 from assistant.embedding.model import Embedder, load_embedder
 from assistant.embedding.queries import CacheStats
@@ -421,7 +421,7 @@ class Assistant:
             r = _with_alone(r, alone)
         # A long e-mail's company, phone and contract number draw it to the clauses on the parties and the hotline:
         # its asking sentences, read alone, join the ranking as a follow-up's own reading does.
-        asked = self.retrieve(part) if not context and (part := asked_part(query)) else None
+        asked = self.retrieve(part) if not context and (part := self.knowledge.scope.question_of(query)) else None
         if asked is not None:
             r = _with_alone(r, asked)
         if plan is None:

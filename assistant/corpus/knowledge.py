@@ -95,6 +95,11 @@ class ScopeLexicon:
     # [speech].named_anywhere: foreign products no contract question mentions in passing ("联通云盘企业版"): they
     # count in every sentence of a message, not only in those that ask.
     named_anywhere: tuple[str, ...] = ()
+    # [speech].questioning: words that make a sentence of a long message its question.
+    questioning: tuple[str, ...] = ()
+    # [speech].introducing: words of a sentence introducing the writer ("我是…公司的系统管理员"), which names no
+    # subject of the message.
+    introducing: tuple[str, ...] = ()
     # [asked.*]: figures a question may ask for, and how a clause states one.
     figures: tuple[AskedFigure, ...] = ()
 
@@ -118,6 +123,31 @@ class ScopeLexicon:
         asking = [s for s in sentences if any(w in s for w in self.asking)]
         return "。".join(asking) if len(sentences) > 1 and asking else query
 
+    def question_of(self, query: str) -> str:
+        """The sentences of a long message that ask something (with the one before a bare "请问号码是多少？"), joined,
+        when they are at most half of it; else "". Asides in brackets (phone and contract numbers) and the sentences
+        introducing the writer are never part of it: in an e-mail they can outweigh what it asks."""
+        if len(query) < LONG_MESSAGE:
+            return ""
+        parts = [m.group(0).strip() for m in _SENTENCE_WITH_END.finditer(_ASIDE.sub("", query)) if m.group(0).strip()]
+        introducing = [any(w in p for w in self.introducing) for p in parts]
+        asked: list[str] = []
+        for k, part in enumerate(parts):
+            if introducing[k] or not any(w in part for w in self.questioning):
+                continue
+            if k and len(part.replace("请问", "")) < BARE_ASKING and not introducing[k - 1] and parts[k - 1] not in asked:
+                asked.append(parts[k - 1])
+            asked.append(part)
+        core = "".join(asked)
+        return core if core and len(core) <= len(query) / 2 else ""
+
+    def without_introduction(self, query: str) -> str:
+        """The message without the sentences introducing its writer ("我是北京青云岭文化传媒有限公司的吴晓"); the whole
+        message when it is one sentence or all introduction."""
+        sentences = [s for s in _SENTENCES.split(query) if s.strip()]
+        rest = [s for s in sentences if not any(w in s for w in self.introducing)]
+        return "。".join(rest) if len(sentences) > 1 and rest and len(rest) < len(sentences) else query
+
     def addresses_assistant(self, query: str) -> bool:
         """Whether the query speaks to the assistant itself."""
         return any(w in query for w in self.addressing) or any(rx.search(query) for rx in self.addressing_patterns)
@@ -127,6 +157,7 @@ class ScopeLexicon:
     ) -> dict[str, list[str]]:
         """Kind → foreign words as `found_in`, where the passing kinds count only in the sentences that ask, and so
         does small talk in a message that `names_contract` (its core or domain words, as the caller found them)."""
+        query = self.without_introduction(query)
         asked = self.asked_part(query)
         whole = self.found_in(query, cuts)
         if asked == query:
@@ -186,6 +217,15 @@ class ScopeLexicon:
 PASSING_KINDS = frozenset({"topics", "products"})
 # A sentence ends at 。！？ (the question mark stays with its sentence), a semicolon or a line break.
 _SENTENCES = re.compile(r"(?<=[?？])|[。！!；;\n]")
+# The same sentences with the marks that end them, for a message's sentences to be joined again.
+_SENTENCE_WITH_END = re.compile(r"[^。！!？?；;\n]+[。！!？?；;\n]?")
+# Asides in brackets: a phone number, a contract number, a company's address.
+_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
+# A message at least this long is an e-mail-sized one: its greeting, self-introduction and signature can outweigh
+# the sentence that asks ("请问按合同，我们什么时候需要交钱？").
+LONG_MESSAGE = 60
+# An asking sentence this short once 请问 is gone ("请问号码是多少？") asks about the sentence before it.
+BARE_ASKING = 10
 # A clause's sentences (a table row or list item ends at its line break too).
 _CLAUSE_SENTENCES = re.compile(r"[。！!；;\n]")
 _CODE_CHAR = re.compile(r"[a-z0-9_\-]")
@@ -410,6 +450,8 @@ def _scope(raw: dict) -> ScopeLexicon:
     addressing, addressing_patterns = _split(speech.get("addressing", []), "scope.toml [speech].addressing")
     asking, _ = _split(speech.get("asking", []), "scope.toml [speech].asking")
     named_anywhere, _ = _split(speech.get("named_anywhere", []), "scope.toml [speech].named_anywhere")
+    introducing, _ = _split(speech.get("introducing", []), "scope.toml [speech].introducing")
+    questioning, _ = _split(speech.get("questioning", []), "scope.toml [speech].questioning")
     law = raw.get("law", {})
     content, content_patterns = _split(law.get("content", []), "scope.toml [law].content")
     reference, _ = _split(law.get("reference", []), "scope.toml [law].reference")
@@ -426,6 +468,8 @@ def _scope(raw: dict) -> ScopeLexicon:
         addressing_patterns=addressing_patterns,
         asking=asking,
         named_anywhere=named_anywhere,
+        introducing=introducing,
+        questioning=questioning,
         figures=_figures(raw.get("asked", {})),
     )
 

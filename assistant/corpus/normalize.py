@@ -169,36 +169,6 @@ def without_quoted_lines(text: str) -> str:
     return rest if rest.strip() else text
 
 
-# A message at least this long is an e-mail-sized one: its greeting, self-introduction and signature can outweigh
-# the sentence that asks ("请问按合同，我们什么时候需要交钱？").
-LONG_MESSAGE = 60
-# An asking sentence this short once 请问 is gone ("请问号码是多少？") asks about the sentence before it.
-BARE_ASKING = 10
-_SENTENCE = re.compile(r"[^。！!？?\n]+[。！!？?\n]?")
-_ASKS = re.compile(r"多少|几|哪|什么|何时|吗|么|是否|能否|可否|怎|？|\?|请问|想了解|想确认|想请教")
-_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
-_INTRODUCTION = "我是"
-
-
-def asked_part(text: str) -> str:
-    """The sentences of a long message that ask something (with the one before a bare "请问号码是多少？"), joined, when
-    they are at most half of it; else "". Asides in brackets (phone numbers, contract numbers) and the sentence
-    introducing the writer are never part of it."""
-    if len(text) < LONG_MESSAGE:
-        return ""
-    parts = [m.group(0).strip() for m in _SENTENCE.finditer(_ASIDE.sub("", text)) if m.group(0).strip()]
-    asked: list[str] = []
-    for k, part in enumerate(parts):
-        if not _ASKS.search(part) or _INTRODUCTION in part:
-            continue
-        before = parts[k - 1] if k else ""
-        if len(part.replace("请问", "")) < BARE_ASKING and before and before not in asked and _INTRODUCTION not in before:
-            asked.append(before)
-        asked.append(part)
-    core = "".join(asked)
-    return core if core and len(core) <= len(text) / 2 else ""
-
-
 # Remembered: while one question is answered, retrieval, selection, scope and examples each normalise it again
 # (about 0.4 ms a time, most of a calculation's own cost).
 @lru_cache(maxsize=1024)

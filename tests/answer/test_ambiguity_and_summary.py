@@ -500,13 +500,13 @@ def test_a_long_e_mail_whose_asking_sentence_is_worded_as_a_vague_question_is_as
     """The greeting, the company and the contract number weigh in the e-mail's own vector; its asking sentence alone
     is what the vague examples are compared with."""
     from assistant.answer.assistant import Assistant
-    from assistant.corpus.normalize import asked_part, normalize_query
+    from assistant.corpus.normalize import normalize_query
     from assistant.retrieval.examples import Example, ExampleIndex
     from tests.conftest import TODAY
 
     email = ("联通客服您好：我是北京朗润餐饮管理有限公司的出纳刘敏（电话 010-6501 8827）。我司刚刚在 8 月 20 日签了云专线"
              "合同（合同号 LR-YZX-2026-0820），公司有 12 家门店，财务这边要排付款计划。请问按合同，我们什么时候需要交钱？谢谢！")
-    asked = normalize_query(asked_part(normalize_query(email)))
+    asked = fake_assistant.knowledge.scope.question_of(normalize_query(email))
     vector = fake_assistant.retriever.embedder.encode_queries([asked])[0]
     examples = [Example("钱哪天之前要交", "", readings=("A1-4.4", "M-29")), Example("什么时候交钱", "", readings=("A1-4.4", "M-29"))]
     index = ExampleIndex(examples, [vector] * len(examples))

@@ -134,29 +134,3 @@ from assistant.corpus.normalize import correct_spelling
 def test_misspellings_homophones_and_english_words_are_read_as_the_contract_writes(said, read):
     assert correct_spelling(said) == read
 
-
-@pytest.mark.parametrize(
-    ("message", "asked"),
-    [
-        # the asking sentence of an e-mail, without its greeting, introduction and thanks
-        ("联通客服您好：我是北京朗润餐饮管理有限公司的出纳刘敏（电话 010-6501 8827）。我司刚刚在 8 月 20 日签了云专线合同"
-         "（合同号 LR-YZX-2026-0820），公司有 12 家门店，财务这边要排付款计划。请问按合同，我们什么时候需要交钱？谢谢！",
-         "请问按合同，我们什么时候需要交钱？"),
-        # every sentence that asks, in order
-        ("您好，我是北京晨光印务有限公司财务部的林娜，电话 139 1188 2266。我们公司同时使用贵司的光专线和沃云云主机，合同号"
-         " CG-2025-1208，财务系统里两块费用一直是分开记账的。想请问一下，我们最晚什么时候要把费用交上？逾期的话会不会影响业务？",
-         "想请问一下，我们最晚什么时候要把费用交上？逾期的话会不会影响业务？"),
-        # a bare "请问号码是多少？" asks about the sentence before it, and then the asking part is most of the message
-        ("您好，\n我司北京鼎盛贸易（客户号 DS-8080）的运维同事需要一个专门针对沃云的故障报修电话，方便写入我们的应急预案"
-         "（预案版本 V3.2）。请问号码是多少？是否全天候受理？\n联系人：白工 010-5252 6363", ""),
-        # a sentence introducing the writer never asks, though it holds 什么
-        ("您好，我是什么都不懂的新来的出纳，前任离职交接得不太清楚，公司账上有好几笔费用对不上，领导让我今天之内弄明白。"
-         "这钱到底怎么算的？", "这钱到底怎么算的？"),
-        # a short message is its own question
-        ("请问按合同，我们什么时候需要交钱？", ""),
-        # nothing asked: no part of it
-        ("您好，我司北京鼎盛贸易的运维同事需要一个专门针对沃云的故障报修电话，方便写入我们的应急预案，麻烦尽快回复，谢谢。", ""),
-    ],
-)
-def test_the_asked_part_of_a_long_message_is_its_asking_sentences(message, asked):
-    assert normalize.asked_part(message) == asked
