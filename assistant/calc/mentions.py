@@ -52,6 +52,8 @@ _EXACT_AFTER = re.compile("^" + _EXACT_WORDS)
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是; "14个月，并非11个月": one after the
 # value meant, at most DENIED_GAP characters from it.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
+# …and the 是 before the value meant, a spoken filler or two after it ("不是一年 是 呃 九个月").
+_BUT_IS = re.compile(r"(?:而是|是|就是)\s*(?:[呃嗯额啊]\s*){0,2}$")
 # "交的不止100 还有施工费 加起来一共3000": a value the speaker says is less than the one meant, which follows.
 _NOT_ONLY = re.compile(r"(?:不止|不只|不仅|不光)(?:是|有)?\s*$")
 DENIED_GAP = 8
@@ -305,7 +307,7 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             continue
         made_exact = _MADE_EXACT.match(after) or (_ROUGH_AMOUNT.search(text[m.start: m.end]) and _EXACT_AFTER.match(after))
         if (_RETRACT.match(after) or made_exact or _NOT_ONLY.search(before)
-                or (_NOT_BUT.search(before) and re.search(r"(?:而是|是|就是)\s*$", after))
+                or (_NOT_BUT.search(before) and _BUT_IS.search(after))
                 or (_DENIED_FIRST.search(before) and _NOTHING_BETWEEN.match(after))):
             dropped.add(i)
     return [m for i, m in enumerate(items) if i not in dropped], [m for i, m in enumerate(items) if i in dropped]
