@@ -685,7 +685,10 @@ def _quantities(scan: _Scanner) -> list[Quantity]:
         # "第四次了" (the fourth time now) and "欠费第8天了" (the eighth day now) are counts, not labels.
         # "第五次被删除" (the fifth time) counts too; "第一次交多少" names the first payment, and "第二次13小时"
         # labels an item of a list ("第六次被第三方投诉" does not: 第三方 is no item's value).
-        r"第\s*1\s*[次回]|第\s*\d+\s*[次回](?=[^\d，,。；;第]{0,3}\d)|第\s*\d+(?!\s*[次回])(?!\s*天\s*[了啦])\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
+        # "拖到第30天才交", "用到第20个月": the day or month a span runs to is its length.
+        r"第\s*1\s*[次回]|第\s*\d+\s*[次回](?=[^\d，,。；;第]{0,3}\d)"
+        r"|(?:(?<!到)第\s*\d+|(?<=到)第\s*\d+(?!\d|\s*(?:天|个\s*月)))(?!\s*[次回])(?!\s*天\s*[了啦])"
+        r"\s*(?:个\s*(?:月|工作日|自然日)?|条|款|项|章|天|年|季度)?"
         r"|\d+次性|(?<!\d)\d{4}\s*年(?:度)?"
         r"|(?<![\d.])1\s*个\s*是"
         # "误删了一个数据目录", "收一个什么费用": 一个 before a thing is the article a, no quantity of it.

@@ -109,6 +109,11 @@ def test_counts_and_references_that_are_not_inputs():
     assert quantities("2026年被删了6次") == [("count", Decimal(6), "次")]
     # "欠费第8天了": the eighth day now, a count of days; "第6个工作日" stays a label.
     assert quantities("欠费第8天了") == [("duration", Decimal(8), "day")]
+    # the day or month a span runs to is its length ("拖到第30天才交"); a clause or business day run to stays a label
+    assert quantities("拖到第30天才交") == [("duration", Decimal(30), "day")]
+    assert quantities("假设用到第20个月才被发现") == [("duration", Decimal(20), "month")]
+    assert quantities("到第6个工作日还没开通") == []
+    assert quantities("翻到第11条看看") == []
     # "第五次被删除": the fifth time, a count; "第一次交多少" names the first payment.
     assert quantities("今年度第五次被删除内容了") == [("count", Decimal(5), "次")]
     assert quantities("第一次要交多少") == []
