@@ -52,6 +52,8 @@ _EXACT_AFTER = re.compile("^" + _EXACT_WORDS)
 # "不是10天，是12天": a value after 不是 with another of its kind after 是/而是; "14个月，并非11个月": one after the
 # value meant, at most DENIED_GAP characters from it.
 _NOT_BUT = re.compile(r"(?:不是|并非|并不是)\s*$")
+# What asks to go by a value ("请按30小时重新核算"): one said again, not one more.
+_GO_BY = re.compile(r"按照?\s*$")
 # …and the 是 before the value meant, a spoken filler or two after it ("不是一年 是 呃 九个月").
 _BUT_IS = re.compile(r"(?:而是|是|就是)\s*(?:[呃嗯额啊]\s*){0,2}$")
 # "交的不止100 还有施工费 加起来一共3000": a value the speaker says is less than the one meant, which follows.
@@ -283,6 +285,10 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             nearest[f] = i
     for i, m in enumerate(items):
         before = text[max(0, m.start - 4): m.start]
+        if _GO_BY.search(before) and any((o.kind, o.value, o.unit) == (m.kind, m.value, m.unit) for o in items[:i]):
+            # "实际中断30小时，不是两天。请按30小时重新核算": the value said before, to go by, not another one.
+            dropped.add(i)
+            continue
         if preceding[i] is not None and _NOT_BUT.search(before):
             # "用了14个月，并非11个月": the value denied right after the one meant.
             gap = text[items[preceding[i]].end: m.start]

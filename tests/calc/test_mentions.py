@@ -227,6 +227,8 @@ def test_is_it_not_asks_and_takes_nothing_back():
         # one day said twice to make it plain is one day: never an end and a notice day at once
         ("嗯 那 四月 三号呢 就是 四月三号 解除", [date(2026, 4, 3)]),
         ("欠了5000 我是说5000整", [Decimal(5000)]),
+        # a value asked to be gone by (按) is the one said before it, not one more
+        ("实际累计中断时长为30小时。请按30小时重新核算", [Decimal(30)]),
         # two different values, or the same one added up, stay two
         ("3月5号 就是 3月6号", [date(2026, 3, 5), date(2026, 3, 6)]),
         ("断了10小时 一共10小时", [Decimal(10), Decimal(10)]),
