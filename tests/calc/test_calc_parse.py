@@ -270,6 +270,8 @@ def test_numerals_after_units_still_join_their_number(text, digits):
         ("我们运维重新对了一遍日志", "我们运维重新对了一遍日志"), ("再冒昧问一句", "再冒昧问一句"),
         ("麻烦 跑 一 趟", "麻烦 跑 一 趟"),
         ("麻烦再算一次", "麻烦再算一次"),
+        # … nor a step of a process ("经进一步排查" is no amount of 1)
+        ("经我方进一步排查，故障点在我司机房", "经我方进一步排查,故障点在我司机房"),
         # … nor does 一 in an idiom of repetition ("一拖再拖" is no amount of 1)
         ("施工一拖再拖，晚了120天才开通", "施工一拖再拖,晚了120天才开通"),
         # A numeral beside such a word is still one.
