@@ -582,6 +582,7 @@ _HOURS_IN = {"hour": Decimal(1), "day": Decimal(24)}
 
 def set_apart(
     mentions: Mentions, flags: list[Flag], markers: tuple[str, ...], ends: tuple[str, ...], excluded: tuple[str, ...],
+    besides: tuple[str, ...] = (),
 ) -> tuple[Mentions, list[Flag]]:
     """A part of a duration said to be of a kind that does not count ("累计断了50小时，其中20小时是我们自己机房的
     问题"): the part's flags are said of the part only, and the part is taken off the duration said before it
@@ -590,17 +591,13 @@ def set_apart(
 
     Only a part one of the `excluded` flags names (not negated) is set apart; the text is read from the first
     marker to the end of its sentence or to the first word saying what the rest is ("其余时间是光缆故障")."""
+    mentions, flags = _besides(mentions, flags, besides, ends, excluded)
     said = _part_span(mentions.original, markers, ends)
     written = _part_span(mentions.text, markers, ends)
     if said is None or written is None:
         return mentions, flags
     # Hours said as a part of the ones before ("累计46小时（其中22日那一次14小时）") are no further outage to sum.
-    items = mentions.items
-    summed = {i for i, m in enumerate(items) if m.kind == "duration" and m.parts
-              and any(written[0] <= items[p].start < written[1] for p in m.parts)
-              and any(items[p].end <= written[0] for p in m.parts)}
-    if summed:
-        mentions = replace(mentions, items=_without(items, summed))
+    mentions = _unsummed(mentions, written)
     of_part = [f for f in flags if said[0] <= f.start < said[1]]
     if not any(f.name in excluded and not f.negated for f in of_part):
         return mentions, flags
@@ -621,6 +618,44 @@ def set_apart(
         return mentions, flags
     items = [replace(m, value=rest, unit="hour") if i == before[-1] else m for i, m in enumerate(items)]
     return replace(mentions, items=_without(items, gone)), kept
+
+
+def _besides(
+    mentions: Mentions, flags: list[Flag], besides: tuple[str, ...], ends: tuple[str, ...], excluded: tuple[str, ...],
+) -> tuple[Mentions, list[Flag]]:
+    """An outage said besides the total, of a kind that does not count ("非计划中断40小时（另有一次6小时的计划割接，不计
+    在内）"): its flags are said of it only, and its hours are neither added to the total nor taken off it."""
+    said = _in_aside(mentions.original, _part_span(mentions.original, besides, ends))
+    written = _in_aside(mentions.text, _part_span(mentions.text, besides, ends))
+    if said is None or written is None:
+        return mentions, flags
+    of_part = [f for f in flags if said[0] <= f.start < said[1]]
+    if not any(f.name in excluded and not f.negated for f in of_part):
+        return mentions, flags
+    mentions = _unsummed(mentions, written)
+    items = mentions.items
+    gone = {i for i, m in enumerate(items) if m.kind == "duration" and not m.parts and written[0] <= m.start < written[1]}
+    if not gone:
+        return mentions, flags
+    return replace(mentions, items=_without(items, gone)), [f for f in flags if f not in of_part]
+
+
+def _in_aside(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
+    """A span said in brackets ends with them: what follows is said of the whole again ("（另有…不计在内），均为贵方
+    光缆故障")."""
+    if span is None:
+        return None
+    close = re.search(r"[)）]", text[span[0]: span[1]])
+    return (span[0], span[0] + close.start()) if close else span
+
+
+def _unsummed(mentions: Mentions, span: tuple[int, int]) -> Mentions:
+    """The mentions without the sums of a list that adds hours inside `span` to hours said before it."""
+    items = mentions.items
+    summed = {i for i, m in enumerate(items) if m.kind == "duration" and m.parts
+              and any(span[0] <= items[p].start < span[1] for p in m.parts)
+              and any(items[p].end <= span[0] for p in m.parts)}
+    return replace(mentions, items=_without(items, summed)) if summed else mentions
 
 
 def _part_span(text: str, markers: tuple[str, ...], ends: tuple[str, ...]) -> tuple[int, int] | None:

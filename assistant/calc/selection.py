@@ -126,7 +126,7 @@ def _understand(question: str, today: date, vocab: Vocabulary) -> Reading:
     mentions = read(question, today)
     texts = (mentions.original, mentions.text)
     flags = find_flags(_as_said_by_speaker(mentions.original, vocab), vocab.flags)
-    mentions, flags = set_apart(mentions, flags, vocab.part_markers, vocab.part_ends, vocab.part_excluded)
+    mentions, flags = set_apart(mentions, flags, vocab.part_markers, vocab.part_ends, vocab.part_excluded, vocab.part_besides)
     phrases, settled = trigger_index().read(*texts)
     return Reading(
         mentions=mentions,

@@ -178,6 +178,7 @@ class Vocabulary:
     part_markers: tuple[str, ...] = ()
     part_ends: tuple[str, ...] = ()
     part_excluded: tuple[str, ...] = ()
+    part_besides: tuple[str, ...] = ()
 
     @cached_property
     def quiet_cues(self) -> frozenset[str]:
@@ -460,6 +461,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         part_markers=_strings("parts.markers", data.get("parts", {}).get("markers", [])),
         part_ends=_strings("parts.ends", data.get("parts", {}).get("ends", [])),
         part_excluded=_flag_names("parts.excluded", data.get("parts", {}).get("excluded", []), flags),
+        part_besides=_strings("parts.besides", data.get("parts", {}).get("besides", [])),
         flags=flags,
         calculators=calculators,
     )

@@ -463,6 +463,11 @@ def test_an_ordinal_said_with_hui_is_no_count():
         ("断了50小时，其中20小时是你们光缆的问题", [Decimal(50), Decimal(20)], None, {"operator_side"}),
         # (the 46 hours asked to be gone by are the total said before, not one more outage)
         ("累计中断46小时（其中6月22日那一次为14小时），请按46小时重新计算", [Decimal(46), Decimal(14)], None, set()),
+        # an outage of a kind that does not count said besides the total is neither added nor taken off, and its
+        # flags are its own; what follows its brackets is said of the whole again
+        ("非计划中断累计约40个小时（另有一次持续6小时的计划割接，不计在内），均为贵方光缆故障", [Decimal(40)], None,
+         {"unplanned", "planned", "operator_side"}),
+        ("本月光缆故障断了30小时，另外还有8小时是你们提前通知的割接", [Decimal(30)], None, set()),
     ],
 )
 def test_a_part_of_an_outage_that_does_not_count_is_set_apart(question, hours, apart, flags):
