@@ -336,6 +336,9 @@ class Assistant:
         # The question before, read once: a follow-up's context, and evidence of what the conversation was about.
         before = _previous_question(state, today)
         context = before if follow_up else ""
+        if context and any(subject in context for subject in self.knowledge.scope.denied(query)):
+            # "那要是我们没转租 只是把线拿去干别的用了呢" sets the previous question's subject aside: it is read alone.
+            context = ""
         search_text = f"{context} {query}".strip()
         # Lexical retrieval costs about a millisecond and no model encode: its ranking is one of the signals the
         # calculator selection weighs, and with it the scope gate refuses or lets a calculation through without
@@ -553,13 +556,17 @@ class Assistant:
 
     def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
         """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,
-        as a list ([] when none does)."""
+        as a list ([] when none does). A clause holding a subject the question says it is not about ("不转租 就是想
+        换个用途") is not what it speaks of."""
         generic = self.knowledge.scope.generic
         words = [w for w in self.retriever.tokenizer.words(query) if len(w) >= 2 and w not in generic]
         if not words:
             return []
+        denied = self.knowledge.scope.denied(query)
         for cid in clause_ids:
             text = self.knowledge.folded_text(cid)
+            if any(subject in text for subject in denied):
+                continue
             if sum(w in text for w in words) / len(words) >= SUBJECT_COVERAGE:
                 return [cid]
         return []

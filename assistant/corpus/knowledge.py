@@ -100,6 +100,8 @@ class ScopeLexicon:
     # [speech].introducing: words of a sentence introducing the writer ("我是…公司的系统管理员"), which names no
     # subject of the message.
     introducing: tuple[str, ...] = ()
+    # [speech].denying / contrasting: a subject between the two is said not to be the one asked about.
+    denial: re.Pattern[str] | None = None
     # [asked.*]: figures a question may ask for, and how a clause states one.
     figures: tuple[AskedFigure, ...] = ()
 
@@ -140,6 +142,16 @@ class ScopeLexicon:
             asked.append(part)
         core = "".join(asked)
         return core if core and len(core) <= len(query) / 2 else ""
+
+    def denied(self, query: str) -> tuple[str, ...]:
+        """The subjects the query says it is not about ("没转租 只是改了用途" → 转租)."""
+        return tuple(self.denial.findall(query)) if self.denial is not None else ()
+
+    def without_denied(self, query: str) -> str:
+        """The query without the subjects it says it is not about, which would draw retrieval to their clauses."""
+        for subject in self.denied(query):
+            query = query.replace(subject, "")
+        return query
 
     def without_introduction(self, query: str) -> str:
         """The message without the sentences introducing its writer ("我是北京青云岭文化传媒有限公司的吴晓"); the whole
@@ -452,6 +464,8 @@ def _scope(raw: dict) -> ScopeLexicon:
     named_anywhere, _ = _split(speech.get("named_anywhere", []), "scope.toml [speech].named_anywhere")
     introducing, _ = _split(speech.get("introducing", []), "scope.toml [speech].introducing")
     questioning, _ = _split(speech.get("questioning", []), "scope.toml [speech].questioning")
+    denying, _ = _split(speech.get("denying", []), "scope.toml [speech].denying")
+    contrasting, _ = _split(speech.get("contrasting", []), "scope.toml [speech].contrasting")
     law = raw.get("law", {})
     content, content_patterns = _split(law.get("content", []), "scope.toml [law].content")
     reference, _ = _split(law.get("reference", []), "scope.toml [law].reference")
@@ -470,8 +484,18 @@ def _scope(raw: dict) -> ScopeLexicon:
         named_anywhere=named_anywhere,
         introducing=introducing,
         questioning=questioning,
+        denial=_denial(denying, contrasting),
         figures=_figures(raw.get("asked", {})),
     )
+
+
+def _denial(denying: tuple[str, ...], contrasting: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A denying word, the subject denied (two to six characters, fewest first) and a contrasting word; None
+    unless both lists are given."""
+    if not (denying and contrasting):
+        return None
+    either = lambda words: "|".join(map(re.escape, sorted(words, key=len, reverse=True)))  # noqa: E731
+    return re.compile(rf"(?:{either(denying)})([\u4e00-\u9fff]{{2,6}}?)[，, ]*(?:{either(contrasting)})")
 
 
 def _figures(raw: dict) -> tuple[AskedFigure, ...]:

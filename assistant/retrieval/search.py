@@ -173,7 +173,8 @@ class Retriever:
         return self._search(question, k, mode)
 
     def _search(self, question: str, k: int, mode: Mode) -> Retrieval:
-        query = normalize_query(question)
+        # A subject the question says it is not about ("没转租 只是改了用途") would draw it to that subject's clause.
+        query = self.knowledge.scope.without_denied(normalize_query(question))
         expansions = self.knowledge.expand(query)
         words = self.tokenizer.words(query)
         bm25 = self.bm25_scores(query, expansions, words)

@@ -357,6 +357,26 @@ def test_a_follow_up_naming_its_own_subject_finds_its_clause_though_read_with_th
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("before", "then", "clause"),
+    [
+        (["转租的违约金是咋算的 想先心里有个数"], "那要是我们没转租 只是把线拿去干别的用了呢", "M-14"),
+        (["专线私下转租给别人 你们会怎么处理"], "要是没转租 只是改了用途没告诉你们呢", "M-14"),
+        # after the sublease penalty, whose rule (M-11) also speaks of a use other than the one leased for
+        (["分公司把专线转给别的公司用了 这得罚多少", "用了十四个月 标准月租是一万"], "那 要是不转租 就是想换个用途 得怎么办", "M-14"),
+    ],
+)
+def test_a_follow_up_setting_the_previous_subject_aside_is_read_without_it(real_assistant, before, then, clause):
+    """"没转租 只是…" says the question is not about the sublease the conversation was about: the change of use
+    (M-14) answers it, not the sublease clause the question before (or the calculation's rule) would draw it to."""
+    session = None
+    for q in before:
+        session = real_assistant.ask(q, session=session).session_id
+    b = real_assistant.ask(then, session=session)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
+
+
+@pytest.mark.slow
 def test_a_follow_up_in_scope_as_it_stands_is_not_refused_for_its_reading_with_the_question_before(real_assistant):
     """Read with the question before, "停了以后交上钱多久能恢复" looks out of scope to the gate (spoken fillers, a
     calculation's words); read alone it is the restore rule, as the same question asked first is."""

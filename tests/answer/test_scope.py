@@ -380,3 +380,24 @@ def test_the_question_of_a_long_message_is_its_asking_sentences(knowledge, messa
     from assistant.corpus.normalize import normalize_query
 
     assert knowledge.scope.question_of(normalize_query(message)) == (normalize_query(asked) if asked else "")
+
+
+@pytest.mark.parametrize(
+    ("question", "denied"),
+    [
+        ("要是没转租 只是改了用途没告诉你们呢", ("转租",)),
+        ("不是转租，而是换个用途", ("转租",)),
+        ("那 要是不转租 就是想换个用途 得怎么办", ("转租",)),
+        # a denial with nothing said instead denies no subject the question could be about
+        ("我们没转租 你们凭什么终止", ()),
+        ("甲方不得转租", ()),
+        # a bare 就是 is a filler, not a contrast
+        ("到期了不想再续了 就是 最晚哪天得跟你们说", ()),
+    ],
+)
+def test_a_subject_said_not_to_be_the_one_asked_about_is_denied(knowledge, question, denied):
+    from assistant.corpus.normalize import normalize_query
+
+    assert knowledge.scope.denied(normalize_query(question)) == denied
+    for subject in denied:
+        assert subject not in knowledge.scope.without_denied(normalize_query(question))
