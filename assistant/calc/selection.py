@@ -317,6 +317,8 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | Non
         # A question asking only for an amount (a day) is never answered with a day (an amount); one asking only
         # for a rate or a rule, with neither.
         out = [c for c in out if c.spec.gives in ("", wanted)]
+    elif asks_only_duration(reading.text, vocab):
+        out = [c for c in out if c.spec.gives != "money"]
     return sorted(out, key=lambda c: (-c.probability, -c.keywords, c.name))
 
 
@@ -333,6 +335,12 @@ def asked_kind(text: str, vocab) -> str:
     kinds = [k for k, words in (("money", vocab.asks_money), ("date", vocab.asks_date), ("rate", vocab.asks_rate),
                                 ("rule", vocab.asks_rule)) if any(says(w, text) for w in words)]
     return kinds[0] if len(kinds) == 1 else ""
+
+
+def asks_only_duration(text: str, vocab) -> bool:
+    """The question asks how long something takes and for no amount, day, rate, rule or rule's period."""
+    others = (vocab.asks_money, vocab.asks_date, vocab.asks_rate, vocab.asks_rule, vocab.asks_period)
+    return any(says(w, text) for w in vocab.asks_duration) and not any(says(w, text) for words in others for w in words)
 
 
 def _cue_deficit(mine: Assignment, others: list[Assignment]) -> float:

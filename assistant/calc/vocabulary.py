@@ -157,6 +157,7 @@ class Vocabulary:
     # A change said as done ("降到50M以后"): the line as it will be, its verb naming no change ('re:' patterns).
     state_after: tuple[str, ...] = ()
     asks_date: tuple[str, ...] = ()
+    asks_duration: tuple[str, ...] = ()
     asks_rate: tuple[str, ...] = ()
     asks_rule: tuple[str, ...] = ()
     alternatives: tuple[str, ...] = ()
@@ -443,6 +444,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         yes_no=_patterns("intent.yes_no", data["intent"]["yes_no"]),
         asks_money=_patterns("intent.asks_money", data["intent"].get("asks_money", [])),
         asks_date=_patterns("intent.asks_date", data["intent"].get("asks_date", [])),
+        asks_duration=_patterns("intent.asks_duration", data["intent"].get("asks_duration", [])),
         asks_rate=_patterns("intent.asks_rate", data["intent"].get("asks_rate", [])),
         asks_rule=_patterns("intent.asks_rule", data["intent"].get("asks_rule", [])),
         alternatives=_plain("intent.alternatives", data["intent"].get("alternatives", [])),

@@ -274,6 +274,23 @@ def test_how_many_times_asks_for_a_count_and_several_times_does_not(today, quest
     assert understand(question, today).asks is asks
 
 
+@pytest.mark.parametrize(
+    ("question", "calculator"),
+    [
+        # how long an upgrade takes: the fee difference of the two lines answers nothing asked
+        ("專線從100M升級到200M，送出申請之後要多久才會生效？", None),
+        ("专线从50M临时升到100M 申请后要几天才能生效", None),
+        # an amount asked too, or the hours only said: the calculation stands
+        ("从100M升到200M 每个月多交多少钱 多久生效", "line_fee_difference"),
+        ("上个月专线断了三十个小时 月租两千一 能减多少", "outage_credit"),
+        ("上个月十七号线才弄好 月租五千一 那几天要收多少", "prorated_fee"),
+    ],
+)
+def test_a_question_asking_only_how_long_is_never_an_amount(today, question, calculator):
+    p = plan(normalize_query(question), today)
+    assert (p.name if p is not None else None) == calculator
+
+
 def test_a_new_question_replaces_the_pending_one(today):
     pending = plan("帮我算一下逾期付款的违约金", today)
     found = plan("50兆专线不要云了一年多少钱", today, pending=pending)
