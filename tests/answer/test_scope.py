@@ -37,6 +37,9 @@ def signals(assistant, question: str):
         ("幫我寫一首關於秋天的詩吧", "chitchat"),
         ("100M的一个月一万 太贵了 能打个八折不", "topics"),
         ("这笔钱能不能分6期交", "topics"),
+        # a letter of thanks, and a company outing
+        ("上周贵司工程师冒雨来调试线路，特此写信表示感谢，也祝各位端午节快乐", "chitchat"),
+        ("我们公司组织去怀柔团建，有没有推荐的农家院或者徒步路线？", "chitchat"),
     ],
 )
 def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
