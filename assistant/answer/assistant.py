@@ -616,6 +616,12 @@ class Assistant:
                 # answered by the clauses; the calculation waits for values a reply may give, as after a lookup.
                 state.pending = plan.model_copy(update={"latent": True}).model_dump(mode="json")
                 return self._lookup(query, alone or self.retrieve(query))
+            if (unlisted := calc.unlisted_whichever(plan, query, self.today())) is not None:
+                # "以后想升到500M 一个月多少钱": whichever bandwidth it is changed from, the tariff has no 500M. The
+                # bandwidth tried is none the person gave: its calculation is not shown as theirs.
+                state.pending = None
+                choice, result = unlisted
+                return self._not_in_contract(calc.answer_text(result, choice.plan), result, query, shown=False)
             return self._ask_for_inputs(plan, clause_ids, query, state)
         # Only inputs the formula may not need are missing (or none): run it, and ask only if it needs them.
         try:
@@ -775,14 +781,15 @@ class Assistant:
             summary=f"合同没有写明{figure}，请拨打{self.settings.hotline}",
         )
 
-    def _not_in_contract(self, why: str, result: CalcResult, query: str) -> Answer:
-        """Out of scope because the contract gives no such figure: what it does list, and where to ask."""
+    def _not_in_contract(self, why: str, result: CalcResult, query: str, shown: bool = True) -> Answer:
+        """Out of scope because the contract gives no such figure: what it does list, and where to ask; the
+        calculation is attached when `shown` (its inputs are the person's own)."""
         s = self.settings
         return Answer(
             intent=Intent.out_of_scope,
             answer=f"{why}请拨打联通客服热线 {s.hotline} 咨询。",
             citations=self._citations(result.clause_ids, query),
-            calculation=result,
+            calculation=result if shown else None,
             summary=f"合同没有这个价格，请拨打{s.hotline}",
         )
 

@@ -16,10 +16,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.corpus.ids import clause_name
-from assistant.models import MissingInput, PendingCalculation
+from assistant.errors import CalcInputError, InputNeeded
+from assistant.models import CalcResult, MissingInput, PendingCalculation
 
 from .formulas.fees import LINE_TARIFF
-from .registry import REGISTRY, get
+from .parse import extract
+from .registry import REGISTRY, get, run
 from .selection import Candidate, Reading, candidates, model, understand
 from .vocabulary import CalcSpec, vocabulary
 
@@ -310,6 +312,27 @@ def readings_of(plan_: CalcPlan) -> list[Alternative]:
         question = spec.reading["question"].format_map(inputs)
         out.append(Alternative(label=spec.reading["label"], question=question, plan=build(name, inputs, list(plan_.assumptions))))
     return out
+
+
+def unlisted_whichever(plan_: CalcPlan, question: str, today: date) -> tuple[Alternative, CalcResult] | None:
+    """When the one input a plan still needs is a bandwidth and the contract lists no figure whichever of the
+    tariff's bandwidths it is ("以后想升到500M 一个月多少": no 500M price), the first such reading with its result;
+    else None. Only for bandwidths the question says as such ("500M", not the 5 of "5个工作日")."""
+    if not vocabulary().calculators[plan_.name].unlisted:
+        return None
+    kinds = {r.name: r.kind for r in vocabulary().calculators[plan_.name].roles}
+    said = {int(q.value) for q in extract(question, today).quantities if q.kind == "bandwidth"}
+    if not all(v in said for k, v in plan_.inputs.items() if kinds.get(k) == "bandwidth"):
+        return None
+    tried = []
+    for choice in bandwidth_choices(plan_, question):
+        try:
+            tried.append((choice, run(choice.plan.name, choice.plan.inputs)))
+        except (InputNeeded, CalcInputError):
+            return None
+    if not tried or any(result.result is not None for _, result in tried):
+        return None
+    return tried[0]
 
 
 def bandwidth_choices(plan_: CalcPlan, question: str) -> list[Alternative]:

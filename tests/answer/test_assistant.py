@@ -46,6 +46,30 @@ def test_an_unlisted_bandwidth_price_is_out_of_scope_with_what_the_contract_list
 
 @pytest.mark.parametrize(
     "question",
+    ["我们以后想升到５００M，专线一个月要多少钱？", "从500M降下来 每个月能省多少"],
+)
+def test_an_unlisted_bandwidth_is_out_of_scope_whatever_the_other_one_would_be(fake_assistant, question):
+    """The bandwidth changed from (to) is not said, but no answer to it could give a figure: the contract lists no
+    500M price, and no guessed bandwidth is shown as the person's."""
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.out_of_scope and a.calculation is None and a.pending is None
+    assert [c.clause_id for c in a.citations] == ["M-23"]
+    assert "合同只列出" in a.answer and "500M" in a.answer and "10010" in a.answer
+
+
+def test_a_bandwidth_change_between_listed_lines_still_asks_for_the_other_one(fake_assistant):
+    a = fake_assistant.ask("想升到200M 每个月多交多少")
+    assert a.intent is Intent.clarify and a.pending is not None
+    assert [o.label for o in a.options] == ["10M", "20M", "50M", "100M", "200M"]
+
+
+@pytest.mark.parametrize("question", ["合約裡面有提到一個「十五天」，那是指什麼情況？", "客户经理说的那5个工作日是指哪件事"])
+def test_a_number_said_as_no_bandwidth_is_no_unlisted_bandwidth(fake_assistant, question):
+    assert fake_assistant.ask(question).intent is not Intent.out_of_scope
+
+
+@pytest.mark.parametrize(
+    "question",
     ["開戶費多少錢？有含稅嗎？", "发票怎么开 专线跟云能开一张吗",
      # the value given is only the calculator's default, and the question asks whether, not for a figure
      "那个开户费一百块 是含税的吗", "我们交的100元开户费是含税价吗？", "一次性开户费那一百块含不含税"],
