@@ -357,6 +357,11 @@ class Assistant:
             ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
         try:
             plan = calc.plan(query, today, pending=pending, ranks=ranks)
+            if chosen and pending is not None and plan is not None and plan.name == pending.name:
+                # An option picked is a question as it stands ("…，原来50M，降到100M"), saying again the values
+                # given before: read whole, each value keeps its own input.
+                whole = calc.plan(query, today, ranks=ranks)
+                plan = whole if whole is not None and whole.name == pending.name and whole.runnable else plan
             if plan is not None and pending is None and (plan.probability or 0.0) < WEAK_PLAN and self.examples is not None:
                 # Lexical evidence this weak ("5000块拖了12天没交，得多掏多少" also fits the late-activation credit's
                 # words): what the example questions worded most alike ask for is weighed too, without the model

@@ -336,19 +336,19 @@ def unlisted_whichever(plan_: CalcPlan, question: str, today: date) -> tuple[Alt
 
 
 def bandwidth_choices(plan_: CalcPlan, question: str) -> list[Alternative]:
-    """When the one input a plan still needs is a bandwidth, one reading per bandwidth the tariff lists (M-23), each
-    the question with that bandwidth said as the input's example says it ("原来200M" → "原来50M"): the person picks
-    one rather than types it. Empty otherwise."""
+    """When the first input a plan still needs is a bandwidth, one reading per bandwidth the tariff lists (M-23),
+    each the question with that bandwidth said as the input's example says it ("原来200M" → "原来50M"): the person
+    picks one rather than types it (and then the next one still needed). Empty otherwise."""
     spec = vocabulary().calculators[plan_.name]
     kinds = {r.name: r.kind for r in spec.roles}
-    if len(plan_.missing) != 1 or kinds.get(plan_.missing[0]) != "bandwidth":
+    if not plan_.missing or kinds.get(plan_.missing[0]) != "bandwidth":
         return []
     name = plan_.missing[0]
     example = spec.examples.get(name, "")
     out = []
     for mbps in LINE_TARIFF:
         said = re.sub(r"\d+", str(mbps), example, count=1) if re.search(r"\d+\s*M", example) else f"{mbps}M"
-        out.append(Alternative(label=f"{mbps}M", question=f"{question.rstrip('。.')}，{said}",
+        out.append(Alternative(label=f"{mbps}M", question=f"{question.rstrip('。.？?！! ')}，{said}",
                                plan=build(plan_.name, {**plan_.inputs, name: mbps}, list(plan_.assumptions))))
     return out
 

@@ -377,6 +377,16 @@ def test_a_follow_up_setting_the_previous_subject_aside_is_read_without_it(real_
 
 
 @pytest.mark.slow
+def test_a_bandwidth_change_with_neither_bandwidth_said_is_completed_by_two_picks(real_assistant):
+    a = real_assistant.ask("升级带宽要加多少钱")
+    assert a.intent is Intent.clarify and [o.label for o in a.options] == ["10M", "20M", "50M", "100M", "200M"]
+    b = real_assistant.ask(a.options[2].question, session=a.session_id)
+    assert b.intent is Intent.clarify and b.options
+    c = real_assistant.ask(b.options[3].question, session=b.session_id)
+    assert c.intent is Intent.calculation and c.calculation.result == 4900
+
+
+@pytest.mark.slow
 def test_a_follow_up_in_scope_as_it_stands_is_not_refused_for_its_reading_with_the_question_before(real_assistant):
     """Read with the question before, "停了以后交上钱多久能恢复" looks out of scope to the gate (spoken fillers, a
     calculation's words); read alone it is the restore rule, as the same question asked first is."""

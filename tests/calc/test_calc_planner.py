@@ -291,6 +291,22 @@ def test_a_question_asking_only_how_long_is_never_an_amount(today, question, cal
     assert (p.name if p is not None else None) == calculator
 
 
+def test_both_bandwidths_of_a_change_are_offered_one_after_the_other(today):
+    """Neither bandwidth said: the one changed from is offered first, then the one changed to; the second pick
+    completes the difference."""
+    from assistant.calc import bandwidth_choices
+
+    first = build("line_fee_difference", {}, [])
+    assert first.missing == ["from_mbps", "to_mbps"]
+    choices = bandwidth_choices(first, "换带宽每个月差多少？")
+    assert [c.label for c in choices] == ["10M", "20M", "50M", "100M", "200M"]
+    assert choices[2].question.startswith("换带宽每个月差多少，") and "50M" in choices[2].question
+    second = choices[2].plan
+    assert second.inputs["from_mbps"] == 50 and second.missing == ["to_mbps"]
+    done = bandwidth_choices(second, choices[2].question)[3].plan
+    assert done.runnable and run(done.name, done.inputs).result == 4900
+
+
 def test_a_new_question_replaces_the_pending_one(today):
     pending = plan("帮我算一下逾期付款的违约金", today)
     found = plan("50兆专线不要云了一年多少钱", today, pending=pending)
