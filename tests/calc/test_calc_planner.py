@@ -291,6 +291,25 @@ def test_a_question_asking_only_how_long_is_never_an_amount(today, question, cal
     assert (p.name if p is not None else None) == calculator
 
 
+@pytest.mark.parametrize(
+    ("question", "only_duration"),
+    [
+        ("申请后要多久才会生效", True),
+        ("要几天才能开好", True),
+        # a few days said, not asked
+        ("想把开通日往后延几天 这样月租还是照收吗", False),
+        ("晚几天交行不行", False),
+        # an amount asked too, or a rule's period
+        ("升到200M多久生效 每月要加多少钱", False),
+        ("得提前多长时间跟你们说", False),
+    ],
+)
+def test_a_question_asks_only_how_long_when_it_asks_nothing_else(question, only_duration):
+    from assistant.calc.selection import asks_only_duration
+
+    assert asks_only_duration(normalize_query(question), vocabulary()) is only_duration
+
+
 def test_both_bandwidths_of_a_change_are_offered_one_after_the_other(today):
     """Neither bandwidth said: the one changed from is offered first, then the one changed to; the second pick
     completes the difference."""
