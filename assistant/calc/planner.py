@@ -318,9 +318,10 @@ def unlisted_whichever(plan_: CalcPlan, question: str, today: date) -> tuple[Alt
     """When the one input a plan still needs is a bandwidth and the contract lists no figure whichever of the
     tariff's bandwidths it is ("以后想升到500M 一个月多少": no 500M price), the first such reading with its result;
     else None. Only for bandwidths the question says as such ("500M", not the 5 of "5个工作日")."""
-    if not vocabulary().calculators[plan_.name].unlisted:
+    spec = vocabulary().calculators[plan_.name]
+    if not spec.unlisted:
         return None
-    kinds = {r.name: r.kind for r in vocabulary().calculators[plan_.name].roles}
+    kinds = {r.name: r.kind for r in spec.roles}
     said = {int(q.value) for q in extract(question, today).quantities if q.kind == "bandwidth"}
     if not all(v in said for k, v in plan_.inputs.items() if kinds.get(k) == "bandwidth"):
         return None

@@ -423,12 +423,9 @@ def _unless(entry: dict, where: str) -> str:
         # Python's look-behind needs a fixed width, which only plain words guarantee.
         raise ValueError(f"{where}: not_after takes plain words only, got {lists['not_after']!r}")
 
-    def either(words: list[str]) -> str:
-        return "|".join(w[3:] if w.startswith("re:") else re.escape(fold(w)) for w in words)
-
     behind = "".join(f"(?<!{re.escape(fold(w))})" for w in lists["not_after"])
-    ahead = f"(?!\\s*(?:{either(lists['not_before'])}))" if lists["not_before"] else ""
-    anywhere = f"^(?![\\s\\S]*(?:{either(lists['not_in'])}))[\\s\\S]*?" if lists["not_in"] else ""
+    ahead = f"(?!\\s*(?:{_either(lists['not_before'])}))" if lists["not_before"] else ""
+    anywhere = f"^(?![\\s\\S]*(?:{_either(lists['not_in'])}))[\\s\\S]*?" if lists["not_in"] else ""
     return f"re:{anywhere}{behind}{re.escape(fold(word))}{ahead}"
 
 
@@ -494,8 +491,12 @@ def _denial(denying: tuple[str, ...], contrasting: tuple[str, ...]) -> re.Patter
     unless both lists are given."""
     if not (denying and contrasting):
         return None
-    either = lambda words: "|".join(map(re.escape, sorted(words, key=len, reverse=True)))  # noqa: E731
-    return re.compile(rf"(?:{either(denying)})([\u4e00-\u9fff]{{2,6}}?)[，, ]*(?:{either(contrasting)})")
+    return re.compile(rf"(?:{_either(denying)})([\u4e00-\u9fff]{{2,6}}?)[，, ]*(?:{_either(contrasting)})")
+
+
+def _either(words) -> str:
+    """An alternation of folded words ("re:" entries as patterns), longest first so that 没有 is tried before 没."""
+    return "|".join(w[3:] if w.startswith("re:") else re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))
 
 
 def _figures(raw: dict) -> tuple[AskedFigure, ...]:

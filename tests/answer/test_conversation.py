@@ -332,11 +332,16 @@ def test_an_option_picked_is_answered_by_its_own_clause_and_keeps_the_values_sai
 )
 def test_a_follow_up_lookup_is_answered_by_the_rule_its_calculation_rests_on(real_assistant, before, then, clause):
     """With the real model, whose ranking of the follow-up and the value message before it puts other clauses first."""
+    b = _after(real_assistant, before, then)
+    assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
+
+
+def _after(assistant, before: list[str], then: str):
+    """The answer to `then` asked after the questions `before`, in one conversation."""
     session = None
     for q in before:
-        session = real_assistant.ask(q, session=session).session_id
-    b = real_assistant.ask(then, session=session)
-    assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
+        session = assistant.ask(q, session=session).session_id
+    return assistant.ask(then, session=session)
 
 
 @pytest.mark.slow
@@ -369,10 +374,7 @@ def test_a_follow_up_naming_its_own_subject_finds_its_clause_though_read_with_th
 def test_a_follow_up_setting_the_previous_subject_aside_is_read_without_it(real_assistant, before, then, clause):
     """"没转租 只是…" says the question is not about the sublease the conversation was about: the change of use
     (M-14) answers it, not the sublease clause the question before (or the calculation's rule) would draw it to."""
-    session = None
-    for q in before:
-        session = real_assistant.ask(q, session=session).session_id
-    b = real_assistant.ask(then, session=session)
+    b = _after(real_assistant, before, then)
     assert b.intent is Intent.lookup and b.citations[0].clause_id == clause
 
 
