@@ -452,6 +452,10 @@ _COUNT_BEFORE = re.compile(r"(\d+)\s*(?:(?:条|根|路|个网点|个点)[^\d，,
 _COUNT_AFTER = re.compile(
     r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:其实|实际上|实际|应该)?\s*(?:只|就|才)?\s*(?:是|共|一共|总共|共有|有)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+)\s*(?:条|根|路)?)"
 )
+# Several bandwidths named one by one, then one count for each ("50M跟100M各一条", "10M、20M各2条"): the joiner
+# between two of them, and the count after the last.
+_BANDWIDTH_JOIN = re.compile(r"^\s*(?:的)?\s*(?:专线|线路)?\s*(?:[、,，]|和|及|与|跟|以及)\s*$")
+_EACH_AFTER = re.compile(r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*各\s*(?:有|是|要|拉|用|开)?\s*(\d+)\s*(?:条|根|路)")
 # Between two lines of a list: "和", "还有", after the product's name ("4条10M专线跟2条200M专线").
 _LINE_AND = re.compile(r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*[,，、;；]?\s*(?:再|外|另外)?\s*(?:加上?|和|还有|以及|及|与|跟)?\s*$")
 # Between two lines, a take-back: what comes before it (group 1) was taken back, with the line it names if any.
@@ -509,6 +513,7 @@ def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
                  _COUNT_AFTER.match(text[items[i].end: items[i].end + 10])) for i in bandwidths}
     order = next(("before" if b else "after" for b, a in sides.values() if bool(b) != bool(a)), "before")
     counts = [j for j, c in enumerate(items) if c.kind in ("number", "count")]
+    each = _each_counted(text, items, bandwidths, counts)
     out = []
     for i in bandwidths:
         m = items[i]
@@ -516,7 +521,10 @@ def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
         site, site_start = _per_site(text, m.start)
         if before and after:
             before, after = (before, None) if order == "before" else (None, after)
-        if site:
+        if i in each and not before:
+            count, part = each[i]
+            out.append(Mention("line", (int(m.value), count), m.start, m.end, parts=(i,) + ((part,) if part is not None else ())))
+        elif site:
             start = site_start
             sites, per = site
             parts = tuple(j for j in counts if items[j].start >= start and items[j].end <= m.start)
@@ -530,6 +538,25 @@ def _line_counts(text: str, items: list[Mention]) -> list[Mention]:
             part = next((j for j in counts if items[j].start >= m.end and items[j].end <= end), None)
             count = int(after.group(1) or after.group(2))
             out.append(Mention("line", (int(m.value), count), m.start, end, parts=(i,) + ((part,) if part is not None else ())))
+    return out
+
+
+def _each_counted(text: str, items: list[Mention], bandwidths: list[int], counts: list[int]) -> dict[int, tuple[int, int | None]]:
+    """Bandwidth index → (lines, the count's index) for bandwidths named one by one with one count for each after
+    the last ("50M跟100M各一条": one line of each)."""
+    out: dict[int, tuple[int, int | None]] = {}
+    run = bandwidths[:1]
+    for i in [*bandwidths[1:], None]:
+        if i is not None and _BANDWIDTH_JOIN.match(text[items[run[-1]].end: items[i].start]):
+            run.append(i)
+            continue
+        last = items[run[-1]] if run else None
+        each = _EACH_AFTER.match(text[last.end:]) if last is not None and len(run) >= 2 else None
+        if each:
+            end = last.end + each.end()
+            part = next((j for j in counts if items[j].start >= last.end and items[j].end <= end), None)
+            out.update({b: (int(each.group(1)), part) for b in run})
+        run = [i] if i is not None else []
     return out
 
 

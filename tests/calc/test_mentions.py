@@ -293,6 +293,9 @@ def test_runs_of_amounts_are_lists(question, amounts):
         # sites named one by one, each with the same line
         ("我们所在金融街15号和建国门外大街2号各有一条100M的云专线", [(100, 2)]),
         ("总部、分公司、仓库各1条20M", [(20, 3)]),
+        # bandwidths named one by one, one count for each after the last
+        ("我们50M跟100M各一条 握云退掉以后 每月专线费一共多少", [(50, 1), (100, 1)]),
+        ("10M、20M和50M各两条", [(10, 2), (20, 2), (50, 2)]),
         # a bracketed remark between the sites and their line; the product's name before the next site
         ("总部有2条100M云专线，昌平店有1条50M，另外3家门店（门店编号101、102、205）各有1条10M",
          [(100, 2), (50, 1), (10, 3)]),
