@@ -417,9 +417,11 @@ def _lists(text: str, items: list[Mention]) -> list[Mention]:
     if lines:
         extra.extend(lines)
         counted = {p for ln in lines for p in ln.parts}
-        # A bandwidth said without a count beside counted ones is one line ("总部100M，2个分部各20M").
+        # A bandwidth said without a count beside counted ones is one line ("总部100M，2个分部各20M"), unless it is
+        # what a line is changed to ("一条100M线路…希望降为20M").
         single = [Mention("line", (int(m.value), 1), m.start, m.end, parts=(i,))
-                  for i, m in enumerate(items) if m.kind == "bandwidth" and i not in counted]
+                  for i, m in enumerate(items)
+                  if m.kind == "bandwidth" and i not in counted and not _CHANGED_TO.search(text[max(0, m.start - 6): m.start])]
         every = sorted(lines + single, key=lambda ln: ln.start)
         groups: list[list[Mention]] = [[every[0]]]
         for line in every[1:]:
@@ -452,6 +454,8 @@ _COUNT_BEFORE = re.compile(r"(\d+)\s*(?:(?:条|根|路|个网点|个点)[^\d，,
 _COUNT_AFTER = re.compile(
     r"^\s*(?:的)?\s*(?:专线|线路|线)?\s*(?:其实|实际上|实际|应该)?\s*(?:只|就|才)?\s*(?:是|共|一共|总共|共有|有)?\s*(?:(\d+)\s*(?:条|根|路)|[×xX*]\s*(\d+)\s*(?:条|根|路)?)"
 )
+# A bandwidth a line is changed to ("降为20M", "升级到200M"): the line's new bandwidth, no line of its own.
+_CHANGED_TO = re.compile(r"(?:降为|降到|降成|降级到|升为|升到|升成|升级到|升级为|改为|改成|换成|换为|调到|调成|调为|调整为|调整到|提到|提升到|扩到|扩容到|变成|变为)\s*$")
 # Several bandwidths named one by one, then one count for each ("50M跟100M各一条", "10M、20M各2条"): the joiner
 # between two of them, and the count after the last.
 _BANDWIDTH_JOIN = re.compile(r"^\s*(?:的)?\s*(?:专线|线路)?\s*(?:[、,，]|和|及|与|跟|以及)\s*$")

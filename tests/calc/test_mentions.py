@@ -296,6 +296,8 @@ def test_runs_of_amounts_are_lists(question, amounts):
         # bandwidths named one by one, one count for each after the last
         ("我们50M跟100M各一条 握云退掉以后 每月专线费一共多少", [(50, 1), (100, 1)]),
         ("10M、20M和50M各两条", [(10, 2), (20, 2), (50, 2)]),
+        # the bandwidth a line is changed to is no line of its own
+        ("总部有一条100M线路（沃云部分已停用），希望降为20M，每月能节省多少", [(100, 1)]),
         # a bracketed remark between the sites and their line; the product's name before the next site
         ("总部有2条100M云专线，昌平店有1条50M，另外3家门店（门店编号101、102、205）各有1条10M",
          [(100, 2), (50, 1), (10, 3)]),
