@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from datetime import date, datetime, time
@@ -623,17 +624,16 @@ def set_apart(
     Only a part one of the `excluded` flags names (not negated) is set apart; the text is read from the first
     marker to the end of its sentence or to the first word saying what the rest is ("其余时间是光缆故障")."""
     mentions, flags = _besides(mentions, flags, besides, ends, excluded)
-    said = _part_span(mentions.original, markers, ends)
-    written = _part_span(mentions.text, markers, ends)
-    if said is None or written is None:
+    part_ = _said_part(mentions, flags, lambda text: _part_span(text, markers, ends), excluded)
+    if part_ is None:
         return mentions, flags
+    written, of_part, counts_not = part_
     # Hours said as a part of the ones before ("累计46小时（其中22日那一次14小时）") are no further outage to sum.
     mentions = _unsummed(mentions, written)
-    of_part = [f for f in flags if said[0] <= f.start < said[1]]
-    if not any(f.name in excluded and not f.negated for f in of_part):
+    if not counts_not:
         return mentions, flags
     items = mentions.items
-    inside = [i for i, m in enumerate(items) if m.kind == "duration" and not m.parts and written[0] <= m.start < written[1]]
+    inside = _durations_in(items, written)
     if not inside or items[inside[0]].unit not in _HOURS_IN:
         return mentions, flags
     part = inside[0]
@@ -656,19 +656,33 @@ def _besides(
 ) -> tuple[Mentions, list[Flag]]:
     """An outage said besides the total, of a kind that does not count ("非计划中断40小时（另有一次6小时的计划割接，不计
     在内）"): its flags are said of it only, and its hours are neither added to the total nor taken off it."""
-    said = _in_aside(mentions.original, _part_span(mentions.original, besides, ends))
-    written = _in_aside(mentions.text, _part_span(mentions.text, besides, ends))
-    if said is None or written is None:
+    part_ = _said_part(mentions, flags, lambda text: _in_aside(text, _part_span(text, besides, ends)), excluded)
+    if part_ is None or not part_[2]:
         return mentions, flags
-    of_part = [f for f in flags if said[0] <= f.start < said[1]]
-    if not any(f.name in excluded and not f.negated for f in of_part):
-        return mentions, flags
+    written, of_part, _ = part_
     mentions = _unsummed(mentions, written)
     items = mentions.items
-    gone = {i for i, m in enumerate(items) if m.kind == "duration" and not m.parts and written[0] <= m.start < written[1]}
+    gone = set(_durations_in(items, written))
     if not gone:
         return mentions, flags
     return replace(mentions, items=_without(items, gone)), [f for f in flags if f not in of_part]
+
+
+def _said_part(
+    mentions: Mentions, flags: list[Flag], span: Callable[[str], tuple[int, int] | None], excluded: tuple[str, ...],
+) -> tuple[tuple[int, int], list[Flag], bool] | None:
+    """The part `span` finds (in the digit text), the flags said in it (found in the text as said) and whether one
+    of the `excluded` flags, not negated, is among them; None when the text has no such part."""
+    said, written = span(mentions.original), span(mentions.text)
+    if said is None or written is None:
+        return None
+    of_part = [f for f in flags if said[0] <= f.start < said[1]]
+    return written, of_part, any(f.name in excluded and not f.negated for f in of_part)
+
+
+def _durations_in(items: list[Mention], span: tuple[int, int]) -> list[int]:
+    """The indices of the durations said (not summed) inside `span`."""
+    return [i for i, m in enumerate(items) if m.kind == "duration" and not m.parts and span[0] <= m.start < span[1]]
 
 
 def _in_aside(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:

@@ -132,7 +132,7 @@ class ScopeLexicon:
         if len(query) < LONG_MESSAGE:
             return ""
         parts = [m.group(0).strip() for m in _SENTENCE_WITH_END.finditer(_ASIDE.sub("", query)) if m.group(0).strip()]
-        introducing = [any(w in p for w in self.introducing) for p in parts]
+        introducing = [self._introduces(p) for p in parts]
         asked: list[str] = []
         for k, part in enumerate(parts):
             if introducing[k] or not any(w in part for w in self.questioning):
@@ -142,6 +142,10 @@ class ScopeLexicon:
             asked.append(part)
         core = "".join(asked)
         return core if core and len(core) <= len(query) / 2 else ""
+
+    def _introduces(self, sentence: str) -> bool:
+        """Whether a sentence introduces the writer (see `introducing`)."""
+        return any(w in sentence for w in self.introducing)
 
     def denied(self, query: str) -> tuple[str, ...]:
         """The subjects the query says it is not about ("没转租 只是改了用途" → 转租)."""
@@ -157,7 +161,7 @@ class ScopeLexicon:
         """The message without the sentences introducing its writer ("我是北京青云岭文化传媒有限公司的吴晓"); the whole
         message when it is one sentence or all introduction."""
         sentences = [s for s in _SENTENCES.split(query) if s.strip()]
-        rest = [s for s in sentences if not any(w in s for w in self.introducing)]
+        rest = [s for s in sentences if not self._introduces(s)]
         return "。".join(rest) if len(sentences) > 1 and rest and len(rest) < len(sentences) else query
 
     def addresses_assistant(self, query: str) -> bool:
