@@ -69,11 +69,15 @@ def complete_pending(pending: CalcPlan, reading: Reading, found: list[Candidate]
         return None
     own = choose(found)
     completed = build(pending.name, {**pending.inputs, **given}, [*pending.assumptions, *assignment.assumptions])
+    theirs = next((c.fill for c in found if own is not None and c.name == own.name), None)
     if own is not None and own.name != pending.name and not own.missing and (
         len(own.inputs) > len(assignment.inputs) or not completed.runnable
+        or (theirs is not None and theirs.cue_total > 0 and assignment.cue_total == 0)
     ):
         # Another calculation the message asks in full, where the pending one would still wait for values
-        # ("10月的账单最晚几号交" while days overdue are awaited: the bill's due day, not half of an overdue status).
+        # ("10月的账单最晚几号交" while days overdue are awaited: the bill's due day, not half of an overdue status),
+        # or whose values its own cue words name while the pending one would take them by position alone
+        # ("下个月十五号发书面通知解除合同 最早哪天能解" while a term's start is awaited: a notice day, no start).
         return None
     # Values nobody asked for continue a latent plan only when they are all it needs.
     return None if pending.latent and not completed.runnable else completed
@@ -399,7 +403,10 @@ def follow_up(
     if (part := _part_asked(last, last_result, reading)) is not None:
         return part
     stated = None
-    if (own is not None and not own.missing and own.inputs and not cue and own.name != last.name
+    # A calculation no word of the message names ("客户说他下周一交": a day, weighed by the clauses before) is no
+    # question of its own beside the last one.
+    named_own = own is not None and any(c.keywords > 0 for c in found if c.name == own.name)
+    if (own is not None and named_own and not own.missing and own.inputs and not cue and own.name != last.name
             and (stated := _stated_for_last(own, last, reading, found)) is None):
         if reading.yes_no and own.name in siblings(last.name) and vocabulary().calculators[own.name].verdict:
             # The verdict asked of the rule read the other way round ("转让日期是7月10日，这符合通知期限吗" after the
@@ -409,6 +416,12 @@ def follow_up(
                 return build(own.name, kept, [*last.assumptions, *own.assumptions])
         # Complete only with the month the conversation gave its day, it is still a question of this conversation.
         return own if dated else None
+    if reading.settled & set(last_spec.triggers) and not keyword_score(last_spec, reading.phrases - reading.settled):
+        # The last calculation's change said as done ("那降完以后，100M一整年总共要付多少" after 200M → 100M) names the
+        # line as it will be: the message's own complete calculation is asked, not the change again.
+        after = next((c for c in found if c.name != last.name and c.keywords > 0), None)
+        if after is not None and after.inputs and not REGISTRY[after.name].missing(after.inputs):
+            return build(after.name, after.inputs, after.fill.assumptions)
     placed, spans = _placed_months(last_spec, last.inputs, reading)
     days, day_spans = bare
     placed, spans = {**placed, **days}, spans + day_spans
@@ -482,7 +495,7 @@ def follow_up(
     related = [] if restates_last or not (asks_anything or whether) else [
         c for c in found
         if c.name != last.name and keyword_score(c.spec, own_words) >= needed and (c.spec.verdict or not whether)
-        and not (changes and keyword_score(c.spec, own_words) <= last_named)
+        and not (changes and keyword_score(c.spec, own_words) <= last_named) and not _read_other_way(c.spec, reading.text)
     ]
     if not related and cued_elsewhere:
         # The last calculator takes the message's days by position alone while another one its own words name
@@ -610,8 +623,8 @@ def _part_of_composed(
     vocab = vocabulary()
     parts = vocab.result_parts
     for c in sorted(others, key=lambda c: -c.keywords):
-        if c.spec.opposite and not c.spec.reads_value_as(question) and vocab.calculators[c.spec.opposite].reads_value_as(question):
-            continue  # the question says the amount is of the other kind ("含税价" is no pre-tax amount)
+        if _read_other_way(c.spec, question):
+            continue
         inputs = carry(c.name, dict(c.inputs), plan_, last_result, verdict=False, said=question)
         if REGISTRY[c.name].missing(inputs) or not any(_number_or(v) == _number_or(amount) for v in inputs.values()):
             continue
@@ -625,6 +638,13 @@ def _part_of_composed(
         ):
             return build(c.name, inputs, [*plan_.assumptions, *c.fill.assumptions])
     return None
+
+
+def _read_other_way(spec: Any, text: str) -> bool:
+    """The text says the amount is of the kind the calculator's `opposite` reads ("含税价" is no pre-tax amount), not
+    asking for that part of this calculator's result ("不含税是多少" asks a tax split)."""
+    return (bool(spec.opposite) and not spec.states_value_as(text) and not spec.asks_derived(text)
+            and vocabulary().calculators[spec.opposite].states_value_as(text))
 
 
 def _asks_part(text: str, last_result: Mapping[str, Any] | None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -15,6 +16,9 @@ from .mentions import DAY_KINDS, denied
 from .registry import REGISTRY
 from .roles import FLAG, KINDS, NEGATING
 
+# What follows a reading's word when it asks for that figure rather than saying the value is one ("不含税价是多少",
+# "未税价和税额各是多少").
+_ASKED_FOR = re.compile(r"的?(?:价格?|金额|部分|价钱|额)?(?:(?:是|为|有|应该是|应是)?(?:多少|几)|[和与跟及、][^，,。？?]{0,6}(?:各|分别|都))")
 TRIGGERS_PATH = Path(__file__).with_name("triggers.toml")
 GIVES = frozenset({"", "money", "date"})
 # A trigger may not hold a capital letter: questions are folded to lower case before triggers are looked for.
@@ -103,6 +107,14 @@ class CalcSpec:
     def reads_value_as(self, text: str) -> bool:
         """The text says one of the words of this calculator's reading of its value (含税, 不含税)."""
         return any(w in text for w in self.reading.get("words", ()))
+
+    def states_value_as(self, text: str) -> bool:
+        """The text says the value is of this calculator's reading: one of its words, neither negated by the
+        character before it ("含税" in "不含税") nor asked for by the words after it ("不含税价是多少")."""
+        return any(
+            (at == 0 or text[at - 1] not in NEGATING) and not _ASKED_FOR.match(text, at + len(w))
+            for w in self.reading.get("words", ()) for at in _occurrences(w, text)
+        )
 
     def goes_beyond(self, text: str) -> bool:
         """The text speaks of what the calculator's result never covers (see `beyond`)."""
@@ -524,6 +536,14 @@ class TriggerIndex:
     def triggered(self, found: set[str]) -> set[str]:
         """The calculators with at least one of the found phrases among their triggers."""
         return {name for p in found for name in self.owners[p]}
+
+
+def _occurrences(word: str, text: str) -> Iterator[int]:
+    """Every index at which `word` starts in `text`."""
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
 
 
 @lru_cache(maxsize=1)

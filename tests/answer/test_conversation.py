@@ -630,3 +630,28 @@ def test_a_reply_stating_values_without_picking_an_option_answers_the_question_a
     then = fake_assistant.ask("韩工：受理日期是4月27日，实际开通日期是5月15日。", session=first.session_id)
     assert then.calculation is not None and then.calculation.name == "late_activation_credit"
     assert then.calculation.result == 8.0
+
+
+@pytest.mark.parametrize(
+    ("turns", "calculator", "inputs"),
+    [
+        # the change said as done names the line as it will be: its own fee is asked, not the change again
+        (["我们专线想从200M降到100M，每个月可以少付多少？", "一整年算下来呢？", "那降完以后，100M一整年总共要付多少"],
+         "line_fee", {"bandwidth_mbps": "100", "months": "12"}),
+        # a day no word ties to another calculator is the last calculation's own ("交": the request handed in)
+        (["客户要提前停掉部分云服务，想明年3月31日停，问最晚哪天得把书面申请交上来", "客户说他下周一交"],
+         "early_termination_notice", {"end_on": "2027-03-31", "notice_on": "2026-11-30"}),
+        # a complete question whose day its own cue words name is not the day a waiting calculation lacks
+        (["我们专线是2025年9月1号起租的 合同哪天到期", "那 我今天通知 还来得及不", "啊 那就是 自动又续一年了是吧",
+          "那 续上以后 我们要是下周三发书面通知解除合同 最早哪天能解"],
+         "earliest_termination", {"notice_on": "2026-12-02"}),
+    ],
+)
+def test_a_follow_up_asks_what_its_own_words_name(fake_assistant, turns, calculator, inputs):
+    fake_assistant.today = lambda: TODAY
+    session = None
+    for q in turns:
+        answer = fake_assistant.ask(q, session=session)
+        session = answer.session_id
+    assert answer.calculation is not None and answer.calculation.name == calculator
+    assert {k: str(answer.calculation.inputs.get(k)) for k in inputs} == inputs

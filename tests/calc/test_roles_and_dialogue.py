@@ -420,6 +420,8 @@ def test_a_message_only_stating_a_notice_day_adds_it_to_the_latest_notice_day():
         ("transfer_notice_by", "我们11月5日书面通知的，最早哪天能转", "transfer_notice", {"notice_on": "2026-11-05"}),
         # a value the waiting calculation's own words name completes it
         ("force_majeure_termination", "我们10月20日书面通知的", "force_majeure_termination", {"notice_on": "2026-10-20"}),
+        # a complete question whose day its own cue words name, not the day the waiting calculation lacks
+        ("contract_term", "我们要是下个月十五号发书面通知解除合同 最早哪天能解", "earliest_termination", {"notice_on": "2026-07-15"}),
     ],
 )
 def test_a_reply_naming_the_other_direction_of_the_same_rule_computes_that(waiting, reply, name, inputs):
@@ -1019,6 +1021,11 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
         ("月租四千二 第一次要交多少钱", "那 这四千三里头 税是多少", "vat_split", {"amount": "4300"}),
         # a part of a split said again is read afresh, with its own words
         ("我们上个月出账8480 里面税是多少", "那要是这8480是不含税的呢 税和总数各多少", "vat_from_pre_tax", {"pre_tax": "8480"}),
+        # the last result said to be a pre-tax amount ("不含税" holds no "含税")
+        ("50M跟100M各一条 沃云退掉以后 一个季度专线费一共多少", "假如这个是不含税的价 加上VAT之后是多少", "vat_from_pre_tax",
+         {"pre_tax": "45300"}),
+        # the pre-tax part asked for with the tax says nothing of which the amount is
+        ("50M专线不要云了 一年多少钱", "这笔钱不含税金额和税额分别多少", "vat_split", {"amount": "61200"}),
     ],
 )
 def test_a_follow_up_is_read_with_the_conversations_days_and_results(first, then, name, inputs):
