@@ -221,8 +221,8 @@ def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) ->
     for word in words:
         at = _find(m.left, word, last=True)
         gap = m.left[at + len(word):]
-        # A cue word the never-word qualifies is one noun with it ("未税金额", "不含税价格"), not a nearer name.
-        gap = next((gap[len(w):] for w in nearer if gap.startswith(w)), gap)
+        # A cue word the never-word qualifies is one noun with it ("未税金额", "不含税的价格"), not a nearer name.
+        gap = next((gap.removeprefix("的")[len(w):] for w in nearer if gap.removeprefix("的").startswith(w)), gap)
         # The distance is counted after that noun ("不含税金额为 36500": 不含税 names the amount).
         if at >= 0 and len(gap) <= ADJACENT and not _holds(gap, nearer):
             return True

@@ -625,6 +625,8 @@ def test_a_new_complete_question_starts_fresh():
         ("vat_from_pre_tax", "发票上含税2120元，不含税多少", {}, 1),
         ("vat_from_pre_tax", "不含税16300，含税多少", {"pre_tax": "16300"}, 0),
         ("vat_split", "未税金额1234.5元，加上6%增值税以后总额是多少", {}, 1),
+        # … with 的 between the never-word and the noun it qualifies
+        ("vat_split", "我们这个不含税的金额是两万三 要交的增值税是多少", {}, 1),
         # a number stated as the monthly fee is never a bandwidth ("月租是一万" is not a 10000M line)
         ("line_fee", "嗯 用了 八个月 呃 月租 是 一万", {"months": "8"}, 1),
     ],
