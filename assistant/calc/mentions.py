@@ -296,6 +296,12 @@ def _drop_retracted(text: str, items: list[Mention]) -> tuple[list[Mention], lis
             if len(gap) <= DENIED_GAP and not _SENTENCE_END.search(gap):
                 dropped.add(i)
                 continue
+        if m.kind == "number" and i > 0 and preceding[i] is None and _NOT_BUT.search(before):
+            # "是26个小时不是36": a bare number denied right after a value of another kind, its unit left unsaid.
+            gap = text[items[i - 1].end: m.start]
+            if len(gap) <= DENIED_GAP and not _SENTENCE_END.search(gap):
+                dropped.add(i)
+                continue
         if m.kind == "number" and i + 1 < len(items) and _NOT_BUT.search(before):
             # "不是七个 是九个月": a bare count whose noun the correction says is the value corrected, of any kind.
             if _ELIDED_CORRECTED.match(text[m.end: items[i + 1].start]):

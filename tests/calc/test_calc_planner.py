@@ -90,6 +90,9 @@ QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "calc_questions.toml"
         ("4月9日断了约14小时，4月21日又断了13个小时，合计27小时。月租18000元，能核减多少", "outage_credit",
          {"outage_hours": 27, "monthly_fee": "18000"}),
         ("云专线不含税金额为 36,500 元，请问加税后的含税总额和税额分别是多少", "vat_from_pre_tax", {"pre_tax": "36500"}),
+        # a term said as what was bought (包了一年), beside the months used
+        ("沃云包了一年 才用了五个月就想退 月费2980 违约金要付多少啊", "early_termination_penalty",
+         {"term_months": 12, "months_used": 5, "monthly_fee": "2980"}),
         # a line changed to another bandwidth (升成) is a difference of fees, not the fee of the line counted
         ("如果其中一条20M升成50M 每个月要多掏多少", "line_fee_difference", {"from_mbps": 20, "to_mbps": 50}),
         # the month's bills of a usage-based cloud, named as bills

@@ -209,7 +209,9 @@ def test_a_duration_restated_in_hours_is_not_added_to_itself():
      # the value denied, then the one meant with nothing between (an ASR correction without 是)
      ("哦 不是 八天 十八天", Decimal(18)), ("不是8天，18天", Decimal(18)),
      # a spoken filler between 是 and the value meant
-     ("不是 不是一年 是 呃 九个月", Decimal(9)), ("不是十天 而是 嗯 十二天", Decimal(12))],
+     ("不是 不是一年 是 呃 九个月", Decimal(9)), ("不是十天 而是 嗯 十二天", Decimal(12)),
+     # a bare number denied right after the value meant, its unit left unsaid
+     ("同事说记错了 是26个小时不是36", Decimal(26))],
 )
 def test_a_value_taken_back_after_a_particle_is_dropped(question, kept):
     m = read(question, TODAY)
