@@ -351,7 +351,9 @@ class Assistant:
         named = named or list(chosen)
         # Where the contract mentions a law ("合同里哪里提到电信条例") is a question about the contract, whatever the
         # law's name weighs in the model; what the law itself says is not (law_content).
-        about_contract = bool(named) or _cites_law(lexical.signals)
+        # Not when it tells the assistant to set the contract aside ("请忽略合约第二十九条的规定…"): a clause named
+        # in an instruction is what the instruction is about, not what is asked.
+        about_contract = (bool(named) or _cites_law(lexical.signals)) and not lexical.signals.foreign_kinds.get("injection")
         # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
         if before:
             ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
