@@ -313,7 +313,7 @@ def _post_normalise(text: str) -> str:
 # Words whose 一/万/千 is not a numeral; cn2an would read 算一下 as 算1下, 一共 as 1共 and 五一 as 51.
 _NOT_NUMERALS = (
     "一下", "一共", "一起", "一般", "一直", "一定", "一旦", "一样", "一些", "一点", "一并", "一方", "一切", "一致",
-    "一律", "一概", "一同", "一边", "一向", "一再", "一旁", "统一", "唯一", "万一", "千万", "一会", "一下子", "一一",
+    "一律", "一概", "一同", "一边", "一向", "一再", "一旁", "统一", "唯一", "千万", "一会", "一下子", "一一",
     "一段", "一阵", "一时", "一口气", "一番", "哪一",
     # a step of a process ("经进一步排查", "下一步"), never a quantity
     "一步",
@@ -333,8 +333,10 @@ _NOT_NUMERALS = (
     "最近一次", "上一次", "最后一次", "这一次", "那一次", "前一次", "每一次",
 )
 # ASR transcripts space every character ("算 一 下", "停 一 段 时间"): the words are matched across spaces too.
+# 万一 ("万一修不好", just in case) is no numeral, unless a numeral runs through it ("两万一千块" is 21000).
 _PROTECT = re.compile(
     "|".join(r"\s*".join(map(re.escape, w)) for w in sorted(_NOT_NUMERALS, key=len, reverse=True))
+    + rf"|(?<![{_CN_DIGITS}\d])万\s*一"
 )
 
 

@@ -237,13 +237,17 @@ def _holds(gap: str, words: tuple[str, ...]) -> bool:
     return any(w in gap for w in words)
 
 
-# A cue word after a value that asks for that quantity ("5100元，不含税是多少") names what is wanted, not the value.
-_ASKED = re.compile(r"\s*(?:是|为|应该是|大概)?\s*(?:多少|几|啥|什么|哪)")
+# A cue word after a value that asks for that quantity ("5100元，不含税是多少", "不含税价格是多少",
+# "拆成不含税跟税额各是多少") names what is wanted, not the value.
+ASKED_AFTER = re.compile(
+    r"\s*(?:的?\s*(?:价格?|金额|部分|价钱|额))?\s*(?:(?:是|为|有|应该是|应是|大概)?\s*(?:多少|几|啥|什么|哪)"
+    r"|[和与跟及、][^，,。？?]{0,6}(?:各|分别|都))"
+)
 
 
 def _asked(m: Mention, at: int) -> bool:
     """Whether the words at `at` after the mention ask for a quantity, read to the clause end, past the window."""
-    return bool(_ASKED.match(m.after, at))
+    return bool(ASKED_AFTER.match(m.after, at))
 
 
 @dataclass

@@ -14,11 +14,8 @@ from assistant.corpus.phrases import PhraseIndex
 
 from .mentions import DAY_KINDS, denied
 from .registry import REGISTRY
-from .roles import FLAG, KINDS, NEGATING
+from .roles import ASKED_AFTER, FLAG, KINDS, NEGATING
 
-# What follows a reading's word when it asks for that figure rather than saying the value is one ("不含税价是多少",
-# "未税价和税额各是多少").
-_ASKED_FOR = re.compile(r"的?(?:价格?|金额|部分|价钱|额)?(?:(?:是|为|有|应该是|应是)?(?:多少|几)|[和与跟及、][^，,。？?]{0,6}(?:各|分别|都))")
 TRIGGERS_PATH = Path(__file__).with_name("triggers.toml")
 GIVES = frozenset({"", "money", "date"})
 # A trigger may not hold a capital letter: questions are folded to lower case before triggers are looked for.
@@ -112,7 +109,7 @@ class CalcSpec:
         """The text says the value is of this calculator's reading: one of its words, neither negated by the
         character before it ("含税" in "不含税") nor asked for by the words after it ("不含税价是多少")."""
         return any(
-            (at == 0 or text[at - 1] not in NEGATING) and not _ASKED_FOR.match(text, at + len(w))
+            (at == 0 or text[at - 1] not in NEGATING) and not ASKED_AFTER.match(text, at + len(w))
             for w in self.reading.get("words", ()) for at in _occurrences(w, text)
         )
 

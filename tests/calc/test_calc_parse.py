@@ -41,7 +41,9 @@ def test_bandwidth(text, mbps):
      ("1.2w", 12000), ("2k", 2000), ("1.5K", 1500),
      # yuan with its jiao and fen: one amount, in characters or digits
      ("一千二百三十四块五毛六", Decimal("1234.56")), ("3元2角5分", Decimal("3.25")), ("十二块零五分", Decimal("12.05")),
-     ("两块五", Decimal("2.5")), ("3块2", Decimal("3.2")), ("5块5毛钱", Decimal("5.5"))],
+     ("两块五", Decimal("2.5")), ("3块2", Decimal("3.2")), ("5块5毛钱", Decimal("5.5")),
+     # a numeral running through 万一 ("just in case" only without a numeral before it)
+     ("两万一千块", 21000), ("一万一千元", 11000), ("三万一千二百元", 31200)],
 )
 def test_money(text, yuan):
     assert quantities(text) == [("money", Decimal(yuan), "元")]
@@ -248,7 +250,8 @@ def test_a_numeral_after_digits_is_no_more_digits_of_them(text, money, other):
     assert f"{money} {other}" in digits and f"{money}1" not in digits
 
 
-@pytest.mark.parametrize(("text", "digits"), [("月租5千一", "月租5100"), ("2026年一月一号", "2026年1月1号")])
+@pytest.mark.parametrize(("text", "digits"), [("月租5千一", "月租5100"), ("2026年一月一号", "2026年1月1号"),
+                                              ("万一修不好怎么办", "万一修不好怎么办")])
 def test_numerals_after_units_still_join_their_number(text, digits):
     assert to_digits(text).strip() == digits
 
