@@ -393,7 +393,8 @@ def follow_up(
         # fee paid on 7月12号): the day is the one nearest the conversation's days. (The same rule read the other
         # way round is _better_sibling's to decide.)
         return other_day
-    cue = is_follow_up(question) or refers_back(question)
+    # A value the last calculation holds, taken back ("不是五十兆 是二十兆 我看错了"), corrects it.
+    cue = is_follow_up(question) or refers_back(question) or _takes_back_last(reading, last)
     # A complete question of its own, not introduced as a follow-up, starts fresh; one that states none of its
     # inputs (the VAT of the default 100 元 opening fee, for "加上开户费 第一次交多少") is no complete question, and
     # one for the same calculator is read as a change of the last ("我们计划3月25日发出通知，来得及吧" after a
@@ -708,6 +709,12 @@ def _rounds_down_to(amount: Decimal, said: set[str]) -> bool:
     digits = str(int(amount))
     step = Decimal(10) ** (len(digits) - len(digits.rstrip("0")))
     return step > 1 and any(amount <= Decimal(v) < amount + step for v in said)
+
+
+def _takes_back_last(reading: Reading, last: CalcPlan) -> bool:
+    """A value the message takes back is one of the last calculation's inputs."""
+    held = _plain_values(list(last.inputs.values()))
+    return any(_plain_values(m.value) & held for m in reading.mentions.retracted)
 
 
 def _plain_values(value: Any) -> set[str]:

@@ -150,6 +150,7 @@ def test_the_weekday_said_with_a_day_and_the_agent_said_with_you_leave_the_verb_
         ("是我们自己机房的设备坏了，断了30小时", {"in_operator_network": False}),
         # A job title is no network of the customer's ("仓储有限公司的网络管理员").
         ("我是某仓储有限公司的网络管理员，专线断了30小时", {"in_operator_network": None}),
+        ("我是北京顺迅冷链物流有限公司网络运维主管吴建国，专线断了30小时", {"in_operator_network": None}),
         # Said unrelated after it is named, a side is negated as "不是我们这边的问题" is.
         ("断了30小时，与我方设备无关", {"in_operator_network": True}),
         ("断了30小时，跟我们机房完全没关系", {"in_operator_network": True}),
@@ -1028,6 +1029,9 @@ def test_a_correction_restating_the_question_before_names_no_other_calculator_by
         # the last result said to be a pre-tax amount ("不含税" holds no "含税")
         ("50M跟100M各一条 沃云退掉以后 一个季度专线费一共多少", "假如这个是不含税的价 加上VAT之后是多少", "vat_from_pre_tax",
          {"pre_tax": "45300"}),
+        # a value of the last calculation taken back corrects it, though the message alone is a question of its own
+        ("现在是50M的专线 想升到100M 一年要多交多少钱", "呃 不是五十兆 是二十兆 我看错了", "line_fee_difference",
+         {"from_mbps": "20", "to_mbps": "100", "months": "12"}),
         # the pre-tax part asked for with the tax says nothing of which the amount is
         ("50M专线不要云了 一年多少钱", "这笔钱不含税金额和税额分别多少", "vat_split", {"amount": "61200"}),
     ],
