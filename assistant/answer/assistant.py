@@ -896,9 +896,11 @@ def _previous_question(state: SessionState, today: date) -> str:
     """The last question of the conversation that the contract covered, or '', without redaction placeholders;
     a reply that only gave a value ("１３号") is read with the question it answered."""
     said = _previous_questions(state, 2)
-    if len(said) == 2 and calc.only_values(said[0], today):
-        return f"{said[1]}，{said[0]}"
-    return next(iter(said), "")
+    try:
+        joined = len(said) == 2 and calc.only_values(said[0], today)
+    except CalcInputError:
+        joined = False  # its impossible date ("这个月31号" in November) was explained when it was asked
+    return f"{said[1]}，{said[0]}" if joined else next(iter(said), "")
 
 
 def _previous_questions(state: SessionState, n: int = CONTEXT_TURNS) -> list[str]:

@@ -655,3 +655,12 @@ def test_a_follow_up_asks_what_its_own_words_name(fake_assistant, turns, calcula
         session = answer.session_id
     assert answer.calculation is not None and answer.calculation.name == calculator
     assert {k: str(answer.calculation.inputs.get(k)) for k in inputs} == inputs
+
+
+def test_an_impossible_date_asked_before_is_not_read_again_as_an_error(fake_assistant):
+    fake_assistant.today = lambda: TODAY  # November: it has no 31st
+    a = fake_assistant.ask("欠了5000 逾期10天 违约金多少")
+    b = fake_assistant.ask("那要是拖到这个月三十一号再交呢", session=a.session_id)
+    assert b.intent is Intent.clarify and "30天" in b.answer
+    c = fake_assistant.ask("那20天呢", session=a.session_id)
+    assert c.calculation is not None and c.calculation.name == "late_fee"
