@@ -148,6 +148,7 @@ FLAG = "flag"
 KINDS = frozenset(FILLERS) | {FLAG}
 
 ADJACENT = 3  # a cue ending this close before a value names it
+AMOUNT_NOUNS = ("费用", "价格", "价钱", "款项", "金额")  # words for an amount of money, whatever it is of
 _SPANS = frozenset({"days", "hours", "months"})
 COMPOSITE_BONUS = 0.4
 REQUIRED_BONUS = 0.3  # an input the calculator cannot do without is filled before an optional one
@@ -221,8 +222,9 @@ def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) ->
     for word in words:
         at = _find(m.left, word, last=True)
         gap = m.left[at + len(word):]
-        # A cue word the never-word qualifies is one noun with it ("未税金额", "不含税的价格"), not a nearer name.
-        gap = next((gap.removeprefix("的")[len(w):] for w in nearer if gap.removeprefix("的").startswith(w)), gap)
+        # A cue word, or a plain word for an amount, the never-word qualifies is one noun with it ("未税金额",
+        # "不含税的价格", "不含税的费用是一万五"), not a nearer name.
+        gap = next((gap.removeprefix("的")[len(w):] for w in (*nearer, *AMOUNT_NOUNS) if gap.removeprefix("的").startswith(w)), gap)
         # The distance is counted after that noun ("不含税金额为 36500": 不含税 names the amount).
         if at >= 0 and len(gap) <= ADJACENT and not _holds(gap, nearer):
             return True

@@ -628,6 +628,8 @@ def test_a_new_complete_question_starts_fresh():
         ("vat_split", "未税金额1234.5元，加上6%增值税以后总额是多少", {}, 1),
         # … with 的 between the never-word and the noun it qualifies
         ("vat_split", "我们这个不含税的金额是两万三 要交的增值税是多少", {}, 1),
+        # … or a plain word for an amount, which is no cue of the calculator's
+        ("vat_split", "这笔不含税的费用是一万五 增值税要交多少", {}, 1),
         # a never-word asked for beside another part ("拆成不含税跟税额各是多少") states nothing of the value
         ("vat_split", "含税金额21200 拆成不含税跟税额各是多少", {"amount": "21200"}, 0),
         # a number stated as the monthly fee is never a bandwidth ("月租是一万" is not a 10000M line)
