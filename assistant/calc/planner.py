@@ -105,6 +105,9 @@ def choose(found: list[Candidate]) -> CalcPlan | None:
         # Nor does one without values that asks for no figure of the kind the calculator gives: "合同到期不续了
         # 设备要还回去吗" is about the equipment, not the term's end date, whose inputs it would ask for.
         return None
+    if _asks_which_reading(best):
+        # "开户费100块是含税价还是不含税价" asks which way the contract reads its figure (M-28 says), not the split.
+        return None
     outright = _asked_outright(found)
     if outright is not None:
         best = outright
@@ -223,6 +226,14 @@ def _asks_which_of_two(best: Candidate) -> bool:
     return best.asked != "money" and any(w in best.text for w in vocabulary().alternatives)
 
 
+def _asks_which_reading(best: Candidate) -> bool:
+    """Whether the question names both readings of its value around "还是" ("是含税的价格 还是说税要另外加") and asks
+    for no figure: it asks which reading holds."""
+    other = vocabulary().calculators.get(best.spec.opposite) if best.spec.opposite else None
+    return (other is not None and not best.features["compute"] and _asks_which_of_two(best)
+            and best.spec.states_value_as(best.text) and other.states_value_as(best.text))
+
+
 def _asked_outright(found: list[Candidate]) -> Candidate | None:
     """A question without values that one calculator leads on trigger phrases, and that either asks outright for
     a calculation ("帮我算一下逾期的违约金": its inputs are to be asked for) or asks for a number the calculator
@@ -337,14 +348,18 @@ def unlisted_whichever(plan_: CalcPlan, question: str, today: date) -> tuple[Alt
 
 
 def bandwidth_choices(plan_: CalcPlan, question: str) -> list[Alternative]:
-    """When the first input a plan still needs is a bandwidth, one reading per bandwidth the tariff lists (M-23),
+    """When the first input a plan still needs is a bandwidth (or one a bandwidth may stand for), one reading per bandwidth the tariff lists (M-23),
     each the question with that bandwidth said as the input's example says it ("原来200M" → "原来50M"): the person
     picks one rather than types it (and then the next one still needed). Empty otherwise."""
     spec = vocabulary().calculators[plan_.name]
     kinds = {r.name: r.kind for r in spec.roles}
-    if not plan_.missing or kinds.get(plan_.missing[0]) != "bandwidth":
+    if not plan_.missing:
         return []
-    name = plan_.missing[0]
+    # A monthly fee that a bandwidth may stand for instead (one_of: the first payment's) is asked as the bandwidth.
+    group = next((g for g in get(plan_.name).one_of if plan_.missing[0] in g), (plan_.missing[0],))
+    name = next((n for n in group if kinds.get(n) == "bandwidth"), None)
+    if name is None:
+        return []
     example = spec.examples.get(name, "")
     out = []
     for mbps in LINE_TARIFF:

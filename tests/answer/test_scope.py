@@ -271,6 +271,7 @@ def test_the_weights_file_is_checked_when_loaded(tmp_path):
         # asking whether to stop for a few months asks no period ("几个月" is "a few"); asking how many months does
         ("云专线能不能先暂停几个月 等搬完办公室再恢复", ["云专线产品不能办理暂关/恢复业务"], None),
         ("雲專線可以先暫停幾個月、之後再復機嗎？", ["云专线产品不能办理暂关/恢复业务"], None),
+        ("客户还想先把专线暂停几个月，等业务回来了再恢复，能办吗", ["云专线产品不能办理暂关/恢复业务"], None),
         ("业务暂停最多能停几个月", ["甲方申请暂停业务的，按规定收取业务暂停费用"], "duration"),
         # asks for a price: a sum, a rate or the tariff it is charged by states one
         ("业务暂停费多少钱", ["甲方申请暂停业务的，按规定收取业务暂停费用"], "money"),

@@ -157,7 +157,9 @@ def test_plan_on_colloquial_questions(question, name, inputs, today):
      "专线是50M的，专线和沃云的费用要分别交、发票也是两张，合同里是不是就是这么规定的？",
      # a value the rule itself states (the one-year term), none the calculator reads
      "我们这份协议签的期限是一年，到期前要是双方谁都没提，是不是会自动续下去？",
-     "协议期限写的是一年，到期以后会不会自己顺延", "合同一年到期了没人提，会默认续下去吗"],
+     "协议期限写的是一年，到期以后会不会自己顺延", "合同一年到期了没人提，会默认续下去吗",
+     # both readings of the amount named around 还是: which one holds is M-28's fact, not a split
+     "开户费100块是含税价还是不含税价", "你们那个开户费一百块 它是含税的价格 还是说税要另外再加"],
 )
 def test_plain_lookups_are_not_calculations(question, today):
     assert plan(question, today) is None
@@ -329,6 +331,19 @@ def test_both_bandwidths_of_a_change_are_offered_one_after_the_other(today):
     assert second.inputs["from_mbps"] == 50 and second.missing == ["to_mbps"]
     done = bandwidth_choices(second, choices[2].question)[3].plan
     assert done.runnable and run(done.name, done.inputs).result == 4900
+
+
+def test_a_monthly_fee_a_bandwidth_may_stand_for_is_offered_as_the_bandwidths(today):
+    """The first payment takes a monthly fee or a bandwidth: without either, the tariff's bandwidths are offered,
+    and a pick completes it with that line's price."""
+    from assistant.calc import bandwidth_choices
+
+    first = build("first_payment", {}, [])
+    assert first.missing == ["monthly_fee"]
+    choices = bandwidth_choices(first, "第一次总共要交多少钱？")
+    assert [c.label for c in choices] == ["10M", "20M", "50M", "100M", "200M"]
+    done = choices[1].plan
+    assert done.runnable and run(done.name, done.inputs).result == 2200
 
 
 def test_a_new_question_replaces_the_pending_one(today):
