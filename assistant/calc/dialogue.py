@@ -375,6 +375,10 @@ def follow_up(
     question = unquoted(question, last_result, today)
     reading = understand(question, today)
     last_spec = vocabulary().calculators[last.name]
+    if last_spec.goes_beyond(reading.text) and not reading.mentions.has_values:
+        # What the last result never covers ("恢复以后从什么时候开始重新计费" after a restore deadline) is asked of its
+        # rule, as it would be alone.
+        return None
     if (pointed := _result_pointed_at(reading, last_result)) is not None:
         # "这四千三里头 税是多少" after a first payment of 4300: the result named, not a new monthly fee.
         question, reading = pointed, understand(pointed, today)

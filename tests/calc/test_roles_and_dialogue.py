@@ -569,6 +569,18 @@ def test_a_message_asking_for_a_rule_is_no_related_calculation():
     assert follow_up("最后一个问题：开票金额以什么为准？", TODAY, last, last_result) is None
 
 
+@pytest.mark.parametrize(("first", "then"), [
+    ("客户今天上午9点把欠费和违约金都补交了，问最晚什么时候恢复服务", "客户问恢复以后什么时候开始重新计费"),
+    ("昨天晚上22:40交清的欠费和违约金 最晚啥时候恢复", "恢复以后从啥时候开始重新收费"),
+    ("断了30个小时 月租2100 能减多少", "那这个损失你们赔不赔"),
+])
+def test_a_follow_up_on_what_the_last_result_never_covers_asks_the_rule(first, then):
+    """When billing starts again, or the losses an outage caused, are no part of the restore deadline or the credit
+    just given: the clause answers, as it would the question alone."""
+    last, last_result = last_of(first)
+    assert follow_up(then, TODAY, last, last_result) is None
+
+
 @pytest.mark.parametrize(
     ("then", "name", "result"),
     [
@@ -1110,6 +1122,7 @@ def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, f
         ("内容被人投诉删掉 一年超过几次你们就能跟我们解约", True),  # the rule's count, which A1-6.3 states
         ("我们10月的bill多少天不交会被停云", True),
         ("要在几天内报备", True),
+        ("客户准备月底跟我们解除合同，问要提前几个工作日书面提出", True),  # A1-13.1's 20 business days
         ("6月份账单要是一直没交 超过几天会停沃云", True),
         ("今年被删了6次 你们能终止合作吗", False),  # the person's own count
         ("欠费十二天了 还有几天会停云", False),  # the days left of the person's own case
