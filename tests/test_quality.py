@@ -53,6 +53,21 @@ def test_colloquial_lookups_cite_the_right_clause(real_assistant, question, clau
     assert clause in [c.clause_id for c in a.citations[:3]]
 
 
+@pytest.mark.parametrize(
+    "question, clause",
+    [
+        # the hour to take down contested content is A1-6.3's; A1-2.8 only says "在规定时间内" to explain
+        ("有人投诉我们网站内容侵权了 我们得在多久之内删掉", "A1-6.3"),
+        ("被人投诉图片侵权以后，客户最晚多长时间内要删", "A1-6.3"),
+        # who owns the converter is M-4's; M-5 names the converter but speaks of its upkeep and return
+        ("放在我们机房那台光电转换器，所有权是谁的", "M-4"),
+    ],
+)
+def test_the_clause_stating_the_asked_fact_comes_first(real_assistant, question, clause):
+    a = real_assistant.ask(question)
+    assert a.intent is Intent.lookup and a.citations[0].clause_id == clause
+
+
 def test_out_of_scope_points_to_the_hotline(real_assistant):
     a = real_assistant.ask("我手机套餐流量不够用了怎么办")
     assert a.intent is Intent.out_of_scope and not a.citations and "10010" in a.answer
