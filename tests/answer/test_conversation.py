@@ -116,6 +116,15 @@ def test_a_reply_the_last_answer_cannot_take_is_not_read_as_its_calculation(fake
     assert b.calculation is None or b.calculation.name != not_calculator
 
 
+def test_a_follow_up_naming_the_parties_is_answered_by_the_clause_of_the_last_calculation(fake_assistant):
+    """"联通这边" and "直接" are no subject: the follow-up's other words are M-11's, which the sublease penalty rests on."""
+    fake_assistant.today = lambda: date(2026, 6, 1)
+    first = fake_assistant.ask("客户把专线私下转租了 开通9个月了 标准资费5100一个月 违约金多少")
+    assert first.calculation is not None and first.calculation.name == "sublease_penalty"
+    then = fake_assistant.ask("那联通这边可以直接把协议终止掉吗", session=first.session_id)
+    assert then.intent is Intent.lookup and then.citations[0].clause_id == "M-11"
+
+
 def test_history_is_recorded_and_bounded(fake_assistant):
     a = fake_assistant.ask("开户费多少钱")
     for _ in range(3):
