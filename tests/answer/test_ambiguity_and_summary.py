@@ -324,6 +324,26 @@ def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, fi
     assert summary.startswith(first + "，") and len(summary) <= MAX_SUMMARY
 
 
+@pytest.mark.parametrize(
+    ("question", "clause", "first"),
+    [
+        # an item of a list the clause forbids: the customer may not; of Unicom's right the item alone says nothing
+        ("我们网站上可以散布谣言吗", "A2-3", "不可以，"),
+        ("可以在云上放博彩游戏吗", "A1-2.5.4", "不可以，"),
+        ("联通有权因为我们散布谣言断网吗", "A2-3", ""),
+        # the question's words in the fact, with no negator and no duty stated, settle nothing: no yes is said
+        ("专线和云能开一张发票吗", "M-32", ""),
+        ("能在云主机上做代理服务器吗", "A1-2.5.2", ""),
+    ],
+)
+def test_a_yes_no_word_only_where_the_fact_settles_it(corpus, question, clause, first):
+    summary = lookup_summary(question, [corpus.get(clause).text])
+    if first:
+        assert summary.startswith(first)
+    else:
+        assert not summary.startswith(("是", "否", "可以", "不可以"))
+
+
 def test_force_majeure_is_no_negation(corpus):
     # "不可抗力" holds the characters of "不可": a question about it is not answered 不可以 for that.
     summary = lookup_summary("不可抗力超过一个月 可以解约吗", [corpus.get("A1-10.2").text])
