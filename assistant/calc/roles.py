@@ -224,7 +224,8 @@ def _beside(words: tuple[str, ...], m: Mention, nearer: tuple[str, ...] = ()) ->
         gap = m.left[at + len(word):]
         # A cue word, or a plain word for an amount, the never-word qualifies is one noun with it ("未税金额",
         # "不含税的价格", "不含税的费用是一万五"), not a nearer name.
-        gap = next((gap.removeprefix("的")[len(w):] for w in (*nearer, *AMOUNT_NOUNS) if gap.removeprefix("的").startswith(w)), gap)
+        noun = gap.removeprefix("的")
+        gap = next((noun[len(w):] for w in (*nearer, *AMOUNT_NOUNS) if noun.startswith(w)), gap)
         # The distance is counted after that noun ("不含税金额为 36500": 不含税 names the amount).
         if at >= 0 and len(gap) <= ADJACENT and not _holds(gap, nearer):
             return True
