@@ -91,6 +91,10 @@ def test_foreign_subjects_are_found_by_kind(fake_assistant, question, kind):
         ("联通IDC机柜多少钱一个月", "products", True),
         ("客户问：能不能自己把我们装的设备挪到别的机柜去", "products", False),
         ("机柜要挪个位置 你们那个设备我们自己拔了挪过去行不", "products", False),
+        # 光猫 at the office is the converter of M-4/M-5; only a home's modem is another product
+        ("你们装在机房的那个光猫 算我们的还是你们的", "products", False),
+        ("我家光猫坏了怎么办", "products", True),
+        ("光猫灯一直闪 宽带上不去", "products", True),
         # CDN is a business the contract names (M-18) when it is the customer's, a product when bought from Unicom
         ("我們打算用這條專線做CDN加速的生意，需要先拿什麼執照嗎？", "products", False),
         ("联通的CDN加速服务怎么收费", "products", True),
