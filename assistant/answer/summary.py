@@ -70,8 +70,8 @@ def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | N
             first = f"{first}；{second}"
     word = None
     if is_yes_no(question) and _listed_under_a_ban(clauses[0], first):
-        # An item of a list the clause forbids ("不得…以下…：（4）博彩有奖…") is what may not be done: asked whether
-        # the customer may do it, the answer is no; asked of Unicom ("有权断网吗"), the item alone does not say.
+        # An item of a list the clause forbids ("不得…以下…：（4）博彩有奖…") is what may not be done: asked
+        # whether the customer may do it, the answer is no; asked of Unicom ("有权断网吗"), the item says nothing.
         word = "不可以" if _CAN.search(question) and not _OF_UNICOM.search(question) else None
     elif is_yes_no(question):
         word = _yes_no_word(question, first)
@@ -82,7 +82,9 @@ def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | N
 
 # A duty stated ("应自行负责") before the question's word, and a question asking whether one must ("要自己备份吗").
 _MUST = re.compile(r"应|须|必须|负有")
-_ASKS_MUST = re.compile(r"要不要|需不需要|用不用|得不得|是不是要|是否需要|是否要|是否应|(?:要|需要|得|必须|须|应该|应当)[^，,。？?]{0,12}(?:吗|么|嘛)")
+_ASKS_MUST = re.compile(
+    r"要不要|需不需要|用不用|得不得|是不是要|是否需要|是否要|是否应|(?:要|需要|得|必须|须|应该|应当)[^，,。？?]{0,12}(?:吗|么|嘛)"
+)
 _LIST_ITEM = re.compile(r"^\s*[（(]?\s*\d{1,2}\s*[）)]")
 _OF_UNICOM = re.compile(r"联通|你们|贵司|乙方|有权|有没有权")
 
@@ -139,9 +141,9 @@ def _yes_no_word(question: str, fact: str) -> str | None:
         # "数据要自己备份吗" against "甲方应自行负责数据备份": a duty asked, and the fact states it.
         return "是"
     if not negative:
-        # Otherwise the question's words in the fact without a negator settle nothing: "可以不一样吗" against "必须保持一致",
-        # "能开一张吗" against "分别申领发票". Said anyway, such a yes was right on only half the bank's labelled
-        # yes/no questions; a no backed by a negator on four in five.
+        # Otherwise the question's words in the fact without a negator settle nothing: "可以不一样吗" against
+        # "必须保持一致", "能开一张吗" against "分别申领发票". Said anyway, such a yes was right on only half the
+        # bank's labelled yes/no questions; a no backed by a negator on four in five.
         return None
     return "不可以" if _CAN.search(question) else "否"
 
