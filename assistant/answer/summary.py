@@ -69,12 +69,13 @@ def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | N
         if second and second not in first and len(first) + 1 + len(second) <= MAX_SUMMARY and _related(first, second):
             first = f"{first}；{second}"
     word = None
-    if is_yes_no(question) and _listed_under_a_ban(clauses[0], first):
-        # An item of a list the clause forbids ("不得…以下…：（4）博彩有奖…") is what may not be done: asked
-        # whether the customer may do it, the answer is no; asked of Unicom ("有权断网吗"), the item says nothing.
-        word = "不可以" if _CAN.search(question) and not _OF_UNICOM.search(question) else None
-    elif is_yes_no(question):
-        word = _yes_no_word(question, first)
+    if is_yes_no(question):
+        if _listed_under_a_ban(clauses[0], first):
+            # An item of a list the clause forbids ("不得…以下…：（4）博彩有奖…") is what may not be done: asked
+            # whether the customer may do it, the answer is no; asked of Unicom ("有权断网吗"), the item says nothing.
+            word = "不可以" if _CAN.search(question) and not _OF_UNICOM.search(question) else None
+        else:
+            word = _yes_no_word(question, first)
     if word:
         first = word + "，" + first
     return first[:MAX_SUMMARY]

@@ -348,9 +348,11 @@ def unlisted_whichever(plan_: CalcPlan, question: str, today: date) -> tuple[Alt
 
 
 def bandwidth_choices(plan_: CalcPlan, question: str) -> list[Alternative]:
-    """When the first input a plan still needs is a bandwidth (or one a bandwidth may stand for), one reading per bandwidth the tariff lists (M-23),
-    each the question with that bandwidth said as the input's example says it ("原来200M" → "原来50M"): the person
-    picks one rather than types it (and then the next one still needed). Empty otherwise."""
+    """One reading per bandwidth of M-23's tariff, when the first input a plan still needs is a bandwidth.
+
+    Also when it is an input a bandwidth may stand for (the first payment's monthly fee). Each reading is the question
+    with that bandwidth said as the input's example says it ("原来200M" → "原来50M"): the person picks one rather than
+    types it (and then the next one still needed). Empty otherwise."""
     spec = vocabulary().calculators[plan_.name]
     kinds = {r.name: r.kind for r in spec.roles}
     if not plan_.missing:

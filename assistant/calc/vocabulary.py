@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -101,16 +100,21 @@ class CalcSpec:
         """The text speaks of the calculator's situation (always, when it names none)."""
         return not self.situation or any(w in text for w in self.situation)
 
+    @cached_property
+    def _reading_words(self) -> PhraseIndex:
+        """The words of this calculator's reading of its value, found in one pass over a text."""
+        return PhraseIndex(self.reading.get("words", ()))
+
     def reads_value_as(self, text: str) -> bool:
         """The text says one of the words of this calculator's reading of its value (含税, 不含税)."""
-        return any(w in text for w in self.reading.get("words", ()))
+        return bool(self._reading_words.found(text))
 
     def states_value_as(self, text: str) -> bool:
         """The text says the value is of this calculator's reading: one of its words, neither negated by the
         character before it ("含税" in "不含税") nor asked for by the words after it ("不含税价是多少")."""
         return any(
             (at == 0 or text[at - 1] not in NEGATING) and not ASKED_AFTER.match(text, at + len(w))
-            for w in self.reading.get("words", ()) for at in _occurrences(w, text)
+            for at, w in self._reading_words.occurrences(text)
         )
 
     def goes_beyond(self, text: str) -> bool:
@@ -533,14 +537,6 @@ class TriggerIndex:
     def triggered(self, found: set[str]) -> set[str]:
         """The calculators with at least one of the found phrases among their triggers."""
         return {name for p in found for name in self.owners[p]}
-
-
-def _occurrences(word: str, text: str) -> Iterator[int]:
-    """Every index at which `word` starts in `text`."""
-    at = text.find(word)
-    while at >= 0:
-        yield at
-        at = text.find(word, at + 1)
 
 
 @lru_cache(maxsize=1)
