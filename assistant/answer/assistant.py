@@ -460,7 +460,7 @@ class Assistant:
             return self._calculate(plan, query, state, period, alone)
         state.pending = None
         rests_on = calc.REGISTRY[last.name].clauses if last is not None else ()
-        if not named and rests_on and calc.names_result(query):
+        if not named and rests_on and calc.names_result(query, state.last_result, today):
             # "这个钱什么时候给我们": about the result just given, so about the rule it rests on (its first clause).
             named = list(rests_on[:1])
         if not named and rests_on and follow_up:

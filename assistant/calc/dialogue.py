@@ -696,13 +696,24 @@ def _result_pointed_at(reading: Reading, last_result: Mapping[str, Any] | None) 
     text = reading.text
     spans = [(m.start, m.end) for m in reading.mentions.items
              if m.kind in ("money", "number") and (
-                 (_plain_values(m.value) & said and _POINTER.search(text[: m.start]))
+                 ((_plain_values(m.value) & said or _without_cents(m.value, said)) and _POINTER.search(text[: m.start]))
                  or (said_roughly(text, m) and _rounds_down_to(m.value, said)))]
     if not spans:
         return None
     for a, b in spans:
         text = text[:a] + " " * (b - a) + text[b:]
     return text
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:E[+-]?\d+)?")
+
+
+def _without_cents(amount: Decimal, said: set[str]) -> bool:
+    """Whether a whole amount is a result with its cents dropped or rounded off ("这一百零三块" after 103.56)."""
+    if amount != amount.to_integral_value():
+        return False
+    values = [Decimal(v) for v in said if _NUMBER.fullmatch(v)]
+    return any(v != v.to_integral_value() and amount in (int(v), v.to_integral_value()) for v in values)
 
 
 def _rounds_down_to(amount: Decimal, said: set[str]) -> bool:
@@ -1085,10 +1096,13 @@ def refers_back(question: str) -> bool:
     return bool(_REFERS_BACK.search(question))
 
 
-def names_result(question: str) -> bool:
+def names_result(question: str, last_result: Mapping[str, Any] | None = None, today: date | None = None) -> bool:
     """Whether the message names the last calculation's result or situation ("这个钱什么时候给我们", "减免的钱怎么退",
-    "这种情况下解约要付违约金吗")."""
-    return any(says(w, question) for w in vocabulary().result_words)
+    "这种情况下解约要付违约金吗"), or points at its amount ("这一百零三块是退现金吗" after 103.56)."""
+    if any(says(w, question) for w in vocabulary().result_words):
+        return True
+    return last_result is not None and today is not None and (
+        _result_pointed_at(understand(question, today), last_result) is not None)
 
 
 def asks_figure(question: str, today: date) -> bool:

@@ -1,6 +1,7 @@
 """Multi-turn conversations: follow-ups resolve from the session's state, new topics start fresh."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -263,6 +264,18 @@ def test_words_naming_the_last_result_are_told_from_asking_for_money(question, n
     from assistant import calc
 
     assert calc.names_result(question) is names
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [("那这一百零三块 是退现金给我们吗", True), ("这104块怎么退", True), ("这103.56元什么时候给", True),
+     ("要是月租一百零三块呢", False), ("那这两百块呢", False)],
+)
+def test_the_last_results_amount_pointed_at_names_it(question, names):
+    from assistant import calc
+
+    last_result = {"result": Decimal("103.56"), "unit": "元"}
+    assert calc.names_result(question, last_result, date(2026, 4, 8)) is names
 
 
 def test_the_conversations_calculation_chooses_among_the_readings_of_an_ambiguous_follow_up(fake_assistant):

@@ -1073,6 +1073,21 @@ def test_the_result_said_roughly_is_no_new_value(then, changes):
     assert (got is not None and got[0] == "early_termination_penalty") is changes
 
 
+@pytest.mark.parametrize(
+    ("then", "changes"),
+    [
+        # the result pointed at with its cents dropped (103.56 → "一百零三块") or rounded off is the result talked about
+        ("那这一百零三块 是退现金给我们吗", False),
+        ("这104块钱是直接从账单里扣吗", False),
+        # a whole amount the result does not round to is a new monthly fee
+        ("那这一百零五块的月租呢", True),
+    ],
+)
+def test_the_result_without_its_cents_is_no_new_value(then, changes):
+    got = followed("嗯 我们那个专线 上个礼拜 断了 呃 一天半 月租是两千一 这个能减多少", then)
+    assert (got is not None and got[0] == "outage_credit") is changes
+
+
 def test_an_order_taken_is_an_acceptance_and_a_line_coming_up_is_its_activation():
     first = "喂 我们三月三号 在营业厅那边 你们接的单 那个线路最晚哪天得给我们通上"
     last, _ = last_of(first)
