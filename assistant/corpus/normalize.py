@@ -41,10 +41,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u
 # Spoken fillers an ASR transcript carries; removed only where they stand alone as a word.
 _FILLERS = ("喂", "嗯", "啊", "呃", "额", "哦", "那个", "就是说", "就是", "然后", "这个", "请问一下", "请问", "你好", "您好")
 # 这个/那个 stay where they name a month or week ("这个月的账单").
+# Fillers that are also the first character of words ("额外", "额度"): one only stands alone, before a separator or
+# another filler.
+_WORD_STARTS = ("额",)
 _FILLER_RE = re.compile(
-    r"(^|[，,。.！!？?\s])(?:(?:" + "|".join(_FILLERS) + r")(?![月星礼周])[，,。.！!？?\s]*)+"
+    r"(^|[，,。.！!？?\s])(?:(?:" + "|".join(f for f in _FILLERS if f not in _WORD_STARTS) + r")(?![月星礼周])[，,。.！!？?\s]*"
+    r"|(?:" + "|".join(_WORD_STARTS) + r")(?=[，,。.！!？?\s]|$|" + "|".join(_FILLERS) + r")[，,。.！!？?\s]*)+"
 )
 _REPEAT = re.compile(r"([\u4e00-\u9fff]{2,4})\1+")
+# The one-character fillers, which mean nothing wherever they stand alone; the longer ones ("就是") may join two
+# parts of a sentence ("不是计划割接 就是你们那边的问题") and are dropped only at its start.
+_INTERJECTION_RE = re.compile(
+    r"(^|[，,。.！!？?\s])(?:[" + "".join(f for f in _FILLERS if len(f) == 1) + r"](?=[，,。.！!？?\s]|$)[，,。.！!？?\s]*)+"
+)
 
 
 # A text holding a traditional character (one t2s would change) is converted with OpenCC's tw2sp: Taiwan's words
@@ -152,6 +161,11 @@ def correct_spelling(text: str) -> str:
     return pattern.sub(lambda m: fixes[m.group(0)], text) if pattern else text
 
 
+def _strip_interjections(text: str) -> str:
+    """Drop the one-character fillers (嗯, 呃) standing alone anywhere in a transcript."""
+    return _INTERJECTION_RE.sub(lambda m: m.group(1), text)
+
+
 def strip_fillers(text: str) -> str:
     """Drop spoken fillers (喂, 嗯, 那个, 就是) and immediate word repetitions from a transcript."""
     text = _FILLER_RE.sub(lambda m: m.group(1), text)
@@ -174,4 +188,6 @@ def without_quoted_lines(text: str) -> str:
 @lru_cache(maxsize=1024)
 def normalize_query(text: str) -> str:
     """What every question goes through before retrieval and calculation."""
-    return strip_fillers(correct_spelling(fold(without_quoted_lines(text))))
+    # Interjections are stripped before folding as well: folding closes the spaces of a transcript ("钱 呃 是"),
+    # after which one inside a sentence no longer stands alone as a word.
+    return strip_fillers(correct_spelling(fold(_strip_interjections(without_quoted_lines(text)))))

@@ -42,6 +42,16 @@ def test_fold(raw, folded):
         ("喂 嗯 那个 就是 专线欠费了怎么办", "专线欠费了怎么办"),
         ("嗯嗯，专线专线能不能停", "专线能不能停"),
         ("请问一下开户费多少", "开户费多少"),
+        # a filler standing alone inside a transcript's sentence, before folding closes its spaces
+        ("这个钱 呃 是直接 退给我们 还是 怎么弄", "钱是直接退给我们还是怎么弄"),
+        ("我们那个专线 上个礼拜 断了 呃 一天半", "我们那个专线上个礼拜断了一天半"),
+        # …but not one beginning a word: "额外", "额度" keep their first character
+        ("那个 额度 是 多少", "额度是多少"),
+        ("额外收费吗", "额外收费吗"),
+        # one before another filler still stands alone, and a pure interjection typed onto the next word goes
+        ("额 那个 合同到期了", "合同到期了"),
+        ("嗯这个合同到期了", "合同到期了"),
+        ("呃我们要是不交的话会怎么样", "我们要是不交的话会怎么样"),
     ],
 )
 def test_normalize_query_drops_fillers_and_repetitions(raw, clean):
