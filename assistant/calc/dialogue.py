@@ -687,9 +687,10 @@ _POINTER = re.compile(r"(?:这|那)(?:笔|个)?\s*$")
 
 
 def _result_pointed_at(reading: Reading, last_result: Mapping[str, Any] | None) -> str | None:
-    """The message with an amount blanked that points at the last result by 这/那 and equals it ("这四千三里头"),
-    or says it roughly ("七万多啊 那这个钱…" after 73800), or None when it has none. Only a result of one amount:
-    one of a split's parts said again is read afresh ("那要是这8480是不含税的呢")."""
+    """The message with an amount blanked that points at the last result by 这/那 and equals it ("这四千三里头") or
+    is it without its cents ("这一百零三块" after 103.56), or says it roughly ("七万多啊 那这个钱…" after 73800), or
+    None when it has none. Only a result of one amount: one of a split's parts said again is read afresh
+    ("那要是这8480是不含税的呢")."""
     if (last_result or {}).get("unit") != "元" or isinstance(last_result.get("result"), Mapping):
         return None
     said = _plain_values(last_result.get("result"))

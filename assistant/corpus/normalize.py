@@ -40,12 +40,13 @@ def _numeral_space(m: re.Match[str]) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 # Spoken fillers an ASR transcript carries; removed only where they stand alone as a word.
 _FILLERS = ("喂", "嗯", "啊", "呃", "额", "哦", "那个", "就是说", "就是", "然后", "这个", "请问一下", "请问", "你好", "您好")
-# 这个/那个 stay where they name a month or week ("这个月的账单").
 # Fillers that are also the first character of words ("额外", "额度"): one only stands alone, before a separator or
 # another filler.
 _WORD_STARTS = ("额",)
+# 这个/那个 stay where they name a month or week ("这个月的账单").
 _FILLER_RE = re.compile(
-    r"(^|[，,。.！!？?\s])(?:(?:" + "|".join(f for f in _FILLERS if f not in _WORD_STARTS) + r")(?![月星礼周])[，,。.！!？?\s]*"
+    r"(^|[，,。.！!？?\s])"
+    r"(?:(?:" + "|".join(f for f in _FILLERS if f not in _WORD_STARTS) + r")(?![月星礼周])[，,。.！!？?\s]*"
     r"|(?:" + "|".join(_WORD_STARTS) + r")(?=[，,。.！!？?\s]|$|" + "|".join(_FILLERS) + r")[，,。.！!？?\s]*)+"
 )
 _REPEAT = re.compile(r"([\u4e00-\u9fff]{2,4})\1+")
