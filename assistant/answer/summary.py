@@ -96,7 +96,7 @@ def _listed_under_a_ban(clause_text: str, phrase: str) -> bool:
     if at < 0 or not _LIST_ITEM.match(phrase):
         return False
     lead = clause_text[:at]
-    lead = lead[lead.rfind("。") + 1:] if "。" in lead else lead
+    lead = lead[lead.rfind("。") + 1:]  # rfind gives -1 without one: the whole text before
     return any(n in lead for n in _NEGATIVE)
 
 

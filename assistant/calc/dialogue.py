@@ -706,14 +706,11 @@ def _result_pointed_at(reading: Reading, last_result: Mapping[str, Any] | None) 
     return text
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:E[+-]?\d+)?")
-
-
 def _without_cents(amount: Decimal, said: set[str]) -> bool:
     """Whether a whole amount is a result with its cents dropped or rounded off ("这一百零三块" after 103.56)."""
     if amount != amount.to_integral_value():
         return False
-    values = [Decimal(v) for v in said if _NUMBER.fullmatch(v)]
+    values = [Decimal(v) for v in said]
     return any(v != v.to_integral_value() and amount in (int(v), v.to_integral_value()) for v in values)
 
 
