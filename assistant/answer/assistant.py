@@ -402,6 +402,11 @@ class Assistant:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None
             return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}", summary=short(f"无法计算：{e.message}"))
+        # "那这八十六块 直接抵下个月的账单吗" after a credit of 86.30 asks whether of the result itself: the rule it rests
+        # on answers (below), not a calculation the words around the result name (next month's bill dates).
+        of_result = last is not None and calc.asks_whether_of_result(query, state.last_result, today)
+        if _no_answer_to(plan, of_result):
+            continued, plan = False, None
         # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
         # ("那能直接终止吗") is judged with the question it follows.
         fit = 1.0 if continued else (plan.probability or 0.0) if plan is not None else 0.0
@@ -441,7 +446,7 @@ class Assistant:
             # second encode.
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
             plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
-            plan = plan if _usable(plan, query, context) else None
+            plan = plan if _usable(plan, query, context) and not _no_answer_to(plan, of_result) else None
             if _waits(plan, query, today):
                 held, plan = plan, None
             fit = (plan.probability or 0.0) if plan is not None else 0.0
@@ -869,6 +874,11 @@ def _usable(plan: calc.CalcPlan | None, query: str, context: str) -> bool:
     """No plan, or one that states something and whose calculator's situation the question (with its context)
     speaks of: a suspension asked for ("能先暂停两个月吗") is no suspension for an unpaid bill."""
     return plan is None or (not _states_nothing(plan, query) and calc.applies(plan.name, f"{context} {query}"))
+
+
+def _no_answer_to(plan: calc.CalcPlan | None, whether_of_result: bool) -> bool:
+    """A plan whose calculation gives no verdict, for a message asking only whether of the last result."""
+    return whether_of_result and plan is not None and not calc.gives_verdict(plan.name)
 
 
 def _with_alone(r: Retrieval, alone: Retrieval) -> Retrieval:

@@ -1103,6 +1103,24 @@ def names_result(question: str, last_result: Mapping[str, Any] | None = None, to
         _result_pointed_at(understand(question, today), last_result) is not None)
 
 
+def asks_whether_of_result(question: str, last_result: Mapping[str, Any] | None, today: date) -> bool:
+    """The message points at the last result's amount and asks only whether ("那这八十六块 直接抵下个月的账单吗" after
+    a credit of 86.30): a question on the rule the result rests on, which no calculation without a verdict answers."""
+    vocab = vocabulary()
+    return (
+        last_result is not None
+        and any(says(w, question) for w in vocab.asks_whether)
+        and not asks_figure(question, today)
+        and asked_kind(question, vocab) in ("", "rule")
+        and _result_pointed_at(understand(question, today), last_result) is not None
+    )
+
+
+def gives_verdict(name: str) -> bool:
+    """Whether the calculator's result is a verdict (yes or no) that a whether-question can be answered with."""
+    return vocabulary().calculators[name].verdict
+
+
 def asks_figure(question: str, today: date) -> bool:
     """The message asks for a number or a date (多少, 哪天…), or outright for a calculation."""
     reading = understand(question, today)

@@ -245,6 +245,9 @@ def test_only_values_is_a_message_of_values_and_fillers(message, only):
         ("因为不可抗力想12月31号解约 12月10号发书面通知行不行", "这样终止的话，我们需要承担违约责任吗？", "A1-10.2"),
         # where the contract says it: the clause the calculation rests on
         ("从50M升到100M的话 一整年下来要多掏多少钱", "这价格合同里哪条写的？发我看看", "M-23"),
+        # whether, asked of the result's amount: its rule, not next month's bill dates the words around it name
+        ("专线月租两千一 上个月断了三十个小时 不是计划割接 能减多少", "那这八十六块 直接抵下个月的账单吗", "M-36"),
+        ("专线月租两千一 上个月断了三十个小时 不是计划割接 能减多少", "那这86.30元是在下个月账单里扣吗", "M-36"),
     ],
 )
 def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assistant, first, then, clause):
@@ -276,6 +279,18 @@ def test_the_last_results_amount_pointed_at_names_it(question, names):
 
     last_result = {"result": Decimal("103.56"), "unit": "元"}
     assert calc.names_result(question, last_result, date(2026, 4, 8)) is names
+
+
+@pytest.mark.parametrize(
+    ("question", "whether"),
+    [("那这八十六块 直接抵下个月的账单吗", True), ("这86块要开发票吗", True), ("那这八十六块 什么时候到账", False),
+     ("那这八十六块的税是多少", False), ("那两千块的账单要交吗", False)],
+)
+def test_whether_asked_of_the_last_results_amount_is_told_from_a_figure_asked(question, whether):
+    from assistant import calc
+
+    last_result = {"result": Decimal("86.30"), "unit": "元"}
+    assert calc.asks_whether_of_result(question, last_result, date(2026, 6, 10)) is whether
 
 
 def test_the_conversations_calculation_chooses_among_the_readings_of_an_ambiguous_follow_up(fake_assistant):
