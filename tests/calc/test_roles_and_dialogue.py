@@ -1139,6 +1139,10 @@ def test_the_same_asked_again_for_another_value_reads_as_a_follow_up(question, f
         ("要在几天内报备", True),
         ("客户准备月底跟我们解除合同，问要提前几个工作日书面提出", True),  # A1-13.1's 20 business days
         ("6月份账单要是一直没交 超过几天会停沃云", True),
+        # after how many days of arrears something happens: the rule's threshold, which A1-4.5 states
+        ("那逾期几天会被停云服务", True),
+        ("就是欠费多少天会停云那个", True),
+        ("这样会逾期几天", False),  # the person's own days overdue
         ("今年被删了6次 你们能终止合作吗", False),  # the person's own count
         ("欠费十二天了 还有几天会停云", False),  # the days left of the person's own case
         ("6月1号停的 最晚哪天交钱", False),
