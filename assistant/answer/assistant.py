@@ -375,7 +375,8 @@ class Assistant:
             # A change of the last calculation the message neither introduces nor states as values alone is judged
             # by the scope gate on the message's own fit (alone_fit), not as a continuation.
             unprompted, alone_fit = False, 0.0
-            if last is not None and not continued:
+            # A message said to change the subject ("顺便问下…") is its own question, never a change of the last one.
+            if last is not None and not continued and not calc.changes_topic(query):
                 again = calc.follow_up(query, today, last, state.last_result, ranks, earlier=_previous_questions(state))
                 continued = again is not None
                 unprompted = continued and not follow_up and not calc.only_values(query, today)

@@ -1103,6 +1103,11 @@ def names_result(question: str, last_result: Mapping[str, Any] | None = None, to
         _result_pointed_at(understand(question, today), last_result) is not None)
 
 
+def changes_topic(question: str) -> bool:
+    """The message says it changes the subject ("顺便问下…", "换个问题：…")."""
+    return any(w in question for w in vocabulary().new_topic)
+
+
 def asks_whether_of_result(question: str, last_result: Mapping[str, Any] | None, today: date) -> bool:
     """The message points at the last result's amount and asks only whether ("那这八十六块 直接抵下个月的账单吗" after
     a credit of 86.30): a question on the rule the result rests on, which no calculation without a verdict answers."""

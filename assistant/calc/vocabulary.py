@@ -181,6 +181,8 @@ class Vocabulary:
     asks_whether: tuple[str, ...] = ()
     own_case: tuple[str, ...] = ()
     hypothetical: tuple[str, ...] = ()
+    # A message said to change the subject ("顺便问下", "换个问题"): no change of the last calculation.
+    new_topic: tuple[str, ...] = ()
     # Who "我们" is: an agent speaking of the customer in the third person ("客户说…") means the operator by it.
     third_person: tuple[str, ...] = ()
     second_person: tuple[str, ...] = ()
@@ -467,6 +469,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         asks_whether=_patterns("intent.asks_whether", data["intent"].get("asks_whether", [])),
         own_case=_patterns("intent.own_case", data["intent"].get("own_case", [])),
         hypothetical=_plain("intent.hypothetical", data["intent"].get("hypothetical", [])),
+        new_topic=_plain("intent.new_topic", data["intent"].get("new_topic", [])),
         result_parts={k: _patterns(f"result_parts.{k}", v) for k, v in data.get("result_parts", {}).items()},
         third_person=_patterns("perspective.third_person", data.get("perspective", {}).get("third_person", [])),
         second_person=_strings("perspective.second_person", data.get("perspective", {}).get("second_person", [])),

@@ -633,6 +633,15 @@ def test_small_talk_holding_a_day_changes_no_calculation(fake_assistant):
     assert b.intent is Intent.out_of_scope and b.calculation is None
 
 
+@pytest.mark.parametrize("question", ["好嘞 那个 顺便问下 北京明天 是不是要下雪啊", "換個問題 明天北京會下雪嗎"])
+def test_a_message_said_to_change_the_subject_changes_no_calculation(fake_assistant, question):
+    fake_assistant.today = lambda: date(2026, 2, 9)
+    a = fake_assistant.ask("专线2月10号开通 我们一直没确认 那就按这个起租 合同到哪天到期")
+    assert a.calculation is not None and a.calculation.name == "contract_term"
+    b = fake_assistant.ask(question, session=a.session_id)
+    assert b.intent is not Intent.calculation and b.calculation is None
+
+
 def test_hearsay_of_a_planned_transfer_gives_its_day_not_a_notice(fake_assistant):
     a = fake_assistant.ask("听说联通要把我们的合同转给一家子公司 那最晚啥时候得通知我们啊")
     assert a.pending is not None and a.pending.name == "transfer_notice_by"
