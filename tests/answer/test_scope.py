@@ -21,6 +21,8 @@ def signals(assistant, question: str):
         ("天翼云主机欠费怎么算违约金", "operators"),
         ("家里的联通宽带想提速到500兆", "products"),
         ("呃 我家 那个 联通 宽带 又 断了 怎么 报修 啊", "products"),
+        # home broadband with words between home and it
+        ("顺便问下你们家里装的那种联通宽带一个月多少钱", "products"),
         ("聯通的家用光纖可以提前退租嗎？", "products"),
         ("北京哪家烤鴨比較好吃？推薦一下吧。", "chitchat"),
         ("个人信息保护法第十三条原文是什么", "laws"),
