@@ -358,8 +358,13 @@ class Assistant:
         # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
         if before:
             ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
+        # "那这八十六块 直接抵下个月的账单吗" after a credit of 86.30 asks whether of the result itself: the rule it rests
+        # on answers (below), not a calculation the words around the result name (next month's bill dates), nor one
+        # taking the result for a new value ("那这三百一 要跟欠费一起交吗" after 309.60 is no 310 days overdue).
+        of_result = last is not None and calc.asks_whether_of_result(query, state.last_result, today)
+        own_values = calc.without_result(query, state.last_result, today) if of_result else query
         try:
-            plan = calc.plan(query, today, pending=pending, ranks=ranks)
+            plan = calc.plan(own_values, today, pending=pending, ranks=ranks)
             if chosen and pending is not None and plan is not None and plan.name == pending.name:
                 # An option picked is a question as it stands ("…，原来50M，降到100M"), saying again the values
                 # given before: read whole, each value keeps its own input.
@@ -403,9 +408,6 @@ class Assistant:
             # An impossible input (2月30日) in a calculation question: explain, keep nothing pending.
             state.pending = None
             return Answer(intent=Intent.clarify, answer=f"无法计算：{e.message}", summary=short(f"无法计算：{e.message}"))
-        # "那这八十六块 直接抵下个月的账单吗" after a credit of 86.30 asks whether of the result itself: the rule it rests
-        # on answers (below), not a calculation the words around the result name (next month's bill dates).
-        of_result = last is not None and calc.asks_whether_of_result(query, state.last_result, today)
         if _no_answer_to(plan, of_result):
             continued, plan = False, None
         # A message that continues the conversation's calculation is about the contract by that fact; a follow-up
@@ -446,7 +448,7 @@ class Assistant:
             # The example questions are compared only when some calculator was in view: a plain lookup costs no
             # second encode.
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
-            plan = calc.plan(query, today, ranks={**ranks, "dense": _ranks(r), **similar})
+            plan = calc.plan(own_values, today, ranks={**ranks, "dense": _ranks(r), **similar})
             plan = plan if _usable(plan, query, context) and not _no_answer_to(plan, of_result) else None
             if _waits(plan, query, today):
                 held, plan = plan, None

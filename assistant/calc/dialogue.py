@@ -1121,6 +1121,11 @@ def asks_whether_of_result(question: str, last_result: Mapping[str, Any] | None,
     )
 
 
+def without_result(question: str, last_result: Mapping[str, Any] | None, today: date) -> str:
+    """The message with the last result's amount it points at blanked ("那这   要跟欠费一起交吗"), or as it is."""
+    return _result_pointed_at(understand(question, today), last_result) or question
+
+
 def gives_verdict(name: str) -> bool:
     """Whether the calculator's result is a verdict (yes or no) that a whether-question can be answered with."""
     return vocabulary().calculators[name].verdict

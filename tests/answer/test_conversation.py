@@ -248,6 +248,8 @@ def test_only_values_is_a_message_of_values_and_fillers(message, only):
         # whether, asked of the result's amount: its rule, not next month's bill dates the words around it name
         ("专线月租两千一 上个月断了三十个小时 不是计划割接 能减多少", "那这八十六块 直接抵下个月的账单吗", "M-36"),
         ("专线月租两千一 上个月断了三十个小时 不是计划割接 能减多少", "那这86.30元是在下个月账单里扣吗", "M-36"),
+        # …nor is the result, said rounded, a new value (310 days overdue)
+        ("欠了八千六 晚交了十二天 违约金多少", "嗯 那这三百一 呃 要跟欠费一起交吗", "M-29"),
     ],
 )
 def test_a_question_about_the_last_result_cites_the_rule_it_rests_on(fake_assistant, first, then, clause):
