@@ -358,12 +358,12 @@ class Assistant:
         # What the conversation was about is evidence too ("最早哪天可以解除" after a question on 不可抗力).
         if before:
             ranks["previous"] = _ranks(self.retriever.search(before, k=LEXICAL_WINDOW, mode=Mode.bm25))
-        # "那这八十六块 直接抵下个月的账单吗" after a credit of 86.30 asks whether of the result itself: the rule it rests
-        # on answers (below), not a calculation the words around the result name (next month's bill dates), nor one
-        # taking the result for a new value ("那这三百一 要跟欠费一起交吗" after 309.60 is no 310 days overdue).
-        of_result = last is not None and calc.asks_whether_of_result(query, state.last_result, today)
-        own_values = calc.without_result(query, state.last_result, today) if of_result else query
         try:
+            # "那这八十六块 直接抵下个月的账单吗" after a credit of 86.30 asks whether of the result itself: the rule it
+            # rests on answers (below), not a calculation the words around the result name (next month's bill dates),
+            # nor one taking the result for a new value ("那这三百一 要跟欠费一起交吗" after 309.60 is no 310 days overdue).
+            blanked = calc.whether_of_result(query, state.last_result, today) if last is not None else None
+            of_result, own_values = blanked is not None, blanked or query
             plan = calc.plan(own_values, today, pending=pending, ranks=ranks)
             if chosen and pending is not None and plan is not None and plan.name == pending.name:
                 # An option picked is a question as it stands ("…，原来50M，降到100M"), saying again the values

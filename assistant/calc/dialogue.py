@@ -1108,22 +1108,14 @@ def changes_topic(question: str) -> bool:
     return any(w in question for w in vocabulary().new_topic)
 
 
-def asks_whether_of_result(question: str, last_result: Mapping[str, Any] | None, today: date) -> bool:
-    """The message points at the last result's amount and asks only whether ("那这八十六块 直接抵下个月的账单吗" after
-    a credit of 86.30): a question on the rule the result rests on, which no calculation without a verdict answers."""
-    vocab = vocabulary()
-    return (
-        last_result is not None
-        and any(says(w, question) for w in vocab.asks_whether)
-        and not asks_figure(question, today)
-        and asked_kind(question, vocab) in ("", "rule")
-        and _result_pointed_at(understand(question, today), last_result) is not None
-    )
-
-
-def without_result(question: str, last_result: Mapping[str, Any] | None, today: date) -> str:
-    """The message with the last result's amount it points at blanked ("那这   要跟欠费一起交吗"), or as it is."""
-    return _result_pointed_at(understand(question, today), last_result) or question
+def whether_of_result(question: str, last_result: Mapping[str, Any] | None, today: date) -> str | None:
+    """The message with the last result's amount blanked, when it points at that amount and asks only whether
+    ("那这八十六块 直接抵下个月的账单吗" after a credit of 86.30: "那这   直接抵下个月的账单吗"), else None. Such a
+    question is on the rule the result rests on, which no calculation without a verdict answers, and the amount is no
+    new value of one."""
+    if last_result is None or not _asks_only_whether(question, today):
+        return None
+    return _result_pointed_at(understand(question, today), last_result)
 
 
 def gives_verdict(name: str) -> bool:
@@ -1160,13 +1152,20 @@ def asks_whether_only(name: str, question: str, inputs: Mapping[str, Any], today
     """The message asks whether ("你们要负责吗", "赔不赔") and for no figure, of a calculator whose result is no verdict
     and whose inputs it does not all give, or gives only as their defaults ("开户费一百块是含税的吗": the 100 元 a VAT
     split assumes), or which it only weakly names (weakly_named): it asks what the rule is."""
+    return (
+        not gives_verdict(name)
+        and _asks_only_whether(question, today)
+        and (bool(REGISTRY[name].missing(inputs)) or only_defaults(name, inputs) or weakly_named(name, question, today, inputs))
+    )
+
+
+def _asks_only_whether(question: str, today: date) -> bool:
+    """The message asks whether ("你们要负责吗", "赔不赔") and for no figure."""
     vocab = vocabulary()
     return (
         any(says(w, question) for w in vocab.asks_whether)
-        and not vocab.calculators[name].verdict
         and not asks_figure(question, today)
         and asked_kind(question, vocab) in ("", "rule")
-        and (bool(REGISTRY[name].missing(inputs)) or only_defaults(name, inputs) or weakly_named(name, question, today, inputs))
     )
 
 

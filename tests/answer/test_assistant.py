@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -153,6 +154,14 @@ def test_impossible_date_is_explained_not_crashed(fake_assistant):
     a = fake_assistant.ask("2月30日受理的专线，最晚哪天开通")
     assert a.intent is Intent.clarify
     assert "2月30日" in a.answer or "日期" in a.answer
+
+
+def test_impossible_date_after_a_calculation_pointing_at_its_result_is_explained_not_crashed(fake_assistant):
+    fake_assistant.today = lambda: date(2026, 6, 10)
+    a = fake_assistant.ask("欠了八千六 晚交了十二天 违约金多少")
+    assert a.calculation is not None and a.calculation.name == "late_fee"
+    b = fake_assistant.ask("那这三百一 2月30号交行吗", session=a.session_id)
+    assert b.intent is Intent.clarify and "2月30号" in b.answer
 
 
 @pytest.mark.parametrize("q", ["", "   ", "x" * 501])

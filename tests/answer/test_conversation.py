@@ -292,7 +292,7 @@ def test_whether_asked_of_the_last_results_amount_is_told_from_a_figure_asked(qu
     from assistant import calc
 
     last_result = {"result": Decimal("86.30"), "unit": "元"}
-    assert calc.asks_whether_of_result(question, last_result, date(2026, 6, 10)) is whether
+    assert (calc.whether_of_result(question, last_result, date(2026, 6, 10)) is not None) is whether
 
 
 def test_the_conversations_calculation_chooses_among_the_readings_of_an_ambiguous_follow_up(fake_assistant):
