@@ -331,6 +331,8 @@ _NOT_NUMERALS = (
     "附件一", "附件二",
     # one time picked out of several ("最近一次投诉编号 TS-7781"), which counts none of them
     "最近一次", "上一次", "最后一次", "这一次", "那一次", "前一次", "每一次",
+    # together ("跟月租一块儿交", "一块交"), never one yuan: a 块 of money is said before 钱 or a unit, not a verb
+    "一块儿", "一块交", "一块付", "一块缴", "一块扣", "一块收", "一块算", "一块结", "一块出", "一块办", "一块开",
 )
 # ASR transcripts space every character ("算 一 下", "停 一 段 时间"): the words are matched across spaces too.
 # 万一 ("万一修不好", just in case) is no numeral, unless a numeral runs through it ("两万一千块" is 21000).

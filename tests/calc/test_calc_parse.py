@@ -277,6 +277,9 @@ def test_numerals_after_units_still_join_their_number(text, digits):
         ("经我方进一步排查，故障点在我司机房", "经我方进一步排查,故障点在我司机房"),
         # … nor does 一 in an idiom of repetition ("一拖再拖" is no amount of 1)
         ("施工一拖再拖，晚了120天才开通", "施工一拖再拖,晚了120天才开通"),
+        # "一块(儿)" before a verb is together, never one yuan ("跟月租一块儿交" is no amount of 1)
+        ("跟那个月租 一块儿交", "跟那个月租 一块儿交"), ("跟第一个月的月租一块交啊", "跟第1个月的月租一块交啊"),
+        ("就差一块钱", "就差1块钱"),
         # A numeral beside such a word is still one.
         ("逾期 一 天", "逾期 1 天"),
     ],
