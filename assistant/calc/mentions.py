@@ -95,6 +95,8 @@ class Mention:
     after: str = ""
     year_assumed: bool = False
     parts: tuple[int, ...] = ()  # indices of the mentions a list is made of
+    # A period said roughly ("一个多月"): said, so it bounds its neighbours' cue windows, but no value of any input.
+    rough: bool = False
 
     def overlaps(self, other: Mention) -> bool:
         """Whether the two mentions share text (a list and one of its amounts)."""
@@ -129,6 +131,11 @@ class Mentions:
     @property
     def has_values(self) -> bool:
         return bool(self.items)
+
+    @property
+    def has_exact_values(self) -> bool:
+        """Whether a value any input could take is said (a period said roughly is none)."""
+        return any(not m.rough for m in self.items)
 
     def of_kind(self, *kinds: str) -> list[Mention]:
         return [m for m in self.items if m.kind in kinds]
@@ -580,7 +587,7 @@ def read(question: str, today: date) -> Mentions:
     text = features.text
     lone: list[TimeMention] = []
     items, retracted = _drop_retracted(text, _carry_year(_raw(features, lone)))
-    items = [m for m in items if not _agreed_period(text, m)]
+    items = [replace(m, rough=True) if _rough_period(text, m) else m for m in items if not _agreed_period(text, m)]
     items = items + _lists(text, items)
     # Sorted into text order; a list's parts are indices, so they follow their mentions to the new places.
     order = sorted(range(len(items)), key=lambda i: (items[i].start, -items[i].end))
@@ -610,6 +617,25 @@ _PERIOD_KINDS = frozenset({"number", "duration"})
 def _agreed_period(text: str, m: Mention) -> bool:
     """The mention is a period the speaker says was agreed (see _AGREED)."""
     return m.kind in _PERIOD_KINDS and bool(_AGREED.search(text[max(0, m.start - 6): m.start]))
+
+
+# A period said roughly ("欠费一个多月了", "二十多天", "十来天", "断了两天多"): the situation, not a value to work out
+# with ("欠费一个多月 云主机会怎么样" asks what the rule does then). 多 after the unit only where no verb follows it
+# ("一年多花多少" is a year's extra cost).
+_TIME_UNIT = r"(?:个)?\s*(?:月|天|日|小时|钟头|周|星期|礼拜|年|工作日)"
+_ROUGH_PERIOD_IN = re.compile(rf"\d\s*(?:个)?\s*(?:{_ROUGH})\s*{_TIME_UNIT}")
+_ROUGH_PERIOD_AFTER = re.compile(rf"^\s*(?:个)?\s*(?:{_ROUGH})\s*{_TIME_UNIT}")
+_ROUGH_AFTER_UNIT = re.compile(rf"{_TIME_UNIT}$")
+_MORE_AFTER_UNIT = re.compile(r"^\s*多(?=\s|$|[了的，,。？?！!吧啊呢])")
+
+
+def _rough_period(text: str, m: Mention) -> bool:
+    """The mention is a period said roughly (see _ROUGH_PERIOD_IN)."""
+    span, after = text[m.start: m.end], text[m.end:]
+    return m.kind in _PERIOD_KINDS and bool(
+        _ROUGH_PERIOD_IN.search(span) or _ROUGH_PERIOD_AFTER.match(after)
+        or (_ROUGH_AFTER_UNIT.search(span) and _MORE_AFTER_UNIT.match(after))
+    )
 
 
 # ---- a part of a total ---------------------------------------------------------------------------

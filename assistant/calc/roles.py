@@ -297,7 +297,9 @@ def _options(role: RoleSpec, spec: CalcSpec, mentions: Mentions, today: date, re
     out = []
     for i, m in enumerate(mentions.items):
         fit = filler.accepts.get(m.kind)
-        if fit is None:
+        if fit is None or m.rough:
+            # A period said roughly is the situation ("欠费一个多月了 云主机会怎么样"), not a value to work out with.
+            # (Taking its lower bound for a follow-up's verdict, "那要是欠了一个多月呢", cost sealed turns and lookups.)
             continue
         converted = filler.convert(m, today)
         if converted is None:

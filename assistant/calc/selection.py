@@ -206,7 +206,7 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
     needed = len(formula.required) + len(formula.one_of)
     missing = _missing(spec.name, assignment.inputs)
     used = assignment.used
-    values = [i for i, m in enumerate(reading.mentions.items) if m.kind not in ("money_list", "line", "line_list")]
+    values = [i for i, m in enumerate(reading.mentions.items) if m.kind not in ("money_list", "line", "line_list") and not m.rough]
     unused = sum(1 for i in values if i not in used)
 
     def agreement(kind: str) -> float:
@@ -226,10 +226,10 @@ def features(spec: CalcSpec, keywords: float, best_other: float, assignment: Ass
         "refused": float(refused(spec, reading.mentions)),
         "partial": float(sum(1 for m in reading.mentions.items
                              if _plural(m) and m.parts and set(m.parts) & used and not set(m.parts) <= used)),
-        "no_values": 0.0 if reading.mentions.has_values else 1.0,
+        "no_values": 0.0 if reading.mentions.has_exact_values else 1.0,
         "asks": 1.0 if reading.asks else 0.0,
         "compute": 1.0 if reading.compute else 0.0,
-        "compute_no_values": 1.0 if reading.compute and not reading.mentions.has_values else 0.0,
+        "compute_no_values": 1.0 if reading.compute and not reading.mentions.has_exact_values else 0.0,
         "rule_question": 1.0 if reading.rule_question else 0.0,
         "verdict": 1.0 if reading.yes_no and spec.verdict else 0.0,
         "no_verdict": 1.0 if reading.yes_no and not spec.verdict else 0.0,
@@ -298,7 +298,7 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | Non
     # the calculator whose clause it is about (the features then decide); so do the previous question's.
     top = {c for kind in ("lexical", "previous") for c, rank in (ranks or {}).get(kind, {}).items() if rank <= RETRIEVAL_CANDIDATES}
     near = _most_similar((ranks or {}).get("similar", {}))
-    if reading.mentions.has_values or reading.compute:
+    if reading.mentions.has_exact_values or reading.compute:
         for name, formula in REGISTRY.items():
             if name not in scored and (top & set(formula.clauses) or name in near):
                 scored[name] = 0.0

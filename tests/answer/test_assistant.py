@@ -87,7 +87,9 @@ def test_a_question_giving_no_input_is_answered_from_the_clause(fake_assistant, 
     "question",
     ["我们是200M的专线 合同能转给子公司吗", "客户是100M专线加沃云，打算把专线撤了，问云主机还能不能接着用。",
      # "到期后" says when, it asks for no day: the term's end date waits while M-44 answers whether it renews
-     "客户的云专线一年期快满了，他们从来没提过不续签，问到期后合同是不是自己就续上了。"],
+     "客户的云专线一年期快满了，他们从来没提过不续签，问到期后合同是不是自己就续上了。",
+     # a period said roughly ("一个多月") is the situation, not the days overdue of a calculation
+     "客户欠费一个多月了还没交，问他们云主机上的资源会怎么处理。", "欠费二十多天了 云主机会被停吗"],
 )
 def test_a_whether_question_with_a_value_in_passing_is_answered_from_the_clause(fake_assistant, question):
     """One value (a bandwidth) and no phrase naming a calculation: the question asks a rule, not the line's fee."""

@@ -510,6 +510,25 @@ def test_a_period_said_as_agreed_is_no_value_of_the_case(question, values):
     assert [m.value for m in read(question, TODAY).items] == values
 
 
+@pytest.mark.parametrize(
+    ("question", "exact"),
+    [
+        # a period said roughly is said, but no value to work out with
+        ("客户欠费一个多月了还没交", []), ("欠费二十多天了 云主机会被停吗", []), ("拖了十来天", []),
+        ("断了两天多 怎么赔", []), ("断了三个多小时了", []),
+        ("欠费一个多月 4200块", [Decimal(4200)]),
+        # 多 before a verb is "more", not rough: a year's extra cost, "多钱" for 多少钱
+        ("升到20M比10M一年多花多少", [Decimal(20), Decimal(10), Decimal(1)]), ("50M一个月多钱", [Decimal(50), Decimal(1)]),
+        # a rough value made exact is the exact one
+        ("晚了十来天吧 不对 是十二天", [Decimal(12)]),
+    ],
+)
+def test_a_period_said_roughly_is_no_value_to_work_out_with(question, exact):
+    mentions = read(question, TODAY)
+    assert [m.value for m in mentions.items if not m.rough] == exact
+    assert mentions.has_exact_values == bool(exact) and mentions.has_values
+
+
 @pytest.mark.parametrize("question", ["沃云上大约有3.2TB的业务数据需要迁移", "历史数据1.5t 备份2.4g", "一共12.3k条记录"])
 def test_a_size_written_with_a_decimal_point_is_no_month_and_day(question):
     assert not [k for k, _ in kinds(question) if k in ("date", "datetime")]

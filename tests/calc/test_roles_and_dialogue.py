@@ -27,9 +27,11 @@ def assigned(calculator: str, question: str) -> dict:
 @pytest.mark.parametrize(
     ("calculator", "question", "expected"),
     [
-        # An outage said in weeks is hours (M-36 counts hours); "一个多礼拜" of late activation is at least 7 days.
+        # An outage said in weeks is hours (M-36 counts hours); "一个多礼拜" is said roughly: no days late to work
+        # out with (they are asked for), and never the one day its 1 would be.
         ("outage_credit", "专线断了一周 月租5100 能赔多少", {"outage_hours": 168, "monthly_fee": "5100"}),
-        ("late_activation_credit", "开通拖了一个多礼拜 能赔多少", {"days_late": 7}),
+        ("late_activation_credit", "开通拖了一个多礼拜 能赔多少", {"days_late": None}),
+        ("late_activation_credit", "开通拖了一个礼拜 能赔多少", {"days_late": 7}),
         # Dates said in the other order still satisfy accepted ≤ activated.
         ("late_activation_credit", "3月12日才开通的，3月2日受理的", {"accepted_on": "2026-03-02", "activated_on": "2026-03-12"}),
         # colloquial words for the line coming up name the activation day
