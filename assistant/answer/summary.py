@@ -14,7 +14,8 @@ MAX_SUMMARY = 40
 _SEGMENT = re.compile(r"[^，,。；;！？!?\n]+")
 _YESNO = re.compile(r"(?:吗|么|嘛)\s*[?？。!！]*\s*$|能不能|可不可以|是不是|有没有|会不会|要不要|可否|能否|是否|行不行|算不算|用不用")
 _CAN = re.compile(r"能|可以|可否|行不行|允许|让不让")
-_NOT_NEGATING = re.compile(r"不可抗力")
+_NOT_NEGATING = re.compile(r"不可抗力|不可抗拒|不可分割")
+_EXCEPTION = ("除非",)
 _NEGATIVE = (
     "不得", "不能", "不可", "不予", "无须", "无需", "不承担", "不保证", "禁止", "严禁", "不会", "不再", "不退还",
     "不能办理", "未经", "不属于", "不视为", "免责",
@@ -74,6 +75,9 @@ def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | N
             # An item of a list the clause forbids ("不得…以下…：（4）博彩有奖…") is what may not be done: asked
             # whether the customer may do it, the answer is no; asked of Unicom ("有权断网吗"), the item says nothing.
             word = "不可以" if _CAN.search(question) and not _OF_UNICOM.search(question) else None
+        elif _ASKS_MUST.search(question) and _WITHOUT_LEAVE.search(_sentence_of(clauses[0], first)):
+            # "要跟你们说一声吗" against "甲方不得擅自改变…用途": what may not be done without leave needs it.
+            word = "是"
         else:
             word = _yes_no_word(question, first)
     if word:
@@ -88,6 +92,8 @@ _ASKS_MUST = re.compile(
 )
 _LIST_ITEM = re.compile(r"^\s*[（(]?\s*\d{1,2}\s*[）)]")
 _OF_UNICOM = re.compile(r"联通|你们|贵司|乙方|有权|有没有权")
+# A prohibition that holds without the other party's leave ("未经对方事先书面同意，不得转让", "不得擅自改变").
+_WITHOUT_LEAVE = re.compile(r"(?:未经|擅自)[^。；;]*?不得|不得擅自")
 
 
 def _listed_under_a_ban(clause_text: str, phrase: str) -> bool:
@@ -98,6 +104,16 @@ def _listed_under_a_ban(clause_text: str, phrase: str) -> bool:
     lead = clause_text[:at]
     lead = lead[lead.rfind("。") + 1:]  # rfind gives -1 without one: the whole text before
     return any(n in lead for n in _NEGATIVE)
+
+
+def _sentence_of(clause_text: str, phrase: str) -> str:
+    """The sentence of the clause the phrase is taken from (the phrase itself when it is not found)."""
+    at = clause_text.find(phrase.rstrip("…"))
+    if at < 0:
+        return phrase
+    start = clause_text.rfind("。", 0, at) + 1  # rfind gives -1 without one: from the start
+    end = clause_text.find("。", at)
+    return clause_text[start: end if end >= 0 else len(clause_text)]
 
 
 def _related(a: str, b: str) -> bool:
@@ -126,6 +142,9 @@ def _yes_no_word(question: str, fact: str) -> str | None:
     grams = _grams(question)
     negative = obliged = False
     for seg in _segments(fact):
+        if seg.startswith(_EXCEPTION):
+            # "除非任何一方…通知另一方不再续签" states the exception, whose negator is no answer to "会自动续吗".
+            continue
         # A term holding a negator's characters negates nothing ("不可抗力" is force majeure, not "不可").
         seg = _NOT_NEGATING.sub(lambda m: "□" * len(m.group()), seg)
         for g in grams:
@@ -137,7 +156,10 @@ def _yes_no_word(question: str, fact: str) -> str | None:
                 negative = True
             elif _MUST.search(seg[:at]) and _ASKS_MUST.search(question):
                 obliged = True
-    negative = negative or any(a in question and b in fact and b not in question for a, b in _OPPOSITES)
+    # Not when the question says the fact's own word ("是不是默认就关着的" against 关闭: it asks what the fact says).
+    negative = negative or any(
+        a in question and b in fact and (b.startswith("不") or b[0] not in question) for a, b in _OPPOSITES
+    )
     if obliged and not negative:
         # "数据要自己备份吗" against "甲方应自行负责数据备份": a duty asked, and the fact states it.
         return "是"

@@ -317,7 +317,10 @@ def test_a_question_worded_as_labelled_vague_ones_is_asked_back_with_their_readi
     [("云专线能暂停吗", "M-9", "不可以"), ("可以转租吗", "M-11", "不可以"), ("数据要自己备份吗", "A1-2.9", "是"),
      ("8080端口默认开着吗", "M-10", "否"),
      # the fact follows its condition in the next phrase ("一经删除，即不可恢复")
-     ("误删的数据还能找回来吗", "A1-7.6", "不可以")],
+     ("误删的数据还能找回来吗", "A1-7.6", "不可以"),
+     # what may not be done without leave ("未经…同意，不得转让", "不得擅自改变…用途") needs it
+     ("我们想把这个合同 转给我们子公司 需要你们同意吗", "M-38", "是"),
+     ("专线原来办公用 现在想给门店收银用 要跟你们说一声吗", "M-14", "是")],
 )
 def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, first):
     summary = lookup_summary(question, [corpus.get(clause).text])
@@ -334,6 +337,12 @@ def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, fi
         # the question's words in the fact, with no negator and no duty stated, settle nothing: no yes is said
         ("专线和云能开一张发票吗", "M-32", ""),
         ("能在云主机上做代理服务器吗", "A1-2.5.2", ""),
+        # the negator of an exception ("除非…通知另一方不再续签") is no answer to whether the contract renews
+        ("他们从来没提过不续签，问到期后合同是不是自己就续上了", "M-44", ""),
+        # a term holding a negator's characters negates nothing ("不可分割的组成部分", "不可抗拒的事件")
+        ("附件和订单算不算合同的一部分", "M-47", ""), ("第三方服务故障算不可抗力吗", "M-40", ""),
+        # the question says the fact's own word (关着 for 关闭): it asks what the fact says, no opposite
+        ("八十端口 是不是默认就关着的", "M-10", ""),
     ],
 )
 def test_a_yes_no_word_only_where_the_fact_settles_it(corpus, question, clause, first):
