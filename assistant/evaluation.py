@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -215,6 +216,9 @@ class BankScore:
     refused: Rate = field(default_factory=Rate)
     kept: Rate = field(default_factory=Rate)
     vague: Rate = field(default_factory=Rate)
+    # Of the yes/no lookups: the summary's first word (是 / 否 / 可以 / 不可以) the label's, and one against it.
+    yes_no_right: Rate = field(default_factory=Rate)
+    yes_no_wrong: Rate = field(default_factory=Rate)
     misses: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -224,8 +228,18 @@ class BankScore:
             f"  by style: {styles}",
             f"conversation turns right {self.turns}   follow-up calculations exact {self.follow_ups}",
             f"lookups right clause first {self.lookup_top1}   in top 3 {self.lookup_top3}",
+            f"yes/no lookups said first: right {self.yes_no_right}   wrong {self.yes_no_wrong}",
             f"out of scope refused {self.refused}   in scope kept {self.kept}   vague asked back {self.vague}",
         ]
+
+
+_YES_NO_WORDS = {"是": "是", "可以": "是", "否": "否", "不可以": "否"}
+
+
+def said_yes_no(summary: str) -> str | None:
+    """是 or 否 when the summary opens with a yes/no word ("不可以，…" is 否), else None."""
+    head = re.split(r"[，,]", summary, maxsplit=1)[0]
+    return _YES_NO_WORDS.get(head) if head != summary else None
 
 
 def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:
@@ -254,6 +268,10 @@ def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:
         ok = intent == "lookup" and bool(cited) and cited[0] in row.clauses
         score.lookup_top1.add(ok)
         score.lookup_top3.add(intent == "lookup" and bool(set(cited[:3]) & set(row.clauses)))
+        if row.yesno:
+            said = said_yes_no(answer.summary or "")
+            score.yes_no_right.add(said == row.yesno)
+            score.yes_no_wrong.add(said is not None and said != row.yesno)
         if not ok:
             score.misses.append(f"{where} {row.q[:60]!r} → {intent} {cited[:3]} (want {row.clauses})")
         return ok

@@ -156,3 +156,31 @@ def test_a_price_the_contract_never_lists_is_kept_when_refused_with_its_calculat
     assert (score.calc.ok, score.calc.n) == (1, 2)
     assert (score.kept.ok, score.kept.n) == (1, 2)
     assert (score.refused.ok, score.refused.n) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("summary", "said"),
+    [("不可以，云专线产品不能办理暂关/恢复业务", "否"), ("否，80/8080/443端口默认关闭", "否"), ("是，甲方应自行负责数据备份", "是"),
+     ("可以，逾期满15日起", "是"), ("是否续签由双方书面确认", None), ("需提前30天书面通知对方", None), ("是", None), ("", None)],
+)
+def test_the_yes_no_word_a_summary_opens_with(summary, said):
+    from assistant.evaluation import said_yes_no
+
+    assert said_yes_no(summary) == said
+
+
+def test_a_yes_no_lookup_counts_the_word_said_first_right_or_wrong(fake_assistant):
+    """The issue's "是 / 否 first": a yes/no lookup is right when its summary opens with the labelled word, wrong
+    when with the other one, neither when it says none."""
+    from assistant.bank import Bank, Question
+    from assistant.evaluation import bank_report
+
+    rows = [
+        {"id": "T-1", "q": "云专线能暂停吗", "clauses": ["M-9"], "yesno": "否"},
+        {"id": "T-2", "q": "云专线能暂停吗", "clauses": ["M-9"], "yesno": "是"},
+        {"id": "T-3", "q": "云专线能暂停吗", "clauses": ["M-9"]},
+    ]
+    questions = [Question.model_validate({**r, "style": "chat", "today": "2026-03-12", "kind": "lookup"}) for r in rows]
+    score = bank_report(fake_assistant, Bank(questions=questions))
+    assert (score.yes_no_right.ok, score.yes_no_right.n) == (1, 2)
+    assert (score.yes_no_wrong.ok, score.yes_no_wrong.n) == (1, 2)
