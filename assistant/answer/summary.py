@@ -86,7 +86,10 @@ def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | N
 
 
 # A duty stated ("应自行负责") before the question's word, and a question asking whether one must ("要自己备份吗").
-_MUST = re.compile(r"应|须|必须|负有")
+# 应 of 相应 / 对应 / 响应 / 供应 / 适应 / 反应 / 应用 states no duty.
+_MUST = re.compile(r"(?<![相对响供适反])应(?!用)|须|负有")
+# A question asking whether Unicom must ("联通要负责吗", "你们需要付我们场地费吗").
+_ASKS_OF_UNICOM = re.compile(r"(?:联通|你们|贵司|贵公司|乙方)[^，,。？?]{0,6}(?:要|需要|得|必须|应该|应当|是否)")
 _ASKS_MUST = re.compile(
     r"要不要|需不需要|用不用|得不得|是不是要|是否需要|是否要|是否应|(?:要|需要|得|必须|须|应该|应当)[^，,。？?]{0,12}(?:吗|么|嘛)"
 )
@@ -140,7 +143,7 @@ def _yes_no_word(question: str, fact: str) -> str | None:
     negator settle nothing (see below).
     """
     grams = _grams(question)
-    negative = obliged = False
+    negative = obliged = customers = False
     for seg in _segments(fact):
         if seg.startswith(_EXCEPTION):
             # "除非任何一方…通知另一方不再续签" states the exception, whose negator is no answer to "会自动续吗".
@@ -156,13 +159,15 @@ def _yes_no_word(question: str, fact: str) -> str | None:
                 negative = True
             elif _MUST.search(seg[:at]) and _ASKS_MUST.search(question):
                 obliged = True
+                customers = customers or ("甲方" in seg[:at] and "乙方" not in seg[:at])
     # Not when the question says the fact's own word ("是不是默认就关着的" against 关闭: it asks what the fact says).
     negative = negative or any(
         a in question and b in fact and (b.startswith("不") or b[0] not in question) for a, b in _OPPOSITES
     )
     if obliged and not negative:
-        # "数据要自己备份吗" against "甲方应自行负责数据备份": a duty asked, and the fact states it.
-        return "是"
+        # "数据要自己备份吗" against "甲方应自行负责数据备份": a duty asked, and the fact states it — the customer's,
+        # so asked of Unicom ("备份出了问题，联通要负责吗") the answer is no.
+        return "否" if customers and _ASKS_OF_UNICOM.search(question) else "是"
     if not negative:
         # Otherwise the question's words in the fact without a negator settle nothing: "可以不一样吗" against
         # "必须保持一致", "能开一张吗" against "分别申领发票". Said anyway, such a yes was right on only half the

@@ -320,7 +320,9 @@ def test_a_question_worded_as_labelled_vague_ones_is_asked_back_with_their_readi
      ("误删的数据还能找回来吗", "A1-7.6", "不可以"),
      # what may not be done without leave ("未经…同意，不得转让", "不得擅自改变…用途") needs it
      ("我们想把这个合同 转给我们子公司 需要你们同意吗", "M-38", "是"),
-     ("专线原来办公用 现在想给门店收银用 要跟你们说一声吗", "M-14", "是")],
+     ("专线原来办公用 现在想给门店收银用 要跟你们说一声吗", "M-14", "是"),
+     # the customer's duty, asked of Unicom
+     ("我们自己做的备份出了问题，联通要负责吗", "A1-2.9", "否")],
 )
 def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, first):
     summary = lookup_summary(question, [corpus.get(clause).text])
@@ -343,6 +345,8 @@ def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, fi
         ("附件和订单算不算合同的一部分", "M-47", ""), ("第三方服务故障算不可抗力吗", "M-40", ""),
         # the question says the fact's own word (关着 for 关闭): it asks what the fact says, no opposite
         ("八十端口 是不是默认就关着的", "M-10", ""),
+        # 应 of 相应 states no duty ("甲方无偿提供安装相应光纤…")
+        ("你们施工要走我们楼里的管道 你们需要付我们场地费吗", "M-8", ""),
     ],
 )
 def test_a_yes_no_word_only_where_the_fact_settles_it(corpus, question, clause, first):
