@@ -233,13 +233,12 @@ class BankScore:
         ]
 
 
-_YES_NO_WORDS = {"是": "是", "可以": "是", "否": "否", "不可以": "否"}
-
-
 def said_yes_no(summary: str) -> str | None:
     """是 or 否 when the summary opens with a yes/no word ("不可以，…" is 否), else None."""
     head = re.split(r"[，,]", summary, maxsplit=1)[0]
-    return _YES_NO_WORDS.get(head) if head != summary else None
+    from assistant.answer.summary import YES_NO_WORDS
+
+    return YES_NO_WORDS.get(head) if head != summary else None
 
 
 def _judge(assistant, row, answer, score: BankScore, where: str) -> bool:

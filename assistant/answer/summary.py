@@ -16,6 +16,8 @@ _YESNO = re.compile(r"(?:吗|么|嘛)\s*[?？。!！]*\s*$|能不能|可不可�
 _CAN = re.compile(r"能|可以|可否|行不行|允许|让不让")
 _NOT_NEGATING = re.compile(r"不可抗力|不可抗拒|不可分割")
 _EXCEPTION = ("除非",)
+# The words a yes/no summary opens with, and the answer each gives.
+YES_NO_WORDS = {"是": "是", "可以": "是", "否": "否", "不可以": "否"}
 _NEGATIVE = (
     "不得", "不能", "不可", "不予", "无须", "无需", "不承担", "不保证", "禁止", "严禁", "不会", "不再", "不退还",
     "不能办理", "未经", "不属于", "不视为", "免责",
@@ -101,12 +103,11 @@ _WITHOUT_LEAVE = re.compile(r"(?:未经|擅自)[^。；;]*?不得|不得擅自")
 
 def _listed_under_a_ban(clause_text: str, phrase: str) -> bool:
     """The phrase is an item of a numbered list whose lead-in (the text of its sentence before the list) forbids."""
-    at = clause_text.find(phrase.rstrip("…"))
-    if at < 0 or not _LIST_ITEM.match(phrase):
+    if not _LIST_ITEM.match(phrase):
         return False
-    lead = clause_text[:at]
-    lead = lead[lead.rfind("。") + 1:]  # rfind gives -1 without one: the whole text before
-    return any(n in lead for n in _NEGATIVE)
+    sentence = _sentence_of(clause_text, phrase)
+    at = sentence.find(phrase.rstrip("…"))
+    return at > 0 and any(n in sentence[:at] for n in _NEGATIVE)
 
 
 def _sentence_of(clause_text: str, phrase: str) -> str:

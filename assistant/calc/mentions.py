@@ -623,18 +623,18 @@ def _agreed_period(text: str, m: Mention) -> bool:
 # with ("欠费一个多月 云主机会怎么样" asks what the rule does then). 多 after the unit only where no verb follows it
 # ("一年多花多少" is a year's extra cost).
 _TIME_UNIT = r"(?:个)?\s*(?:月|天|日|小时|钟头|周|星期|礼拜|年|工作日)"
-_ROUGH_PERIOD_IN = re.compile(rf"\d\s*(?:个)?\s*(?:{_ROUGH})\s*{_TIME_UNIT}")
-_ROUGH_PERIOD_AFTER = re.compile(rf"^\s*(?:个)?\s*(?:{_ROUGH})\s*{_TIME_UNIT}")
+_ROUGH_PERIOD = re.compile(rf"\d\s*(?:个)?\s*(?:{_ROUGH})\s*{_TIME_UNIT}")
 _ROUGH_AFTER_UNIT = re.compile(rf"{_TIME_UNIT}$")
 _MORE_AFTER_UNIT = re.compile(r"^\s*多(?=\s|$|[了的，,。？?！!吧啊呢])")
 
 
 def _rough_period(text: str, m: Mention) -> bool:
-    """The mention is a period said roughly (see _ROUGH_PERIOD_IN)."""
-    span, after = text[m.start: m.end], text[m.end:]
+    """The mention is a period said roughly (see _ROUGH_PERIOD): a rough marker after one of its digits, within
+    or right after it, or 多 after its unit."""
+    rough = _ROUGH_PERIOD.search(text, m.start)
     return m.kind in _PERIOD_KINDS and bool(
-        _ROUGH_PERIOD_IN.search(span) or _ROUGH_PERIOD_AFTER.match(after)
-        or (_ROUGH_AFTER_UNIT.search(span) and _MORE_AFTER_UNIT.match(after))
+        (rough and rough.start() < m.end)
+        or (_ROUGH_AFTER_UNIT.search(text, m.start, m.end) and _MORE_AFTER_UNIT.match(text[m.end:]))
     )
 
 
