@@ -1,6 +1,7 @@
 import asyncio
 import json
 import socket
+import time
 from types import SimpleNamespace
 
 import httpx
@@ -13,6 +14,7 @@ from pydantic import SecretStr
 from assistant.api.app import create_app
 from assistant.api.guard import (
     Budget,
+    Budgets,
     GuardConfig,
     LimitMiddleware,
     SecurityHeadersMiddleware,
@@ -402,6 +404,26 @@ def test_origins_that_could_inject_into_the_csp_are_refused(origin):
 def test_a_storage_url_must_be_redis():
     with pytest.raises(ValueError, match="redis://"):
         GuardConfig(storage_url="memcached://127.0.0.1:11211")
+
+
+def test_in_memory_budgets_do_not_start_a_thread_per_request():
+    budgets = Budgets({"address": 100})
+    who = Budget("address", "127.0.0.1")
+    storage = budgets._local.storage
+    timers = []
+    for _ in range(3):
+        assert asyncio.run(budgets.spend(who)) == 0.0
+        timers.append(storage.timer)
+        # limits' own clean-up timer would have run out after 10 ms, and the next request would start another.
+        time.sleep(0.05)
+    assert timers[1] is timers[2] and timers[2].interval == storage.EXPIRY_EVERY_S
+
+
+def test_in_memory_budgets_still_count_a_full_window():
+    budgets = Budgets({"address": 2})
+    who = Budget("address", "127.0.0.1")
+    waits = [asyncio.run(budgets.spend(who)) for _ in range(3)]
+    assert waits[:2] == [0.0, 0.0] and 0 < waits[2] <= 60
 
 
 # --- budgets shared through Redis ---------------------------------------------------------------------------------
