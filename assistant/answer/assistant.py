@@ -337,9 +337,12 @@ class Assistant:
         # The question before, read once: a follow-up's context, and evidence of what the conversation was about.
         before = _previous_question(state, today)
         context = before if follow_up else ""
-        if context and any(subject in context for subject in self.knowledge.scope.denied(query)):
+        # The situation a calculation applies to may have been said earlier in the conversation, which a question
+        # that is no follow-up leaves unsaid ("晚9天会不会给我们停掉" after "欠了8000 晚了6天", "打错了 是9天": unpaid).
+        situation = " ".join(_previous_questions(state))
+        if before and any(subject in before for subject in self.knowledge.scope.denied(query)):
             # "那要是我们没转租 只是把线拿去干别的用了呢" sets the previous question's subject aside: it is read alone.
-            context = ""
+            context = situation = ""
         search_text = f"{context} {query}".strip()
         # Lexical retrieval costs about a millisecond and no model encode: its ranking is one of the signals the
         # calculator selection weighs, and with it the scope gate refuses or lets a calculation through without
@@ -416,7 +419,7 @@ class Assistant:
         if unprompted and self.scope.clearly_out(lexical.signals, alone_fit) and not about_contract:
             # Small talk holding a day ("今天北京好热啊 你吃饭了没") changes no calculation: it is judged alone.
             continued, fit, plan = False, alone_fit, None
-        if not continued and not _usable(plan, query, context):
+        if not continued and not _usable(plan, query, situation):
             plan = None
         held = None  # a calculation a question asks whether of, which waits for its values while a clause answers
         if not continued and _waits(plan, query, today):
@@ -449,7 +452,7 @@ class Assistant:
             # second encode.
             similar = {"similar": neighbours.shares} if neighbours is not None and calc.in_view(query, today, ranks) else {}
             plan = calc.plan(own_values, today, ranks={**ranks, "dense": _ranks(r), **similar})
-            plan = plan if _usable(plan, query, context) and not _no_answer_to(plan, of_result) else None
+            plan = plan if _usable(plan, query, situation) and not _no_answer_to(plan, of_result) else None
             if _waits(plan, query, today):
                 held, plan = plan, None
             fit = (plan.probability or 0.0) if plan is not None else 0.0
@@ -474,7 +477,7 @@ class Assistant:
         if not named and rests_on and follow_up:
             # "那你们还能直接把协议终止吗" after a sublease penalty: the rule the calculation rests on (M-11) speaks
             # of what the follow-up asks, so it answers it.
-            named = self._spoken_of(query, rests_on)
+            named = self._spoken_of(query, rests_on, _ranks(r))
         if chosen and (calc.asks_own_figure(query) or calc.asks_how(query)):
             # An option picked in reply to "违约金多少" ("是欠费晚交的那个"): the figure of the person's own case, so
             # the formula, then its values asked for.
@@ -570,22 +573,22 @@ class Assistant:
         notes = {cid: (n.keywords, n.questions) for cid in clause_ids for n in (self.knowledge.note(cid),)}
         return ambiguity.readings_from_notes(clause_ids, notes, self.vagueness.options)
 
-    def _spoken_of(self, query: str, clause_ids: tuple[str, ...]) -> list[str]:
-        """The first of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words,
-        as a list ([] when none does). A clause holding a subject the question says it is not about ("不转租 就是想
-        换个用途") is not what it speaks of."""
+    def _spoken_of(self, query: str, clause_ids: tuple[str, ...], ranks: dict[str, int]) -> list[str]:
+        """Of the clauses whose own text holds at least SUBJECT_COVERAGE of the question's content words, the one
+        retrieval ranks first (`ranks`; unranked ones in the order given), as a list ([] when none does). A clause
+        holding a subject the question says it is not about ("不转租 就是想换个用途") is not what it speaks of."""
         generic = self.knowledge.scope.generic
         words = [w for w in self.retriever.tokenizer.words(query) if len(w) >= 2 and w not in generic]
         if not words:
             return []
         denied = self.knowledge.scope.denied(query)
+        spoken = []
         for cid in clause_ids:
             text = self.knowledge.folded_text(cid)
-            if any(subject in text for subject in denied):
-                continue
-            if sum(w in text for w in words) / len(words) >= SUBJECT_COVERAGE:
-                return [cid]
-        return []
+            if not any(subject in text for subject in denied) and sum(w in text for w in words) / len(words) >= SUBJECT_COVERAGE:
+                spoken.append(cid)
+        # min() keeps the first of equal keys: unranked clauses stay in the order given.
+        return [min(spoken, key=lambda c: ranks.get(c, len(ranks) + 1))] if spoken else []
 
     def _readings_first(self, plan: calc.CalcPlan, query: str, state: SessionState) -> list[ambiguity.Reading]:
         """The readings to offer before a calculation the question gives nothing to yet ("第一次要交多少": which

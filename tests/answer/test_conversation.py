@@ -367,6 +367,9 @@ def test_an_option_picked_is_answered_by_its_own_clause_and_keeps_the_values_sai
         (["转租被抓了 要赔多少啊", "8个月 2100一个月"], "那你们还能直接把协议终止吗", "M-11"),
         (["我们 那个 专线 私下 转租 给 别的公司 被 你们 发现了 违约金 要交 多少", "嗯 用了 八个月 呃 月租 是 一万"],
          "那 除了 交钱 你们 还能 把 协议 终止 吗", "M-11"),
+        # of the clauses the calculation rests on (the overdue status: A1-4.5, M-29) that speak of it, the one
+        # retrieval ranks first: the late fee's start is the main agreement's
+        (["欠了3200 晚了8天 违约金多少", "晚15天的话 你们会把我们服务停了吗"], "这个违约金从哪天开始算的啊", "M-29"),
     ],
 )
 def test_a_follow_up_lookup_is_answered_by_the_rule_its_calculation_rests_on(real_assistant, before, then, clause):
@@ -527,6 +530,23 @@ def test_the_situation_may_be_said_by_the_question_before(fake_assistant):
     a = fake_assistant.ask("我们沃云欠费了，逾期10天")
     b = fake_assistant.ask("那再过20天会被终止吗", session=a.session_id)
     assert b.calculation is not None and b.calculation.name == "overdue_status"
+
+
+@pytest.mark.parametrize("then", ["晚9天会不会给我们停掉", "9天的话 你们会把我们服务停了吗"])
+def test_the_situation_may_be_said_earlier_in_the_conversation(fake_assistant, then):
+    a = fake_assistant.ask("欠了8000 晚了6天")
+    # a correction saying no situation of its own comes between
+    b = fake_assistant.ask("打错了 是9天", session=a.session_id)
+    assert b.calculation.name == "late_fee"
+    c = fake_assistant.ask(then, session=b.session_id)
+    assert c.calculation is not None and c.calculation.name == "overdue_status"
+    assert c.calculation.inputs["days_overdue"] == 9 and c.calculation.result["line_may_be_suspended"] is True
+
+
+def test_a_situation_set_aside_earlier_in_the_conversation_does_not_apply(fake_assistant):
+    a = fake_assistant.ask("欠费了 逾期5天")
+    b = fake_assistant.ask("我们没欠费 专线能不能先暂停两个月", session=a.session_id)
+    assert b.calculation is None or b.calculation.name != "overdue_status"
 
 
 def test_a_yes_or_no_on_the_last_facts_asks_the_calculator_that_gives_the_verdict(fake_assistant):
