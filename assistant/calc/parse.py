@@ -224,6 +224,8 @@ def _pre_normalise(text: str) -> str:
     # 俩 / 仨 are two and three; 两月 is two months (February is 二月).
     text = text.replace("俩", "两").replace("仨", "三")
     text = re.sub(r"两月(?!份)", "两个月", text)
+    # "两天零十个小时": 零 joining the parts of a period is no digit (cn2an reads 零十 as no number at all).
+    text = re.sub(rf"(?<=[天日周年月时头])\s*零\s*(?=[{_CN_DIGITS}\d])(?!零)", "", text)
     # 一年零两个月 / 1年3个月: months.
     text = re.sub(
         rf"({_CN_NUM}|\d+)\s*年\s*零?\s*({_CN_NUM}|\d+)\s*个\s*月",
@@ -414,6 +416,15 @@ _RELATIVE_DAYS = {
     "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2,
     "昨晚": -1, "昨夜": -1, "今晚": 0, "今早": 0, "今晨": 0, "明早": 1, "明晚": 1,
 }
+# A year said before a relative day ("去年今天", "明年的今天"): that day in the year named.
+_YEAR_BEFORE_DAY = re.compile(_YEAR_WORD + r"(?:的\s*)?$")
+
+
+def _in_year(day: date, year: int) -> date:
+    """The same day in another year (29 February as 28 February in a common year)."""
+    return day.replace(year=year, day=min(day.day, 28)) if (day.month, day.day) == (2, 29) else day.replace(year=year)
+
+
 # 上上个月 before 上个月, which it contains.
 _RELATIVE_MONTHS = {"上上个月": -2, "上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
 _YEAR_MONTH = re.compile(
@@ -557,8 +568,12 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
     for word, offset in _RELATIVE_DAYS.items():
         for m in list(re.finditer(word, scan.text)):
             at, end = _time_after(scan.text, m.end(), implied=word[-1] if word[-1] in "晚夜早晨" else None)
-            scan.consume(m.start(), end)
-            found.append(DateMention(today + timedelta(days=offset), False, m.start(), at, end))
+            value, start = today + timedelta(days=offset), m.start()
+            if (year := _YEAR_BEFORE_DAY.search(scan.text, 0, m.start())) is not None:
+                # "去年今天开始用的": the same day of another year.
+                value, start = _in_year(value, value.year + _RELATIVE_YEARS[year.group(1)]), year.start()
+            scan.consume(start, end)
+            found.append(DateMention(value, False, start, at, end))
     found += _event_days(scan, today)
     # "现在晚上9点半", "刚才上午11:20": a clock time said as the present moment is today's; 现在 alone is no date.
     for m in list(_NOW_WORDS.finditer(scan.text)):

@@ -94,6 +94,15 @@ def test_durations(text, value, unit):
     assert quantities(text) == [("duration", Decimal(value), unit)]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("断了两天零十个小时", [(2, "day"), (10, "hour")]), ("断了2天零10个小时", [(2, "day"), (10, "hour")]),
+     ("三天零二十个小时", [(3, "day"), (20, "hour")]), ("一千零五元", [(1005, "元")])],
+)
+def test_zero_joining_the_parts_of_a_period_is_no_digit(text, expected):
+    assert [(q.value, q.unit) for q in extract(text, TODAY).quantities] == [(Decimal(v), u) for v, u in expected]
+
+
 @pytest.mark.parametrize("text", ["最晚是哪一天", "哪一条规定"])
 def test_which_one_holds_no_numeral(text):
     assert quantities(text) == []
@@ -149,6 +158,9 @@ def test_counts_and_references_that_are_not_inputs():
      ("二〇二六年三月一日", date(2026, 3, 1), False), ("三月三十一号", date(2026, 3, 31), True),
      ("2024年2月29日", date(2024, 2, 29), False), ("2026/3/1", date(2026, 3, 1), False),
      ("今天", TODAY, False), ("昨天", date(2026, 11, 23), False),
+     # the same day of another year
+     ("我们是去年今天开始用的", date(2025, 11, 24), False), ("明年的今天到期", date(2027, 11, 24), False),
+     ("前年昨天", date(2024, 11, 23), False),
      # a year named relative to today is given, not assumed
      ("明年一月十五号", date(2027, 1, 15), False), ("今年5月1号", date(2026, 5, 1), False),
      ("去年12月31日", date(2025, 12, 31), False), ("后年2月29号", date(2028, 2, 29), False),
@@ -171,6 +183,10 @@ def test_counts_and_references_that_are_not_inputs():
 def test_dates(text, expected, assumed):
     found = extract(text, TODAY).dates
     assert [(d.value, d.year_assumed) for d in found] == [(expected, assumed)]
+
+
+def test_the_same_day_of_a_year_without_29_february_is_28_february():
+    assert [d.value for d in extract("去年今天开通的", date(2028, 2, 29)).dates] == [date(2027, 2, 28)]
 
 
 def test_date_with_time():

@@ -139,6 +139,9 @@ from assistant.corpus.normalize import correct_spelling
         ("今天刚受里的 最晚哪天开通", "今天刚受理的 最晚哪天开通"),
         # an A-not-A question asks whether; its 不含税 is no pre-tax amount
         ("开户费那一百块含不含税", "开户费那一百块是否含税"),
+        # the opening fee named by what it was paid for, or half in English
+        ("开户那笔钱里头税是多少", "开户费里头税是多少"), ("开户的钱含多少税", "开户费含多少税"),
+        ("开户fee里面含的税是多少", "开户费里面含的税是多少"), ("monthly fee多少", "月租多少"),
     ],
 )
 def test_misspellings_homophones_and_english_words_are_read_as_the_contract_writes(said, read):
