@@ -125,7 +125,8 @@ def _related(a: str, b: str) -> bool:
     return any(k.search(a) and k.search(b) for k in (_PERIOD, _AMOUNT))
 
 
-_PERIOD = re.compile(r"\d+\s*(?:个)?(?:工作日|日|天|周|小时|月)|[一二三四五六七八九十]+(?:个)?(?:工作日|日|天|周|小时|月)")
+# … or says which document sets it ("缓冲期（以…服务说明文档载明的时限为准）").
+_PERIOD = re.compile(r"\d+\s*(?:个)?(?:工作日|日|天|周|小时|月)|[一二三四五六七八九十]+(?:个)?(?:工作日|日|天|周|小时|月)|载明的(?:时限|期限)")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*元|‰|%")
 # A question asking how long ("要提前多少天", "多久能开通"): the period its clause states answers it.
 _ASKS_PERIOD = re.compile(r"多久|多快|多长时间|多少天|几天|几日|多少日|几个?工作日|多少个?工作日|几周|几个?星期|几个月|多少个?月|几个?小时|多少个?小时")

@@ -372,7 +372,9 @@ def test_two_clauses_with_different_rules_for_the_same_thing_are_both_said(corpu
     ("question", "clause", "period"),
     [("我们想6月30日解除合同，要提前多少天书面通知？", "A1-13.1", "20个工作日"), ("沃云订单确认以后多久开通", "A1-4.2", "24小时"),
      # 多快 asks how long as well: the customer's hour, not Unicom's "立即删除"
-     ("别人说我们云上的图片侵了他们的权，这种内容我们多快得删", "A1-6.3", "一小时")],
+     ("别人说我们云上的图片侵了他们的权，这种内容我们多快得删", "A1-6.3", "一小时"),
+     # a period another document sets: the phrase saying which
+     ("服务到期以后云上的数据你们还保留多久", "A1-7.5", "载明的时限")],
 )
 def test_a_question_asking_how_long_is_summarised_by_the_period(corpus, question, clause, period):
     assert period in lookup_summary(question, [corpus.get(clause).text]).replace(" ", "")

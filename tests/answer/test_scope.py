@@ -270,7 +270,9 @@ def test_the_weights_file_is_checked_when_loaded(tmp_path):
         # asks for a time: a clause saying only "在承诺时限内" states none; "每天24小时受理" is when calls are taken
         ("报了故障几个小时能修好", ["乙方故障申告电话 10010每天 24小时受理甲方的故障申告，在承诺时限内进行修复"], "duration"),
         ("沃云资源多久交付", ["沃云产品资源交付时限为光专线报竣后 48小时之内。"], None),
-        ("数据缓冲期具体是几天", ["乙方仅在一定的缓冲期（以所订购的具体产品服务说明文档载明的时限为准）内继续存储"], "duration"),
+        # … a clause saying which document sets the time answers where it is set
+        ("数据缓冲期具体是几天", ["乙方仅在一定的缓冲期（以所订购的具体产品服务说明文档载明的时限为准）内继续存储"], None),
+        ("数据缓冲期具体是几天", ["乙方仅在一定的缓冲期内继续存储"], "duration"),
         ("提前多久通知", ["应提前四周书面通知对方"], None),
         # "前几天" says when, it does not ask how long
         ("前几天专线断了，联通会赔吗", ["因乙方原因造成云专线中断"], None),
@@ -329,6 +331,8 @@ def test_a_figure_is_stated_only_in_a_sentence_about_what_is_asked(knowledge, qu
         ("故障報修後幾小時內會修好？", Intent.out_of_scope, "具体时限"),
         # the contract computes the penalty by formula (A1-6.4): it is stated, as a calculation
         ("沃云提前终止的违约金怎么算", None, None),
+        # the data's buffer period is set by the product's service document, which A1-7.5 says
+        ("终止后云上数据你们保留多久", None, None),
     ],
 )
 def test_a_figure_the_contract_does_not_give_is_refused_naming_it(fake_assistant, question, intent, figure):
