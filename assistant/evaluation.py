@@ -235,9 +235,9 @@ class BankScore:
 
 def said_yes_no(summary: str) -> str | None:
     """是 or 否 when the summary opens with a yes/no word ("不可以，…" is 否), else None."""
-    head = re.split(r"[，,]", summary, maxsplit=1)[0]
     from assistant.answer.summary import YES_NO_WORDS
 
+    head = re.split(r"[，,]", summary, maxsplit=1)[0]
     return YES_NO_WORDS.get(head) if head != summary else None
 
 

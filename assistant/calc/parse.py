@@ -14,7 +14,7 @@ import cn2an
 from assistant.errors import CalcInputError
 
 from .values import FIRST_YEAR, LAST_YEAR
-from .workdays import days_in_month
+from .workdays import add_months, days_in_month
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
 # Every character cn2an.transform rewrites or reads a numeral from (its digits and units, 两, 廿 and 半); a
@@ -420,11 +420,6 @@ _RELATIVE_DAYS = {
 _YEAR_BEFORE_DAY = re.compile(_YEAR_WORD + r"(?:的\s*)?$")
 
 
-def _in_year(day: date, year: int) -> date:
-    """The same day in another year (29 February as 28 February in a common year)."""
-    return day.replace(year=year, day=min(day.day, 28)) if (day.month, day.day) == (2, 29) else day.replace(year=year)
-
-
 # 上上个月 before 上个月, which it contains.
 _RELATIVE_MONTHS = {"上上个月": -2, "上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0, "下个月": 1, "下月": 1}
 _YEAR_MONTH = re.compile(
@@ -571,7 +566,7 @@ def _dates(scan: _Scanner, today: date) -> list[DateMention]:
             value, start = today + timedelta(days=offset), m.start()
             if (year := _YEAR_BEFORE_DAY.search(scan.text, 0, m.start())) is not None:
                 # "去年今天开始用的": the same day of another year.
-                value, start = _in_year(value, value.year + _RELATIVE_YEARS[year.group(1)]), year.start()
+                value, start = add_months(value, 12 * _RELATIVE_YEARS[year.group(1)]), year.start()
             scan.consume(start, end)
             found.append(DateMention(value, False, start, at, end))
     found += _event_days(scan, today)
