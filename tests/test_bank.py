@@ -35,7 +35,7 @@ def test_both_parts_are_large_enough_and_the_sealed_one_is_at_least_30_percent(p
 
 
 # The batches the bank was written in (writer prefixes); each was split on its own ids (split.py --add).
-BATCHES = ({"A", "B", "C", "D", "E", "F", "G", "H"}, {"I"}, {"J", "K", "L"}, {"M"}, {"N"}, {"O"}, {"P"}, {"Q"}, {"R"}, {"S"}, {"T"}, {"U"}, {"V"}, {"W"}, {"X"}, {"Z"}, {"AA"}, {"AB"}, {"AC"}, {"AD"}, {"AE"}, {"AF"}, {"AG"}, {"AH"}, {"AI"}, {"AJ"}, {"AK"}, {"AL"}, {"AN"}, {"AO"}, {"AP"}, {"AQ"}, {"AR"}, {"AS"}, {"AT"}, {"AU"}, {"AV"}, {"AW"}, {"AX"}, {"AY"}, {"AZ"}, {"BA"}, {"BB"}, {"BC"}, {"BD"}, {"BE"}, {"BF"}, {"BG"}, {"BH"}, {"BI"}, {"BJ"}, {"BL"}, {"BM"}, {"BN"})
+BATCHES = ({"A", "B", "C", "D", "E", "F", "G", "H"}, {"I"}, {"J", "K", "L"}, {"M"}, {"N"}, {"O"}, {"P"}, {"Q"}, {"R"}, {"S"}, {"T"}, {"U"}, {"V"}, {"W"}, {"X"}, {"Z"}, {"AA"}, {"AB"}, {"AC"}, {"AD"}, {"AE"}, {"AF"}, {"AG"}, {"AH"}, {"AI"}, {"AJ"}, {"AK"}, {"AL"}, {"AN"}, {"AO"}, {"AP"}, {"AQ"}, {"AR"}, {"AS"}, {"AT"}, {"AU"}, {"AV"}, {"AW"}, {"AX"}, {"AY"}, {"AZ"}, {"BA"}, {"BB"}, {"BC"}, {"BD"}, {"BE"}, {"BF"}, {"BG"}, {"BH"}, {"BI"}, {"BJ"}, {"BL"}, {"BM"}, {"BN"}, {"BO"})
 # Batches whose misses were read before they were added (split.py --dev): dev only, so never scored as unseen.
 DEV_ONLY = {"Y"}
 
