@@ -90,13 +90,17 @@ def lookup_summary(question: str, clauses: list[str], extra_terms: list[str] | N
 # A duty stated ("应自行负责") before the question's word, and a question asking whether one must ("要自己备份吗").
 # 应 of 相应 / 对应 / 响应 / 供应 / 适应 / 反应 / 应用 states no duty.
 _MUST = re.compile(r"(?<![相对响供适反])应(?!用)|须|负有")
+# Unicom named as a party, as the customer speaks of it.
+_UNICOM = r"联通|你们|贵司|贵公司|乙方"
 # A question asking whether Unicom must ("联通要负责吗", "你们需要付我们场地费吗").
-_ASKS_OF_UNICOM = re.compile(r"(?:联通|你们|贵司|贵公司|乙方)[^，,。？?]{0,6}(?:要|需要|得|必须|应该|应当|是否)")
+_ASKS_OF_UNICOM = re.compile(rf"(?:{_UNICOM})[^，,。？?]{{0,6}}(?:要|需要|得|必须|应该|应当|是否)")
 _ASKS_MUST = re.compile(
     r"要不要|需不需要|用不用|得不得|是不是要|是否需要|是否要|是否应|(?:要|需要|得|必须|须|应该|应当)[^，,。？?]{0,12}(?:吗|么|嘛)"
 )
 _LIST_ITEM = re.compile(r"^\s*[（(]?\s*\d{1,2}\s*[）)]")
-_OF_UNICOM = re.compile(r"联通|你们|贵司|乙方|有权|有没有权")
+# A question of what Unicom may do ("你们有权断网吗", "贵公司可以断网吗"), not one that only names it
+# ("按我司与贵公司签订的责任书，…可以吗" asks what the customer may do).
+_OF_UNICOM = re.compile(rf"(?:{_UNICOM})[^，,。？?]{{0,8}}(?:{_CAN.pattern})|有权|有没有权")
 # A prohibition that holds without the other party's leave ("未经对方事先书面同意，不得转让", "不得擅自改变").
 _WITHOUT_LEAVE = re.compile(r"(?:未经|擅自)[^。；;]*?不得|不得擅自")
 

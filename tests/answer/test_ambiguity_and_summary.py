@@ -336,6 +336,10 @@ def test_yes_no_questions_get_the_answer_word_first(corpus, question, clause, fi
         ("我们网站上可以散布谣言吗", "A2-3", "不可以，"),
         ("可以在云上放博彩游戏吗", "A1-2.5.4", "不可以，"),
         ("联通有权因为我们散布谣言断网吗", "A2-3", ""),
+        # Unicom named, but not as the one asked whether it may ("按我司与贵公司签订的…"): still the customer asked
+        ("按我司与贵公司签订的责任书，我们网站上可以散布谣言吗", "A2-3", "不可以，"),
+        ("看了你们的条款，我们能在云上放博彩游戏吗", "A1-2.5.4", "不可以，"),
+        ("贵公司可以因为我们散布谣言断网吗", "A2-3", ""),
         # the question's words in the fact, with no negator and no duty stated, settle nothing: no yes is said
         ("专线和云能开一张发票吗", "M-32", ""),
         ("能在云主机上做代理服务器吗", "A1-2.5.2", ""),
