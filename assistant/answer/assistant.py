@@ -627,7 +627,7 @@ class Assistant:
                 for a in calc.readings_of(plan)
             ]
             return self._ask_which(query, readings, state)
-        if period:
+        if period or calc.asks_threshold(plan, query):
             return self._period(plan, query, state, alone or self.retrieve(query))
         if not plan.runnable:
             if not plan.inputs and not calc.asks_figure(query, self.today()):

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from . import formulas  # noqa: F401  (registers every formula)
 from .examples import load_examples
-from .dialogue import asks_figure, asks_how, asks_nothing, composed, asks_own_case, asks_own_figure, asks_period, asks_whether_only, changes_topic, follow_up, gives_verdict, is_follow_up, names_result, only_defaults, only_values, refers_back, weakly_named, whether_of_result, with_context
+from .dialogue import asks_figure, asks_how, asks_nothing, composed, asks_own_case, asks_own_figure, asks_period, asks_threshold, asks_whether_only, changes_topic, follow_up, gives_verdict, is_follow_up, names_result, only_defaults, only_values, refers_back, weakly_named, whether_of_result, with_context
 from .planner import CalcPlan, bandwidth_choices, clarify_text, in_view, latent, pending_calculation, plan, readings_of, unlisted_whichever
 from .registry import REGISTRY, Formula, Outcome, catalogue, cited_clause_ids, run, unknown_clause_ids
 from .wording import answer_text, result_summary
@@ -64,6 +64,7 @@ __all__ = [
     "asks_own_case",
     "asks_own_figure",
     "asks_period",
+    "asks_threshold",
     "asks_whether_only",
     "weakly_named",
     "asks_derived",

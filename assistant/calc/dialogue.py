@@ -23,7 +23,7 @@ from .mentions import DAY_KINDS, Mention, Mentions, read, said_roughly
 from .parse import DAY_OF_MONTH
 from .planner import OUTRIGHT_LEAD, CalcPlan, Ranks, build, choose, siblings
 from .registry import REGISTRY, run
-from .roles import FILLERS, Assignment, names_event, number_value
+from .roles import DURATION_KINDS, FILLERS, Assignment, names_event, number_value
 from .selection import Candidate, Reading, asked_kind, candidates, fill, model, says, understand
 from .vocabulary import keyword_score, vocabulary
 
@@ -1145,6 +1145,23 @@ def asks_period(question: str) -> bool:
         any(w in question for w in vocab.asks_period)
         and not any(says(w, question) for w in (*vocab.asks_money, *vocab.asks_date))
         and not any(says(w, question) for w in vocab.yes_no)
+    )
+
+
+def asks_threshold(plan: CalcPlan, question: str) -> bool:
+    """The message asks how long before the rule applies ("拖多少天你们会把云停掉", "逾期几天联通就可以暂停"): the
+    length it asks for is the very input the calculation lacks, which the clause's own period answers, not a value
+    of the person's case to ask back for."""
+    if not plan.missing:
+        return False
+    vocab = vocabulary()
+    spec = vocab.calculators[plan.name]
+    kinds = {r.name: r.kind for r in spec.roles}
+    return (
+        all(kinds.get(m) in DURATION_KINDS for m in plan.missing)
+        and not any(kinds.get(i) in DURATION_KINDS for i in plan.inputs)
+        and any(says(w, question) for w in vocab.asks_duration)
+        and not any(says(w, question) for w in (*vocab.asks_money, *vocab.asks_date))
     )
 
 

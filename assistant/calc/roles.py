@@ -146,6 +146,7 @@ FILLERS: dict[str, Filler] = {
 }
 FLAG = "flag"
 KINDS = frozenset(FILLERS) | {FLAG}
+DURATION_KINDS = frozenset({"days", "hours", "months"})  # inputs that are a length of time
 
 ADJACENT = 3  # a cue ending this close before a value names it
 AMOUNT_NOUNS = ("费用", "价格", "价钱", "款项", "金额")  # words for an amount of money, whatever it is of

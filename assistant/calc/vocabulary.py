@@ -13,7 +13,7 @@ from assistant.corpus.phrases import PhraseIndex
 
 from .mentions import DAY_KINDS, denied
 from .registry import REGISTRY
-from .roles import ASKED_AFTER, FLAG, KINDS, NEGATING
+from .roles import ASKED_AFTER, DURATION_KINDS, FLAG, KINDS, NEGATING
 
 TRIGGERS_PATH = Path(__file__).with_name("triggers.toml")
 GIVES = frozenset({"", "money", "date"})
@@ -277,7 +277,7 @@ def _role(calc: str, name: str, raw: Any, flags: dict[str, tuple[str, ...]]) -> 
     )
     if not isinstance(spec.line_tariff, bool) or (spec.line_tariff and spec.kind != "money"):
         raise VocabularyError(f"{where}: line_tariff must be true or false, and only on a money input, got {raw!r}")
-    if not isinstance(spec.fixed, bool) or (spec.fixed and spec.kind not in ("days", "hours", "months")):
+    if not isinstance(spec.fixed, bool) or (spec.fixed and spec.kind not in DURATION_KINDS):
         raise VocabularyError(f"{where}: fixed must be true or false, and only on a span (days, hours, months), got {raw!r}")
     if spec.now and spec.kind != "date":
         # A 'now' word gives today's date; it knows no time of day ("刚交了" is not paid at midnight).

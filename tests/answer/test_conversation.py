@@ -505,6 +505,31 @@ def test_a_period_asked_with_its_day_is_calculated(fake_assistant, question):
     assert fake_assistant.ask(question).intent is Intent.calculation
 
 
+@pytest.mark.parametrize(
+    "question, clause",
+    [
+        # the length asked is the very input the calculation lacks: the rule's threshold, which its clause states
+        ("欠费的话 就是 拖多少天你们会把云那边给停掉啊", "A1-4.5"),
+        ("客户问欠费一直不交，多久以后计算资源会被销毁", "A1-4.5"),
+        ("我们欠了5000 晚了多少天会被停", "A1-4.5"),
+    ],
+)
+def test_asked_how_long_before_the_rule_applies_its_clause_answers(fake_assistant, question, clause):
+    a = fake_assistant.ask(question)
+    assert a.intent is Intent.lookup and clause in [c.clause_id for c in a.citations[:2]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "欠费20天了 还有几天会被终止",  # the length of the person's own case is given: calculated
+        "欠了5000 拖了12天 违约金多少",
+    ],
+)
+def test_a_length_given_is_no_threshold_asked(fake_assistant, question):
+    assert fake_assistant.ask(question).intent is Intent.calculation
+
+
 def test_a_day_said_when_picking_an_option_asks_for_the_calculation(fake_assistant):
     a = fake_assistant.ask("要提前多久通知")
     assert a.intent is Intent.clarify and any(o.label == "解除合同" for o in a.options)
