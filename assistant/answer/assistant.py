@@ -389,6 +389,10 @@ class Assistant:
                 continued = again is not None
                 unprompted = continued and not follow_up and not calc.only_values(query, today)
                 alone_fit = (plan.probability or 0.0) if plan is not None else 0.0
+                if again is not None and calc.asks_threshold(again, query, today):
+                    # "那逾期几天联通就可以暂停云服务" after the person's own arrears asks the rule's threshold, which its
+                    # clause states, not the result for their days again.
+                    period = True
                 plan = again or plan
             if last is None and context and (plan is None or (not continued and calc.only_values(query, today))):
                 # A value given for the question before, which nothing has calculated yet ("２０Ｍ的" after
@@ -627,7 +631,7 @@ class Assistant:
                 for a in calc.readings_of(plan)
             ]
             return self._ask_which(query, readings, state)
-        if period or calc.asks_threshold(plan, query):
+        if period or (plan.missing and calc.asks_threshold(plan, query, self.today())):
             return self._period(plan, query, state, alone or self.retrieve(query))
         if not plan.runnable:
             if not plan.inputs and not calc.asks_figure(query, self.today()):

@@ -1148,20 +1148,21 @@ def asks_period(question: str) -> bool:
     )
 
 
-def asks_threshold(plan: CalcPlan, question: str) -> bool:
-    """The message asks how long before the rule applies ("拖多少天你们会把云停掉", "逾期几天联通就可以暂停"): the
-    length it asks for is the very input the calculation lacks, which the clause's own period answers, not a value
-    of the person's case to ask back for."""
-    if not plan.missing:
-        return False
+def asks_threshold(plan: CalcPlan, question: str, today: date) -> bool:
+    """The message asks how long before the rule applies ("拖多少天你们会把云停掉", "逾期几天联通就可以暂停"): it
+    states no length of time or day of its own and asks for a length, which the calculator takes as an input that
+    the plan has only from the conversation or lacks: the clause's own period answers, not a value of the person's
+    case to ask back for, nor the length left of it ("还有几天会停") or the one their days give ("6月的bill 8月5号交
+    算逾期几天")."""
     vocab = vocabulary()
-    spec = vocab.calculators[plan.name]
-    kinds = {r.name: r.kind for r in spec.roles}
+    lengths = {r.name for r in vocab.calculators[plan.name].roles if r.kind in DURATION_KINDS}
     return (
-        all(kinds.get(m) in DURATION_KINDS for m in plan.missing)
-        and not any(kinds.get(i) in DURATION_KINDS for i in plan.inputs)
+        bool(lengths)
+        and set(plan.missing) <= lengths
         and any(says(w, question) for w in vocab.asks_duration)
         and not any(says(w, question) for w in (*vocab.asks_money, *vocab.asks_date))
+        and not any(w in question for w in vocab.asks_left)
+        and not understand(question, today).mentions.of_kind("duration", *DAY_KINDS)
     )
 
 

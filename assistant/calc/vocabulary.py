@@ -176,6 +176,7 @@ class Vocabulary:
     alternatives: tuple[str, ...] = ()
     asks_deadline: tuple[str, ...] = ()
     asks_period: tuple[str, ...] = ()
+    asks_left: tuple[str, ...] = ()
     asks_how: tuple[str, ...] = ()
     # A question asking whether ("你们要负责吗", "赔不赔"), which a rule answers unless it asks for a figure too.
     asks_whether: tuple[str, ...] = ()
@@ -465,6 +466,7 @@ def load(path: Path = TRIGGERS_PATH) -> Vocabulary:
         alternatives=_plain("intent.alternatives", data["intent"].get("alternatives", [])),
         asks_deadline=_plain("intent.asks_deadline", data["intent"].get("asks_deadline", [])),
         asks_period=_plain("intent.asks_period", data["intent"].get("asks_period", [])),
+        asks_left=_plain("intent.asks_left", data["intent"].get("asks_left", [])),
         asks_how=_plain("intent.asks_how", data["intent"].get("asks_how", [])),
         asks_whether=_patterns("intent.asks_whether", data["intent"].get("asks_whether", [])),
         own_case=_patterns("intent.own_case", data["intent"].get("own_case", [])),

@@ -519,6 +519,21 @@ def test_asked_how_long_before_the_rule_applies_its_clause_answers(fake_assistan
     assert a.intent is Intent.lookup and clause in [c.clause_id for c in a.citations[:2]]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("before", "then"),
+    [
+        (["3月账单金额是4350元，我们拖到5月3日才缴，违约金要付多少？"], "那逾期几天联通就可以暂停云服务？"),
+        (["我司2月份账单金额为12600元，4月8日才能付款，违约金是多少？"], "如果2月账单一直拖着没付，逾期多少天贵司会暂停沃云服务？"),
+    ],
+)
+def test_the_threshold_asked_after_the_persons_own_case_is_the_rules(real_assistant, before, then):
+    """After how many days the rule applies, asked after the person's own arrears: its clause, not the verdict for
+    their days, whatever calculator the conversation's values would fit."""
+    b = _after(real_assistant, before, then)
+    assert b.intent is Intent.lookup and b.calculation is None and b.citations[0].clause_id == "A1-4.5"
+
+
 @pytest.mark.parametrize(
     "question",
     [

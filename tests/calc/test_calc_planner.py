@@ -161,6 +161,8 @@ def test_plan_on_colloquial_questions(question, name, inputs, today):
      # both readings of the amount named around 还是: which one holds is M-28's fact, not a split
      "开户费100块是含税价还是不含税价", "你们那个开户费一百块 它是含税的价格 还是说税要另外再加",
      "这一百块开户费 是含税的还是税另算",
+     # asking only for a rate, with a day ("一天几个点") that is the rate's unit, not days overdue
+     "交费晚了的话滞纳金按啥比列收 一天几个点", "逾期一天的违约金费率是多少", "超时开通一天退百分之几",
      # which of two ways a fee is paid, said with 一块(儿) for together: no amount of 1 yuan to work out
      "就是 开户那一百块钱 是要单独先交 还是说 跟那个月租 一块儿交", "开户费是要先单独交 还是跟第一个月的月租一块交啊？"],
 )
