@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from assistant.corpus.normalize import fold
 AMBIGUITY_FILE = "ambiguity.toml"
 MAX_LABEL = 8  # characters: the IVR reads labels with key numbers, so they must be short
 MAX_OPTIONS = 5
+Terms = Callable[[str], Sequence[str]]  # a folded text → the contract's words its everyday ones stand for
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,14 @@ def load_vagueness(path: Path) -> Vagueness:
     return v
 
 
+def load_parts(path: Path) -> frozenset[str]:
+    """The `parts` of an ambiguity file (the names of the contract's parts), checked: a list of words."""
+    parts = tomllib.loads(path.read_text(encoding="utf-8")).get("parts", [])
+    if not isinstance(parts, list) or not all(isinstance(p, str) and p for p in parts):
+        raise ValueError(f"{path}: parts must be a list of words, got {parts!r}")
+    return frozenset(fold(p) for p in parts)
+
+
 def readings_from_notes(clause_ids: Iterable[str], notes: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]], limit: int) -> list[Reading]:
     """Readings built from the best clauses' notes: a short keyword as the label, the first typical question as
     the question. Clauses without a short keyword or a question are skipped; labels stay distinct."""
@@ -128,33 +137,38 @@ def load_groups(path: Path, clause_ids: Iterable[str]) -> tuple[Group, ...]:
     return tuple(groups)
 
 
-def readings_for(query: str, groups: Iterable[Group], context: str | Sequence[str] = "") -> list[Reading]:
+def readings_for(
+    query: str, groups: Iterable[Group], context: str | Sequence[str] = "", terms: Terms | None = None
+) -> list[Reading]:
     """The readings to offer for a folded question, or [] when it is not ambiguous.
 
     A question naming one reading's distinct words is not ambiguous; naming several narrows the choice to them.
     `context` is the conversation's previous question, or its previous questions most recent first: the first
     whose words choose exactly one reading chooses it ("那要提前多久跟你们说" after questions about ending 沃云
-    early).
+    early). `terms`: the contract's words a text's everyday ones stand for (云服务 for 沃云): said outside the cue,
+    they name a reading as the words themselves would.
     """
     for group in groups:
-        picked = _picked(query, group, context)
+        picked = _picked(query, group, context, terms)
         if picked is None:
             continue
         return [] if len(picked) == 1 else list(picked or group.readings)
     return []
 
 
-def named_reading(query: str, groups: Iterable[Group], context: str | Sequence[str] = "") -> Reading | None:
+def named_reading(
+    query: str, groups: Iterable[Group], context: str | Sequence[str] = "", terms: Terms | None = None
+) -> Reading | None:
     """The one reading a question with a group's cue words names by its distinct words ("转租的违约金多少" is the
-    违约金 of a sublease), or None (no cue, or no single reading named)."""
+    违约金 of a sublease), or None (no cue, or no single reading named); `terms` as for readings_for."""
     for group in groups:
-        picked = _picked(query, group, context)
+        picked = _picked(query, group, context, terms)
         if picked is not None:
             return picked[0] if len(picked) == 1 else None
     return None
 
 
-def _picked(query: str, group: Group, context: str | Sequence[str]) -> list[Reading] | None:
+def _picked(query: str, group: Group, context: str | Sequence[str], terms: Terms | None = None) -> list[Reading] | None:
     """The group's readings a folded question names by their distinct words (its context choosing when the
     question alone does not choose one), or None when no cue of the group is said."""
     matched = [(c, m) for c in group.cues if (m := _cue_pattern(c).search(query))]
@@ -167,8 +181,13 @@ def _picked(query: str, group: Group, context: str | Sequence[str]) -> list[Read
     covered = {i for _, m in matched for i in range(m.start(), m.end())}
     rest = "".join(" " if i in covered else ch for i, ch in enumerate(query))
     cues = [c for c, _ in matched]
+    # The contract's words for the everyday ones outside the cue ("开始收费" itself stands for 起租).
+    standing = set(terms(rest)) if terms is not None else set()
     def names(r: Reading, shortest: int = 1) -> bool:
-        return any(len(d) >= shortest and (d in rest or (d in query and not any(d in c for c in cues))) for d in r.distinct)
+        return any(
+            len(d) >= shortest and (d in rest or (d in query and not any(d in c for c in cues)) or d in standing)
+            for d in r.distinct
+        )
 
     picked = [r for r in group.readings if names(r)]
     # A one-character word ("交" in "申请交给你们") names a reading more weakly than a word: one reading named by a

@@ -136,6 +136,7 @@ class Assistant:
         self.examples = examples
         self.ambiguity = ambiguity.load_groups(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE, knowledge.corpus.ids)
         self.vagueness = ambiguity.load_vagueness(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE)
+        self._parts = ambiguity.load_parts(Path(settings.corpus_dir) / ambiguity.AMBIGUITY_FILE)
         # Loaded (and checked) now, so a bad rules file stops start-up instead of failing the first answer.
         default_rules()
 
@@ -491,7 +492,7 @@ class Assistant:
                 return self._ask_for_inputs(plan, list(chosen), query, state, explain=True)
         if named:
             return self._lookup(query, r, first=named)
-        readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state))
+        readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state), self._parts_named)
         # Retrieval must agree that the question is about these readings at all ("设备丢了要赔吗" is about the
         # equipment clause, not about the refunds the 赔 group offers).
         if readings and rests_on:
@@ -539,13 +540,17 @@ class Assistant:
         state.pending = waiting.model_dump(mode="json") if waiting is not None else None
         return self._lookup(query, r, first=self._named_first(query, r, state))
 
+    def _parts_named(self, text: str) -> list[str]:
+        """The names of the contract's parts the text's everyday words stand for ("云服务" → 沃云)."""
+        return [t for t in self.knowledge.expand(text) if t in self._parts]
+
     def _named_first(self, query: str, r: Retrieval, state: SessionState) -> list[str]:
         """The clause of the one reading the question names by its words (ambiguity.named_reading), when retrieval
         agrees it is about that reading (_agrees) but ranks another clause first: the person said which 违约金 they
         mean ("我们不想用了 那个要交违约金吗" is ending 沃云 early, A1-6.4, not the no-fault ending of force majeure).
         A reading's word said in passing ("地震把专线弄断了" says 断 of an outage) does not outrank a clear first
         clause."""
-        named = ambiguity.named_reading(query, self.ambiguity, _previous_questions(state))
+        named = ambiguity.named_reading(query, self.ambiguity, _previous_questions(state), self._parts_named)
         if named is None or not r.hits or r.hits[0].clause_id in named.clauses or not _agrees(r.hits, [named]):
             return []
         return [next(h.clause_id for h in r.hits[:AMBIGUITY_WINDOW] if h.clause_id in named.clauses)]
@@ -599,7 +604,7 @@ class Assistant:
         product first, then its inputs), or [] when the question has one reading or gives an input."""
         if plan.inputs:
             return []
-        readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state))
+        readings = ambiguity.readings_for(query, self.ambiguity, _previous_questions(state), self._parts_named)
         if readings:
             state.pending = None
         return readings
@@ -610,7 +615,7 @@ class Assistant:
         if not context and not signals.foreign_terms and not any(signals.foreign_kinds.values()):
             # Only a group whose cue alone is the contract's own vouches here: one narrowed by common words
             # ("可以" with "解约") would keep any question about ending any contract.
-            readings = ambiguity.readings_for(query, [g for g in self.ambiguity if not g.with_])
+            readings = ambiguity.readings_for(query, [g for g in self.ambiguity if not g.with_], terms=self._parts_named)
             if readings:
                 return self._ask_which(query, ambiguity.ranked(readings, ranks), state)
         return self._out_of_scope()

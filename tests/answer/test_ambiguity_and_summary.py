@@ -102,6 +102,32 @@ def test_a_figure_cue_inside_a_date_or_a_longer_number_is_not_said(groups, quest
     assert ambiguity._picked("合同里那个15日是什么", fifteen, "") is not None
 
 
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        # 云服务 / 云主机 stand for 沃云, the word the reading is named by
+        ("云服务是从什么时候开始计费？是验收单据双方签字那天吗？", {"沃云计费"}),
+        ("云主机什么时候开始收费", {"沃云计费"}),
+        # the cue's own everyday words name nothing ("开始收费" stands for 起租 too)
+        ("什么时候开始收费", {"专线起租", "沃云计费", "竣工当月"}),
+        # only a part's name is read through its everyday words: 解约 (解除) names no way of ending the contract
+        ("如果要解约，需要提前多久讲？", {"提前终止沃云", "解除合同", "到期不续签", "不可抗力终止", "联通转让协议"}),
+    ],
+)
+def test_everyday_words_outside_the_cue_name_a_part_as_its_name_would(groups, knowledge, question, labels):
+    from assistant.corpus.normalize import normalize_query
+
+    parts = ambiguity.load_parts(GROUPS_FILE)
+
+    def terms(text):
+        return [t for t in knowledge.expand(text) if t in parts]
+
+    readings = ambiguity.readings_for(normalize_query(question), groups, terms=terms)
+    assert {r.label for r in readings} == labels or (len(labels) == 1 and readings == [])
+    named = ambiguity.named_reading(normalize_query(question), groups, terms=terms)
+    assert (named.label if named else None) == (next(iter(labels)) if len(labels) == 1 else None)
+
+
 def test_naming_two_readings_narrows_the_choice_to_them(groups):
     labels = {r.label for r in ambiguity.readings_for("欠费或者转租的违约金多少", groups)}
     assert labels == {"逾期缴费", "擅自转租"}
@@ -220,6 +246,9 @@ def test_the_ambiguity_file_is_checked_when_loaded(tmp_path, corpus):
     bad.write_text('[[group]]\nname="x"\ncues=["x"]\n[[group.reading]]\nlabel="一个太长太长的标签名字"\nquestion="q"\nclauses=["M-1"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="label of 1"):
         ambiguity.load_groups(bad, corpus.ids)
+    bad.write_text('parts = ["沃云", 3]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="parts must be a list of words"):
+        ambiguity.load_parts(bad)
 
 
 @pytest.mark.parametrize(
