@@ -314,6 +314,9 @@ def test_a_question_asking_only_how_long_is_never_an_amount(today, question, cal
         # an amount asked too, or a rule's period
         ("升到200M多久生效 每月要加多少钱", False),
         ("得提前多长时间跟你们说", False),
+        # "交多少" before a unit of time asks a length, not an amount
+        ("要是一直拖着不交多少天你们会停", True),
+        ("一直拖着不交 要交多少", False),
     ],
 )
 def test_a_question_asks_only_how_long_when_it_asks_nothing_else(question, only_duration):
