@@ -313,9 +313,12 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | Non
         others = [a for n, (a, _) in filled.items() if n != name]
         x["cue_deficit"] = _cue_deficit(assignment, others)
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x), asked=wanted, text=reading.text))
-    if wanted:
+    if wanted == "rate":
+        # A rate is the contract's own figure: no calculator's result, an amount, a day or a verdict, gives it.
+        out = []
+    elif wanted:
         # A question asking only for an amount (a day) is never answered with a day (an amount); one asking only
-        # for a rate or a rule, with neither.
+        # for a rule, with neither.
         out = [c for c in out if c.spec.gives in ("", wanted)]
     elif asks_only_duration(reading.text, vocab):
         out = [c for c in out if c.spec.gives != "money"]

@@ -534,6 +534,14 @@ def test_the_threshold_asked_after_the_persons_own_case_is_the_rules(real_assist
     assert b.intent is Intent.lookup and b.calculation is None and b.citations[0].clause_id == "A1-4.5"
 
 
+@pytest.mark.slow
+def test_a_rate_asked_is_no_verdict_either(real_assistant):
+    """"晚交一天扣百分之几" asks the late fee's rate: no calculator gives it, not even the arrears' status for one
+    day late, which the real model's ranking proposes."""
+    a = real_assistant.ask("晚交一天扣百分之几")
+    assert a.calculation is None and "M-29" in [c.clause_id for c in a.citations]
+
+
 @pytest.mark.parametrize(
     "question",
     [
