@@ -291,6 +291,10 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | Non
     "similar" to calculator → share of the nearest example questions asking for it (retrieval/examples.py).
     """
     vocab = vocabulary()
+    wanted = asked_kind(reading.text, vocab)
+    if wanted == "rate":
+        # A rate is the contract's own figure: no calculator's result, an amount, a day or a verdict, gives it.
+        return []
     names = trigger_index().triggered(reading.phrases)
     scored = {n: keyword_score(vocab.calculators[n], reading.phrases) for n in names}
     scored = {n: s for n, s in scored.items() if s > 0}
@@ -304,7 +308,6 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | Non
                 scored[name] = 0.0
     filled = {name: fill(vocab.calculators[name], reading) for name in scored}
     out = []
-    wanted = asked_kind(reading.text, vocab)
     for name, keywords in scored.items():
         spec = vocab.calculators[name]
         best_other = max((s for n, s in scored.items() if n != name), default=0.0)
@@ -313,10 +316,7 @@ def _candidates(reading: Reading, ranks: Mapping[str, Mapping[str, float]] | Non
         others = [a for n, (a, _) in filled.items() if n != name]
         x["cue_deficit"] = _cue_deficit(assignment, others)
         out.append(Candidate(spec, keywords, assignment, flags, x, scorer.probability(x), asked=wanted, text=reading.text))
-    if wanted == "rate":
-        # A rate is the contract's own figure: no calculator's result, an amount, a day or a verdict, gives it.
-        out = []
-    elif wanted:
+    if wanted:
         # A question asking only for an amount (a day) is never answered with a day (an amount); one asking only
         # for a rule, with neither.
         out = [c for c in out if c.spec.gives in ("", wanted)]
